@@ -1,0 +1,64 @@
+use std::fmt;
+
+/// The monitoring benchmarks trailhead can deploy. Only the ids live here, so that the spec can be
+/// validated without the alarm catalog; the `alarms` crate checks that its catalog agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Benchmark {
+    Cis12,
+    Cis14,
+    Cis30,
+    SecurityHub,
+}
+
+impl Benchmark {
+    pub const ALL: [Benchmark; 4] = [
+        Benchmark::Cis12,
+        Benchmark::Cis14,
+        Benchmark::Cis30,
+        Benchmark::SecurityHub,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Benchmark::Cis12 => "cis-1.2",
+            Benchmark::Cis14 => "cis-1.4",
+            Benchmark::Cis30 => "cis-3.0",
+            Benchmark::SecurityHub => "securityhub",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.id() == s)
+    }
+
+    /// The control ids of the benchmark's monitoring section, in order.
+    pub fn control_ids(self) -> Vec<String> {
+        match self {
+            Benchmark::Cis12 => (1..=14).map(|i| format!("3.{i}")).collect(),
+            Benchmark::Cis14 | Benchmark::Cis30 => (1..=15).map(|i| format!("4.{i}")).collect(),
+            Benchmark::SecurityHub => (1..=14).map(|i| format!("CloudWatch.{i}")).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Benchmark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_counts_match_the_benchmarks() {
+        for b in Benchmark::ALL {
+            assert_eq!(Benchmark::parse(b.id()), Some(b));
+        }
+        assert_eq!(Benchmark::Cis12.control_ids().len(), 14);
+        assert_eq!(Benchmark::Cis14.control_ids().len(), 15);
+        assert_eq!(Benchmark::SecurityHub.control_ids()[6], "CloudWatch.7");
+        assert_eq!(Benchmark::parse("cis-9"), None);
+    }
+}

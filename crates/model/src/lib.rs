@@ -1,0 +1,24 @@
+//! The org spec: what a platform team writes in `config/org.toml`, loaded with source spans and
+//! validated completely before anything talks to AWS.
+//!
+//! This crate is pure: it never does I/O beyond reading the spec file the caller names, never
+//! reaches the network, and knows nothing of the AWS SDK. Every problem in a spec is reported at
+//! once, as a [`Diagnostic`] with the file, line and column of the offending value.
+
+mod benchmark;
+mod diagnostic;
+mod loader;
+mod reader;
+pub mod rules;
+mod spec;
+mod waves;
+
+pub use benchmark::Benchmark;
+pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+pub use loader::{LoadError, load_file, parse_spec};
+pub use spec::{
+    Access, Account, AccountId, Alarms, Discover, Located, LogArchive, LogArchiveAccount,
+    ObjectLock, ObjectLockMode, Org, OrgSpec, ReadWriteType, RolloutSettings, Tolerance, Trail,
+    Wave, WaveMember, access_log_bucket_for,
+};
+pub use waves::{REMAINING_WAVE, ResolvedWave, TargetAccount, resolve_waves};

@@ -1,0 +1,816 @@
+//! Turning spec text into an [`OrgSpec`], or into every reason it can't be one.
+
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+use crate::reader::{Sink, Table};
+use crate::rules;
+use crate::spec::{ACCESS_LOG_SUFFIX_LEN, expand_template};
+use crate::waves::check_accounts_and_waves;
+use crate::{
+    Access, Account, AccountId, Alarms, Benchmark, Diagnostic, Diagnostics, Discover, Located,
+    LogArchive, LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec, ReadWriteType,
+    RolloutSettings, Tolerance, Trail, Wave, WaveMember,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the org spec {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the org spec {} is invalid ({} error(s))", .0.path, .0.errors().count())]
+    Invalid(Diagnostics),
+}
+
+/// Reads and validates a spec file. On success the warnings come back alongside the spec.
+pub fn load_file(path: &Path) -> Result<(OrgSpec, Diagnostics), LoadError> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: label.clone(),
+        source,
+    })?;
+    let source = match String::from_utf8(bytes) {
+        Ok(s) if !s.contains('\0') => s,
+        _ => {
+            return Err(LoadError::Invalid(Diagnostics {
+                path: label,
+                source: String::new(),
+                items: vec![
+                    Diagnostic::error(0..0, "this is not a text file")
+                        .help("an org spec is a UTF-8 TOML file; see config/org.example.toml"),
+                ],
+            }));
+        }
+    };
+    parse_spec(&label, &source).map_err(LoadError::Invalid)
+}
+
+/// Validates spec text. `path` only labels the diagnostics.
+pub fn parse_spec(path: &str, source: &str) -> Result<(OrgSpec, Diagnostics), Diagnostics> {
+    let mut sink = Sink::default();
+    let spec = read(source, &mut sink);
+    let diagnostics = Diagnostics {
+        path: path.to_string(),
+        source: source.to_string(),
+        items: sink.items,
+    };
+    match spec {
+        Some(spec) if !diagnostics.has_errors() => Ok((spec, diagnostics)),
+        _ => Err(diagnostics),
+    }
+}
+
+const ROOT_KEYS: &[&str] = &[
+    "org",
+    "access",
+    "log_archive",
+    "trail",
+    "alarms",
+    "account",
+    "discover",
+    "wave",
+    "rollout",
+];
+
+fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
+    if source.trim().is_empty() {
+        sink.push(Diagnostic::error(0..0, "the org spec is empty").help(
+            "start from config/org.example.toml; at least [org] and [log_archive] are needed",
+        ));
+        return None;
+    }
+    let doc = match DeTable::parse(source) {
+        Ok(doc) => doc,
+        Err(e) => {
+            // Only the first syntax error: what the parser recovers into after it is mostly noise.
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            sink.push(
+                Diagnostic::error(span, format!("this is not valid TOML: {message}"))
+                    .label("here")
+                    .help("fix the TOML syntax first; see config/org.example.toml"),
+            );
+            return None;
+        }
+    };
+    let root = Table::root(doc.get_ref(), ROOT_KEYS);
+    root.reject_unknown(sink);
+
+    let org = read_org(&root, sink);
+    let access = read_access(&root, sink);
+    let log_archive = read_log_archive(&root, sink, org.as_ref());
+    let trail = read_trail(&root, sink);
+    let alarms = read_alarms(&root, sink);
+    let accounts = read_accounts(&root, sink);
+    let discover = read_discover(&root, sink);
+    let waves = read_waves(&root, sink);
+    let rollout = read_rollout(&root, sink);
+
+    if let (Some(org), Some(log_archive)) = (&org, &log_archive) {
+        check_accounts_and_waves(sink, org, log_archive, &accounts, discover.as_ref(), &waves);
+    }
+
+    Some(OrgSpec {
+        org: org?,
+        access: access?,
+        log_archive: log_archive?,
+        trail: trail?,
+        alarms: alarms?,
+        accounts,
+        discover,
+        waves,
+        rollout: rollout?,
+    })
+}
+
+fn account_id(sink: &mut Sink, v: &Located<String>) -> Option<Located<AccountId>> {
+    match AccountId::parse(&v.value) {
+        Some(id) => Some(Located::new(id, v.span.clone())),
+        None => {
+            sink.push(
+                Diagnostic::error(
+                    v.span.clone(),
+                    format!(
+                        "`{}` is not an AWS account id: it must be exactly 12 digits",
+                        v.value
+                    ),
+                )
+                .label("not 12 digits")
+                .help("quote the id as a string and keep leading zeros, e.g. \"012345678901\""),
+            );
+            None
+        }
+    }
+}
+
+fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
+    const KEYS: &[&str] = &["name", "management_account", "home_region", "regions"];
+    let Some(t) = root.table(sink, "org", KEYS) else {
+        if root.raw("org").is_none() {
+            root.missing(sink, "org", "{ name = \"acme\", ... } (a [org] table)");
+        }
+        return None;
+    };
+    t.reject_unknown(sink);
+    let name = t.required_string(sink, "name", "\"acme\"");
+    if let Some(name) = &name {
+        sink.check(
+            name,
+            |n| {
+                if n.is_empty() || n.len() > 32 {
+                    Err("org name must be 1 to 32 characters".into())
+                } else {
+                    Ok(())
+                }
+            },
+            "a short name such as \"acme\"; it names buckets and sessions",
+        );
+    }
+    let mgmt = t
+        .required_string(sink, "management_account", "\"111111111111\"")
+        .and_then(|v| account_id(sink, &v));
+    let home = t.required_string(sink, "home_region", "\"eu-west-1\"");
+    let home_ok = home.as_ref().is_some_and(|h| check_region(sink, h));
+    let mut regions = Vec::new();
+    let mut regions_ok = true;
+    if let Some(list) = t.strings(sink, "regions") {
+        for r in &list {
+            regions_ok &= check_region(sink, r);
+            if !regions.contains(&r.value) {
+                regions.push(r.value.clone());
+            }
+        }
+    }
+    let home = home?;
+    if !regions.contains(&home.value) {
+        regions.insert(0, home.value.clone());
+    }
+    (home_ok && regions_ok).then_some(())?;
+    Some(Org {
+        name: name?.value,
+        management_account: mgmt?.value,
+        home_region: home.value,
+        regions,
+    })
+}
+
+fn check_region(sink: &mut Sink, r: &Located<String>) -> bool {
+    if rules::region(&r.value).is_ok() {
+        return true;
+    }
+    let hint = match rules::did_you_mean(
+        &r.value.to_ascii_lowercase(),
+        rules::REGIONS.iter().copied(),
+    ) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "use a region code such as \"eu-west-1\" or \"us-east-1\"".into(),
+    };
+    sink.push(
+        Diagnostic::error(
+            r.span.clone(),
+            format!("`{}` is not an AWS region code", r.value),
+        )
+        .label("unknown region")
+        .help(hint),
+    );
+    false
+}
+
+fn read_access(root: &Table, sink: &mut Sink) -> Option<Access> {
+    const KEYS: &[&str] = &["role_name", "external_id", "session_duration_seconds"];
+    let mut access = Access {
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        session_duration_seconds: 3600,
+    };
+    let Some(t) = root.table(sink, "access", KEYS) else {
+        return root.raw("access").is_none().then_some(access);
+    };
+    t.reject_unknown(sink);
+    let mut ok = true;
+    if let Some(v) = t.string(sink, "role_name") {
+        ok &= sink.check(
+            &v,
+            |s| rules::role_name(s),
+            "use the role name as IAM shows it",
+        );
+        access.role_name = v.value;
+    }
+    if let Some(v) = t.string(sink, "external_id") {
+        ok &= sink.check(
+            &v,
+            |s| rules::external_id(s),
+            "use the ExternalId the role's trust policy requires",
+        );
+        access.external_id = Some(v.value);
+    }
+    if let Some(v) = t.int(sink, "session_duration_seconds") {
+        ok &= sink.check(
+            &v,
+            |n| {
+                if (900..=43_200).contains(n) {
+                    Ok(())
+                } else {
+                    Err(format!("session duration {n}s is outside what STS accepts"))
+                }
+            },
+            "use 900 to 43200 seconds, and no more than the role's maximum session duration",
+        );
+        access.session_duration_seconds = u32::try_from(v.value).unwrap_or(3600);
+    }
+    ok.then_some(access)
+}
+
+fn positive_days(sink: &mut Sink, t: &Table, key: &str, default: u32) -> Option<u32> {
+    let Some(v) = t.int(sink, key) else {
+        return Some(default);
+    };
+    match u32::try_from(v.value) {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            sink.push(
+                Diagnostic::error(
+                    v.span.clone(),
+                    format!("`{key}` must be a positive number of days"),
+                )
+                .label("must be ≥ 1")
+                .help(format!("for example `{key} = {default}`")),
+            );
+            None
+        }
+    }
+}
+
+fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<LogArchive> {
+    const KEYS: &[&str] = &[
+        "account_id",
+        "name",
+        "email",
+        "bucket_name",
+        "retention_days",
+        "noncurrent_retention_days",
+        "access_log_retention_days",
+        "mfa_delete",
+        "object_lock",
+        "kms_alias",
+        "security_account_id",
+    ];
+    let Some(t) = root.table(sink, "log_archive", KEYS) else {
+        if root.raw("log_archive").is_none() {
+            root.missing(
+                sink,
+                "log_archive",
+                "{ account_id = \"222222222222\" } (a [log_archive] table)",
+            );
+        }
+        return None;
+    };
+    t.reject_unknown(sink);
+    let id = t.string(sink, "account_id");
+    let name = t.string(sink, "name");
+    let email = t.string(sink, "email");
+    let account = match (id, name, email) {
+        (Some(id), None, None) => {
+            account_id(sink, &id).map(|id| LogArchiveAccount::Existing(id.value))
+        }
+        (None, Some(name), Some(email)) => {
+            let ok = sink.check(
+                &email,
+                |e| rules::email(e),
+                "use the address Organizations should register for the new account",
+            );
+            ok.then_some(LogArchiveAccount::Create {
+                name: name.value,
+                email: email.value,
+            })
+        }
+        (Some(id), _, _) => {
+            sink.push(
+                Diagnostic::error(
+                    id.span.clone(),
+                    "give either `account_id` or `name` + `email`, not both",
+                )
+                .label("an existing account")
+                .help("keep `account_id` to use an existing account, or remove it to create one"),
+            );
+            None
+        }
+        (None, _, _) => {
+            t.missing(
+                sink,
+                "account_id",
+                "\"222222222222\" (or `name` and `email` to create the account)",
+            );
+            None
+        }
+    };
+
+    let template = t
+        .string(sink, "bucket_name")
+        .unwrap_or_else(|| Located::new("{org}-cloudtrail-{account_id}".to_string(), t.span()));
+    let template_ok = check_bucket_template(sink, &template, org, &account);
+
+    let retention_days = positive_days(sink, &t, "retention_days", 365);
+    let noncurrent = positive_days(sink, &t, "noncurrent_retention_days", 90);
+    let access_logs = positive_days(sink, &t, "access_log_retention_days", 90);
+    let mfa_delete = t.bool(sink, "mfa_delete").map_or(true, |v| v.value);
+
+    let kms_alias = t
+        .string(sink, "kms_alias")
+        .unwrap_or_else(|| Located::new("alias/trailhead-cloudtrail".into(), t.span()));
+    let alias_ok = sink.check(
+        &kms_alias,
+        |a| rules::kms_alias(a),
+        "use a name like \"alias/trailhead-cloudtrail\"",
+    );
+
+    let security_account = match t.string(sink, "security_account_id") {
+        Some(v) => Some(account_id(sink, &v)?.value),
+        None => None,
+    };
+
+    let object_lock = match t.table(sink, "object_lock", &["mode", "days"]) {
+        Some(ol) => {
+            ol.reject_unknown(sink);
+            let mode = ol.required_string(sink, "mode", "\"GOVERNANCE\"").and_then(|m| {
+                match m.value.as_str() {
+                    "GOVERNANCE" => Some(ObjectLockMode::Governance),
+                    "COMPLIANCE" => Some(ObjectLockMode::Compliance),
+                    other => {
+                        sink.push(
+                            Diagnostic::error(m.span.clone(), format!("`{other}` is not an Object Lock mode"))
+                                .label("unknown mode")
+                                .help("use \"GOVERNANCE\" (privileged users can shorten it) or \"COMPLIANCE\" (nobody can, not even root)"),
+                        );
+                        None
+                    }
+                }
+            });
+            let days = match ol.int(sink, "days") {
+                None => {
+                    ol.missing(sink, "days", "365");
+                    None
+                }
+                Some(d) if d.value <= 0 || d.value > 36_500 => {
+                    sink.push(
+                        Diagnostic::error(
+                            d.span.clone(),
+                            format!("Object Lock days must be 1 to 36500, got {}", d.value),
+                        )
+                        .label("not a valid retention")
+                        .help("Object Lock keeps every object version at least this many days"),
+                    );
+                    None
+                }
+                Some(d) => u32::try_from(d.value).ok(),
+            };
+            Some(Some(ObjectLock {
+                mode: mode?,
+                days: days?,
+            }))
+        }
+        None if t.raw("object_lock").is_some() => None,
+        None => Some(None),
+    };
+
+    (template_ok && alias_ok).then_some(())?;
+    Some(LogArchive {
+        account: account?,
+        bucket_name_template: template.value,
+        retention_days: retention_days?,
+        noncurrent_retention_days: noncurrent?,
+        access_log_retention_days: access_logs?,
+        mfa_delete,
+        object_lock: object_lock?,
+        kms_alias: kms_alias.value,
+        security_account,
+    })
+}
+
+/// Checks the template, then the name it expands to. An account that is yet to be created has
+/// no id, so a 12-digit stand-in checks the length the real id will have.
+fn check_bucket_template(
+    sink: &mut Sink,
+    template: &Located<String>,
+    org: Option<&Org>,
+    account: &Option<LogArchiveAccount>,
+) -> bool {
+    let mut rest = template.value.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            sink.push(
+                Diagnostic::error(
+                    template.span.clone(),
+                    "unclosed `{` in the bucket name template",
+                )
+                .label("here")
+                .help("placeholders are {org}, {account_id} and {region}"),
+            );
+            return false;
+        };
+        let name = &after[..close];
+        if !matches!(name, "org" | "account_id" | "region") {
+            sink.push(
+                Diagnostic::error(
+                    template.span.clone(),
+                    format!("unknown placeholder `{{{name}}}` in the bucket name template"),
+                )
+                .label("unknown placeholder")
+                .help("placeholders are {org}, {account_id} and {region}"),
+            );
+            return false;
+        }
+        rest = &after[close + 1..];
+    }
+    let Some(org) = org else { return true };
+    let id = match account {
+        Some(LogArchiveAccount::Existing(id)) => id.as_str().to_string(),
+        _ => "000000000000".to_string(),
+    };
+    let expanded = expand_template(&template.value, &org.name, &id, &org.home_region);
+    let result = rules::bucket_name(&expanded).and_then(|()| {
+        if expanded.len() + ACCESS_LOG_SUFFIX_LEN > 63 {
+            Err(format!(
+                "bucket name `{expanded}` leaves no room for its access-log bucket `{expanded}-access-logs` (63 characters at most)"
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    match result {
+        Ok(()) => true,
+        Err(message) => {
+            sink.push(
+                Diagnostic::error(template.span.clone(), message)
+                    .label("after expansion")
+                    .help("keep the expanded name 3 to 51 characters of lowercase letters, digits and `-`"),
+            );
+            false
+        }
+    }
+}
+
+fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
+    const KEYS: &[&str] = &[
+        "name",
+        "multi_region",
+        "include_global_service_events",
+        "log_file_validation",
+        "management_events",
+        "log_group_name",
+        "cloudwatch_logs_retention_days",
+    ];
+    let mut trail = Trail {
+        name: "trailhead".into(),
+        multi_region: true,
+        include_global_service_events: true,
+        log_file_validation: true,
+        management_events: ReadWriteType::All,
+        log_group_name: "/trailhead/cloudtrail".into(),
+        cloudwatch_logs_retention_days: 365,
+    };
+    let Some(t) = root.table(sink, "trail", KEYS) else {
+        return root.raw("trail").is_none().then_some(trail);
+    };
+    t.reject_unknown(sink);
+    let mut ok = true;
+    if let Some(v) = t.string(sink, "name") {
+        ok &= sink.check(
+            &v,
+            |s| rules::trail_name(s),
+            "3 to 128 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit",
+        );
+        trail.name = v.value;
+    }
+    for (key, slot) in [
+        ("multi_region", &mut trail.multi_region),
+        (
+            "include_global_service_events",
+            &mut trail.include_global_service_events,
+        ),
+        ("log_file_validation", &mut trail.log_file_validation),
+    ] {
+        if let Some(v) = t.bool(sink, key) {
+            *slot = v.value;
+        }
+    }
+    if let Some(v) = t.string(sink, "management_events") {
+        match v.value.as_str() {
+            "All" => trail.management_events = ReadWriteType::All,
+            "ReadOnly" => trail.management_events = ReadWriteType::ReadOnly,
+            "WriteOnly" => trail.management_events = ReadWriteType::WriteOnly,
+            other => {
+                ok = false;
+                sink.push(
+                    Diagnostic::error(v.span, format!("`{other}` is not a CloudTrail ReadWriteType"))
+                        .label("unknown value")
+                        .help("use \"All\" (CIS and Security Hub CloudTrail.1 require it), \"ReadOnly\" or \"WriteOnly\""),
+                );
+            }
+        }
+    }
+    if let Some(v) = t.string(sink, "log_group_name") {
+        ok &= sink.check(
+            &v,
+            |s| rules::log_group_name(s),
+            "for example \"/trailhead/cloudtrail\"",
+        );
+        trail.log_group_name = v.value;
+    }
+    if let Some(v) = t.int(sink, "cloudwatch_logs_retention_days") {
+        ok &= sink.check(
+            &v,
+            |n| rules::log_retention(*n),
+            &format!("use one of {:?}", rules::LOG_RETENTION_DAYS),
+        );
+        trail.cloudwatch_logs_retention_days = i32::try_from(v.value).unwrap_or(365);
+    }
+    ok.then_some(trail)
+}
+
+fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
+    const KEYS: &[&str] = &["benchmark", "exclude", "sns_topic_name", "emails"];
+    let mut alarms = Alarms {
+        benchmark: Benchmark::Cis30,
+        exclude: Vec::new(),
+        sns_topic_name: "trailhead-cis-alarms".into(),
+        emails: Vec::new(),
+    };
+    let Some(t) = root.table(sink, "alarms", KEYS) else {
+        return root.raw("alarms").is_none().then_some(alarms);
+    };
+    t.reject_unknown(sink);
+    let mut ok = true;
+    if let Some(v) = t.string(sink, "benchmark") {
+        match Benchmark::parse(&v.value) {
+            Some(b) => alarms.benchmark = b,
+            None => {
+                ok = false;
+                let ids: Vec<&str> = Benchmark::ALL.iter().map(|b| b.id()).collect();
+                let mut d = Diagnostic::error(v.span, format!("unknown benchmark `{}`", v.value))
+                    .label("unknown benchmark");
+                d = match rules::did_you_mean(&v.value, ids.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`? (known: {})", ids.join(", "))),
+                    None => d.help(format!("known benchmarks: {}", ids.join(", "))),
+                };
+                sink.push(d);
+            }
+        }
+    }
+    if ok && let Some(list) = t.strings(sink, "exclude") {
+        let ids = alarms.benchmark.control_ids();
+        for id in list {
+            if ids.contains(&id.value) {
+                alarms.exclude.push(id.value);
+                continue;
+            }
+            ok = false;
+            let mut d = Diagnostic::error(
+                id.span,
+                format!("`{}` is not a control of {}", id.value, alarms.benchmark),
+            )
+            .label("unknown control id");
+            d = match rules::did_you_mean(&id.value, ids.iter().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "{} has controls {} to {}",
+                    alarms.benchmark,
+                    ids[0],
+                    ids[ids.len() - 1]
+                )),
+            };
+            sink.push(d);
+        }
+    }
+    if let Some(v) = t.string(sink, "sns_topic_name") {
+        ok &= sink.check(
+            &v,
+            |s| rules::sns_topic_name(s),
+            "for example \"trailhead-cis-alarms\"",
+        );
+        alarms.sns_topic_name = v.value;
+    }
+    if let Some(list) = t.strings(sink, "emails") {
+        for e in list {
+            ok &= sink.check(
+                &e,
+                |s| rules::email(s),
+                "each entry is one address that receives the alarm notifications",
+            );
+            alarms.emails.push(e.value);
+        }
+    }
+    ok.then_some(alarms)
+}
+
+fn read_accounts(root: &Table, sink: &mut Sink) -> Vec<Account> {
+    const KEYS: &[&str] = &["id", "name", "email", "ou"];
+    let mut out = Vec::new();
+    for t in root.tables(sink, "account", KEYS) {
+        t.reject_unknown(sink);
+        let id = t.string(sink, "id").and_then(|v| account_id(sink, &v));
+        let name = t.string(sink, "name");
+        let email = t.string(sink, "email");
+        if let Some(e) = &email {
+            sink.check(
+                e,
+                |s| rules::email(s),
+                "the account's root email address, as Organizations lists it",
+            );
+        }
+        let ou = t.string(sink, "ou");
+        if t.raw("id").is_none() && (name.is_none() || email.is_none()) {
+            t.missing(
+                sink,
+                "id",
+                "\"444444444444\" (or both `name` and `email` to look the account up)",
+            );
+        }
+        out.push(Account {
+            id,
+            name,
+            email,
+            ou,
+            span: t.span(),
+        });
+    }
+    out
+}
+
+fn read_discover(root: &Table, sink: &mut Sink) -> Option<Discover> {
+    let t = root.table(sink, "discover", &["ous"])?;
+    t.reject_unknown(sink);
+    let ous = t.strings(sink, "ous").unwrap_or_default();
+    for ou in &ous {
+        sink.check(
+            ou,
+            |s| rules::ou_id(s),
+            "discovery takes OU ids as Organizations shows them",
+        );
+    }
+    Some(Discover { ous })
+}
+
+fn read_waves(root: &Table, sink: &mut Sink) -> Vec<Wave> {
+    const KEYS: &[&str] = &["name", "members", "max_concurrency", "failure_tolerance"];
+    let mut out = Vec::new();
+    for t in root.tables(sink, "wave", KEYS) {
+        t.reject_unknown(sink);
+        let Some(name) = t.required_string(sink, "name", "\"canary\"") else {
+            continue;
+        };
+        let members = match t.strings(sink, "members") {
+            None => {
+                t.missing(
+                    sink,
+                    "members",
+                    "[\"444444444444\", \"payments-prod\", \"ou:Workloads\"]",
+                );
+                Vec::new()
+            }
+            Some(list) => list
+                .into_iter()
+                .filter_map(|m| wave_member(sink, m))
+                .collect(),
+        };
+        let max_concurrency = match t.int(sink, "max_concurrency") {
+            None => 1,
+            Some(v) if v.value >= 1 => u32::try_from(v.value).unwrap_or(u32::MAX),
+            Some(v) => {
+                sink.push(
+                    Diagnostic::error(v.span, "`max_concurrency` must be at least 1")
+                        .label("nothing would ever run")
+                        .help("use 1 for a canary wave, more for larger waves"),
+                );
+                1
+            }
+        };
+        let failure_tolerance = read_tolerance(sink, &t);
+        out.push(Wave {
+            name,
+            members,
+            max_concurrency,
+            failure_tolerance,
+            span: t.span(),
+        });
+    }
+    out
+}
+
+fn wave_member(sink: &mut Sink, m: Located<String>) -> Option<Located<WaveMember>> {
+    let member = if let Some(ou) = m.value.strip_prefix("ou:") {
+        WaveMember::Ou(ou.to_string())
+    } else if !m.value.is_empty() && m.value.bytes().all(|b| b.is_ascii_digit()) {
+        WaveMember::AccountId(account_id(sink, &m)?.value)
+    } else {
+        WaveMember::AccountName(m.value.clone())
+    };
+    Some(Located::new(member, m.span))
+}
+
+fn read_tolerance(sink: &mut Sink, t: &Table) -> Tolerance {
+    let Some(v) = t.raw("failure_tolerance") else {
+        return Tolerance::Count(0);
+    };
+    let bad = |sink: &mut Sink, msg: String| {
+        sink.push(
+            Diagnostic::error(v.span(), msg)
+                .label("invalid tolerance")
+                .help(
+                    "a count of failed accounts (e.g. 1) or a percent of the wave (e.g. \"10%\")",
+                ),
+        );
+        Tolerance::Count(0)
+    };
+    match v.get_ref() {
+        DeValue::Integer(i) => match i.as_str().parse::<u32>() {
+            Ok(n) => Tolerance::Count(n),
+            Err(_) => bad(
+                sink,
+                format!(
+                    "failure tolerance `{}` must be a count of 0 or more",
+                    i.as_str()
+                ),
+            ),
+        },
+        DeValue::String(s) => match s.strip_suffix('%').map(|p| p.trim().parse::<u32>()) {
+            Some(Ok(p)) if p <= 100 => Tolerance::Percent(p),
+            Some(Ok(p)) => bad(sink, format!("failure tolerance {p}% is above 100%")),
+            _ => bad(
+                sink,
+                format!("failure tolerance `{s}` is neither a count nor a percent"),
+            ),
+        },
+        _ => bad(
+            sink,
+            "failure tolerance must be a count or a percent string".into(),
+        ),
+    }
+}
+
+fn read_rollout(root: &Table, sink: &mut Sink) -> Option<RolloutSettings> {
+    let mut settings = RolloutSettings {
+        max_concurrency: 16,
+    };
+    let Some(t) = root.table(sink, "rollout", &["max_concurrency"]) else {
+        return root.raw("rollout").is_none().then_some(settings);
+    };
+    t.reject_unknown(sink);
+    if let Some(v) = t.int(sink, "max_concurrency") {
+        if v.value < 1 {
+            sink.push(
+                Diagnostic::error(v.span, "`max_concurrency` must be at least 1")
+                    .label("nothing would ever run")
+                    .help("the global cap on accounts in flight; 16 is a safe start"),
+            );
+            return None;
+        }
+        settings.max_concurrency = u32::try_from(v.value).unwrap_or(u32::MAX);
+    }
+    Some(settings)
+}

@@ -1,0 +1,384 @@
+//! One bad spec per validation rule: each asserts the message and the line:column it points at.
+
+use trailhead_model::{Location, Tolerance, parse_spec};
+
+const BASE: &str = r#"[org]
+name = "acme"
+management_account = "111111111111"
+home_region = "eu-west-1"
+regions = ["eu-west-1", "us-east-1"]
+
+[log_archive]
+account_id = "222222222222"
+bucket_name = "{org}-cloudtrail-{account_id}"
+kms_alias = "alias/trailhead"
+
+[trail]
+name = "org-audit"
+cloudwatch_logs_retention_days = 365
+
+[alarms]
+benchmark = "cis-1.4"
+emails = ["secops@acme.example"]
+
+[[account]]
+id = "444444444444"
+name = "sandbox"
+email = "aws+sandbox@acme.example"
+ou = "Sandbox"
+
+[[account]]
+id = "555555555555"
+name = "prod"
+email = "aws+prod@acme.example"
+ou = "Workloads"
+
+[[wave]]
+name = "canary"
+members = ["sandbox"]
+max_concurrency = 1
+failure_tolerance = 0
+
+[[wave]]
+name = "rest"
+members = ["ou:Workloads"]
+max_concurrency = 4
+failure_tolerance = "10%"
+"#;
+
+/// (line:col, message, help) of every error in `src`.
+fn errors(src: &str) -> Vec<(Location, String, String)> {
+    match parse_spec("org.toml", src) {
+        Ok(_) => Vec::new(),
+        Err(d) => d
+            .errors()
+            .map(|e| {
+                (
+                    e.location(src),
+                    e.message.clone(),
+                    e.help.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Replaces `from` (which must occur) in BASE.
+fn with(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "BASE lacks {from:?}");
+    BASE.replacen(from, to, 1)
+}
+
+/// Asserts exactly one error, at the first occurrence of `at` (the `nth` one, 0-based), with
+/// `message` in its text; returns its help.
+fn one_error_at(src: &str, at: &str, nth: usize, message: &str) -> String {
+    let errs = errors(src);
+    assert_eq!(errs.len(), 1, "expected one error, got {errs:#?}");
+    // `|` in `at` marks the exact position inside the matched text.
+    let caret = at.find('|').unwrap_or(0);
+    let needle = at.replace('|', "");
+    let offset = src
+        .match_indices(&needle)
+        .nth(nth)
+        .map(|(i, _)| i + caret)
+        .unwrap_or_else(|| panic!("{needle:?} not in source"));
+    let (loc, msg, help) = &errs[0];
+    assert_eq!(*loc, Location::of(src, offset), "{msg}");
+    assert!(msg.contains(message), "{msg:?} lacks {message:?}");
+    help.clone()
+}
+
+#[test]
+fn the_base_spec_and_the_example_are_valid() {
+    let (spec, warnings) =
+        parse_spec("org.toml", BASE).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(!warnings.has_errors());
+    assert_eq!(spec.accounts.len(), 2);
+    assert_eq!(spec.waves[1].failure_tolerance, Tolerance::Percent(10));
+    assert_eq!(spec.access.role_name, "OrganizationAccountAccessRole");
+
+    let example = include_str!("../../../config/org.example.toml");
+    parse_spec("config/org.example.toml", example)
+        .unwrap_or_else(|d| panic!("{}", d.render(false)));
+}
+
+#[test]
+fn toml_syntax_error_is_one_clear_error() {
+    let src = with("name = \"acme\"", "name = \"acme");
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].1.contains("not valid TOML"), "{}", errs[0].1);
+    assert_eq!(errs[0].0.line, 2);
+}
+
+#[test]
+fn empty_binary_and_non_toml_files() {
+    let errs = errors("");
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].1.contains("empty"));
+    let errs = errors("   \n\n");
+    assert!(errs[0].1.contains("empty"));
+    let errs = errors("<html><body>not toml</body></html>");
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].1.contains("not valid TOML"));
+
+    let dir = std::env::temp_dir().join(format!("trailhead-bin-{}", std::process::id()));
+    std::fs::write(&dir, [0u8, 159, 146, 150, 0, 1]).unwrap_or_default();
+    match trailhead_model::load_file(&dir) {
+        Err(trailhead_model::LoadError::Invalid(d)) => {
+            assert_eq!(d.items.len(), 1);
+            assert!(d.items[0].message.contains("not a text file"));
+        }
+        other => panic!("binary file accepted: {other:?}"),
+    }
+    let _ = std::fs::remove_file(&dir);
+}
+
+#[test]
+fn unknown_key_suggests_the_known_one() {
+    let src = with("home_region =", "home_regoin =");
+    let errs = errors(&src);
+    // The misspelt key is unknown, and the real one is then missing.
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    let unknown = errs
+        .iter()
+        .find(|e| e.1.contains("unknown key"))
+        .expect("unknown key error");
+    assert_eq!(unknown.0, Location { line: 4, column: 1 });
+    assert!(
+        unknown.2.contains("did you mean `home_region`"),
+        "{}",
+        unknown.2
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.1.contains("missing required key `home_region`"))
+    );
+}
+
+#[test]
+fn unknown_top_level_table() {
+    let src = format!("{BASE}\n[trails]\nname = \"x\"\n");
+    let help = one_error_at(&src, "trails", 0, "unknown key `trails`");
+    assert!(help.contains("did you mean `trail`"), "{help}");
+}
+
+#[test]
+fn missing_required_key() {
+    let src = with("management_account = \"111111111111\"\n", "");
+    one_error_at(
+        &src,
+        "org",
+        0,
+        "missing required key `management_account` in [org]",
+    );
+}
+
+#[test]
+fn missing_required_table() {
+    let start = BASE.find("[log_archive]").unwrap_or(0);
+    let end = BASE.find("[trail]").unwrap_or(0);
+    let src = format!("{}{}", &BASE[..start], &BASE[end..]);
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].1.contains("missing required key `log_archive`"));
+    assert_eq!(errs[0].0, Location { line: 1, column: 1 });
+}
+
+#[test]
+fn account_id_not_twelve_digits() {
+    let src = with("id = \"444444444444\"", "id = \"44444444444\"");
+    let help = one_error_at(&src, "\"44444444444\"", 0, "must be exactly 12 digits");
+    assert!(help.contains("leading zeros"));
+    let src = with(
+        "account_id = \"222222222222\"",
+        "account_id = \"22222222222x\"",
+    );
+    one_error_at(&src, "\"22222222222x\"", 0, "is not an AWS account id");
+}
+
+#[test]
+fn duplicate_account_id_name_and_email() {
+    let src = with("id = \"555555555555\"", "id = \"444444444444\"");
+    one_error_at(
+        &src,
+        "\"444444444444\"",
+        1,
+        "duplicate account id `444444444444`",
+    );
+    let src = with("name = \"prod\"", "name = \"sandbox\"");
+    // The renamed account also matches the canary wave, which is fine: same wave.
+    let errs = errors(&src);
+    assert!(
+        errs.iter()
+            .any(|e| e.1.contains("duplicate account name `sandbox`")),
+        "{errs:#?}"
+    );
+    let src = with("aws+prod@acme.example", "AWS+sandbox@acme.example");
+    one_error_at(
+        &src,
+        "\"AWS+sandbox@acme.example\"",
+        0,
+        "duplicate account email",
+    );
+}
+
+#[test]
+fn wave_member_matching_nothing() {
+    let src = with("members = [\"sandbox\"]", "members = [\"sandbx\"]");
+    let help = one_error_at(&src, "\"sandbx\"", 0, "matches no account");
+    assert!(help.contains("did you mean `sandbox`"), "{help}");
+    let src = with("ou:Workloads", "ou:Workload");
+    one_error_at(&src, "\"ou:Workload\"", 0, "matches no account");
+}
+
+#[test]
+fn account_in_two_waves() {
+    let src = with(
+        "members = [\"ou:Workloads\"]",
+        "members = [\"ou:Workloads\", \"444444444444\"]",
+    );
+    one_error_at(&src, "\"444444444444\"", 1, "already in wave `canary`");
+}
+
+#[test]
+fn empty_wave() {
+    let src = with("members = [\"ou:Workloads\"]", "members = []");
+    one_error_at(&src, "[[wave]]", 1, "wave `rest` has no members");
+}
+
+#[test]
+fn region_codes() {
+    let src = with("home_region = \"eu-west-1\"", "home_region = \"eu-wset-1\"");
+    let help = one_error_at(&src, "\"eu-wset-1\"", 0, "not an AWS region code");
+    assert!(help.contains("did you mean `eu-west-1`"), "{help}");
+    let src = with("\"us-east-1\"]", "\"us-east-7\"]");
+    one_error_at(&src, "\"us-east-7\"", 0, "not an AWS region code");
+}
+
+#[test]
+fn bucket_names() {
+    let cases = [
+        ("\"Acme-Trail\"", "has `A`"),
+        ("\"ab\"", "3 to 63"),
+        ("\"a..b-{account_id}\"", "two adjacent periods"),
+        ("\"10.1.2.3\"", "IP address"),
+        ("\"xn--{account_id}\"", "reserved prefix `xn--`"),
+        (
+            "\"logs-{account_id}-s3alias\"",
+            "reserved suffix `-s3alias`",
+        ),
+        ("\"{org}-{bogus}\"", "unknown placeholder `{bogus}`"),
+        // Fine as written, too long once the 12-digit id is in.
+        (
+            "\"{org}-cloudtrail-archive-for-everythings-{account_id}\"",
+            "no room for its access-log bucket",
+        ),
+        (
+            "\"{org}-cloudtrail-archive-for-all-of-the-logs-of-the-org-{account_id}\"",
+            "3 to 63",
+        ),
+    ];
+    for (bad, message) in cases {
+        let src = with("\"{org}-cloudtrail-{account_id}\"", bad);
+        one_error_at(&src, bad, 0, message);
+    }
+}
+
+#[test]
+fn kms_alias_rules() {
+    let src = with("\"alias/trailhead\"", "\"trailhead\"");
+    one_error_at(&src, "\"trailhead\"", 0, "must start with `alias/`");
+    let src = with("\"alias/trailhead\"", "\"alias/aws/cloudtrail\"");
+    one_error_at(
+        &src,
+        "\"alias/aws/cloudtrail\"",
+        0,
+        "reserves for its managed keys",
+    );
+}
+
+#[test]
+fn trail_name_rules() {
+    let src = with("name = \"org-audit\"", "name = \"org-_audit\"");
+    one_error_at(&src, "\"org-_audit\"", 0, "adjacent");
+    let src = with("name = \"org-audit\"", "name = \"org audit\"");
+    one_error_at(&src, "\"org audit\"", 0, "has ` `");
+}
+
+#[test]
+fn log_retention_rules() {
+    let src = with(
+        "cloudwatch_logs_retention_days = 365",
+        "cloudwatch_logs_retention_days = 366",
+    );
+    let help = one_error_at(&src, "366", 0, "366 is not a retention");
+    assert!(help.contains("3653"));
+}
+
+#[test]
+fn object_lock_rules() {
+    let lock = |mode: &str, days: &str| {
+        with(
+            "kms_alias = \"alias/trailhead\"\n",
+            &format!(
+                "kms_alias = \"alias/trailhead\"\n[log_archive.object_lock]\nmode = {mode}\ndays = {days}\n"
+            ),
+        )
+    };
+    let src = lock("\"COMPLIANCE\"", "0");
+    one_error_at(&src, "days = |0", 0, "Object Lock days must be 1 to 36500");
+    let src = lock("\"COMPLIANCE\"", "-5");
+    one_error_at(&src, "-5", 0, "Object Lock days");
+    let src = lock("\"LEGAL_HOLD\"", "30");
+    one_error_at(&src, "\"LEGAL_HOLD\"", 0, "not an Object Lock mode");
+    let ok = lock("\"GOVERNANCE\"", "30");
+    let (spec, _) = parse_spec("org.toml", &ok).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert_eq!(spec.log_archive.object_lock.map(|o| o.days), Some(30));
+}
+
+#[test]
+fn unknown_benchmark_and_control() {
+    let src = with("\"cis-1.4\"", "\"cis-1.5\"");
+    one_error_at(&src, "\"cis-1.5\"", 0, "unknown benchmark `cis-1.5`");
+    let src = with("emails =", "exclude = [\"4.1\", \"4.16\"]\nemails =");
+    one_error_at(&src, "\"4.16\"", 0, "`4.16` is not a control of cis-1.4");
+}
+
+#[test]
+fn malformed_email() {
+    let src = with("\"secops@acme.example\"", "\"secops.acme.example\"");
+    one_error_at(&src, "\"secops.acme.example\"", 0, "not an email address");
+    let src = with("aws+prod@acme.example", "aws+prod@acme");
+    one_error_at(&src, "\"aws+prod@acme\"", 0, "not an email address");
+}
+
+#[test]
+fn zero_concurrency_and_tolerance_above_100() {
+    let src = with("max_concurrency = 1", "max_concurrency = 0");
+    one_error_at(&src, "max_concurrency = |0", 0, "must be at least 1");
+    let src = with("\"10%\"", "\"150%\"");
+    one_error_at(&src, "\"150%\"", 0, "above 100%");
+    let src = with("\"10%\"", "\"ten\"");
+    one_error_at(&src, "\"ten\"", 0, "neither a count nor a percent");
+}
+
+#[test]
+fn type_errors_name_the_expected_type() {
+    let src = with(
+        "cloudwatch_logs_retention_days = 365",
+        "cloudwatch_logs_retention_days = \"365\"",
+    );
+    one_error_at(&src, "\"365\"", 0, "must be an integer, found a string");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let src = BASE
+        .replace("\"eu-west-1\",", "\"eu-wset-1\",")
+        .replace("id = \"444444444444\"", "id = \"4\"")
+        .replace("\"cis-1.4\"", "\"cis-9\"")
+        .replace("max_concurrency = 4", "max_concurrency = 0");
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 4, "{errs:#?}");
+}

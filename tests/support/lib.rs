@@ -1,1 +1,80 @@
-//! placeholder
+//! Shared helpers of the end-to-end tests: finding the emulator, and giving each test its own
+//! accounts so that tests can share one emulator while running in parallel.
+//!
+//! A test that cannot reach the emulator fails with instructions; it never skips.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use trailhead_provisioner::Connection;
+use trailhead_provisioner::seed::{SeedRequest, SeededOrg, seed_org};
+
+pub const REGION: &str = "eu-west-1";
+
+fn workspace_target() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+}
+
+/// The emulator's endpoint and CA: from `cargo xtask test`, or from a running `emulator start`.
+pub fn emulator() -> Connection {
+    let emulator_dir = workspace_target().join("emulator");
+    let endpoint = std::env::var("TRAILHEAD_TEST_ENDPOINT").ok().or_else(|| {
+        std::fs::read_to_string(emulator_dir.join("port"))
+            .ok()
+            .map(|p| format!("https://127.0.0.1:{}", p.trim()))
+    });
+    let ca = std::env::var_os("TRAILHEAD_TEST_CA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| emulator_dir.join("ca.pem"));
+    let (Some(endpoint), true) = (endpoint, ca.exists()) else {
+        panic!(
+            "the end-to-end tests need the emulator: run them with `cargo xtask test`, \
+             or start it with `cargo xtask emulator start` first"
+        );
+    };
+    let port: u16 = endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        panic!(
+            "nothing answers at {endpoint}: start the emulator with `cargo xtask emulator start`, \
+             or run the suite with `cargo xtask test`"
+        );
+    }
+    match Connection::emulator(endpoint, ca).prepare() {
+        Ok(conn) => conn,
+        Err(e) => panic!("cannot build a connection to the emulator: {e}"),
+    }
+}
+
+/// A prefix no other test (or earlier run) uses: emails in Organizations must be unique.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An organization of this test's own: a log-archive account, an audit account and `members`.
+pub async fn seed(conn: &Connection, prefix: &str, members: usize) -> SeededOrg {
+    let req = SeedRequest {
+        prefix: unique(prefix),
+        members,
+        region: REGION.to_string(),
+    };
+    match seed_org(conn, &req).await {
+        Ok(org) => org,
+        Err(e) => panic!("seeding the organization failed: {e}"),
+    }
+}

@@ -1,1 +1,195 @@
-fn main() {}
+//! `cargo xtask`: the project's developer tasks, and a thin front door to the `trailhead` binary.
+//!
+//! Product commands (validate, rollout, plan, ...) are forwarded unchanged to `trailhead`, so the
+//! two spellings can never drift apart. Developer tasks (demo, test, bench) live here. This crate
+//! must stay free of the AWS SDK so that it builds in seconds.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Commands that belong to the product and are forwarded to `trailhead`.
+const FORWARDED: &[&str] = &[
+    "validate",
+    "plan",
+    "rollout",
+    "preflight",
+    "verify",
+    "alarms",
+    "logs",
+    "mfa-delete",
+    "emulator",
+];
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Developer tasks for trailhead",
+    after_help = "Product commands are forwarded to the trailhead binary: validate, plan, rollout, \
+preflight, verify, alarms, logs, mfa-delete, emulator (start|stop|status). \
+Example: cargo xtask validate --org config/org.example.toml"
+)]
+struct Xtask {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Start the emulator, create a demo organization in it and run trailhead on it
+    Demo {
+        /// Member accounts besides the log-archive and audit accounts
+        #[arg(long, default_value_t = 12)]
+        accounts: usize,
+    },
+    /// Run every test of the workspace against the emulator, as CI does
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(first) = args.first().and_then(|a| a.to_str())
+        && FORWARDED.contains(&first)
+    {
+        return code(trailhead(&args));
+    }
+    let task = Xtask::parse();
+    let result = match task.task {
+        Task::Demo { accounts } => demo(accounts),
+        Task::Test { cargo_args } => test(&cargo_args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn code(status: Result<i32, String>) -> ExitCode {
+    match status {
+        Ok(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs the `trailhead` binary (built if needed) with `args`; returns its exit code.
+fn trailhead<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<i32, String> {
+    let status = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "trailhead-cli",
+            "--bin",
+            "trailhead",
+            "--",
+        ])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+fn must(step: &str, status: Result<i32, String>) -> Result<(), String> {
+    match status? {
+        0 => Ok(()),
+        c => Err(format!("{step} failed (exit {c})")),
+    }
+}
+
+fn demo(accounts: usize) -> Result<(), String> {
+    let spec = root().join("target").join("demo").join("org.toml");
+    let spec_arg = spec.display().to_string();
+    must("starting the emulator", trailhead(&["emulator", "start"]))?;
+    must(
+        "creating the demo organization",
+        trailhead(&[
+            "emulator",
+            "seed",
+            "--accounts",
+            &accounts.to_string(),
+            "--out",
+            &spec_arg,
+        ]),
+    )?;
+    must(
+        "validating the demo spec",
+        trailhead(&["validate", "--org", &spec_arg]),
+    )?;
+    println!();
+    println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
+    println!("Look around:");
+    println!("  cargo xtask validate --org {spec_arg}");
+    println!("  cargo xtask emulator status        # the endpoint URL is the last line");
+    println!("Stop the emulator with: cargo xtask emulator stop");
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    // The emulator is started before the build so that pip and rustc overlap on a cold machine.
+    let (already_running, _) = emulator_status()?;
+    must("starting the emulator", trailhead(&["emulator", "start"]))?;
+    let (_, endpoint) = emulator_status()?;
+    let result = cargo()
+        .args(["test", "--workspace", "--all-targets"])
+        .args(extra)
+        .env("TRAILHEAD_TEST_ENDPOINT", &endpoint)
+        .env("TRAILHEAD_TEST_CA", root().join("target/emulator/ca.pem"))
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"));
+    if !already_running {
+        let _ = trailhead(&["emulator", "stop"]);
+    }
+    match result?.code() {
+        Some(0) => Ok(()),
+        c => Err(format!("tests failed (exit {})", c.unwrap_or(1))),
+    }
+}
+
+/// Whether the emulator runs, and its endpoint URL (the last line `emulator status` prints).
+fn emulator_status() -> Result<(bool, String), String> {
+    let out = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "trailhead-cli",
+            "--bin",
+            "trailhead",
+            "--",
+            "emulator",
+            "status",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let endpoint = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .ok_or_else(|| "`trailhead emulator status` printed nothing".to_string())?;
+    Ok((out.status.success(), endpoint))
+}

@@ -1,1 +1,58 @@
-fn main() {}
+//! The `trailhead` command line. It parses arguments, loads the spec, calls the libraries and
+//! turns their typed results into output and exit codes. No AWS logic lives here.
+
+mod commands;
+mod emulator;
+mod exit;
+mod reach;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Bootstrap and verify org-wide audit logging: CloudTrail, a hardened log archive, CIS alarms.
+#[derive(Parser, Debug)]
+#[command(name = "trailhead", version, about, long_about = None, after_help = exit::HELP)]
+struct Cli {
+    #[command(flatten)]
+    reach: ReachArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How trailhead reaches AWS. Without these, the standard credential chain and region apply.
+#[derive(Args, Debug, Clone)]
+struct ReachArgs {
+    /// Send every call to this endpoint (any AWS-compatible API)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, global = true, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
+    /// Use the embedded emulator: start it if needed, then use its URL and test credentials
+    #[arg(long, global = true, conflicts_with = "endpoint_url")]
+    emulator: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check an org spec completely, without any network call
+    Validate {
+        /// The org spec (TOML)
+        #[arg(long, value_name = "FILE")]
+        org: PathBuf,
+    },
+    /// Start, stop or inspect the embedded AWS emulator (moto)
+    #[command(subcommand)]
+    Emulator(commands::emulator::EmulatorCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Validate { org } => commands::validate::run(&org),
+        Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),
+    };
+    ExitCode::from(code)
+}

@@ -357,7 +357,7 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
     let retention_days = positive_days(sink, &t, "retention_days", 365);
     let noncurrent = positive_days(sink, &t, "noncurrent_retention_days", 90);
     let access_logs = positive_days(sink, &t, "access_log_retention_days", 90);
-    let mfa_delete = t.bool(sink, "mfa_delete").map_or(true, |v| v.value);
+    let mfa_delete = t.bool(sink, "mfa_delete").is_none_or(|v| v.value);
 
     let kms_alias = t
         .string(sink, "kms_alias")

@@ -1,5 +1,7 @@
 //! One bad spec per validation rule: each asserts the message and the line:column it points at.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
 use trailhead_model::{Location, Tolerance, parse_spec};
 
 const BASE: &str = r#"[org]

@@ -1,1 +1,13 @@
-//! placeholder
+//! The provisioner: everything trailhead does against AWS. It builds per-account clients,
+//! reads live state, decides create / update / no-op for each step, acts, and records what it did.
+//!
+//! It takes a validated [`trailhead_model::OrgSpec`] and never parses user input itself. It never
+//! prints: progress goes out as events, errors come back typed, and only the CLI renders them.
+//! Secrets (session tokens, MFA codes, ExternalIds) never enter an event, an error or a log line.
+
+pub mod connect;
+pub mod error;
+pub mod seed;
+
+pub use connect::Connection;
+pub use error::{AwsError, ProvisionError};

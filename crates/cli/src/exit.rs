@@ -1,0 +1,10 @@
+//! Exit codes, the same for every command so that pipelines can branch on them.
+
+pub const OK: u8 = 0;
+/// An AWS or I/O error: the run could not do what it was asked.
+pub const ERROR: u8 = 1;
+/// Bad input: an invalid spec or arguments. Nothing was sent to AWS.
+pub const BAD_INPUT: u8 = 2;
+
+pub const HELP: &str = "Exit codes: 0 success (plan: converged), 1 error, 2 bad input (nothing was sent to AWS), \
+3 plan: changes pending, 4 verify: a control failed.";

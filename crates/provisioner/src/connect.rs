@@ -1,0 +1,112 @@
+//! How trailhead reaches AWS. There is one code path: the emulator differs from AWS only in the
+//! endpoint, the credentials and the CA it is trusted through.
+
+use std::path::PathBuf;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+use crate::ProvisionError;
+
+/// The credentials moto accepts; they grant nothing anywhere else.
+const EMULATOR_KEY: &str = "testing";
+
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// `--endpoint-url` / `AWS_ENDPOINT_URL`: every service at this URL.
+    pub endpoint_url: Option<String>,
+    /// Extra CA certificates (PEM) to trust besides the system roots.
+    pub ca_bundle: Option<PathBuf>,
+    /// Use the emulator's fixed test credentials instead of the standard chain.
+    pub emulator_credentials: bool,
+    http_client: Option<SharedHttpClient>,
+}
+
+impl Connection {
+    /// The standard credential chain and region: profiles, environment, SSO, credential_process.
+    pub fn aws() -> Self {
+        Connection::default()
+    }
+
+    pub fn endpoint(endpoint_url: String, ca_bundle: Option<PathBuf>) -> Self {
+        Connection {
+            endpoint_url: Some(endpoint_url),
+            ca_bundle,
+            ..Connection::default()
+        }
+    }
+
+    pub fn emulator(endpoint_url: String, ca: PathBuf) -> Self {
+        Connection {
+            endpoint_url: Some(endpoint_url),
+            ca_bundle: Some(ca),
+            emulator_credentials: true,
+            http_client: None,
+        }
+    }
+
+    pub fn is_custom_endpoint(&self) -> bool {
+        self.endpoint_url.is_some()
+    }
+
+    /// Builds the HTTPS client once. Every account shares it, so connections are pooled across
+    /// the whole run; credentials and retries are kept per account elsewhere.
+    pub fn prepare(mut self) -> Result<Self, ProvisionError> {
+        let mut trust = TrustStore::default();
+        if let Some(path) = &self.ca_bundle {
+            let pem = std::fs::read(path).map_err(|source| ProvisionError::Io {
+                action: "read the CA bundle",
+                path: path.display().to_string(),
+                source,
+            })?;
+            trust = trust.with_pem_certificate(pem);
+        }
+        let context = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .map_err(|e| ProvisionError::Config(format!("cannot build the TLS context: {e}")))?;
+        let client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https();
+        self.http_client = Some(client);
+        Ok(self)
+    }
+
+    /// The configuration of the caller's own identity (the management account) in `region`.
+    pub async fn base_config(&self, region: &str) -> SdkConfig {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(client) = &self.http_client {
+            loader = loader.http_client(client.clone());
+        }
+        if self.emulator_credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                EMULATOR_KEY,
+                EMULATOR_KEY,
+                None,
+                None,
+                "trailhead-emulator",
+            ));
+        }
+        loader.load().await
+    }
+
+    /// S3 needs path-style addressing behind a custom endpoint: `bucket.127.0.0.1` resolves
+    /// nowhere, and a custom CA rarely covers wildcard bucket hosts.
+    pub fn s3_client(&self, config: &SdkConfig) -> aws_sdk_s3::Client {
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(self.is_custom_endpoint())
+            .build();
+        aws_sdk_s3::Client::from_conf(s3)
+    }
+}

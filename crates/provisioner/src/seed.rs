@@ -1,0 +1,308 @@
+//! Builds an organization to run against: OUs, a log-archive account, an audit account and
+//! member accounts. It is what `cargo xtask demo` and the end-to-end tests stand on, and works
+//! against any Organizations endpoint, though it is only ever pointed at the emulator.
+//!
+//! Re-running it with the same prefix finds the accounts it made (by email) instead of making
+//! more, so a demo can be run twice.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{Account, CreateAccountState};
+
+use crate::Connection;
+use crate::error::{CallSite, ProvisionError, code_of};
+
+pub const OUS: [&str; 3] = ["Security", "Sandbox", "Workloads"];
+
+#[derive(Debug, Clone)]
+pub struct SeedRequest {
+    /// Makes names and emails unique, so that tests sharing one emulator never collide.
+    pub prefix: String,
+    pub members: usize,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeededAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub ou: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededOrg {
+    pub org_id: String,
+    pub management_account: String,
+    pub log_archive: SeededAccount,
+    pub audit: SeededAccount,
+    pub members: Vec<SeededAccount>,
+}
+
+pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg, ProvisionError> {
+    let config = conn.base_config(&req.region).await;
+    let org = Client::new(&config);
+    let site = CallSite::new("management", &req.region, "seed organization");
+
+    if let Err(e) = org
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        && code_of(&e) != Some("AlreadyInOrganizationException")
+    {
+        return Err(site.error("CreateOrganization", e).into());
+    }
+    let description = org
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| site.error("DescribeOrganization", e))?;
+    let organization = description.organization();
+    let org_id = organization
+        .and_then(|o| o.id())
+        .unwrap_or_default()
+        .to_string();
+    let management_account = organization
+        .and_then(|o| o.master_account_id())
+        .unwrap_or_default()
+        .to_string();
+
+    let roots = org
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| site.error("ListRoots", e))?;
+    let root_id = roots
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .ok_or_else(|| ProvisionError::Config("the organization has no root".into()))?
+        .to_string();
+
+    let mut ou_ids = HashMap::new();
+    let existing = org
+        .list_organizational_units_for_parent()
+        .parent_id(&root_id)
+        .send()
+        .await
+        .map_err(|e| site.error("ListOrganizationalUnitsForParent", e))?;
+    for ou in existing.organizational_units() {
+        if let (Some(name), Some(id)) = (ou.name(), ou.id()) {
+            ou_ids.insert(name.to_string(), id.to_string());
+        }
+    }
+    for name in OUS {
+        if ou_ids.contains_key(name) {
+            continue;
+        }
+        let created = org
+            .create_organizational_unit()
+            .parent_id(&root_id)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| site.error("CreateOrganizationalUnit", e))?;
+        if let Some(id) = created.organizational_unit().and_then(|o| o.id()) {
+            ou_ids.insert(name.to_string(), id.to_string());
+        }
+    }
+
+    let mut by_email: HashMap<String, Account> = HashMap::new();
+    let mut pages = org.list_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| site.error("ListAccounts", e))?;
+        for account in page.accounts() {
+            if let Some(email) = account.email() {
+                by_email.insert(email.to_ascii_lowercase(), account.clone());
+            }
+        }
+    }
+
+    let mut wanted = vec![
+        (format!("{}-log-archive", req.prefix), "Security"),
+        (format!("{}-audit", req.prefix), "Security"),
+    ];
+    for i in 1..=req.members {
+        let ou = if i <= 2 { "Sandbox" } else { "Workloads" };
+        wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
+    }
+
+    let mut seeded = Vec::new();
+    for (name, ou) in wanted {
+        let email = format!("{name}@trailhead.example");
+        let id = match by_email.get(&email) {
+            Some(account) => account.id().unwrap_or_default().to_string(),
+            None => create_account(&org, &site, &name, &email).await?,
+        };
+        let ou_id = ou_ids.get(ou).cloned().unwrap_or_else(|| root_id.clone());
+        let parents = org
+            .list_parents()
+            .child_id(&id)
+            .send()
+            .await
+            .map_err(|e| site.error("ListParents", e))?;
+        let parent = parents
+            .parents()
+            .first()
+            .and_then(|p| p.id())
+            .unwrap_or(&root_id)
+            .to_string();
+        if parent != ou_id {
+            org.move_account()
+                .account_id(&id)
+                .source_parent_id(&parent)
+                .destination_parent_id(&ou_id)
+                .send()
+                .await
+                .map_err(|e| site.error("MoveAccount", e))?;
+        }
+        seeded.push(SeededAccount {
+            id,
+            name,
+            email,
+            ou: ou.to_string(),
+        });
+    }
+    let mut seeded = seeded.into_iter();
+    let (Some(log_archive), Some(audit)) = (seeded.next(), seeded.next()) else {
+        return Err(ProvisionError::Config(
+            "seeding produced no accounts".into(),
+        ));
+    };
+    Ok(SeededOrg {
+        org_id,
+        management_account,
+        log_archive,
+        audit,
+        members: seeded.collect(),
+    })
+}
+
+async fn create_account(
+    org: &Client,
+    site: &CallSite,
+    name: &str,
+    email: &str,
+) -> Result<String, ProvisionError> {
+    let created = org
+        .create_account()
+        .account_name(name)
+        .email(email)
+        .send()
+        .await
+        .map_err(|e| site.error("CreateAccount", e))?;
+    let request_id = created
+        .create_account_status()
+        .and_then(|s| s.id())
+        .unwrap_or_default()
+        .to_string();
+    let mut delay = std::time::Duration::from_millis(200);
+    for _ in 0..30 {
+        let status = org
+            .describe_create_account_status()
+            .create_account_request_id(&request_id)
+            .send()
+            .await
+            .map_err(|e| site.error("DescribeCreateAccountStatus", e))?;
+        let Some(status) = status.create_account_status() else {
+            break;
+        };
+        match status.state() {
+            Some(CreateAccountState::Succeeded) => {
+                return Ok(status.account_id().unwrap_or_default().to_string());
+            }
+            Some(CreateAccountState::Failed) => {
+                return Err(ProvisionError::Config(format!(
+                    "creating account {name} failed: {:?}",
+                    status.failure_reason()
+                )));
+            }
+            _ => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+    Err(ProvisionError::Config(format!(
+        "account {name} was not created in time"
+    )))
+}
+
+impl SeededOrg {
+    pub fn all_accounts(&self) -> impl Iterator<Item = &SeededAccount> {
+        [&self.log_archive, &self.audit]
+            .into_iter()
+            .chain(self.members.iter())
+    }
+
+    /// A spec for this org: the sandbox accounts as canaries, the security accounts, then the
+    /// workloads.
+    pub fn spec_toml(&self, org_name: &str, home_region: &str) -> String {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r#"# Generated by trailhead for organization {org_id} in the emulator.
+[org]
+name = "{org_name}"
+management_account = "{mgmt}"
+home_region = "{home_region}"
+regions = ["{home_region}"]
+
+[log_archive]
+account_id = "{la}"
+bucket_name = "{{org}}-cloudtrail-{{account_id}}"
+retention_days = 365
+mfa_delete = true
+kms_alias = "alias/{org_name}-cloudtrail"
+security_account_id = "{audit}"
+
+[trail]
+name = "{org_name}-audit"
+log_group_name = "/trailhead/{org_name}/cloudtrail"
+cloudwatch_logs_retention_days = 365
+
+[alarms]
+benchmark = "cis-3.0"
+sns_topic_name = "{org_name}-cis-alarms"
+emails = ["secops@trailhead.example"]
+"#,
+            org_id = self.org_id,
+            mgmt = self.management_account,
+            la = self.log_archive.id,
+            audit = self.audit.id,
+        );
+        for a in self.all_accounts() {
+            let _ = write!(
+                s,
+                "\n[[account]]\nid = \"{}\"\nname = \"{}\"\nemail = \"{}\"\nou = \"{}\"\n",
+                a.id, a.name, a.email, a.ou
+            );
+        }
+        let _ = write!(
+            s,
+            r#"
+[[wave]]
+name = "canary"
+members = ["ou:Sandbox"]
+max_concurrency = 1
+failure_tolerance = 0
+
+[[wave]]
+name = "security"
+members = ["ou:Security"]
+max_concurrency = 2
+failure_tolerance = 0
+
+[[wave]]
+name = "workloads"
+members = ["ou:Workloads"]
+max_concurrency = 8
+failure_tolerance = "10%"
+"#
+        );
+        s
+    }
+}

@@ -1,0 +1,358 @@
+//! The monitoring controls of CIS AWS Foundations v1.2.0 (3.1–3.14), v1.4.0 and v3.0.0
+//! (4.1–4.15), and Security Hub CloudWatch.1–14: exact patterns, ids, titles and metric names.
+//!
+//! Patterns are the benchmarks' own strings, byte for byte: Security Hub's checker compares the
+//! string, so a "tidied" pattern fails the control.
+
+use serde::Serialize;
+use trailhead_model::Benchmark;
+
+/// Namespace of every metric trailhead's filters publish (the one CIS prescribes).
+pub const METRIC_NAMESPACE: &str = "CISBenchmark";
+
+/// What a control watches for. Controls of different benchmarks that watch the same thing share
+/// a topic, a metric name and sample records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    UnauthorizedApiCalls,
+    ConsoleSignInWithoutMfa,
+    RootAccountUsage,
+    IamPolicyChanges,
+    CloudTrailChanges,
+    ConsoleAuthFailures,
+    DisableOrDeleteCmk,
+    S3BucketPolicyChanges,
+    ConfigChanges,
+    SecurityGroupChanges,
+    NaclChanges,
+    NetworkGatewayChanges,
+    RouteTableChanges,
+    VpcChanges,
+    OrganizationsChanges,
+}
+
+impl Topic {
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Topic::UnauthorizedApiCalls => "UnauthorizedAPICalls",
+            Topic::ConsoleSignInWithoutMfa => "ConsoleSignInWithoutMFA",
+            Topic::RootAccountUsage => "RootAccountUsage",
+            Topic::IamPolicyChanges => "IAMPolicyChanges",
+            Topic::CloudTrailChanges => "CloudTrailConfigChanges",
+            Topic::ConsoleAuthFailures => "ConsoleSignInFailures",
+            Topic::DisableOrDeleteCmk => "DisableOrDeleteCMK",
+            Topic::S3BucketPolicyChanges => "S3BucketPolicyChanges",
+            Topic::ConfigChanges => "AWSConfigChanges",
+            Topic::SecurityGroupChanges => "SecurityGroupChanges",
+            Topic::NaclChanges => "NACLChanges",
+            Topic::NetworkGatewayChanges => "NetworkGatewayChanges",
+            Topic::RouteTableChanges => "RouteTableChanges",
+            Topic::VpcChanges => "VPCChanges",
+            Topic::OrganizationsChanges => "OrganizationsChanges",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Topic::UnauthorizedApiCalls => "Unauthorized API calls",
+            Topic::ConsoleSignInWithoutMfa => "Management console sign-in without MFA",
+            Topic::RootAccountUsage => "Usage of the root user",
+            Topic::IamPolicyChanges => "IAM policy changes",
+            Topic::CloudTrailChanges => "CloudTrail configuration changes",
+            Topic::ConsoleAuthFailures => "Management console authentication failures",
+            Topic::DisableOrDeleteCmk => "Disabling or scheduled deletion of customer managed keys",
+            Topic::S3BucketPolicyChanges => "S3 bucket policy changes",
+            Topic::ConfigChanges => "AWS Config configuration changes",
+            Topic::SecurityGroupChanges => "Security group changes",
+            Topic::NaclChanges => "Network ACL changes",
+            Topic::NetworkGatewayChanges => "Network gateway changes",
+            Topic::RouteTableChanges => "Route table changes",
+            Topic::VpcChanges => "VPC changes",
+            Topic::OrganizationsChanges => "AWS Organizations changes",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Control {
+    #[serde(serialize_with = "benchmark_id")]
+    pub benchmark: Benchmark,
+    pub id: &'static str,
+    pub topic: Topic,
+    pub title: &'static str,
+    pub pattern: &'static str,
+    pub metric_name: &'static str,
+    /// Something a user deploying this control must know.
+    pub warning: Option<&'static str>,
+}
+
+fn benchmark_id<S: serde::Serializer>(b: &Benchmark, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(b.id())
+}
+
+impl Control {
+    /// Metric filter and alarm name: unique per benchmark and control, recognisable as ours.
+    pub fn resource_name(&self) -> String {
+        format!(
+            "trailhead-{}-{}-{}",
+            self.benchmark.id(),
+            self.id,
+            self.metric_name
+        )
+    }
+}
+
+// The patterns, verbatim from the benchmarks (see docs/alarms.md for sources).
+const UNAUTHORIZED_V12: &str =
+    r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#;
+const UNAUTHORIZED_SH: &str =
+    r#"{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}"#;
+const UNAUTHORIZED_V13_15: &str = r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }"#;
+const UNAUTHORIZED_V20: &str = r#"{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }"#;
+const NO_MFA: &str =
+    r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#;
+const NO_MFA_SSO: &str = r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }"#;
+const ROOT: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
+const ROOT_SH: &str = r#"{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}"#;
+const IAM: &str = "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}";
+const IAM_SH_2025: &str = "{($.eventSource=iam.amazonaws.com) && (($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || ($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || ($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || ($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || ($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || ($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy))}";
+const TRAIL: &str = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }";
+const TRAIL_SH: &str = "{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || ($.eventName=StartLogging) || ($.eventName=StopLogging)}";
+const AUTH_FAIL: &str =
+    r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#;
+const AUTH_FAIL_SH: &str =
+    r#"{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}"#;
+const CMK: &str = "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }";
+const CMK_SH: &str = "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}";
+const S3_POLICY: &str = "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }";
+const S3_POLICY_SH: &str = "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || ($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || ($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || ($.eventName=DeleteBucketReplication))}";
+const CONFIG: &str = "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel) ||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }";
+const CONFIG_SH: &str = "{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || ($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}";
+const SG: &str = "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }";
+const SG_SH: &str = "{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}";
+const NACL: &str = "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }";
+const NACL_SH: &str = "{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}";
+const GATEWAY: &str = "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }";
+const GATEWAY_SH: &str = "{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}";
+const ROUTE: &str = "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }";
+const ROUTE_SH_2025: &str = "{($.eventSource=ec2.amazonaws.com) && (($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable))}";
+const VPC: &str = "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }";
+const VPC_SH: &str = "{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}";
+const ORGANIZATIONS: &str = r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#;
+
+const WARN_V14_41: &str = "this CIS v1.3–v1.5 pattern ORs two `!=` terms, so it matches nearly every event (anything that is not HeadBucket): expect the alarm to fire constantly. Prefer cis-3.0 (or securityhub, whose CloudWatch.2 requires the v1.2 string)";
+const WARN_V20_41: &str = "with `&&` binding tighter than `||`, the HeadBucket / delivery.logs exclusions apply only to AccessDenied*, never to *UnauthorizedOperation; this is the benchmark's string, kept as published. Security Hub CloudWatch.2 fails with it: it requires the v1.2 string";
+const WARN_NO_MFA: &str = "counts failed sign-ins and federated sign-ins too; Security Hub CloudWatch.3 checks the stricter SSO variant (IAM users, successful sign-ins)";
+const WARN_V30_413: &str = "CIS v3.0.0's audit text shows an ec2-scoped string whose guard binds only to CreateRoute; trailhead deploys the remediation string, which checkers of the audit string may report as different";
+const WARN_SH_2025: &str = "Security Hub's current recommendation (2025), scoped to the service's own events; older Security Hub text checked the unscoped CIS string";
+const WARN_ORGS: &str = "Organizations events are recorded in us-east-1 of the management account: the alarm fires only where those events reach this log group";
+
+struct Row {
+    id: &'static str,
+    topic: Topic,
+    pattern: &'static str,
+    warning: Option<&'static str>,
+}
+
+const fn row(id: &'static str, topic: Topic, pattern: &'static str) -> Row {
+    Row {
+        id,
+        topic,
+        pattern,
+        warning: None,
+    }
+}
+
+const fn warned(
+    id: &'static str,
+    topic: Topic,
+    pattern: &'static str,
+    warning: &'static str,
+) -> Row {
+    Row {
+        id,
+        topic,
+        pattern,
+        warning: Some(warning),
+    }
+}
+
+const CIS_12: &[Row] = &[
+    row("3.1", Topic::UnauthorizedApiCalls, UNAUTHORIZED_V12),
+    warned("3.2", Topic::ConsoleSignInWithoutMfa, NO_MFA, WARN_NO_MFA),
+    row("3.3", Topic::RootAccountUsage, ROOT),
+    row("3.4", Topic::IamPolicyChanges, IAM),
+    row("3.5", Topic::CloudTrailChanges, TRAIL),
+    row("3.6", Topic::ConsoleAuthFailures, AUTH_FAIL),
+    row("3.7", Topic::DisableOrDeleteCmk, CMK),
+    row("3.8", Topic::S3BucketPolicyChanges, S3_POLICY),
+    row("3.9", Topic::ConfigChanges, CONFIG),
+    row("3.10", Topic::SecurityGroupChanges, SG),
+    row("3.11", Topic::NaclChanges, NACL),
+    row("3.12", Topic::NetworkGatewayChanges, GATEWAY),
+    row("3.13", Topic::RouteTableChanges, ROUTE),
+    row("3.14", Topic::VpcChanges, VPC),
+];
+
+const CIS_14: &[Row] = &[
+    warned(
+        "4.1",
+        Topic::UnauthorizedApiCalls,
+        UNAUTHORIZED_V13_15,
+        WARN_V14_41,
+    ),
+    warned("4.2", Topic::ConsoleSignInWithoutMfa, NO_MFA, WARN_NO_MFA),
+    row("4.3", Topic::RootAccountUsage, ROOT),
+    row("4.4", Topic::IamPolicyChanges, IAM),
+    row("4.5", Topic::CloudTrailChanges, TRAIL),
+    row("4.6", Topic::ConsoleAuthFailures, AUTH_FAIL),
+    row("4.7", Topic::DisableOrDeleteCmk, CMK),
+    row("4.8", Topic::S3BucketPolicyChanges, S3_POLICY),
+    row("4.9", Topic::ConfigChanges, CONFIG),
+    row("4.10", Topic::SecurityGroupChanges, SG),
+    row("4.11", Topic::NaclChanges, NACL),
+    row("4.12", Topic::NetworkGatewayChanges, GATEWAY),
+    row("4.13", Topic::RouteTableChanges, ROUTE),
+    row("4.14", Topic::VpcChanges, VPC),
+    warned(
+        "4.15",
+        Topic::OrganizationsChanges,
+        ORGANIZATIONS,
+        WARN_ORGS,
+    ),
+];
+
+const CIS_30: &[Row] = &[
+    warned(
+        "4.1",
+        Topic::UnauthorizedApiCalls,
+        UNAUTHORIZED_V20,
+        WARN_V20_41,
+    ),
+    warned("4.2", Topic::ConsoleSignInWithoutMfa, NO_MFA, WARN_NO_MFA),
+    row("4.3", Topic::RootAccountUsage, ROOT),
+    row("4.4", Topic::IamPolicyChanges, IAM),
+    row("4.5", Topic::CloudTrailChanges, TRAIL),
+    row("4.6", Topic::ConsoleAuthFailures, AUTH_FAIL),
+    row("4.7", Topic::DisableOrDeleteCmk, CMK),
+    row("4.8", Topic::S3BucketPolicyChanges, S3_POLICY),
+    row("4.9", Topic::ConfigChanges, CONFIG),
+    row("4.10", Topic::SecurityGroupChanges, SG),
+    row("4.11", Topic::NaclChanges, NACL),
+    row("4.12", Topic::NetworkGatewayChanges, GATEWAY),
+    warned("4.13", Topic::RouteTableChanges, ROUTE, WARN_V30_413),
+    row("4.14", Topic::VpcChanges, VPC),
+    warned(
+        "4.15",
+        Topic::OrganizationsChanges,
+        ORGANIZATIONS,
+        WARN_ORGS,
+    ),
+];
+
+const SECURITY_HUB: &[Row] = &[
+    row("CloudWatch.1", Topic::RootAccountUsage, ROOT_SH),
+    row("CloudWatch.2", Topic::UnauthorizedApiCalls, UNAUTHORIZED_SH),
+    row("CloudWatch.3", Topic::ConsoleSignInWithoutMfa, NO_MFA_SSO),
+    warned(
+        "CloudWatch.4",
+        Topic::IamPolicyChanges,
+        IAM_SH_2025,
+        WARN_SH_2025,
+    ),
+    row("CloudWatch.5", Topic::CloudTrailChanges, TRAIL_SH),
+    row("CloudWatch.6", Topic::ConsoleAuthFailures, AUTH_FAIL_SH),
+    row("CloudWatch.7", Topic::DisableOrDeleteCmk, CMK_SH),
+    row("CloudWatch.8", Topic::S3BucketPolicyChanges, S3_POLICY_SH),
+    row("CloudWatch.9", Topic::ConfigChanges, CONFIG_SH),
+    row("CloudWatch.10", Topic::SecurityGroupChanges, SG_SH),
+    row("CloudWatch.11", Topic::NaclChanges, NACL_SH),
+    row("CloudWatch.12", Topic::NetworkGatewayChanges, GATEWAY_SH),
+    warned(
+        "CloudWatch.13",
+        Topic::RouteTableChanges,
+        ROUTE_SH_2025,
+        WARN_SH_2025,
+    ),
+    row("CloudWatch.14", Topic::VpcChanges, VPC_SH),
+];
+
+/// Every control of `benchmark`, in benchmark order.
+pub fn controls(benchmark: Benchmark) -> Vec<Control> {
+    let rows = match benchmark {
+        Benchmark::Cis12 => CIS_12,
+        Benchmark::Cis14 => CIS_14,
+        Benchmark::Cis30 => CIS_30,
+        Benchmark::SecurityHub => SECURITY_HUB,
+    };
+    rows.iter()
+        .map(|r| Control {
+            benchmark,
+            id: r.id,
+            topic: r.topic,
+            title: r.topic.title(),
+            pattern: r.pattern,
+            metric_name: r.topic.metric_name(),
+            warning: r.warning,
+        })
+        .collect()
+}
+
+/// The controls a spec deploys: its benchmark, less what it excludes.
+pub fn selected(benchmark: Benchmark, exclude: &[String]) -> Vec<Control> {
+    controls(benchmark)
+        .into_iter()
+        .filter(|c| !exclude.iter().any(|e| e == c.id))
+        .collect()
+}
+
+pub fn all() -> Vec<Control> {
+    Benchmark::ALL.into_iter().flat_map(controls).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_agree_with_the_spec_model() {
+        for b in Benchmark::ALL {
+            let ids: Vec<String> = controls(b).iter().map(|c| c.id.to_string()).collect();
+            assert_eq!(ids, b.control_ids(), "{b}");
+        }
+    }
+
+    #[test]
+    fn every_pattern_parses_within_aws_limits() {
+        for c in all() {
+            assert!(c.pattern.len() <= 1024, "{} {}", c.benchmark, c.id);
+            if let Err(e) = crate::pattern::parse(c.pattern) {
+                panic!("{} {} does not parse: {e}", c.benchmark, c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn security_hub_cloudwatch_2_pins_the_v1_2_string() {
+        let sh = controls(Benchmark::SecurityHub);
+        let cw2 = sh
+            .iter()
+            .find(|c| c.id == "CloudWatch.2")
+            .map(|c| c.pattern);
+        assert_eq!(cw2, Some(UNAUTHORIZED_SH));
+        let v14 = controls(Benchmark::Cis14);
+        assert!(
+            v14[0]
+                .warning
+                .is_some_and(|w| w.contains("nearly every event"))
+        );
+    }
+
+    #[test]
+    fn exclusions_remove_controls() {
+        let picked = selected(Benchmark::Cis30, &["4.15".to_string(), "4.1".to_string()]);
+        assert_eq!(picked.len(), 13);
+        assert!(picked.iter().all(|c| c.id != "4.15" && c.id != "4.1"));
+    }
+}

@@ -89,8 +89,8 @@ fn expr_match(expr: &Expr, root: &Json) -> bool {
             match test {
                 Test::NotExists => nodes.is_empty(),
                 Test::IsNull => nodes.iter().any(|n| n.is_null()),
-                Test::IsTrue => nodes.iter().any(|n| *n == &Json::Bool(true)),
-                Test::IsFalse => nodes.iter().any(|n| *n == &Json::Bool(false)),
+                Test::IsTrue => nodes.iter().any(|n| n.as_bool() == Some(true)),
+                Test::IsFalse => nodes.iter().any(|n| n.as_bool() == Some(false)),
                 Test::Compare(op, value) => nodes.iter().any(|n| node_compare(n, *op, value)),
             }
         }

@@ -44,6 +44,14 @@ enum Task {
         #[arg(long, default_value_t = 12)]
         accounts: usize,
     },
+    /// Benchmarks: `bench filter [--records N]` (the filter engine)
+    Bench {
+        #[arg(value_parser = ["filter"])]
+        which: String,
+        /// Arguments of the benchmark (e.g. --records 200000)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run every test of the workspace against the emulator, as CI does
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter)
@@ -63,6 +71,7 @@ fn main() -> ExitCode {
     let result = match task.task {
         Task::Demo { accounts } => demo(accounts),
         Task::Test { cargo_args } => test(&cargo_args),
+        Task::Bench { which, args } => bench(&which, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,6 +156,31 @@ fn demo(accounts: usize) -> Result<(), String> {
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");
     println!("Stop the emulator with: cargo xtask emulator stop");
     Ok(())
+}
+
+fn bench(which: &str, args: &[String]) -> Result<(), String> {
+    let status = match which {
+        "filter" => cargo()
+            .args([
+                "bench",
+                "--quiet",
+                "--package",
+                "trailhead-alarms",
+                "--bench",
+                "filter",
+                "--",
+            ])
+            .args(args)
+            .status(),
+        other => return Err(format!("unknown benchmark `{other}`")),
+    };
+    match status
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?
+        .code()
+    {
+        Some(0) => Ok(()),
+        c => Err(format!("benchmark failed (exit {})", c.unwrap_or(1))),
+    }
 }
 
 fn test(extra: &[String]) -> Result<(), String> {

@@ -5,5 +5,8 @@
 //! Pure and offline: no AWS SDK, no network. Reading local log files is the only I/O.
 
 pub mod catalog;
+pub mod corpus;
 pub mod pattern;
+pub mod projection;
+pub mod replay;
 pub mod samples;

@@ -5,6 +5,7 @@ mod commands;
 mod emulator;
 mod exit;
 mod reach;
+mod spec;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
     },
+    /// The CIS / Security Hub alarm catalog and the filter-pattern engine
+    #[command(subcommand)]
+    Alarms(commands::alarms::AlarmsCommand),
+    /// Work with the archived CloudTrail logs
+    #[command(subcommand)]
+    Logs(commands::logs::LogsCommand),
     /// Start, stop or inspect the embedded AWS emulator (moto)
     #[command(subcommand)]
     Emulator(commands::emulator::EmulatorCommand),
@@ -52,6 +59,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Validate { org } => commands::validate::run(&org),
+        Command::Alarms(cmd) => commands::alarms::run(cmd),
+        Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),
     };
     ExitCode::from(code)

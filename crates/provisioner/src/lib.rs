@@ -5,9 +5,12 @@
 //! prints: progress goes out as events, errors come back typed, and only the CLI renders them.
 //! Secrets (session tokens, MFA codes, ExternalIds) never enter an event, an error or a log line.
 
+pub mod archive;
 pub mod connect;
+pub mod counter;
 pub mod error;
 pub mod seed;
+pub mod session;
 
 pub use connect::Connection;
 pub use error::{AwsError, ProvisionError};

@@ -281,28 +281,20 @@ emails = ["secops@trailhead.example"]
                 a.id, a.name, a.email, a.ou
             );
         }
-        let _ = write!(
-            s,
-            r#"
-[[wave]]
-name = "canary"
-members = ["ou:Sandbox"]
-max_concurrency = 1
-failure_tolerance = 0
-
-[[wave]]
-name = "security"
-members = ["ou:Security"]
-max_concurrency = 2
-failure_tolerance = 0
-
-[[wave]]
-name = "workloads"
-members = ["ou:Workloads"]
-max_concurrency = 8
-failure_tolerance = "10%"
-"#
-        );
+        // A wave per OU that has accounts: the sandboxes are the canaries.
+        let waves = [
+            ("canary", "Sandbox", 1, "0"),
+            ("security", "Security", 2, "0"),
+            ("workloads", "Workloads", 8, "\"10%\""),
+        ];
+        for (name, ou, concurrency, tolerance) in waves {
+            if self.all_accounts().any(|a| a.ou == ou) {
+                let _ = write!(
+                    s,
+                    "\n[[wave]]\nname = \"{name}\"\nmembers = [\"ou:{ou}\"]\nmax_concurrency = {concurrency}\nfailure_tolerance = {tolerance}\n"
+                );
+            }
+        }
         s
     }
 }

@@ -98,7 +98,15 @@ pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
         let (offset, message) = match detail.error.borrow_mut().take() {
             Some((remaining, message)) => (pattern.len().saturating_sub(remaining), message),
             None => {
-                let text = e.inner().to_string();
+                // The innermost context is the precise one; outer ones only restate it.
+                let text = e
+                    .inner()
+                    .context()
+                    .find_map(|c| match c {
+                        StrContext::Expected(v) => Some(format!("expected {v}")),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
                 let found = match pattern[e.offset().min(pattern.len())..].chars().next() {
                     Some(c) => format!("found `{c}`"),
                     None => "found the end of the pattern".to_string(),

@@ -1,2 +1,4 @@
+pub mod alarms;
 pub mod emulator;
+pub mod logs;
 pub mod validate;

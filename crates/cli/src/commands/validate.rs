@@ -1,18 +1,11 @@
-use std::io::IsTerminal;
 use std::path::Path;
 
-use trailhead_model::{LoadError, load_file};
-
-use crate::exit;
+use crate::{exit, spec};
 
 /// Loads and checks the spec; prints every finding. Never touches the network.
 pub fn run(path: &Path) -> u8 {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    match load_file(path) {
-        Ok((spec, warnings)) => {
-            if !warnings.items.is_empty() {
-                eprint!("{}", warnings.render(color));
-            }
+    match spec::load(path) {
+        Ok(spec) => {
             println!(
                 "{}: valid — org {}, {} listed account(s), {} wave(s), benchmark {}",
                 path.display(),
@@ -23,13 +16,6 @@ pub fn run(path: &Path) -> u8 {
             );
             exit::OK
         }
-        Err(LoadError::Invalid(diagnostics)) => {
-            eprint!("{}", diagnostics.render(color));
-            exit::BAD_INPUT
-        }
-        Err(e @ LoadError::Io { .. }) => {
-            eprintln!("error: {e}");
-            exit::BAD_INPUT
-        }
+        Err(code) => code,
     }
 }

@@ -1,0 +1,196 @@
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::pattern::{Event, parse};
+use trailhead_alarms::replay::{Alarm, collect_files, replay};
+use trailhead_model::Benchmark;
+
+use crate::exit;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListOutput {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlarmsCommand {
+    /// Print the catalog: control ids, titles, metric names and exact patterns
+    List {
+        /// One benchmark only: cis-1.2, cis-1.4, cis-3.0 or securityhub
+        #[arg(long, value_parser = parse_benchmark)]
+        benchmark: Option<Benchmark>,
+        #[arg(long, value_enum, default_value_t = ListOutput::Table)]
+        output: ListOutput,
+    },
+    /// Evaluate a filter pattern on log events read from stdin, one per line; prints true/false
+    Match {
+        /// A CloudWatch Logs filter pattern
+        #[arg(long)]
+        pattern: String,
+    },
+    /// Replay CloudTrail log files (.json, .json.gz, NDJSON; directories are walked) through a
+    /// benchmark's alarms and report what would have alarmed
+    Test {
+        #[arg(long, value_parser = parse_benchmark, default_value = "cis-3.0")]
+        benchmark: Benchmark,
+        #[arg(long, value_enum, default_value_t = ListOutput::Table)]
+        output: ListOutput,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+pub fn parse_benchmark(s: &str) -> Result<Benchmark, String> {
+    Benchmark::parse(s).ok_or_else(|| {
+        let ids: Vec<&str> = Benchmark::ALL.iter().map(|b| b.id()).collect();
+        format!("unknown benchmark `{s}`; known: {}", ids.join(", "))
+    })
+}
+
+pub fn run(cmd: AlarmsCommand) -> u8 {
+    match cmd {
+        AlarmsCommand::List { benchmark, output } => list(benchmark, output),
+        AlarmsCommand::Match { pattern } => match_stdin(&pattern),
+        AlarmsCommand::Test {
+            benchmark,
+            output,
+            paths,
+        } => test(benchmark, output, &paths),
+    }
+}
+
+fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
+    let controls: Vec<Control> = match benchmark {
+        Some(b) => catalog::controls(b),
+        None => catalog::all(),
+    };
+    match output {
+        ListOutput::Json => match serde_json::to_string_pretty(&controls) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        },
+        ListOutput::Table => {
+            println!(
+                "{:<12} {:<14} {:<24} TITLE",
+                "BENCHMARK", "CONTROL", "METRIC"
+            );
+            for c in &controls {
+                println!(
+                    "{:<12} {:<14} {:<24} {}",
+                    c.benchmark.id(),
+                    c.id,
+                    c.metric_name,
+                    c.title
+                );
+                println!("    pattern: {}", c.pattern);
+                if let Some(w) = c.warning {
+                    println!("    warning: {w}");
+                }
+            }
+            println!(
+                "\nMetric namespace: {}. Alarms: Sum over 300 s, ≥ 1, one period, missing data not breaching.",
+                catalog::METRIC_NAMESPACE
+            );
+        }
+    }
+    exit::OK
+}
+
+fn match_stdin(pattern: &str) -> u8 {
+    let parsed = match parse(pattern) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "error: invalid filter pattern at column {}: {}",
+                e.column, e.message
+            );
+            eprintln!("  {pattern}");
+            eprintln!("  {}^", " ".repeat(e.column.saturating_sub(1)));
+            return exit::BAD_INPUT;
+        }
+    };
+    let stdin = std::io::stdin().lock();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lines() {
+        let Ok(line) = line else {
+            eprintln!("error: stdin is not UTF-8 text");
+            return exit::BAD_INPUT;
+        };
+        let verdict = parsed.matches(&Event::new(&line));
+        if writeln!(out, "{verdict}").is_err() {
+            return exit::ERROR;
+        }
+    }
+    if out.flush().is_err() {
+        return exit::ERROR;
+    }
+    exit::OK
+}
+
+fn test(benchmark: Benchmark, output: ListOutput, paths: &[PathBuf]) -> u8 {
+    let alarms: Result<Vec<Alarm>, _> = catalog::controls(benchmark)
+        .iter()
+        .map(Alarm::from_control)
+        .collect();
+    let report = alarms.and_then(|alarms| {
+        let files = collect_files(paths)?;
+        let started = std::time::Instant::now();
+        let report = replay(&files, &alarms)?;
+        eprintln!(
+            "replayed {} record(s) from {} file(s) in {:.2?} on {} thread(s)",
+            report.records,
+            report.files,
+            started.elapsed(),
+            rayon_threads()
+        );
+        Ok(report)
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    match output {
+        ListOutput::Json => match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        },
+        ListOutput::Table => {
+            println!("What would have alarmed ({benchmark}):");
+            for a in &report.alarms {
+                println!(
+                    "{:<14} {:<24} {:>8} match(es)",
+                    a.id, a.metric_name, a.matched
+                );
+                for e in &a.examples {
+                    println!(
+                        "    {}  {:<28} {}  account {}",
+                        e.event_time, e.event_name, e.principal, e.account
+                    );
+                }
+            }
+            if report.unreadable > 0 {
+                println!(
+                    "{} line(s) or file(s) were not CloudTrail JSON",
+                    report.unreadable
+                );
+            }
+        }
+    }
+    exit::OK
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

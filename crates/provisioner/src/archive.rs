@@ -1,0 +1,235 @@
+//! Reading the log archive: the CloudTrail objects of a time window, fetched in parallel,
+//! decompressed, and searched with a filter pattern, without CloudWatch Logs.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use tokio::sync::Semaphore;
+use trailhead_alarms::pattern::{Event, Pattern};
+use trailhead_alarms::projection::Projection;
+use trailhead_alarms::replay::{decode, raw_records};
+
+use crate::error::{CallSite, ProvisionError};
+use crate::session::AccountSession;
+
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub since: Timestamp,
+    pub until: Timestamp,
+}
+
+impl Window {
+    /// UTC days touched by the window, oldest first.
+    pub fn days(&self) -> Vec<Date> {
+        let first = TimeZone::UTC.to_datetime(self.since).date();
+        let last = TimeZone::UTC.to_datetime(self.until).date();
+        let mut days = Vec::new();
+        let mut d = first;
+        while d <= last && days.len() < 3660 {
+            days.push(d);
+            match d.tomorrow() {
+                Ok(next) => d = next,
+                Err(_) => break,
+            }
+        }
+        days
+    }
+
+    pub fn contains(&self, event_time: &str) -> bool {
+        event_time
+            .parse::<Timestamp>()
+            .is_ok_and(|t| t >= self.since && t <= self.until)
+    }
+}
+
+/// `2026-11-01T10:00:00Z`, `2026-11-01` (midnight UTC), or a span back from now: `90m`, `24h`, `7d`.
+pub fn parse_time(s: &str, now: Timestamp) -> Result<Timestamp, String> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = s.parse::<Date>() {
+        return TimeZone::UTC
+            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(|e| e.to_string());
+    }
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a time: use 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d")
+    })?;
+    let seconds = match unit {
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{s}`: the unit must be m, h or d")),
+    };
+    now.checked_sub(jiff::SignedDuration::from_secs(seconds))
+        .map_err(|e| e.to_string())
+}
+
+/// The prefix CloudTrail writes one account's logs of one region and day under.
+pub fn day_prefix(account: &str, region: &str, day: Date) -> String {
+    format!(
+        "AWSLogs/{account}/CloudTrail/{region}/{:04}/{:02}/{:02}/",
+        day.year(),
+        day.month(),
+        day.day()
+    )
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SearchProgress {
+    pub listed: usize,
+    pub fetched: usize,
+    pub records: u64,
+    pub matched: u64,
+}
+
+/// What to search: which accounts' logs of which regions, in which window, for what.
+pub struct SearchRequest<'a> {
+    pub bucket: &'a str,
+    pub accounts: &'a [String],
+    pub regions: &'a [String],
+    pub window: &'a Window,
+    pub pattern: &'a Pattern,
+    /// Objects fetched at once.
+    pub concurrency: usize,
+}
+
+/// Lists, fetches and searches; `on_match` gets each matching record's JSON text, and
+/// `on_progress` is told after every object.
+pub async fn search(
+    archive: &AccountSession,
+    req: &SearchRequest<'_>,
+    on_match: &mut dyn FnMut(&str),
+    on_progress: &mut dyn FnMut(SearchProgress),
+) -> Result<SearchProgress, ProvisionError> {
+    let SearchRequest {
+        bucket,
+        accounts,
+        regions,
+        window,
+        pattern,
+        concurrency,
+    } = *req;
+    let s3 = archive.s3();
+    let site = CallSite::new(&archive.account_id, &archive.region, "logs search");
+    let mut keys = Vec::new();
+    for account in accounts {
+        for region in regions {
+            for day in window.days() {
+                let prefix = day_prefix(account, region, day);
+                let mut pages = s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(&prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
+                    keys.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key().map(str::to_string)),
+                    );
+                }
+            }
+        }
+    }
+    let mut progress = SearchProgress {
+        listed: keys.len(),
+        ..SearchProgress::default()
+    };
+    on_progress(progress);
+
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for key in keys {
+        let s3 = s3.clone();
+        let bucket = bucket.to_string();
+        let site = site.clone();
+        let limit = limit.clone();
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let object = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| site.error("GetObject", e))?;
+            let bytes =
+                object.body.collect().await.map_err(|e| {
+                    ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}"))
+                })?;
+            let text = decode(&bytes.into_bytes()).map_err(|e| {
+                ProvisionError::Config(format!("s3://{bucket}/{key} is not a CloudTrail log: {e}"))
+            })?;
+            Ok::<String, ProvisionError>(text)
+        });
+    }
+    let everything = Projection::everything();
+    while let Some(joined) = tasks.join_next().await {
+        let text =
+            joined.map_err(|e| ProvisionError::Config(format!("a fetch task failed: {e}")))??;
+        let (records, _) = raw_records(&text);
+        progress.fetched += 1;
+        for raw in records {
+            progress.records += 1;
+            let Some(json) = everything.parse(raw) else {
+                continue;
+            };
+            let in_window = json["eventTime"]
+                .as_str()
+                .is_some_and(|t| window.contains(t));
+            if in_window && pattern.matches(&Event::from_json(raw, json)) {
+                progress.matched += 1;
+                on_match(raw);
+            }
+        }
+        on_progress(progress);
+    }
+    Ok(progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_whole_days() {
+        let w = Window {
+            since: "2026-10-31T23:00:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            until: "2026-11-02T01:00:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        };
+        let days: Vec<String> = w.days().iter().map(|d| d.to_string()).collect();
+        assert_eq!(days, ["2026-10-31", "2026-11-01", "2026-11-02"]);
+        assert!(w.contains("2026-11-01T12:00:00Z"));
+        assert!(!w.contains("2026-11-02T01:00:01Z"));
+        assert_eq!(
+            day_prefix("111122223333", "eu-west-1", w.days()[1]),
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/01/"
+        );
+    }
+
+    #[test]
+    fn times_absolute_and_relative() {
+        let now: Timestamp = "2026-11-27T12:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            parse_time("24h", now).map(|t| t.to_string()),
+            Ok("2026-11-26T12:00:00Z".into())
+        );
+        assert_eq!(
+            parse_time("2026-11-01", now).map(|t| t.to_string()),
+            Ok("2026-11-01T00:00:00Z".into())
+        );
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}

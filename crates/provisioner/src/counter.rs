@@ -1,0 +1,154 @@
+//! Counts every AWS call per account and operation, with its attempts and throttles, through an
+//! SDK interceptor. Idempotence is asserted with it ("a converged run makes zero writes"), and the
+//! rollout reports retries from it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpStats {
+    /// Operations started (one per SDK call, whatever its retries).
+    pub calls: u64,
+    /// HTTP attempts: calls plus retries.
+    pub attempts: u64,
+    /// Attempts answered with throttling (HTTP 429, 503 SlowDown, or a throttling error code).
+    pub throttled: u64,
+}
+
+/// Key: (account, "service:Operation").
+pub type CallStats = BTreeMap<(String, String), OpStats>;
+
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    stats: Arc<Mutex<CallStats>>,
+}
+
+impl CallLog {
+    pub fn new() -> Self {
+        CallLog::default()
+    }
+
+    /// An interceptor that books calls for `account` into this log.
+    pub fn interceptor(&self, account: &str) -> CallCounter {
+        CallCounter {
+            account: account.into(),
+            log: self.clone(),
+        }
+    }
+
+    pub fn snapshot(&self) -> CallStats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn reset(&self) {
+        if let Ok(mut s) = self.stats.lock() {
+            s.clear();
+        }
+    }
+
+    fn update(&self, account: &str, key: String, f: impl FnOnce(&mut OpStats)) {
+        if let Ok(mut s) = self.stats.lock() {
+            f(s.entry((account.to_string(), key)).or_default());
+        }
+    }
+}
+
+/// Whether an operation only reads. Everything else counts as a write.
+pub fn is_read(operation: &str) -> bool {
+    let op = operation.rsplit(':').next().unwrap_or(operation);
+    [
+        "Get", "List", "Describe", "Head", "Lookup", "Search", "Filter",
+    ]
+    .iter()
+    .any(|p| op.starts_with(p))
+        || matches!(op, "AssumeRole" | "GetCallerIdentity")
+}
+
+/// Totals over a snapshot: (calls, writes, attempts − calls, throttled).
+pub fn totals(stats: &CallStats) -> (u64, u64, u64, u64) {
+    stats.iter().fold((0, 0, 0, 0), |acc, ((_, op), s)| {
+        (
+            acc.0 + s.calls,
+            acc.1 + if is_read(op) { 0 } else { s.calls },
+            acc.2 + s.attempts.saturating_sub(s.calls),
+            acc.3 + s.throttled,
+        )
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct CallCounter {
+    account: Arc<str>,
+    log: CallLog,
+}
+
+fn key(cfg: &ConfigBag) -> String {
+    match cfg.load::<Metadata>() {
+        Some(m) => format!("{}:{}", m.service(), m.name()),
+        None => "unknown:unknown".into(),
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "trailhead::CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.log.update(&self.account, key(cfg), |s| s.calls += 1);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.log
+            .update(&self.account, key(cfg), |s| s.attempts += 1);
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let status = context.response().map(|r| r.status().as_u16());
+        if matches!(status, Some(429) | Some(503)) {
+            self.log
+                .update(&self.account, key(cfg), |s| s.throttled += 1);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes() {
+        assert!(is_read("S3:GetBucketPolicy"));
+        assert!(is_read("CloudTrail:DescribeTrails"));
+        assert!(is_read("STS:AssumeRole"));
+        assert!(!is_read("S3:PutBucketPolicy"));
+        assert!(!is_read("CloudTrail:StartLogging"));
+    }
+}

@@ -1,0 +1,201 @@
+//! Per-account AWS access: an assumed role with its own credentials cache, and clients with their
+//! own retry partition, so that hundreds of accounts neither re-assume roles through one shared
+//! 64-entry cache nor starve each other through one shared retry token bucket.
+
+use std::time::Duration;
+
+use aws_config::identity::IdentityCache;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime::client::retries::RetryPartition;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+use crate::Connection;
+use crate::counter::CallLog;
+
+/// What identifies a run to the accounts it touches.
+#[derive(Debug, Clone)]
+pub struct AccessRole {
+    pub role_name: String,
+    pub external_id: Option<String>,
+    pub session_duration: Duration,
+    /// Appears in every STS session name: `trailhead-<run id>`.
+    pub run_id: String,
+}
+
+#[derive(Clone)]
+pub struct AccountSession {
+    pub account_id: String,
+    pub region: String,
+    config: SdkConfig,
+    path_style: bool,
+    calls: CallLog,
+}
+
+impl std::fmt::Debug for AccountSession {
+    // Never print the configuration: it holds the credentials provider.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountSession")
+            .field("account_id", &self.account_id)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session name STS records for every call of a run.
+pub fn session_name(run_id: &str) -> String {
+    // STS allows 2–64 of [\w+=,.@-].
+    let cleaned: String = run_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c))
+        .collect();
+    let mut name = format!("trailhead-{cleaned}");
+    name.truncate(64);
+    name
+}
+
+impl AccountSession {
+    /// Assumes `role` in `account_id`. Credentials are fetched lazily and refreshed before they
+    /// expire; each account has its own cache.
+    pub async fn assume(
+        conn: &Connection,
+        base: &SdkConfig,
+        account_id: &str,
+        region: &str,
+        role: &AccessRole,
+        calls: &CallLog,
+    ) -> Self {
+        let arn = format!(
+            "arn:{}:iam::{account_id}:role/{}",
+            partition(region),
+            role.role_name
+        );
+        let mut builder = AssumeRoleProvider::builder(arn)
+            .session_name(session_name(&role.run_id))
+            .session_length(role.session_duration)
+            .region(Region::new(region.to_string()))
+            .configure(base);
+        if let Some(id) = &role.external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        let config = base
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(IdentityCache::lazy().build())
+            .build();
+        AccountSession {
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            config,
+            path_style: conn.is_custom_endpoint(),
+            calls: calls.clone(),
+        }
+    }
+
+    /// The caller's own identity (no role assumed), e.g. the management account.
+    pub fn direct(conn: &Connection, base: &SdkConfig, account_id: &str, calls: &CallLog) -> Self {
+        AccountSession {
+            account_id: account_id.to_string(),
+            region: base.region().map(|r| r.to_string()).unwrap_or_default(),
+            config: base.clone(),
+            path_style: conn.is_custom_endpoint(),
+            calls: calls.clone(),
+        }
+    }
+
+    /// The same account in another region.
+    pub fn in_region(&self, region: &str) -> Self {
+        let mut other = self.clone();
+        other.region = region.to_string();
+        other.config = self
+            .config
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build();
+        other
+    }
+
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    fn partition_name(&self, service: &str) -> RetryPartition {
+        RetryPartition::new(format!("trailhead-{}-{service}", self.account_id))
+    }
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// One accessor per service: a client with the account's retry partition and the call counter.
+macro_rules! clients {
+    ($($fn_name:ident => $sdk:ident, $service:literal;)*) => {
+        impl AccountSession {
+            $(
+                pub fn $fn_name(&self) -> $sdk::Client {
+                    let conf = $sdk::config::Builder::from(&self.config)
+                        .retry_partition(self.partition_name($service))
+                        .interceptor(self.calls.interceptor(&self.account_id))
+                        .build();
+                    $sdk::Client::from_conf(conf)
+                }
+            )*
+        }
+    };
+}
+
+clients! {
+    sts => aws_sdk_sts, "sts";
+    organizations => aws_sdk_organizations, "organizations";
+    kms => aws_sdk_kms, "kms";
+    iam => aws_sdk_iam, "iam";
+    cloudtrail => aws_sdk_cloudtrail, "cloudtrail";
+    logs => aws_sdk_cloudwatchlogs, "logs";
+    sns => aws_sdk_sns, "sns";
+    cloudwatch => aws_sdk_cloudwatch, "cloudwatch";
+}
+
+impl AccountSession {
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .retry_partition(self.partition_name("s3"))
+            .interceptor(self.calls.interceptor(&self.account_id))
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+/// A run id: UTC time to the second plus a short random suffix, sortable and unique enough for
+/// one state directory.
+pub fn new_run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let stamp = jiff::tz::TimeZone::UTC
+        .to_datetime(now)
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let noise = (now.subsec_nanosecond() as u32) ^ std::process::id().rotate_left(16);
+    format!("{stamp}-{:04x}", noise & 0xffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_carry_the_run_id_within_sts_limits() {
+        assert_eq!(session_name("20261127-abc"), "trailhead-20261127-abc");
+        assert_eq!(session_name("a b/c"), "trailhead-abc");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+    }
+}

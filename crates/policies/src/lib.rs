@@ -1,1 +1,19 @@
-//! placeholder
+//! The policy documents trailhead writes (archive bucket, access-log bucket, KMS key, the
+//! CloudTrail → CloudWatch Logs role, the alarm topic), their size budgets, and an evaluator
+//! for the conditions we emit. The emulator checks none of these policies, so this crate does.
+//!
+//! Pure: no AWS SDK and no I/O. Builders are deterministic, so that a policy read back from AWS
+//! can be compared with the one we would write.
+
+mod budget;
+mod builders;
+mod document;
+mod evaluate;
+
+pub use budget::{BudgetError, PolicyKind, check_budget, minified_size};
+pub use builders::{
+    ArchiveInputs, DeputyMode, TrailRef, access_log_bucket_policy, archive_bucket_policy,
+    cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, key_policy, sns_topic_policy,
+};
+pub use document::{Condition, Effect, PolicyDocument, Principal, Statement, same_policy};
+pub use evaluate::{Decision, Request, RequestPrincipal, evaluate};

@@ -44,6 +44,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
     },
+    /// Converge the organization to the spec (this version: `--stage log-archive`)
+    Rollout(commands::rollout::RunArgs),
+    /// Show what a rollout would change, field by field; writes nothing (exit 3: changes pending)
+    Plan(commands::rollout::RunArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
     #[command(subcommand)]
     Alarms(commands::alarms::AlarmsCommand),
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Validate { org } => commands::validate::run(&org),
+        Command::Rollout(args) => commands::rollout::run(args, &cli.reach, true),
+        Command::Plan(args) => commands::rollout::run(args, &cli.reach, false),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),

@@ -104,9 +104,12 @@ impl Intercept for CallCounter {
         "trailhead::CallCounter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client-level interceptors run that before the operation's
+    // metadata is in the config bag.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.log.update(&self.account, key(cfg), |s| s.calls += 1);

@@ -9,8 +9,12 @@ pub mod archive;
 pub mod connect;
 pub mod counter;
 pub mod error;
+pub mod journal;
+pub mod log_archive;
+pub mod plan;
 pub mod seed;
 pub mod session;
+pub mod targets;
 
 pub use connect::Connection;
 pub use error::{AwsError, ProvisionError};

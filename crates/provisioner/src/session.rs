@@ -127,7 +127,7 @@ impl AccountSession {
     }
 }
 
-fn partition(region: &str) -> &'static str {
+pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

@@ -1,4 +1,5 @@
 pub mod alarms;
 pub mod emulator;
 pub mod logs;
+pub mod rollout;
 pub mod validate;

@@ -117,6 +117,137 @@ def fix_get_bucket_versioning():
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def evaluate_bucket_policies_with_request_context():
+    """moto 5.2.5 evaluates a bucket policy without the request: no principal and no condition
+    keys, and a condition it cannot evaluate counts as met. A Deny with Principal "*" then
+    applies to every object call whatever its conditions say, so the archive bucket's TLS-only
+    and organization-only denies would block everything, even over TLS.
+
+    This replaces that evaluation for object calls with AWS's rules for the operators trailhead
+    emits, fed with the real request context: aws:SecureTransport from the connection,
+    aws:PrincipalAccount from the signing key, aws:PrincipalOrgID from moto's Organizations
+    state, and aws:PrincipalIsAWSService (false: services do not call the emulator). An explicit
+    Deny still wins; nothing becomes more permissive than moto was.
+    """
+    import fnmatch
+    import json
+    import re
+
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def request_context():
+        try:
+            from flask import has_request_context, request
+        except ImportError:
+            return None, {}
+        if not has_request_context():
+            return None, {}
+        auth = request.headers.get("Authorization", "")
+        match = re.search(r"Credential=([^/,\s]+)/", auth) or re.search(
+            r"X-Amz-Credential=([^/&]+)", request.full_path or ""
+        )
+        context = {
+            "aws:securetransport": ["true" if request.scheme == "https" else "false"],
+            "aws:principalisawsservice": ["false"],
+        }
+        if not match:
+            return None, context
+        from moto.iam.models import get_account_id_from
+        from moto.organizations.models import organizations_backends
+
+        account = get_account_id_from(match.group(1))
+        context["aws:principalaccount"] = [account]
+        master = organizations_backends.master_accounts.get(account)
+        try:
+            if master:
+                org = organizations_backends[master[0]][master[1]].org
+            else:
+                org = organizations_backends[account]["aws"].org
+        except Exception:
+            org = None
+        if org is not None:
+            context["aws:principalorgid"] = [org.id]
+        return account, context
+
+    def as_list(v):
+        return v if isinstance(v, list) else [v]
+
+    def glob(pattern, text):
+        return fnmatch.fnmatchcase(text, pattern.replace("[", "[[]"))
+
+    def arn_like(pattern, arn):
+        p, a = pattern.split(":", 5), arn.split(":", 5)
+        return len(p) == 6 and len(a) == 6 and all(glob(x, y) for x, y in zip(p, a))
+
+    tests = {
+        "StringEquals": lambda w, v: w == v,
+        "StringLike": glob,
+        "ArnEquals": arn_like,
+        "ArnLike": arn_like,
+        "Bool": lambda w, v: w.lower() == v.lower(),
+    }
+
+    def condition_met(op, key, wanted, context):
+        if op.startswith("ForAnyValue:") or op.startswith("ForAllValues:"):
+            return False
+        if_exists = op.endswith("IfExists")
+        base = op[: -len("IfExists")] if if_exists else op
+        values = context.get(key.lower())
+        if base == "Null":
+            return any((w == "true") == (not values) for w in wanted)
+        if not values:
+            return if_exists or "Not" in base
+        negated = "Not" in base
+        test = tests.get(base.replace("Not", ""))
+        if test is None:
+            return False
+        hit = any(test(w, v) for w in wanted for v in values)
+        return not hit if negated else hit
+
+    def principal_matches(principal, account):
+        if principal is None or principal == "*":
+            return True
+        if not isinstance(principal, dict):
+            return False
+        aws = as_list(principal.get("AWS", []))
+        if account is None:
+            return "*" in aws
+        return any(
+            p == "*" or p == account or p.endswith(f":{account}:root") for p in aws
+        )
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        account, context = request_context()
+        document = json.loads(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)
+        allowed = False
+        for st in as_list(document.get("Statement", [])):
+            actions = as_list(st.get("NotAction", st.get("Action", [])))
+            listed = any(glob(a.lower(), action.lower()) for a in actions)
+            if ("NotAction" in st) == listed:
+                continue
+            resources = as_list(st.get("Resource", []))
+            if resources and not any(glob(r, resource) for r in resources):
+                continue
+            if not principal_matches(st.get("Principal"), account):
+                continue
+            conditions = st.get("Condition", {})
+            if not all(
+                condition_met(op, key, as_list(wanted), context)
+                for op, keys in conditions.items()
+                for key, wanted in keys.items()
+            ):
+                continue
+            if st.get("Effect") == "Deny":
+                return PermissionResult.DENIED
+            allowed = True
+        return PermissionResult.PERMITTED if allowed else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
@@ -125,6 +256,7 @@ def main():
 
     cert, key = ensure_certificates(args.dir)
     fix_get_bucket_versioning()
+    evaluate_bucket_policies_with_request_context()
 
     import moto
     if moto.__version__ != "5.2.5":

@@ -78,3 +78,31 @@ pub async fn seed(conn: &Connection, prefix: &str, members: usize) -> SeededOrg 
         Err(e) => panic!("seeding the organization failed: {e}"),
     }
 }
+
+/// A run context for `spec_text`, acting (`apply`) or planning, with its own state directory.
+pub fn run_ctx(
+    conn: &Connection,
+    spec_text: &str,
+    apply: bool,
+    state_dir: &std::path::Path,
+) -> trailhead_provisioner::log_archive::RunCtx {
+    let (spec, _) = match trailhead_model::parse_spec("test.toml", spec_text) {
+        Ok(s) => s,
+        Err(d) => panic!("test spec invalid:\n{}", d.render(false)),
+    };
+    trailhead_provisioner::log_archive::RunCtx {
+        conn: conn.clone(),
+        role: trailhead_provisioner::session::AccessRole {
+            role_name: spec.access.role_name.clone(),
+            external_id: spec.access.external_id.clone(),
+            session_duration: std::time::Duration::from_secs(3600),
+            run_id: unique("run"),
+        },
+        spec,
+        spec_path: "test.toml".into(),
+        calls: trailhead_provisioner::counter::CallLog::new(),
+        apply,
+        state_dir: state_dir.to_path_buf(),
+        assume_timeout: std::time::Duration::from_secs(30),
+    }
+}

@@ -153,6 +153,10 @@ fn demo(accounts: usize) -> Result<(), String> {
     println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
     println!("Look around:");
     println!("  cargo xtask validate --org {spec_arg}");
+    println!(
+        "  cargo xtask plan --emulator --org {spec_arg} --stage log-archive   # converged: no changes"
+    );
+    println!("  cargo xtask alarms list --benchmark cis-3.0");
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");
     println!("Stop the emulator with: cargo xtask emulator stop");
     Ok(())

@@ -48,6 +48,8 @@ enum Command {
     Rollout(commands::rollout::RunArgs),
     /// Show what a rollout would change, field by field; writes nothing (exit 3: changes pending)
     Plan(commands::rollout::RunArgs),
+    /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
+    MfaDelete(commands::mfa_delete::MfaDeleteArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
     #[command(subcommand)]
     Alarms(commands::alarms::AlarmsCommand),
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Validate { org } => commands::validate::run(&org),
         Command::Rollout(args) => commands::rollout::run(args, &cli.reach, true),
         Command::Plan(args) => commands::rollout::run(args, &cli.reach, false),
+        Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),

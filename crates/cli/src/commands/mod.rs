@@ -1,5 +1,6 @@
 pub mod alarms;
 pub mod emulator;
 pub mod logs;
+pub mod mfa_delete;
 pub mod rollout;
 pub mod validate;

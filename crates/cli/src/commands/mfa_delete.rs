@@ -1,0 +1,144 @@
+//! `trailhead mfa-delete`: the one step no role can do. Run with the log-archive account's root
+//! credentials; the MFA code is read without echo, sent once, and never stored or printed.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use clap::Args;
+use trailhead_provisioner::error::CallSite;
+use trailhead_provisioner::log_archive::mfa::enable_mfa_delete;
+
+use crate::{ReachArgs, exit, reach, spec};
+
+#[derive(Args, Debug)]
+pub struct MfaDeleteArgs {
+    #[arg(long, value_name = "FILE")]
+    org: PathBuf,
+    /// AWS profile holding the log-archive account's root access keys
+    #[arg(long, value_name = "PROFILE")]
+    root_profile: String,
+    /// ARN of the root user's MFA device
+    #[arg(long, value_name = "ARN")]
+    mfa_serial: String,
+    /// Read the code from stdin instead of the terminal (for a hardware-token helper)
+    #[arg(long)]
+    code_stdin: bool,
+}
+
+fn read_code(serial: &str, from_stdin: bool) -> Result<String, String> {
+    let code = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the MFA code: {e}"))?;
+        line
+    } else {
+        rpassword::prompt_password(format!("Current MFA code for {serial}: "))
+            .map_err(|e| format!("cannot read the MFA code: {e}"))?
+    };
+    let code = code.trim().to_string();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the MFA code must be 6 digits".into());
+    }
+    Ok(code)
+}
+
+pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&args.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let code = match read_code(&args.mfa_serial, args.code_stdin) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let home = spec.org.home_region.clone();
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let mut config = conn.base_config(&home).await;
+            if conn.emulator_credentials {
+                // The emulator has no root users: act through the access role of the log-archive
+                // account instead, so that the request path is still exercised end to end.
+                if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account
+                {
+                    let role = trailhead_provisioner::session::AccessRole {
+                        role_name: spec.access.role_name.clone(),
+                        external_id: spec.access.external_id.clone(),
+                        session_duration: std::time::Duration::from_secs(900),
+                        run_id: trailhead_provisioner::session::new_run_id(),
+                    };
+                    let calls = trailhead_provisioner::counter::CallLog::new();
+                    let session = trailhead_provisioner::session::AccountSession::assume(
+                        &conn,
+                        &config,
+                        id.as_str(),
+                        &home,
+                        &role,
+                        &calls,
+                    )
+                    .await;
+                    config = session.config().clone();
+                }
+            } else {
+                // The root user's keys, from their own profile: never the caller's usual identity.
+                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(&args.root_profile)
+                    .build();
+                config = config
+                    .to_builder()
+                    .credentials_provider(
+                        aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                    )
+                    .build();
+            }
+            let sts = aws_sdk_sts::Client::new(&config);
+            let who = sts.get_caller_identity().send().await.map_err(|e| {
+                CallSite::new("root", &home, "mfa delete")
+                    .error("GetCallerIdentity", e)
+                    .to_string()
+            })?;
+            let account = who.account().unwrap_or_default().to_string();
+            if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account
+                && id.as_str() != account
+            {
+                return Err(format!(
+                    "profile {} belongs to account {account}, not the log-archive account {id}",
+                    args.root_profile
+                ));
+            }
+            let bucket = spec.log_archive.bucket_name(&spec.org, &account);
+            let s3 = conn.s3_client(&config);
+            let site = CallSite::new(&account, &home, "mfa delete");
+            let enabled = enable_mfa_delete(&s3, &site, &bucket, &args.mfa_serial, &code)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((bucket, enabled))
+        })
+    });
+    match result {
+        Ok((bucket, true)) => {
+            println!("MFA Delete is enabled on {bucket} (read back from S3)");
+            exit::OK
+        }
+        Ok((bucket, false)) => {
+            println!(
+                "MFA Delete is NOT enabled on {bucket}: the call was accepted but the bucket reads back without it{}",
+                if reach_args.emulator {
+                    " (the emulator drops this setting)"
+                } else {
+                    ""
+                }
+            );
+            exit::ERROR
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
+    }
+}

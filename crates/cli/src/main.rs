@@ -4,7 +4,9 @@
 mod commands;
 mod emulator;
 mod exit;
+mod junit;
 mod reach;
+mod signals;
 mod spec;
 
 use std::path::PathBuf;
@@ -44,10 +46,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
     },
-    /// Converge the organization to the spec (this version: `--stage log-archive`)
-    Rollout(commands::rollout::RunArgs),
+    /// Converge the organization to the spec: preflight, the log archive, then every account in
+    /// waves (trail, CloudWatch Logs, alarm topic, CIS metric filters and alarms)
+    Rollout(commands::rollout::RolloutArgs),
     /// Show what a rollout would change, field by field; writes nothing (exit 3: changes pending)
-    Plan(commands::rollout::RunArgs),
+    Plan(commands::rollout::PlanArgs),
+    /// Check everything that can fail before the first write: roles, regions, quotas, name
+    /// clashes, accounts in the organization. Writes nothing.
+    Preflight(commands::rollout::CommonArgs),
     /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
     MfaDelete(commands::mfa_delete::MfaDeleteArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
@@ -65,8 +71,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Validate { org } => commands::validate::run(&org),
-        Command::Rollout(args) => commands::rollout::run(args, &cli.reach, true),
-        Command::Plan(args) => commands::rollout::run(args, &cli.reach, false),
+        Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
+        Command::Plan(args) => commands::rollout::plan_cmd(args, &cli.reach),
+        Command::Preflight(args) => commands::rollout::preflight_cmd(args, &cli.reach),
         Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),

@@ -42,8 +42,15 @@ impl CallLog {
     pub fn interceptor(&self, account: &str) -> CallCounter {
         CallCounter {
             account: account.into(),
-            log: self.clone(),
+            logs: vec![self.clone()],
         }
+    }
+
+    /// Like [`CallLog::interceptor`], also booking into `extra` (a per-step log).
+    pub fn interceptor_with(&self, account: &str, extra: Option<&CallLog>) -> CallCounter {
+        let mut counter = self.interceptor(account);
+        counter.logs.extend(extra.cloned());
+        counter
     }
 
     pub fn snapshot(&self) -> CallStats {
@@ -56,7 +63,7 @@ impl CallLog {
         }
     }
 
-    fn update(&self, account: &str, key: String, f: impl FnOnce(&mut OpStats)) {
+    fn update(&self, account: &str, key: String, f: impl Fn(&mut OpStats)) {
         if let Ok(mut s) = self.stats.lock() {
             f(s.entry((account.to_string(), key)).or_default());
         }
@@ -89,7 +96,15 @@ pub fn totals(stats: &CallStats) -> (u64, u64, u64, u64) {
 #[derive(Debug, Clone)]
 pub struct CallCounter {
     account: Arc<str>,
-    log: CallLog,
+    logs: Vec<CallLog>,
+}
+
+impl CallCounter {
+    fn update(&self, key: String, f: impl Fn(&mut OpStats)) {
+        for log in &self.logs {
+            log.update(&self.account, key.clone(), &f);
+        }
+    }
 }
 
 fn key(cfg: &ConfigBag) -> String {
@@ -112,7 +127,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.log.update(&self.account, key(cfg), |s| s.calls += 1);
+        self.update(key(cfg), |s| s.calls += 1);
         Ok(())
     }
 
@@ -122,8 +137,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.log
-            .update(&self.account, key(cfg), |s| s.attempts += 1);
+        self.update(key(cfg), |s| s.attempts += 1);
         Ok(())
     }
 
@@ -135,8 +149,7 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         let status = context.response().map(|r| r.status().as_u16());
         if matches!(status, Some(429) | Some(503)) {
-            self.log
-                .update(&self.account, key(cfg), |s| s.throttled += 1);
+            self.update(key(cfg), |s| s.throttled += 1);
         }
         Ok(())
     }

@@ -31,6 +31,7 @@ pub struct AccountSession {
     config: SdkConfig,
     path_style: bool,
     calls: CallLog,
+    step_calls: Option<CallLog>,
 }
 
 impl std::fmt::Debug for AccountSession {
@@ -92,6 +93,7 @@ impl AccountSession {
             config,
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
+            step_calls: None,
         }
     }
 
@@ -103,6 +105,7 @@ impl AccountSession {
             config: base.clone(),
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
+            step_calls: None,
         }
     }
 
@@ -115,6 +118,13 @@ impl AccountSession {
             .to_builder()
             .region(Region::new(region.to_string()))
             .build();
+        other
+    }
+
+    /// The same session, also counting its calls into `log` (one step's own count).
+    pub fn counting_into(&self, log: &CallLog) -> Self {
+        let mut other = self.clone();
+        other.step_calls = Some(log.clone());
         other
     }
 
@@ -145,7 +155,7 @@ macro_rules! clients {
                 pub fn $fn_name(&self) -> $sdk::Client {
                     let conf = $sdk::config::Builder::from(&self.config)
                         .retry_partition(self.partition_name($service))
-                        .interceptor(self.calls.interceptor(&self.account_id))
+                        .interceptor(self.calls.interceptor_with(&self.account_id, self.step_calls.as_ref()))
                         .build();
                     $sdk::Client::from_conf(conf)
                 }
@@ -169,7 +179,7 @@ impl AccountSession {
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .retry_partition(self.partition_name("s3"))
-            .interceptor(self.calls.interceptor(&self.account_id))
+            .interceptor(self.calls.interceptor_with(&self.account_id, self.step_calls.as_ref()))
             .force_path_style(self.path_style)
             .build();
         aws_sdk_s3::Client::from_conf(conf)

@@ -1,42 +1,44 @@
-//! `rollout` and `plan`: the same engine, acting or only comparing.
+//! `rollout`, `plan` and `preflight`: the same engine, acting, comparing, or only checking.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use tokio::sync::mpsc;
+use trailhead_model::OrgSpec;
 use trailhead_provisioner::counter::{CallLog, totals};
+use trailhead_provisioner::events::{Command, Event, EventSink};
 use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
 use trailhead_provisioner::plan::{Action, StepReport};
+use trailhead_provisioner::preflight::preflight;
+use trailhead_provisioner::rollout::{RolloutOptions, last_run_id, plan, rollout};
 use trailhead_provisioner::session::{AccessRole, new_run_id};
 
-use crate::{ReachArgs, exit, reach, spec};
+use crate::{ReachArgs, exit, junit, reach, spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Stage {
-    /// The log-archive account: buckets, key, MFA Delete
+    /// The log-archive account only: buckets, key, MFA Delete
     LogArchive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
-    /// Human-readable lines
+    /// The interactive view (the default on a terminal)
+    Tui,
+    /// Human-readable lines (the default in pipelines)
     Plain,
-    /// One JSON object per line
+    /// NDJSON: one event per line (see docs/events.md)
     Json,
 }
 
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct CommonArgs {
     /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
-    /// Run only this stage
-    #[arg(long, value_enum)]
-    pub stage: Option<Stage>,
-    #[arg(long, value_enum, default_value_t = Output::Plain)]
-    pub output: Output,
-    /// Where run journals and pending requests are kept
+    /// Where run journals, pending requests and the lock are kept (per org)
     #[arg(long, value_name = "DIR", default_value = ".trailhead")]
     pub state_dir: PathBuf,
     /// How long to wait for a new account's access role to become assumable, in seconds
@@ -44,41 +46,274 @@ pub struct RunArgs {
     pub assume_timeout: u64,
 }
 
-pub fn run(args: RunArgs, reach_args: &ReachArgs, apply: bool) -> u8 {
-    let spec = match spec::load(&args.org) {
+#[derive(Args, Debug)]
+pub struct RolloutArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Run only this stage
+    #[arg(long, value_enum)]
+    pub stage: Option<Stage>,
+    /// tui on a terminal, plain otherwise
+    #[arg(long, value_enum)]
+    pub output: Option<Output>,
+    /// Continue a run that was killed or aborted: a run id, or `last`
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// Ask before each wave after the first
+    #[arg(long)]
+    pub confirm_waves: bool,
+    /// Answer yes to every question (pipelines)
+    #[arg(long)]
+    pub yes: bool,
+    /// Also write a JUnit XML summary: one test case per account × step
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Only this stage
+    #[arg(long, value_enum)]
+    pub stage: Option<Stage>,
+    /// plain (a table) or json (NDJSON step reports)
+    #[arg(long, value_enum, default_value_t = Output::Plain)]
+    pub output: Output,
+}
+
+fn ctx_for(spec: &OrgSpec, common: &CommonArgs, conn: trailhead_provisioner::Connection, run_id: &str, apply: bool) -> RunCtx {
+    RunCtx {
+        conn,
+        role: AccessRole {
+            role_name: spec.access.role_name.clone(),
+            external_id: spec.access.external_id.clone(),
+            session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
+            run_id: run_id.to_string(),
+        },
+        spec: spec.clone(),
+        spec_path: common.org.display().to_string(),
+        calls: CallLog::new(),
+        apply,
+        state_dir: common.state_dir.join(&spec.org.name),
+        assume_timeout: Duration::from_secs(common.assume_timeout),
+    }
+}
+
+pub fn preflight_cmd(common: CommonArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&common.org) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if args.stage.is_none() {
-        eprintln!(
-            "error: this version runs the log-archive stage only; pass --stage log-archive (the per-account trail rollout is not built yet)"
-        );
-        return exit::BAD_INPUT;
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(&spec, &common, conn, &new_run_id(), false);
+            preflight(&ctx).await.map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(problems) if problems.is_empty() => {
+            println!("preflight: no problems; the rollout can start");
+            exit::OK
+        }
+        Ok(problems) => {
+            for p in &problems {
+                eprintln!("problem: {p}");
+            }
+            eprintln!("preflight: {} problem(s); nothing was written", problems.len());
+            exit::ERROR
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
     }
+}
+
+pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&args.common.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let run_id = new_run_id();
-    let calls = CallLog::new();
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, false);
+            let reports = match args.stage {
+                Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| o.reports),
+                None => plan(&ctx, &EventSink::none()).await,
+            };
+            reports.map(|r| (r, ctx.calls.clone())).map_err(|e| e.to_string())
+        })
+    });
+    let (mut reports, calls) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    reports.sort_by(|a, b| (&a.account, &a.step).cmp(&(&b.account, &b.step)));
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        print_report(&mut out, r, args.output);
+    }
+    let changes = reports.iter().filter(|r| matches!(r.action, Action::Create | Action::Update)).count();
+    let (calls, writes, _, _) = totals(&calls.snapshot());
+    if args.output != Output::Json {
+        let _ = writeln!(
+            out,
+            "plan: {} step(s), {changes} with changes, {} pending; {calls} read call(s), {writes} write(s)",
+            reports.len(),
+            reports.iter().filter(|r| r.action == Action::Pending).count()
+        );
+    }
+    if changes > 0 { exit::CHANGES_PENDING } else { exit::OK }
+}
+
+fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
+    if output == Output::Json {
+        let mut v = serde_json::to_value(r).unwrap_or_default();
+        v["event"] = serde_json::json!("step_planned");
+        let _ = writeln!(out, "{v}");
+        return;
+    }
+    let _ = writeln!(out, "{:<14} {:<10} {:<20} {}", r.account, r.region, r.step, r.action);
+    for c in &r.changes {
+        let _ = writeln!(out, "    {c}");
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "    note: {n}");
+    }
+}
+
+/// One line per event, for people reading a pipeline log.
+fn plain_line(e: &Event) -> Option<String> {
+    Some(match e {
+        Event::RunStarted { run_id, org, accounts, waves, .. } => {
+            format!("run {run_id}: org {org}, {accounts} account(s) in {} wave(s)", waves.len())
+        }
+        Event::WaveStarted { wave, accounts } => format!("== wave {wave}: {accounts} account(s)"),
+        Event::WaitingForApproval { wave } => format!("== wave {wave} is waiting for approval"),
+        Event::AccountStarted { .. } | Event::StepStarted { .. } | Event::GateStarted { .. } => return None,
+        Event::StepFinished { account, step, action, changes, notes, duration_ms, .. } => {
+            let mut line = format!("   {account} {step}: {action} ({duration_ms} ms)");
+            for c in changes {
+                line.push_str(&format!("\n      {c}"));
+            }
+            for n in notes {
+                line.push_str(&format!("\n      note: {n}"));
+            }
+            line
+        }
+        Event::StepFailed { account, region, step, operation, error_code, message, .. } => {
+            format!("   ✗ {account} {region} {step}: {operation} failed with {error_code}: {message}")
+        }
+        Event::AccountFinished { account, status, duration_ms, retries, .. } => {
+            format!("   {account}: {status:?} in {duration_ms} ms, {retries} retr(ies)")
+        }
+        Event::GateFinished { wave, passed, problems } => {
+            if *passed {
+                format!("   gate of {wave}: passed")
+            } else {
+                format!("   gate of {wave}: FAILED: {}", problems.join("; "))
+            }
+        }
+        Event::WaveFinished { wave, status, succeeded, failed, skipped } => {
+            format!("== wave {wave}: {status:?} ({succeeded} ok, {failed} failed, {skipped} skipped)")
+        }
+        Event::RunFinished { run_id, succeeded, failed, skipped, api_calls, writes, retries, throttled, duration_ms, resume_command } => {
+            let mut s = format!(
+                "run {run_id} finished in {:.1} s: {succeeded} succeeded, {failed} failed, {skipped} skipped; {api_calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
+                *duration_ms as f64 / 1000.0
+            );
+            if let Some(cmd) = resume_command {
+                s.push_str(&format!("\nresume with: {cmd}"));
+            }
+            s
+        }
+    })
+}
+
+pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&args.common.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let state_dir = args.common.state_dir.join(&spec.org.name);
+    let run_id = match args.resume.as_deref() {
+        Some("last") => match last_run_id(&state_dir) {
+            Some(id) => id,
+            None => {
+                eprintln!("error: no earlier run in {} to resume", state_dir.display());
+                return exit::BAD_INPUT;
+            }
+        },
+        Some(id) => id.to_string(),
+        None => new_run_id(),
+    };
+    let output = args.output.unwrap_or(if std::io::stdout().is_terminal() { Output::Tui } else { Output::Plain });
+    // The interactive view is not built yet: a terminal gets plain lines meanwhile.
+    let output = if output == Output::Tui { Output::Plain } else { output };
+    if args.stage == Some(Stage::LogArchive) {
+        return log_archive_only(&spec, &args, reach_args, &run_id, output);
+    }
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = RunCtx {
-                conn,
-                role: AccessRole {
-                    role_name: spec.access.role_name.clone(),
-                    external_id: spec.access.external_id.clone(),
-                    session_duration: Duration::from_secs(u64::from(
-                        spec.access.session_duration_seconds,
-                    )),
-                    run_id: run_id.clone(),
-                },
-                spec: spec.clone(),
-                spec_path: args.org.display().to_string(),
-                calls: calls.clone(),
-                apply,
-                state_dir: args.state_dir.join(&spec.org.name),
-                assume_timeout: Duration::from_secs(args.assume_timeout),
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let (events, mut rx) = EventSink::channel();
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            let opts = RolloutOptions {
+                resume: args.resume.is_some(),
+                confirm_waves: args.confirm_waves,
+                skip_preflight: false,
             };
-            log_archive_stage(&ctx).await.map_err(|e| e.to_string())
+            let interrupts = cmd_tx.clone();
+            tokio::spawn(async move {
+                crate::signals::abort_on_signals(interrupts).await;
+            });
+            let confirm = args.confirm_waves && !args.yes;
+            let approve = cmd_tx.clone();
+            let printer = tokio::spawn(async move {
+                let mut out = std::io::stdout();
+                while let Some(e) = rx.recv().await {
+                    match output {
+                        Output::Json => {
+                            let _ = writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
+                        }
+                        _ => {
+                            if let Some(line) = plain_line(&e) {
+                                let _ = writeln!(out, "{line}");
+                            }
+                        }
+                    }
+                    if let Event::WaitingForApproval { wave } = &e {
+                        let answer = if confirm {
+                            let wave = wave.clone();
+                            tokio::task::spawn_blocking(move || {
+                                eprint!("start wave {wave}? [y/N] ");
+                                let mut line = String::new();
+                                let _ = std::io::stdin().read_line(&mut line);
+                                matches!(line.trim(), "y" | "Y" | "yes")
+                            })
+                            .await
+                            .unwrap_or(false)
+                        } else {
+                            true
+                        };
+                        let _ = approve.send(if answer { Command::ApproveNextWave } else { Command::Abort });
+                    }
+                }
+            });
+            let outcome = rollout(&ctx, &opts, &events, cmd_rx).await;
+            drop(events);
+            let _ = printer.await;
+            drop(cmd_tx);
+            outcome.map_err(|e| e.to_string())
         })
     });
     let outcome = match result {
@@ -88,70 +323,58 @@ pub fn run(args: RunArgs, reach_args: &ReachArgs, apply: bool) -> u8 {
             return exit::ERROR;
         }
     };
-    let mut out = std::io::stdout().lock();
-    for r in &outcome.reports {
-        print_report(&mut out, r, args.output);
-    }
-    let (calls_made, writes, retries, throttled) = totals(&calls.snapshot());
-    let pending_changes = outcome
-        .reports
-        .iter()
-        .any(|r| matches!(r.action, Action::Create | Action::Update));
-    let verb = if apply { "rollout" } else { "plan" };
-    match args.output {
-        Output::Plain => {
-            let _ = writeln!(
-                out,
-                "{verb} {run_id}: {} step(s) in {:.1?}; {calls_made} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
-                outcome.reports.len(),
-                started.elapsed()
-            );
-            if let Some(bucket) = &outcome.bucket {
-                let _ = writeln!(
-                    out,
-                    "archive bucket: {bucket}; confused-deputy mode: {:?}",
-                    outcome.mode
-                );
-            }
+    if !outcome.preflight_problems.is_empty() {
+        for p in &outcome.preflight_problems {
+            eprintln!("preflight problem: {p}");
         }
-        Output::Json => {
-            let summary = serde_json::json!({
-                "event": "run_finished", "run_id": run_id, "mode": if apply { "rollout" } else { "plan" },
-                "calls": calls_made, "writes": writes, "retries": retries, "throttled": throttled,
-                "duration_ms": started.elapsed().as_millis() as u64,
-            });
-            let _ = writeln!(out, "{summary}");
-        }
+        eprintln!("preflight found {} problem(s); nothing was written", outcome.preflight_problems.len());
+        return exit::ERROR;
     }
-    if !apply && pending_changes {
-        return exit::CHANGES_PENDING;
+    if let Some(path) = &args.junit
+        && let Err(e) = junit::write(path, &outcome, started.elapsed())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return exit::ERROR;
     }
-    exit::OK
+    if let Some(reason) = &outcome.stopped_by_tolerance {
+        eprintln!("stopped: {reason}; later waves were skipped");
+    }
+    for (account, error) in &outcome.failures {
+        eprintln!("failed: {account}: {error}");
+    }
+    if outcome.ok() { exit::OK } else { exit::ERROR }
 }
 
-fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
-    match output {
-        Output::Json => {
-            let mut v = serde_json::to_value(r).unwrap_or_default();
-            v["event"] = serde_json::json!("step_finished");
-            let _ = writeln!(out, "{v}");
+fn log_archive_only(spec: &OrgSpec, args: &RolloutArgs, reach_args: &ReachArgs, run_id: &str, output: Output) -> u8 {
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(spec, &args.common, conn, run_id, true);
+            let o = log_archive_stage(&ctx).await.map_err(|e| e.to_string())?;
+            Ok((o, ctx.calls.clone()))
+        })
+    });
+    let (outcome, calls) = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
         }
-        Output::Plain => {
-            let _ = writeln!(
-                out,
-                "{:<14} {:<10} {:<20} {:<8} {:>6.0?}",
-                r.account,
-                r.region,
-                r.step,
-                r.action.to_string(),
-                r.duration
-            );
-            for c in &r.changes {
-                let _ = writeln!(out, "    {c}");
-            }
-            for n in &r.notes {
-                let _ = writeln!(out, "    note: {n}");
-            }
+    };
+    let mut out = std::io::stdout().lock();
+    for r in &outcome.reports {
+        print_report(&mut out, r, output);
+    }
+    let (calls, writes, retries, throttled) = totals(&calls.snapshot());
+    if output != Output::Json {
+        let _ = writeln!(
+            out,
+            "rollout {run_id} (log-archive stage): {} step(s); {calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
+            outcome.reports.len()
+        );
+        if let Some(bucket) = &outcome.bucket {
+            let _ = writeln!(out, "archive bucket: {bucket}; {}", outcome.mode.explain());
         }
     }
+    exit::OK
 }

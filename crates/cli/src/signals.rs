@@ -1,0 +1,39 @@
+//! Ctrl-C and SIGTERM stop a rollout gracefully: in-flight steps finish, the journal is
+//! written, and the resume command is printed. A second signal exits at once.
+
+use tokio::sync::mpsc::UnboundedSender;
+use trailhead_provisioner::events::Command;
+
+pub async fn abort_on_signals(commands: UnboundedSender<Command>) {
+    let mut seen = 0;
+    loop {
+        wait_for_signal().await;
+        seen += 1;
+        if seen > 1 {
+            eprintln!("\nsecond interrupt: exiting now; resume with --resume last");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing in-flight steps, then stopping (interrupt again to exit now)");
+        if commands.send(Command::Abort).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

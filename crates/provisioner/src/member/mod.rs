@@ -1,0 +1,94 @@
+//! Per-account steps: the CloudTrail → CloudWatch Logs role, the log group, the alarm topic, the
+//! trail, and the metric filters and alarms. Each reads live state first and writes only what
+//! differs.
+
+pub mod log_group;
+pub mod monitoring;
+pub mod role;
+pub mod topic;
+pub mod trail;
+
+use trailhead_alarms::catalog::Control;
+use trailhead_model::{OrgSpec, ReadWriteType};
+
+use crate::session::partition;
+
+pub const ROLE_NAME: &str = "trailhead-cloudtrail-to-cloudwatch-logs";
+pub const ROLE_POLICY_NAME: &str = "trailhead-cloudtrail-log-delivery";
+
+pub const STEP_ROLE: &str = "cwl role";
+pub const STEP_LOG_GROUP: &str = "log group";
+pub const STEP_TOPIC: &str = "alarm topic";
+pub const STEP_TRAIL: &str = "trail";
+pub const STEP_FILTERS: &str = "metric filters";
+pub const STEP_ALARMS: &str = "alarms";
+
+/// What one account must look like.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub trail_name: String,
+    pub multi_region: bool,
+    pub global_events: bool,
+    pub log_file_validation: bool,
+    pub read_write: ReadWriteType,
+    pub bucket: String,
+    pub key_arn: String,
+    pub log_group: String,
+    pub log_retention_days: i32,
+    pub topic_name: String,
+    pub emails: Vec<String>,
+    pub controls: Vec<Control>,
+}
+
+impl Desired {
+    pub fn new(spec: &OrgSpec, account: &str, bucket: &str, key_arn: &str, controls: &[Control]) -> Self {
+        let region = spec.org.home_region.clone();
+        Desired {
+            partition: partition(&region).to_string(),
+            account: account.to_string(),
+            trail_name: spec.trail.name.clone(),
+            multi_region: spec.trail.multi_region,
+            global_events: spec.trail.include_global_service_events,
+            log_file_validation: spec.trail.log_file_validation,
+            read_write: spec.trail.management_events,
+            bucket: bucket.to_string(),
+            key_arn: key_arn.to_string(),
+            log_group: spec.trail.log_group_name.clone(),
+            log_retention_days: spec.trail.cloudwatch_logs_retention_days,
+            topic_name: spec.alarms.sns_topic_name.clone(),
+            emails: spec.alarms.emails.clone(),
+            controls: controls.to_vec(),
+            region,
+        }
+    }
+
+    pub fn trail_ref(&self) -> trailhead_policies::TrailRef {
+        trailhead_policies::TrailRef {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            name: self.trail_name.clone(),
+        }
+    }
+
+    pub fn trail_arn(&self) -> String {
+        self.trail_ref().arn(&self.partition)
+    }
+
+    pub fn role_arn(&self) -> String {
+        format!("arn:{}:iam::{}:role/{ROLE_NAME}", self.partition, self.account)
+    }
+
+    pub fn log_group_arn(&self) -> String {
+        format!(
+            "arn:{}:logs:{}:{}:log-group:{}:*",
+            self.partition, self.region, self.account, self.log_group
+        )
+    }
+
+    pub fn topic_arn(&self) -> String {
+        format!("arn:{}:sns:{}:{}:{}", self.partition, self.region, self.account, self.topic_name)
+    }
+}

@@ -1,0 +1,201 @@
+//! The benchmark's metric filters on the trail's log group, and an alarm on each metric.
+//! Every pattern is parsed and checked by our engine before PutMetricFilter.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+use trailhead_alarms::catalog::{Control, METRIC_NAMESPACE};
+use trailhead_alarms::pattern::parse;
+
+use super::{Desired, STEP_ALARMS, STEP_FILTERS};
+use crate::error::{CallSite, ProvisionError};
+use crate::plan::{Action, Diff};
+use crate::session::AccountSession;
+
+/// Every trailhead filter and alarm starts with this, so that stale ones can be found.
+pub const PREFIX: &str = "trailhead-";
+
+pub const ALARM_PERIOD: i32 = 300;
+pub const ALARM_THRESHOLD: f64 = 1.0;
+pub const ALARM_EVALUATION_PERIODS: i32 = 1;
+pub const ALARM_MISSING_DATA: &str = "notBreaching";
+
+/// Parses every pattern before anything is sent: a pattern AWS would refuse never leaves here.
+pub fn checked(controls: &[Control]) -> Result<(), ProvisionError> {
+    for c in controls {
+        parse(c.pattern).map_err(|e| {
+            ProvisionError::Config(format!("{} {}: pattern rejected before PutMetricFilter: {e}", c.benchmark, c.id))
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+    checked(&d.controls)?;
+    let site = CallSite::new(&d.account, &d.region, STEP_FILTERS);
+    let logs = session.logs();
+    let mut live = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = logs
+            .describe_metric_filters()
+            .log_group_name(&d.log_group)
+            .filter_name_prefix(PREFIX)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| site.error("DescribeMetricFilters", e))?;
+        for f in page.metric_filters() {
+            let t = f.metric_transformations().first();
+            live.insert(
+                f.filter_name().unwrap_or_default().to_string(),
+                (
+                    f.filter_pattern().unwrap_or_default().to_string(),
+                    t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
+                    t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                    t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+                ),
+            );
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut diff = Diff::new();
+    let mut to_put = Vec::new();
+    for c in &d.controls {
+        let name = c.resource_name();
+        let want = (c.pattern.to_string(), METRIC_NAMESPACE.to_string(), c.metric_name.to_string(), "1".to_string());
+        match live.get(&name) {
+            Some(have) if *have == want => {}
+            Some(have) => {
+                diff.field(&format!("{name}.pattern"), &have.0, &want.0);
+                to_put.push(c);
+            }
+            None => {
+                diff.field(&name, "(none)", format!("{METRIC_NAMESPACE}/{}", c.metric_name));
+                to_put.push(c);
+            }
+        }
+    }
+    let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
+    let stale: Vec<&String> = live.keys().filter(|k| !wanted.contains(k)).collect();
+    for s in &stale {
+        diff.field(s, "present", "(removed: not in the spec's benchmark)");
+    }
+    if apply {
+        for c in to_put {
+            let transformation = MetricTransformation::builder()
+                .metric_name(c.metric_name)
+                .metric_namespace(METRIC_NAMESPACE)
+                .metric_value("1")
+                .build()
+                .map_err(|e| ProvisionError::Config(format!("cannot build a metric transformation: {e}")))?;
+            logs.put_metric_filter()
+                .log_group_name(&d.log_group)
+                .filter_name(c.resource_name())
+                .filter_pattern(c.pattern)
+                .metric_transformations(transformation)
+                .send()
+                .await
+                .map_err(|e| site.error("PutMetricFilter", e))?;
+        }
+        for name in stale {
+            logs.delete_metric_filter()
+                .log_group_name(&d.log_group)
+                .filter_name(name)
+                .send()
+                .await
+                .map_err(|e| site.error("DeleteMetricFilter", e))?;
+        }
+    }
+    let action = if live.is_empty() && !diff.is_empty() { Action::Create } else { diff.action() };
+    Ok((action, diff))
+}
+
+pub async fn ensure_alarms(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+    let site = CallSite::new(&d.account, &d.region, STEP_ALARMS);
+    let cw = session.cloudwatch();
+    let topic = d.topic_arn();
+    let mut live = BTreeMap::new();
+    let mut pages = cw.describe_alarms().alarm_name_prefix(PREFIX).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| site.error("DescribeAlarms", e))?;
+        for a in page.metric_alarms() {
+            live.insert(
+                a.alarm_name().unwrap_or_default().to_string(),
+                format!(
+                    "{}/{} {} {}s {} {:?} x{} missing={} actions={:?}",
+                    a.namespace().unwrap_or_default(),
+                    a.metric_name().unwrap_or_default(),
+                    a.statistic().map_or("", |s| s.as_str()),
+                    a.period().unwrap_or_default(),
+                    a.comparison_operator().map_or("", |c| c.as_str()),
+                    a.threshold().unwrap_or_default(),
+                    a.evaluation_periods().unwrap_or_default(),
+                    a.treat_missing_data().unwrap_or_default(),
+                    a.alarm_actions(),
+                ),
+            );
+        }
+    }
+    let want_of = |c: &Control| {
+        format!(
+            "{METRIC_NAMESPACE}/{} Sum {ALARM_PERIOD}s GreaterThanOrEqualToThreshold {ALARM_THRESHOLD:?} x{ALARM_EVALUATION_PERIODS} missing={ALARM_MISSING_DATA} actions={:?}",
+            c.metric_name,
+            [topic.as_str()]
+        )
+    };
+    let mut diff = Diff::new();
+    let mut to_put = Vec::new();
+    for c in &d.controls {
+        let name = c.resource_name();
+        let want = want_of(c);
+        match live.get(&name) {
+            Some(have) if *have == want => {}
+            Some(have) => {
+                diff.field(&name, have, &want);
+                to_put.push(c);
+            }
+            None => {
+                diff.field(&name, "(none)", &want);
+                to_put.push(c);
+            }
+        }
+    }
+    let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
+    let stale: Vec<String> = live.keys().filter(|k| !wanted.contains(k)).cloned().collect();
+    for s in &stale {
+        diff.field(s, "present", "(removed: not in the spec's benchmark)");
+    }
+    if apply {
+        for c in to_put {
+            cw.put_metric_alarm()
+                .alarm_name(c.resource_name())
+                .alarm_description(format!("{} {}: {}", c.benchmark, c.id, c.title))
+                .namespace(METRIC_NAMESPACE)
+                .metric_name(c.metric_name)
+                .statistic(Statistic::Sum)
+                .period(ALARM_PERIOD)
+                .threshold(ALARM_THRESHOLD)
+                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+                .evaluation_periods(ALARM_EVALUATION_PERIODS)
+                .treat_missing_data(ALARM_MISSING_DATA)
+                .alarm_actions(&topic)
+                .send()
+                .await
+                .map_err(|e| site.error("PutMetricAlarm", e))?;
+        }
+        if !stale.is_empty() {
+            cw.delete_alarms()
+                .set_alarm_names(Some(stale))
+                .send()
+                .await
+                .map_err(|e| site.error("DeleteAlarms", e))?;
+        }
+    }
+    let action = if live.is_empty() && !diff.is_empty() { Action::Create } else { diff.action() };
+    Ok((action, diff))
+}

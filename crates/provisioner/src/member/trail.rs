@@ -1,0 +1,217 @@
+//! The account's trail: multi-region, global events, log file validation, our key and bucket,
+//! CloudWatch Logs delivery, read and write management events, logging.
+
+use std::time::Duration;
+
+use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
+
+use super::{Desired, STEP_TRAIL};
+use crate::error::{CallSite, ProvisionError};
+use crate::plan::{Action, Diff, shown};
+use crate::session::AccountSession;
+
+/// Errors CreateTrail/UpdateTrail answer while IAM or bucket policies propagate.
+const PROPAGATION: &[&str] = &[
+    "InvalidCloudWatchLogsRoleArnException",
+    "InvalidCloudWatchLogsLogGroupArnException",
+    "InsufficientS3BucketPolicyException",
+    "InsufficientEncryptionPolicyException",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveTrail {
+    pub exists: bool,
+    pub bucket: Option<String>,
+    pub multi_region: bool,
+    pub global_events: bool,
+    pub validation: bool,
+    pub kms_key: Option<String>,
+    pub log_group_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub is_logging: bool,
+    pub latest_delivery_error: Option<String>,
+    pub latest_cwl_delivery_error: Option<String>,
+    /// (read/write type, include management events, excluded sources) of each selector.
+    pub selectors: Vec<(String, bool, Vec<String>)>,
+}
+
+pub async fn read_trail(session: &AccountSession, site: &CallSite, name: &str) -> Result<LiveTrail, ProvisionError> {
+    let ct = session.cloudtrail();
+    let described = ct
+        .describe_trails()
+        .trail_name_list(name)
+        .include_shadow_trails(false)
+        .send()
+        .await
+        .map_err(|e| site.error("DescribeTrails", e))?;
+    let Some(t) = described.trail_list().iter().find(|t| t.name() == Some(name)) else {
+        return Ok(LiveTrail::default());
+    };
+    let mut live = LiveTrail {
+        exists: true,
+        bucket: t.s3_bucket_name().map(str::to_string),
+        multi_region: t.is_multi_region_trail().unwrap_or(false),
+        global_events: t.include_global_service_events().unwrap_or(false),
+        validation: t.log_file_validation_enabled().unwrap_or(false),
+        kms_key: t.kms_key_id().map(str::to_string),
+        log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_string),
+        role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
+        ..LiveTrail::default()
+    };
+    let status = ct
+        .get_trail_status()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| site.error("GetTrailStatus", e))?;
+    live.is_logging = status.is_logging().unwrap_or(false);
+    live.latest_delivery_error = status.latest_delivery_error().filter(|s| !s.is_empty()).map(str::to_string);
+    live.latest_cwl_delivery_error = status
+        .latest_cloud_watch_logs_delivery_error()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let selectors = ct
+        .get_event_selectors()
+        .trail_name(name)
+        .send()
+        .await
+        .map_err(|e| site.error("GetEventSelectors", e))?;
+    live.selectors = selectors
+        .event_selectors()
+        .iter()
+        .map(|s| {
+            (
+                s.read_write_type().map_or("All", |r| r.as_str()).to_string(),
+                s.include_management_events().unwrap_or(true),
+                s.exclude_management_event_sources().to_vec(),
+            )
+        })
+        .collect();
+    Ok(live)
+}
+
+fn selectors_ok(live: &LiveTrail, d: &Desired) -> bool {
+    live.selectors.len() == 1
+        && live.selectors[0].0 == d.read_write.as_aws_str()
+        && live.selectors[0].1
+        // Excluding KMS (or any source) fails Security Hub CloudWatch.7 / CloudTrail.1.
+        && live.selectors[0].2.is_empty()
+}
+
+pub async fn ensure_trail(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+    let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
+    let live = read_trail(session, &site, &d.trail_name).await?;
+    let mut diff = Diff::new();
+    if !live.exists {
+        diff.field("trail", "(none)", &d.trail_name);
+    }
+    let mut config = diff.field("s3_bucket", shown(live.bucket.as_deref()), &d.bucket);
+    config |= diff.field("is_multi_region", live.multi_region, d.multi_region);
+    config |= diff.field("include_global_service_events", live.global_events, d.global_events);
+    config |= diff.field("log_file_validation", live.validation, d.log_file_validation);
+    config |= diff.field("kms_key", shown(live.kms_key.as_deref()), &d.key_arn);
+    config |= diff.field("cloudwatch_logs_group", shown(live.log_group_arn.as_deref()), d.log_group_arn());
+    config |= diff.field("cloudwatch_logs_role", shown(live.role_arn.as_deref()), d.role_arn());
+    let selectors_change = !selectors_ok(&live, d)
+        && diff.field(
+            "event_selectors",
+            format!("{:?}", live.selectors),
+            format!("management events {}, no exclusions", d.read_write.as_aws_str()),
+        );
+    let logging_change = diff.field("is_logging", live.is_logging, true);
+    if apply {
+        let ct = session.cloudtrail();
+        if !live.exists {
+            let tag = Tag::builder()
+                .key("trailhead:managed")
+                .value("true")
+                .build()
+                .map_err(|e| ProvisionError::Config(format!("cannot build a trail tag: {e}")))?;
+            let mut delay = Duration::from_millis(500);
+            let mut attempt = 0;
+            loop {
+                let created = ct
+                    .create_trail()
+                    .name(&d.trail_name)
+                    .s3_bucket_name(&d.bucket)
+                    .is_multi_region_trail(d.multi_region)
+                    .include_global_service_events(d.global_events)
+                    .enable_log_file_validation(d.log_file_validation)
+                    .kms_key_id(&d.key_arn)
+                    .cloud_watch_logs_log_group_arn(d.log_group_arn())
+                    .cloud_watch_logs_role_arn(d.role_arn())
+                    .tags_list(tag.clone())
+                    .send()
+                    .await;
+                match created {
+                    Ok(_) => break,
+                    // IAM and bucket policies take seconds to propagate after they are written.
+                    Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
+                        attempt += 1;
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(10));
+                    }
+                    // Another run got there first: update it instead, never duplicate it.
+                    Err(e) if e.code() == Some("TrailAlreadyExistsException") => {
+                        update(&ct, &site, d).await?;
+                        break;
+                    }
+                    Err(e) => return Err(site.error("CreateTrail", e).into()),
+                }
+            }
+        } else if config {
+            update(&ct, &site, d).await?;
+        }
+        if selectors_change {
+            ct.put_event_selectors()
+                .trail_name(&d.trail_name)
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::from(d.read_write.as_aws_str()))
+                        .include_management_events(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| site.error("PutEventSelectors", e))?;
+        }
+        if logging_change {
+            ct.start_logging()
+                .name(&d.trail_name)
+                .send()
+                .await
+                .map_err(|e| site.error("StartLogging", e))?;
+        }
+    }
+    let action = if live.exists { diff.action() } else { Action::Create };
+    Ok((action, diff))
+}
+
+/// UpdateTrail with every managed field: a trail that already exists is updated, never duplicated.
+async fn update(ct: &aws_sdk_cloudtrail::Client, site: &CallSite, d: &Desired) -> Result<(), ProvisionError> {
+    let mut delay = Duration::from_millis(500);
+    for attempt in 0.. {
+        let result = ct
+            .update_trail()
+            .name(&d.trail_name)
+            .s3_bucket_name(&d.bucket)
+            .is_multi_region_trail(d.multi_region)
+            .include_global_service_events(d.global_events)
+            .enable_log_file_validation(d.log_file_validation)
+            .kms_key_id(&d.key_arn)
+            .cloud_watch_logs_log_group_arn(d.log_group_arn())
+            .cloud_watch_logs_role_arn(d.role_arn())
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(site.error("UpdateTrail", e).into()),
+        }
+    }
+    Ok(())
+}

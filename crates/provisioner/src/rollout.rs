@@ -1,0 +1,600 @@
+//! The rollout: preflight, the log-archive stage, then every account wave by wave, with a gate
+//! after each wave, a failure tolerance, a journal that survives kill -9, and resume.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use trailhead_alarms::catalog::{self, Control};
+use trailhead_model::{ResolvedWave, TargetAccount, resolve_waves};
+
+use crate::counter::{CallLog, totals};
+use crate::error::{AwsError, ProvisionError};
+use crate::events::{AccountStatus, Command, Event, EventSink, WaveInfo, WaveStatus};
+use crate::journal;
+use crate::log_archive::{LogArchiveOutcome, RunCtx, log_archive_stage};
+use crate::member::{
+    Desired, STEP_ALARMS, STEP_FILTERS, STEP_LOG_GROUP, STEP_ROLE, STEP_TOPIC, STEP_TRAIL,
+    log_group, monitoring, role, topic, trail,
+};
+use crate::plan::{Action, Diff, StepReport};
+use crate::preflight::preflight;
+use crate::session::AccountSession;
+
+/// One line of `<state dir>/runs/<run id>.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    Run { run_id: String, org: String },
+    Step { account: String, step: String, action: String },
+    Account { account: String, status: String },
+    Wave { wave: String, status: String },
+    Finished { status: String },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RolloutOptions {
+    /// Continue this run id (its journal and session name) instead of starting a new one.
+    pub resume: bool,
+    /// Ask before each wave after the first.
+    pub confirm_waves: bool,
+    /// Skip the preflight (tests of failure handling only).
+    pub skip_preflight: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RolloutOutcome {
+    pub run_id: String,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// (account, error) of every failed account.
+    pub failures: Vec<(String, String)>,
+    pub aborted: bool,
+    pub stopped_by_tolerance: Option<String>,
+    pub preflight_problems: Vec<String>,
+    pub reports: Vec<StepReport>,
+}
+
+impl RolloutOutcome {
+    pub fn ok(&self) -> bool {
+        self.failed == 0
+            && !self.aborted
+            && self.stopped_by_tolerance.is_none()
+            && self.preflight_problems.is_empty()
+    }
+}
+
+pub fn journal_path(state_dir: &Path, run_id: &str) -> PathBuf {
+    state_dir.join("runs").join(format!("{run_id}.jsonl"))
+}
+
+/// The newest run id of a state directory.
+pub fn last_run_id(state_dir: &Path) -> Option<String> {
+    let mut runs: Vec<String> = std::fs::read_dir(state_dir.join("runs"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".jsonl")).map(str::to_string))
+        .collect();
+    runs.sort();
+    runs.pop()
+}
+
+/// A lock that keeps two rollouts of one org in one state directory apart. A lock left by a
+/// killed process (its pid is gone) is taken over.
+pub struct Lock(PathBuf);
+
+impl Lock {
+    pub fn acquire(state_dir: &Path) -> Result<Self, ProvisionError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| ProvisionError::Io {
+            action: "create",
+            path: state_dir.display().to_string(),
+            source,
+        })?;
+        let path = state_dir.join("lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = write!(f, "{}", std::process::id());
+                    let _ = f.sync_all();
+                    return Ok(Lock(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder: Option<u32> = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok());
+                    match holder {
+                        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() && pid != std::process::id() => {
+                            return Err(ProvisionError::Config(format!(
+                                "another rollout of this org (pid {pid}) holds {}; wait for it, or stop it",
+                                path.display()
+                            )));
+                        }
+                        _ => {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                    }
+                }
+                Err(source) => {
+                    return Err(ProvisionError::Io {
+                        action: "create",
+                        path: path.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        Err(ProvisionError::Config(format!("cannot take the lock {}", path.display())))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn report_event(r: &StepReport, calls: u64, retries: u64) -> Event {
+    Event::StepFinished {
+        account: r.account.clone(),
+        region: r.region.clone(),
+        step: r.step.clone(),
+        action: r.action,
+        changes: r.changes.clone(),
+        notes: r.notes.clone(),
+        duration_ms: r.duration.as_millis() as u64,
+        api_calls: calls,
+        retries,
+    }
+}
+
+/// Runs one step: events before and after, its own call count, a journal line when it is done.
+async fn step<F, Fut>(
+    name: &str,
+    session: &AccountSession,
+    events: &EventSink,
+    journal_file: Option<&Path>,
+    f: F,
+) -> Result<StepReport, ProvisionError>
+where
+    F: FnOnce(AccountSession) -> Fut,
+    Fut: std::future::Future<Output = Result<(Action, Diff), ProvisionError>>,
+{
+    events.send(Event::StepStarted {
+        account: session.account_id.clone(),
+        region: session.region.clone(),
+        step: name.to_string(),
+    });
+    let log = CallLog::new();
+    let started = Instant::now();
+    let result = f(session.counting_into(&log)).await;
+    let (calls, _, retries, _) = totals(&log.snapshot());
+    match result {
+        Ok((action, diff)) => {
+            let r = StepReport {
+                account: session.account_id.clone(),
+                region: session.region.clone(),
+                step: name.to_string(),
+                action,
+                changes: diff.changes,
+                notes: Vec::new(),
+                duration: started.elapsed(),
+            };
+            events.send(report_event(&r, calls, retries));
+            if let Some(path) = journal_file {
+                journal::append(path, &Entry::Step {
+                    account: r.account.clone(),
+                    step: r.step.clone(),
+                    action: r.action.to_string(),
+                })?;
+            }
+            Ok(r)
+        }
+        Err(e) => {
+            let aws = match &e {
+                ProvisionError::Aws(a) => (**a).clone(),
+                other => AwsError {
+                    account: session.account_id.clone(),
+                    region: session.region.clone(),
+                    step: name.to_string(),
+                    operation: "-".into(),
+                    code: "ConfigError".into(),
+                    message: other.to_string(),
+                },
+            };
+            events.send(Event::step_failed(&aws, started.elapsed().as_millis() as u64, calls, retries));
+            Err(e)
+        }
+    }
+}
+
+/// Every step of one member account. Independent steps run together; the trail waits for its
+/// role and log group, the alarms for their topic.
+pub async fn run_account(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+    events: &EventSink,
+    journal_file: Option<&Path>,
+) -> Result<Vec<StepReport>, ProvisionError> {
+    let (r, g, t) = tokio::join!(
+        step(STEP_ROLE, session, events, journal_file, |s| async move { role::ensure_role(&s, d, apply).await }),
+        step(STEP_LOG_GROUP, session, events, journal_file, |s| async move { log_group::ensure_log_group(&s, d, apply).await }),
+        step(STEP_TOPIC, session, events, journal_file, |s| async move { topic::ensure_topic(&s, d, apply).await }),
+    );
+    let (r, g) = (r?, g?);
+    let (tr, fl) = tokio::join!(
+        step(STEP_TRAIL, session, events, journal_file, |s| async move { trail::ensure_trail(&s, d, apply).await }),
+        step(STEP_FILTERS, session, events, journal_file, |s| async move { monitoring::ensure_filters(&s, d, apply).await }),
+    );
+    let t = t?;
+    let al = step(STEP_ALARMS, session, events, journal_file, |s| async move { monitoring::ensure_alarms(&s, d, apply).await }).await;
+    Ok(vec![r, g, t, tr?, fl?, al?])
+}
+
+/// The controls the spec deploys, each pattern already checked.
+pub fn controls(ctx: &RunCtx) -> Result<Vec<Control>, ProvisionError> {
+    let c = catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
+    monitoring::checked(&c)?;
+    Ok(c)
+}
+
+/// After a wave: every account of it logs, has no delivery error, and has its filters and alarms.
+pub async fn gate(ctx: &RunCtx, accounts: &[TargetAccount], controls: &[Control]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for a in accounts {
+        let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
+        let site = crate::error::CallSite::new(a.id.as_str(), &ctx.spec.org.home_region, "gate");
+        match trail::read_trail(&session, &site, &ctx.spec.trail.name).await {
+            Ok(live) => {
+                if !live.is_logging {
+                    problems.push(format!("{}: trail {} is not logging", a.id, ctx.spec.trail.name));
+                }
+                if let Some(e) = live.latest_delivery_error.or(live.latest_cwl_delivery_error) {
+                    problems.push(format!("{}: trail delivery error {e}", a.id));
+                }
+            }
+            Err(e) => problems.push(format!("{}: {e}", a.id)),
+        }
+        let filters = session
+            .logs()
+            .describe_metric_filters()
+            .log_group_name(&ctx.spec.trail.log_group_name)
+            .filter_name_prefix(monitoring::PREFIX)
+            .send()
+            .await;
+        match filters {
+            Ok(f) if f.metric_filters().len() >= controls.len() => {}
+            Ok(f) => problems.push(format!("{}: {} of {} metric filters present", a.id, f.metric_filters().len(), controls.len())),
+            Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeMetricFilters", e))),
+        }
+        let alarms = session.cloudwatch().describe_alarms().alarm_name_prefix(monitoring::PREFIX).send().await;
+        match alarms {
+            Ok(al) if al.metric_alarms().len() >= controls.len() => {}
+            Ok(al) => problems.push(format!("{}: {} of {} alarms present", a.id, al.metric_alarms().len(), controls.len())),
+            Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeAlarms", e))),
+        }
+    }
+    problems
+}
+
+fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
+    for r in &outcome.reports {
+        events.send(Event::StepStarted {
+            account: r.account.clone(),
+            region: r.region.clone(),
+            step: r.step.clone(),
+        });
+        events.send(report_event(r, 0, 0));
+    }
+}
+
+/// `plan`: the same engine as the rollout, reading and comparing only.
+pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<Vec<StepReport>, ProvisionError> {
+    let ctx = RunCtx { apply: false, ..ctx.clone() };
+    let controls = controls(&ctx)?;
+    let archive = log_archive_stage(&ctx).await?;
+    archive_events(&archive, events);
+    let mut reports = archive.reports.clone();
+    let bucket = archive.bucket.clone().unwrap_or_else(|| "(new bucket)".into());
+    let key = archive.key_arn.clone().unwrap_or_else(|| "(new key)".into());
+    let limit = Arc::new(Semaphore::new(ctx.spec.rollout.max_concurrency as usize));
+    let mut tasks = JoinSet::new();
+    for t in archive.targets.clone() {
+        let ctx = ctx.clone();
+        let d = Desired::new(&ctx.spec, t.id.as_str(), &bucket, &key, &controls);
+        let events = events.clone();
+        let limit = limit.clone();
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let session = ctx.assume(t.id.as_str(), &ctx.spec.org.home_region).await;
+            run_account(&session, &d, false, &events, None).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let r = done.map_err(|e| ProvisionError::Config(format!("a plan task failed: {e}")))??;
+        reports.extend(r);
+    }
+    Ok(reports)
+}
+
+enum Flow {
+    Continue,
+    Abort,
+}
+
+/// Waits for approval of the next wave, honouring abort meanwhile.
+async fn await_approval(commands: &mut mpsc::UnboundedReceiver<Command>) -> Flow {
+    while let Some(c) = commands.recv().await {
+        match c {
+            Command::ApproveNextWave => return Flow::Continue,
+            Command::Abort => return Flow::Abort,
+            _ => {}
+        }
+    }
+    Flow::Abort
+}
+
+pub async fn rollout(
+    ctx: &RunCtx,
+    opts: &RolloutOptions,
+    events: &EventSink,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) -> Result<RolloutOutcome, ProvisionError> {
+    let run_id = ctx.role.run_id.clone();
+    let started = Instant::now();
+    let _lock = Lock::acquire(&ctx.state_dir)?;
+    let journal_file = journal_path(&ctx.state_dir, &run_id);
+    let previous: Vec<Entry> = journal::read_all(&journal_file)?;
+    if opts.resume && previous.is_empty() {
+        return Err(ProvisionError::Config(format!("no journal for run {run_id} in {}", ctx.state_dir.display())));
+    }
+    let done: BTreeSet<String> = previous
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Account { account, status } if status == "succeeded" => Some(account.clone()),
+            _ => None,
+        })
+        .collect();
+    if previous.is_empty() {
+        journal::append(&journal_file, &Entry::Run { run_id: run_id.clone(), org: ctx.spec.org.name.clone() })?;
+    }
+    let controls = controls(ctx)?;
+    let mut outcome = RolloutOutcome { run_id: run_id.clone(), ..RolloutOutcome::default() };
+
+    if !opts.skip_preflight {
+        let problems = preflight(ctx).await?;
+        if !problems.is_empty() {
+            outcome.preflight_problems = problems;
+            return Ok(outcome);
+        }
+    }
+
+    let archive = log_archive_stage(ctx).await?;
+    archive_events(&archive, events);
+    outcome.reports.extend(archive.reports.clone());
+    let (Some(bucket), Some(key)) = (archive.bucket.clone(), archive.key_arn.clone()) else {
+        return Err(ProvisionError::Config("the log-archive stage produced no bucket or key".into()));
+    };
+
+    let waves = resolve_waves(&ctx.spec, &archive.targets);
+    events.send(Event::RunStarted {
+        run_id: run_id.clone(),
+        org: ctx.spec.org.name.clone(),
+        mode: if opts.resume { "resume".into() } else { "rollout".into() },
+        accounts: archive.targets.len(),
+        waves: waves
+            .iter()
+            .map(|w| WaveInfo {
+                name: w.name.clone(),
+                accounts: w.accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect(),
+                max_concurrency: w.max_concurrency,
+            })
+            .collect(),
+    });
+
+    let mut stop_reason: Option<String> = None;
+    for (index, wave) in waves.iter().enumerate() {
+        if stop_reason.is_some() || outcome.aborted {
+            outcome.skipped += wave.accounts.len();
+            events.send(Event::WaveFinished { wave: wave.name.clone(), status: WaveStatus::Skipped, succeeded: 0, failed: 0, skipped: wave.accounts.len() });
+            continue;
+        }
+        if opts.confirm_waves && index > 0 {
+            events.send(Event::WaitingForApproval { wave: wave.name.clone() });
+            if let Flow::Abort = await_approval(&mut commands).await {
+                outcome.aborted = true;
+                outcome.skipped += wave.accounts.len();
+                events.send(Event::WaveFinished { wave: wave.name.clone(), status: WaveStatus::Skipped, succeeded: 0, failed: 0, skipped: wave.accounts.len() });
+                continue;
+            }
+        }
+        let result = run_wave(ctx, wave, &bucket, &key, &controls, &done, events, &journal_file, &mut commands).await?;
+        outcome.succeeded += result.succeeded;
+        outcome.failed += result.failed.len();
+        outcome.skipped += result.skipped;
+        outcome.failures.extend(result.failed.clone());
+        outcome.aborted |= result.aborted;
+        outcome.reports.extend(result.reports);
+        let allowed = wave.failure_tolerance.allowed_failures(wave.accounts.len());
+        let mut status = WaveStatus::Passed;
+        if result.failed.len() > allowed {
+            status = WaveStatus::Failed;
+            stop_reason = Some(format!(
+                "wave {} had {} failed account(s), more than its tolerance of {allowed}",
+                wave.name,
+                result.failed.len()
+            ));
+        } else if !result.aborted {
+            events.send(Event::GateStarted { wave: wave.name.clone() });
+            let ok_accounts: Vec<TargetAccount> = wave
+                .accounts
+                .iter()
+                .filter(|a| result.ok_accounts.contains(&a.id.to_string()))
+                .cloned()
+                .collect();
+            let problems = gate(ctx, &ok_accounts, &controls).await;
+            events.send(Event::GateFinished { wave: wave.name.clone(), passed: problems.is_empty(), problems: problems.clone() });
+            if !problems.is_empty() {
+                status = WaveStatus::Failed;
+                stop_reason = Some(format!("wave {} failed its gate: {}", wave.name, problems.join("; ")));
+            }
+        }
+        journal::append(&journal_file, &Entry::Wave { wave: wave.name.clone(), status: format!("{status:?}").to_lowercase() })?;
+        events.send(Event::WaveFinished {
+            wave: wave.name.clone(),
+            status,
+            succeeded: result.succeeded,
+            failed: result.failed.len(),
+            skipped: result.skipped,
+        });
+    }
+    outcome.stopped_by_tolerance = stop_reason;
+    let (calls, writes, retries, throttled) = totals(&ctx.calls.snapshot());
+    let status = if outcome.ok() { "succeeded" } else if outcome.aborted { "aborted" } else { "failed" };
+    journal::append(&journal_file, &Entry::Finished { status: status.into() })?;
+    events.send(Event::RunFinished {
+        run_id: run_id.clone(),
+        succeeded: outcome.succeeded,
+        failed: outcome.failed,
+        skipped: outcome.skipped,
+        api_calls: calls,
+        writes,
+        retries,
+        throttled,
+        duration_ms: started.elapsed().as_millis() as u64,
+        resume_command: (!outcome.ok()).then(|| format!("trailhead rollout --org {} --resume {run_id}", ctx.spec_path)),
+    });
+    Ok(outcome)
+}
+
+struct WaveResult {
+    succeeded: usize,
+    ok_accounts: BTreeSet<String>,
+    failed: Vec<(String, String)>,
+    skipped: usize,
+    aborted: bool,
+    reports: Vec<StepReport>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_wave(
+    ctx: &RunCtx,
+    wave: &ResolvedWave,
+    bucket: &str,
+    key: &str,
+    controls: &[Control],
+    done: &BTreeSet<String>,
+    events: &EventSink,
+    journal_file: &Path,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+) -> Result<WaveResult, ProvisionError> {
+    events.send(Event::WaveStarted { wave: wave.name.clone(), accounts: wave.accounts.len() });
+    let mut result = WaveResult {
+        succeeded: 0,
+        ok_accounts: BTreeSet::new(),
+        failed: Vec::new(),
+        skipped: 0,
+        aborted: false,
+        reports: Vec::new(),
+    };
+    let allowed = wave.failure_tolerance.allowed_failures(wave.accounts.len());
+    let mut queue: std::collections::VecDeque<TargetAccount> = wave.accounts.iter().cloned().collect();
+    let mut skip: BTreeSet<String> = BTreeSet::new();
+    let mut failed_accounts: BTreeMap<String, TargetAccount> = BTreeMap::new();
+    let mut paused = false;
+    let mut commands_open = true;
+    let mut tasks: JoinSet<(TargetAccount, Duration, Result<Vec<StepReport>, ProvisionError>, u64)> = JoinSet::new();
+    let concurrency = wave.max_concurrency.max(1) as usize;
+    loop {
+        let stopping = result.aborted || result.failed.len() > allowed;
+        while !stopping && !paused && tasks.len() < concurrency {
+            let Some(account) = queue.pop_front() else { break };
+            let id = account.id.to_string();
+            if skip.contains(&id) {
+                result.skipped += 1;
+                events.send(Event::AccountFinished { account: id, wave: wave.name.clone(), status: AccountStatus::Skipped, duration_ms: 0, retries: 0 });
+                continue;
+            }
+            if done.contains(&id) {
+                // Finished by the run being resumed: its steps are in the journal already.
+                result.succeeded += 1;
+                result.ok_accounts.insert(id.clone());
+                events.send(Event::AccountFinished { account: id, wave: wave.name.clone(), status: AccountStatus::Succeeded, duration_ms: 0, retries: 0 });
+                continue;
+            }
+            events.send(Event::AccountStarted { account: id.clone(), name: account.name.clone(), wave: wave.name.clone() });
+            let ctx = ctx.clone();
+            let d = Desired::new(&ctx.spec, &id, bucket, key, controls);
+            let events = events.clone();
+            let journal_file = journal_file.to_path_buf();
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let log = CallLog::new();
+                let session = ctx.assume(&id, &ctx.spec.org.home_region).await.counting_into(&log);
+                let r = run_account(&session, &d, true, &events, Some(&journal_file)).await;
+                let retries = totals(&log.snapshot()).2;
+                (account, started.elapsed(), r, retries)
+            });
+        }
+        if tasks.is_empty() && (queue.is_empty() || stopping) && !paused {
+            break;
+        }
+        if tasks.is_empty() && !commands_open {
+            // Paused with no one left to resume: nothing can happen any more.
+            break;
+        }
+        tokio::select! {
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                let (account, elapsed, r, retries) = joined.map_err(|e| ProvisionError::Config(format!("an account task failed: {e}")))?;
+                let id = account.id.to_string();
+                let (status, label) = match r {
+                    Ok(reports) => {
+                        result.succeeded += 1;
+                        result.ok_accounts.insert(id.clone());
+                        result.reports.extend(reports);
+                        (AccountStatus::Succeeded, "succeeded")
+                    }
+                    Err(e) => {
+                        result.failed.push((id.clone(), e.to_string()));
+                        failed_accounts.insert(id.clone(), account.clone());
+                        (AccountStatus::Failed, "failed")
+                    }
+                };
+                journal::append(journal_file, &Entry::Account { account: id.clone(), status: label.into() })?;
+                events.send(Event::AccountFinished { account: id, wave: wave.name.clone(), status, duration_ms: elapsed.as_millis() as u64, retries });
+            }
+            command = commands.recv(), if commands_open => match command {
+                Some(Command::Pause) => paused = true,
+                Some(Command::Resume) => paused = false,
+                Some(Command::Abort) => {
+                    result.aborted = true;
+                    paused = false;
+                }
+                // Nobody can send commands any more (no view): run on.
+                None => {
+                    commands_open = false;
+                    paused = false;
+                }
+                Some(Command::Skip(id)) => {
+                    skip.insert(id);
+                }
+                Some(Command::Retry(id)) => {
+                    if let Some(account) = failed_accounts.remove(&id) {
+                        result.failed.retain(|(a, _)| *a != id);
+                        queue.push_back(account);
+                    }
+                }
+                Some(Command::ApproveNextWave) => {}
+            },
+        }
+    }
+    result.skipped += queue.len();
+    for account in queue {
+        events.send(Event::AccountFinished { account: account.id.to_string(), wave: wave.name.clone(), status: AccountStatus::Skipped, duration_ms: 0, retries: 0 });
+    }
+    Ok(result)
+}

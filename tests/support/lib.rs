@@ -3,6 +3,8 @@
 //!
 //! A test that cannot reach the emulator fails with instructions; it never skips.
 
+pub mod faults;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -13,7 +13,9 @@ pub async fn abort_on_signals(commands: UnboundedSender<Command>) {
             eprintln!("\nsecond interrupt: exiting now; resume with --resume last");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupted: finishing in-flight steps, then stopping (interrupt again to exit now)");
+        eprintln!(
+            "\ninterrupted: finishing in-flight steps, then stopping (interrupt again to exit now)"
+        );
         if commands.send(Command::Abort).is_err() {
             return;
         }
@@ -23,7 +25,10 @@ pub async fn abort_on_signals(commands: UnboundedSender<Command>) {
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         std::future::pending::<()>().await;
         return;
     };

@@ -79,6 +79,18 @@ impl Connection {
         Ok(self)
     }
 
+    /// Puts a layer around the HTTP client (after [`Connection::prepare`]): fault and latency
+    /// injection in tests and benchmarks, or a recording client when debugging.
+    pub fn wrap_http_client(
+        mut self,
+        wrap: impl FnOnce(SharedHttpClient) -> SharedHttpClient,
+    ) -> Self {
+        if let Some(client) = self.http_client.take() {
+            self.http_client = Some(wrap(client));
+        }
+        self
+    }
+
     /// The configuration of the caller's own identity (the management account) in `region`.
     pub async fn base_config(&self, region: &str) -> SdkConfig {
         let mut loader =

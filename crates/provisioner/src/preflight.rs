@@ -23,13 +23,21 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
     let org = read_org(&management).await?;
     let la = match &ctx.spec.log_archive.account {
         LogArchiveAccount::Existing(id) => Some(id.to_string()),
-        LogArchiveAccount::Create { email, .. } => org.find_by_email(email).and_then(|a| a.id()).map(str::to_string),
+        LogArchiveAccount::Create { email, .. } => org
+            .find_by_email(email)
+            .and_then(|a| a.id())
+            .map(str::to_string),
     };
-    let (targets, mut problems) = resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
+    let (targets, mut problems) =
+        resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
     let home = ctx.spec.org.home_region.clone();
-    let bucket = la.as_ref().map(|la| ctx.spec.log_archive.bucket_name(&ctx.spec.org, la));
+    let bucket = la
+        .as_ref()
+        .map(|la| ctx.spec.log_archive.bucket_name(&ctx.spec.org, la));
 
-    let limit = Arc::new(Semaphore::new(ctx.spec.rollout.max_concurrency.max(1) as usize));
+    let limit = Arc::new(Semaphore::new(
+        ctx.spec.rollout.max_concurrency.max(1) as usize
+    ));
     let mut tasks = JoinSet::new();
     for t in targets {
         let ctx = ctx.clone();
@@ -94,7 +102,9 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
         });
     }
     while let Some(done) = tasks.join_next().await {
-        problems.extend(done.map_err(|e| ProvisionError::Config(format!("a preflight task failed: {e}")))?);
+        problems.extend(
+            done.map_err(|e| ProvisionError::Config(format!("a preflight task failed: {e}")))?,
+        );
     }
 
     // Name clashes in the log-archive account.
@@ -104,12 +114,22 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
         if let Err(e) = s3.head_bucket().bucket(bucket).send().await
             && e.raw_response().map(|r| r.status().as_u16()) == Some(403)
         {
-            problems.push(format!("bucket {bucket} exists in another account; change log_archive.bucket_name"));
+            problems.push(format!(
+                "bucket {bucket} exists in another account; change log_archive.bucket_name"
+            ));
         }
         let kms = session.kms();
-        match kms.describe_key().key_id(&ctx.spec.log_archive.kms_alias).send().await {
+        match kms
+            .describe_key()
+            .key_id(&ctx.spec.log_archive.kms_alias)
+            .send()
+            .await
+        {
             Ok(found) => {
-                let id = found.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
+                let id = found
+                    .key_metadata()
+                    .map(|m| m.key_id().to_string())
+                    .unwrap_or_default();
                 let ours = kms
                     .list_resource_tags()
                     .key_id(&id)
@@ -125,7 +145,11 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
                 }
             }
             Err(e) if e.code() == Some("NotFoundException") => {}
-            Err(e) => problems.push(CallSite::new(la, &home, "preflight").error("DescribeKey", e).to_string()),
+            Err(e) => problems.push(
+                CallSite::new(la, &home, "preflight")
+                    .error("DescribeKey", e)
+                    .to_string(),
+            ),
         }
     }
     Ok(problems)

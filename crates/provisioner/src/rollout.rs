@@ -29,11 +29,26 @@ use crate::session::AccountSession;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
-    Run { run_id: String, org: String },
-    Step { account: String, step: String, action: String },
-    Account { account: String, status: String },
-    Wave { wave: String, status: String },
-    Finished { status: String },
+    Run {
+        run_id: String,
+        org: String,
+    },
+    Step {
+        account: String,
+        step: String,
+        action: String,
+    },
+    Account {
+        account: String,
+        status: String,
+    },
+    Wave {
+        wave: String,
+        status: String,
+    },
+    Finished {
+        status: String,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -78,7 +93,12 @@ pub fn last_run_id(state_dir: &Path) -> Option<String> {
     let mut runs: Vec<String> = std::fs::read_dir(state_dir.join("runs"))
         .ok()?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".jsonl")).map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .map(str::to_string)
+        })
         .collect();
     runs.sort();
     runs.pop()
@@ -97,7 +117,11 @@ impl Lock {
         })?;
         let path = state_dir.join("lock");
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(mut f) => {
                     use std::io::Write;
                     let _ = write!(f, "{}", std::process::id());
@@ -105,9 +129,14 @@ impl Lock {
                     return Ok(Lock(path));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder: Option<u32> = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok());
+                    let holder: Option<u32> = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse().ok());
                     match holder {
-                        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() && pid != std::process::id() => {
+                        Some(pid)
+                            if Path::new(&format!("/proc/{pid}")).exists()
+                                && pid != std::process::id() =>
+                        {
                             return Err(ProvisionError::Config(format!(
                                 "another rollout of this org (pid {pid}) holds {}; wait for it, or stop it",
                                 path.display()
@@ -127,7 +156,10 @@ impl Lock {
                 }
             }
         }
-        Err(ProvisionError::Config(format!("cannot take the lock {}", path.display())))
+        Err(ProvisionError::Config(format!(
+            "cannot take the lock {}",
+            path.display()
+        )))
     }
 }
 
@@ -185,11 +217,14 @@ where
             };
             events.send(report_event(&r, calls, retries));
             if let Some(path) = journal_file {
-                journal::append(path, &Entry::Step {
-                    account: r.account.clone(),
-                    step: r.step.clone(),
-                    action: r.action.to_string(),
-                })?;
+                journal::append(
+                    path,
+                    &Entry::Step {
+                        account: r.account.clone(),
+                        step: r.step.clone(),
+                        action: r.action.to_string(),
+                    },
+                )?;
             }
             Ok(r)
         }
@@ -205,7 +240,12 @@ where
                     message: other.to_string(),
                 },
             };
-            events.send(Event::step_failed(&aws, started.elapsed().as_millis() as u64, calls, retries));
+            events.send(Event::step_failed(
+                &aws,
+                started.elapsed().as_millis() as u64,
+                calls,
+                retries,
+            ));
             Err(e)
         }
     }
@@ -221,17 +261,38 @@ pub async fn run_account(
     journal_file: Option<&Path>,
 ) -> Result<Vec<StepReport>, ProvisionError> {
     let (r, g, t) = tokio::join!(
-        step(STEP_ROLE, session, events, journal_file, |s| async move { role::ensure_role(&s, d, apply).await }),
-        step(STEP_LOG_GROUP, session, events, journal_file, |s| async move { log_group::ensure_log_group(&s, d, apply).await }),
-        step(STEP_TOPIC, session, events, journal_file, |s| async move { topic::ensure_topic(&s, d, apply).await }),
+        step(STEP_ROLE, session, events, journal_file, |s| async move {
+            role::ensure_role(&s, d, apply).await
+        }),
+        step(
+            STEP_LOG_GROUP,
+            session,
+            events,
+            journal_file,
+            |s| async move { log_group::ensure_log_group(&s, d, apply).await }
+        ),
+        step(STEP_TOPIC, session, events, journal_file, |s| async move {
+            topic::ensure_topic(&s, d, apply).await
+        }),
     );
     let (r, g) = (r?, g?);
     let (tr, fl) = tokio::join!(
-        step(STEP_TRAIL, session, events, journal_file, |s| async move { trail::ensure_trail(&s, d, apply).await }),
-        step(STEP_FILTERS, session, events, journal_file, |s| async move { monitoring::ensure_filters(&s, d, apply).await }),
+        step(STEP_TRAIL, session, events, journal_file, |s| async move {
+            trail::ensure_trail(&s, d, apply).await
+        }),
+        step(
+            STEP_FILTERS,
+            session,
+            events,
+            journal_file,
+            |s| async move { monitoring::ensure_filters(&s, d, apply).await }
+        ),
     );
     let t = t?;
-    let al = step(STEP_ALARMS, session, events, journal_file, |s| async move { monitoring::ensure_alarms(&s, d, apply).await }).await;
+    let al = step(STEP_ALARMS, session, events, journal_file, |s| async move {
+        monitoring::ensure_alarms(&s, d, apply).await
+    })
+    .await;
     Ok(vec![r, g, t, tr?, fl?, al?])
 }
 
@@ -251,9 +312,15 @@ pub async fn gate(ctx: &RunCtx, accounts: &[TargetAccount], controls: &[Control]
         match trail::read_trail(&session, &site, &ctx.spec.trail.name).await {
             Ok(live) => {
                 if !live.is_logging {
-                    problems.push(format!("{}: trail {} is not logging", a.id, ctx.spec.trail.name));
+                    problems.push(format!(
+                        "{}: trail {} is not logging",
+                        a.id, ctx.spec.trail.name
+                    ));
                 }
-                if let Some(e) = live.latest_delivery_error.or(live.latest_cwl_delivery_error) {
+                if let Some(e) = live
+                    .latest_delivery_error
+                    .or(live.latest_cwl_delivery_error)
+                {
                     problems.push(format!("{}: trail delivery error {e}", a.id));
                 }
             }
@@ -268,13 +335,32 @@ pub async fn gate(ctx: &RunCtx, accounts: &[TargetAccount], controls: &[Control]
             .await;
         match filters {
             Ok(f) if f.metric_filters().len() >= controls.len() => {}
-            Ok(f) => problems.push(format!("{}: {} of {} metric filters present", a.id, f.metric_filters().len(), controls.len())),
-            Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeMetricFilters", e))),
+            Ok(f) => problems.push(format!(
+                "{}: {} of {} metric filters present",
+                a.id,
+                f.metric_filters().len(),
+                controls.len()
+            )),
+            Err(e) => problems.push(format!(
+                "{}: {}",
+                a.id,
+                site.error("DescribeMetricFilters", e)
+            )),
         }
-        let alarms = session.cloudwatch().describe_alarms().alarm_name_prefix(monitoring::PREFIX).send().await;
+        let alarms = session
+            .cloudwatch()
+            .describe_alarms()
+            .alarm_name_prefix(monitoring::PREFIX)
+            .send()
+            .await;
         match alarms {
             Ok(al) if al.metric_alarms().len() >= controls.len() => {}
-            Ok(al) => problems.push(format!("{}: {} of {} alarms present", a.id, al.metric_alarms().len(), controls.len())),
+            Ok(al) => problems.push(format!(
+                "{}: {} of {} alarms present",
+                a.id,
+                al.metric_alarms().len(),
+                controls.len()
+            )),
             Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeAlarms", e))),
         }
     }
@@ -294,13 +380,22 @@ fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
 
 /// `plan`: the same engine as the rollout, reading and comparing only.
 pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<Vec<StepReport>, ProvisionError> {
-    let ctx = RunCtx { apply: false, ..ctx.clone() };
+    let ctx = RunCtx {
+        apply: false,
+        ..ctx.clone()
+    };
     let controls = controls(&ctx)?;
     let archive = log_archive_stage(&ctx).await?;
     archive_events(&archive, events);
     let mut reports = archive.reports.clone();
-    let bucket = archive.bucket.clone().unwrap_or_else(|| "(new bucket)".into());
-    let key = archive.key_arn.clone().unwrap_or_else(|| "(new key)".into());
+    let bucket = archive
+        .bucket
+        .clone()
+        .unwrap_or_else(|| "(new bucket)".into());
+    let key = archive
+        .key_arn
+        .clone()
+        .unwrap_or_else(|| "(new key)".into());
     let limit = Arc::new(Semaphore::new(ctx.spec.rollout.max_concurrency as usize));
     let mut tasks = JoinSet::new();
     for t in archive.targets.clone() {
@@ -350,7 +445,10 @@ pub async fn rollout(
     let journal_file = journal_path(&ctx.state_dir, &run_id);
     let previous: Vec<Entry> = journal::read_all(&journal_file)?;
     if opts.resume && previous.is_empty() {
-        return Err(ProvisionError::Config(format!("no journal for run {run_id} in {}", ctx.state_dir.display())));
+        return Err(ProvisionError::Config(format!(
+            "no journal for run {run_id} in {}",
+            ctx.state_dir.display()
+        )));
     }
     let done: BTreeSet<String> = previous
         .iter()
@@ -360,10 +458,19 @@ pub async fn rollout(
         })
         .collect();
     if previous.is_empty() {
-        journal::append(&journal_file, &Entry::Run { run_id: run_id.clone(), org: ctx.spec.org.name.clone() })?;
+        journal::append(
+            &journal_file,
+            &Entry::Run {
+                run_id: run_id.clone(),
+                org: ctx.spec.org.name.clone(),
+            },
+        )?;
     }
     let controls = controls(ctx)?;
-    let mut outcome = RolloutOutcome { run_id: run_id.clone(), ..RolloutOutcome::default() };
+    let mut outcome = RolloutOutcome {
+        run_id: run_id.clone(),
+        ..RolloutOutcome::default()
+    };
 
     if !opts.skip_preflight {
         let problems = preflight(ctx).await?;
@@ -377,20 +484,30 @@ pub async fn rollout(
     archive_events(&archive, events);
     outcome.reports.extend(archive.reports.clone());
     let (Some(bucket), Some(key)) = (archive.bucket.clone(), archive.key_arn.clone()) else {
-        return Err(ProvisionError::Config("the log-archive stage produced no bucket or key".into()));
+        return Err(ProvisionError::Config(
+            "the log-archive stage produced no bucket or key".into(),
+        ));
     };
 
     let waves = resolve_waves(&ctx.spec, &archive.targets);
     events.send(Event::RunStarted {
         run_id: run_id.clone(),
         org: ctx.spec.org.name.clone(),
-        mode: if opts.resume { "resume".into() } else { "rollout".into() },
+        mode: if opts.resume {
+            "resume".into()
+        } else {
+            "rollout".into()
+        },
         accounts: archive.targets.len(),
         waves: waves
             .iter()
             .map(|w| WaveInfo {
                 name: w.name.clone(),
-                accounts: w.accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect(),
+                accounts: w
+                    .accounts
+                    .iter()
+                    .map(|a| (a.id.to_string(), a.name.clone()))
+                    .collect(),
                 max_concurrency: w.max_concurrency,
             })
             .collect(),
@@ -400,19 +517,44 @@ pub async fn rollout(
     for (index, wave) in waves.iter().enumerate() {
         if stop_reason.is_some() || outcome.aborted {
             outcome.skipped += wave.accounts.len();
-            events.send(Event::WaveFinished { wave: wave.name.clone(), status: WaveStatus::Skipped, succeeded: 0, failed: 0, skipped: wave.accounts.len() });
+            events.send(Event::WaveFinished {
+                wave: wave.name.clone(),
+                status: WaveStatus::Skipped,
+                succeeded: 0,
+                failed: 0,
+                skipped: wave.accounts.len(),
+            });
             continue;
         }
         if opts.confirm_waves && index > 0 {
-            events.send(Event::WaitingForApproval { wave: wave.name.clone() });
+            events.send(Event::WaitingForApproval {
+                wave: wave.name.clone(),
+            });
             if let Flow::Abort = await_approval(&mut commands).await {
                 outcome.aborted = true;
                 outcome.skipped += wave.accounts.len();
-                events.send(Event::WaveFinished { wave: wave.name.clone(), status: WaveStatus::Skipped, succeeded: 0, failed: 0, skipped: wave.accounts.len() });
+                events.send(Event::WaveFinished {
+                    wave: wave.name.clone(),
+                    status: WaveStatus::Skipped,
+                    succeeded: 0,
+                    failed: 0,
+                    skipped: wave.accounts.len(),
+                });
                 continue;
             }
         }
-        let result = run_wave(ctx, wave, &bucket, &key, &controls, &done, events, &journal_file, &mut commands).await?;
+        let result = run_wave(
+            ctx,
+            wave,
+            &bucket,
+            &key,
+            &controls,
+            &done,
+            events,
+            &journal_file,
+            &mut commands,
+        )
+        .await?;
         outcome.succeeded += result.succeeded;
         outcome.failed += result.failed.len();
         outcome.skipped += result.skipped;
@@ -429,7 +571,9 @@ pub async fn rollout(
                 result.failed.len()
             ));
         } else if !result.aborted {
-            events.send(Event::GateStarted { wave: wave.name.clone() });
+            events.send(Event::GateStarted {
+                wave: wave.name.clone(),
+            });
             let ok_accounts: Vec<TargetAccount> = wave
                 .accounts
                 .iter()
@@ -437,13 +581,27 @@ pub async fn rollout(
                 .cloned()
                 .collect();
             let problems = gate(ctx, &ok_accounts, &controls).await;
-            events.send(Event::GateFinished { wave: wave.name.clone(), passed: problems.is_empty(), problems: problems.clone() });
+            events.send(Event::GateFinished {
+                wave: wave.name.clone(),
+                passed: problems.is_empty(),
+                problems: problems.clone(),
+            });
             if !problems.is_empty() {
                 status = WaveStatus::Failed;
-                stop_reason = Some(format!("wave {} failed its gate: {}", wave.name, problems.join("; ")));
+                stop_reason = Some(format!(
+                    "wave {} failed its gate: {}",
+                    wave.name,
+                    problems.join("; ")
+                ));
             }
         }
-        journal::append(&journal_file, &Entry::Wave { wave: wave.name.clone(), status: format!("{status:?}").to_lowercase() })?;
+        journal::append(
+            &journal_file,
+            &Entry::Wave {
+                wave: wave.name.clone(),
+                status: format!("{status:?}").to_lowercase(),
+            },
+        )?;
         events.send(Event::WaveFinished {
             wave: wave.name.clone(),
             status,
@@ -454,8 +612,19 @@ pub async fn rollout(
     }
     outcome.stopped_by_tolerance = stop_reason;
     let (calls, writes, retries, throttled) = totals(&ctx.calls.snapshot());
-    let status = if outcome.ok() { "succeeded" } else if outcome.aborted { "aborted" } else { "failed" };
-    journal::append(&journal_file, &Entry::Finished { status: status.into() })?;
+    let status = if outcome.ok() {
+        "succeeded"
+    } else if outcome.aborted {
+        "aborted"
+    } else {
+        "failed"
+    };
+    journal::append(
+        &journal_file,
+        &Entry::Finished {
+            status: status.into(),
+        },
+    )?;
     events.send(Event::RunFinished {
         run_id: run_id.clone(),
         succeeded: outcome.succeeded,
@@ -466,10 +635,23 @@ pub async fn rollout(
         retries,
         throttled,
         duration_ms: started.elapsed().as_millis() as u64,
-        resume_command: (!outcome.ok()).then(|| format!("trailhead rollout --org {} --resume {run_id}", ctx.spec_path)),
+        resume_command: (!outcome.ok()).then(|| {
+            format!(
+                "trailhead rollout --org {} --resume {run_id}",
+                ctx.spec_path
+            )
+        }),
     });
     Ok(outcome)
 }
+
+/// One finished account task: the account, how long it took, what it did, its retries.
+type AccountRun = (
+    TargetAccount,
+    Duration,
+    Result<Vec<StepReport>, ProvisionError>,
+    u64,
+);
 
 struct WaveResult {
     succeeded: usize,
@@ -492,7 +674,10 @@ async fn run_wave(
     journal_file: &Path,
     commands: &mut mpsc::UnboundedReceiver<Command>,
 ) -> Result<WaveResult, ProvisionError> {
-    events.send(Event::WaveStarted { wave: wave.name.clone(), accounts: wave.accounts.len() });
+    events.send(Event::WaveStarted {
+        wave: wave.name.clone(),
+        accounts: wave.accounts.len(),
+    });
     let mut result = WaveResult {
         succeeded: 0,
         ok_accounts: BTreeSet::new(),
@@ -502,31 +687,50 @@ async fn run_wave(
         reports: Vec::new(),
     };
     let allowed = wave.failure_tolerance.allowed_failures(wave.accounts.len());
-    let mut queue: std::collections::VecDeque<TargetAccount> = wave.accounts.iter().cloned().collect();
+    let mut queue: std::collections::VecDeque<TargetAccount> =
+        wave.accounts.iter().cloned().collect();
     let mut skip: BTreeSet<String> = BTreeSet::new();
     let mut failed_accounts: BTreeMap<String, TargetAccount> = BTreeMap::new();
     let mut paused = false;
     let mut commands_open = true;
-    let mut tasks: JoinSet<(TargetAccount, Duration, Result<Vec<StepReport>, ProvisionError>, u64)> = JoinSet::new();
+    let mut tasks: JoinSet<AccountRun> = JoinSet::new();
     let concurrency = wave.max_concurrency.max(1) as usize;
     loop {
         let stopping = result.aborted || result.failed.len() > allowed;
         while !stopping && !paused && tasks.len() < concurrency {
-            let Some(account) = queue.pop_front() else { break };
+            let Some(account) = queue.pop_front() else {
+                break;
+            };
             let id = account.id.to_string();
             if skip.contains(&id) {
                 result.skipped += 1;
-                events.send(Event::AccountFinished { account: id, wave: wave.name.clone(), status: AccountStatus::Skipped, duration_ms: 0, retries: 0 });
+                events.send(Event::AccountFinished {
+                    account: id,
+                    wave: wave.name.clone(),
+                    status: AccountStatus::Skipped,
+                    duration_ms: 0,
+                    retries: 0,
+                });
                 continue;
             }
             if done.contains(&id) {
                 // Finished by the run being resumed: its steps are in the journal already.
                 result.succeeded += 1;
                 result.ok_accounts.insert(id.clone());
-                events.send(Event::AccountFinished { account: id, wave: wave.name.clone(), status: AccountStatus::Succeeded, duration_ms: 0, retries: 0 });
+                events.send(Event::AccountFinished {
+                    account: id,
+                    wave: wave.name.clone(),
+                    status: AccountStatus::Succeeded,
+                    duration_ms: 0,
+                    retries: 0,
+                });
                 continue;
             }
-            events.send(Event::AccountStarted { account: id.clone(), name: account.name.clone(), wave: wave.name.clone() });
+            events.send(Event::AccountStarted {
+                account: id.clone(),
+                name: account.name.clone(),
+                wave: wave.name.clone(),
+            });
             let ctx = ctx.clone();
             let d = Desired::new(&ctx.spec, &id, bucket, key, controls);
             let events = events.clone();
@@ -534,7 +738,10 @@ async fn run_wave(
             tasks.spawn(async move {
                 let started = Instant::now();
                 let log = CallLog::new();
-                let session = ctx.assume(&id, &ctx.spec.org.home_region).await.counting_into(&log);
+                let session = ctx
+                    .assume(&id, &ctx.spec.org.home_region)
+                    .await
+                    .counting_into(&log);
                 let r = run_account(&session, &d, true, &events, Some(&journal_file)).await;
                 let retries = totals(&log.snapshot()).2;
                 (account, started.elapsed(), r, retries)
@@ -594,7 +801,13 @@ async fn run_wave(
     }
     result.skipped += queue.len();
     for account in queue {
-        events.send(Event::AccountFinished { account: account.id.to_string(), wave: wave.name.clone(), status: AccountStatus::Skipped, duration_ms: 0, retries: 0 });
+        events.send(Event::AccountFinished {
+            account: account.id.to_string(),
+            wave: wave.name.clone(),
+            status: AccountStatus::Skipped,
+            duration_ms: 0,
+            retries: 0,
+        });
     }
     Ok(result)
 }

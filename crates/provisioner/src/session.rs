@@ -179,7 +179,10 @@ impl AccountSession {
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .retry_partition(self.partition_name("s3"))
-            .interceptor(self.calls.interceptor_with(&self.account_id, self.step_calls.as_ref()))
+            .interceptor(
+                self.calls
+                    .interceptor_with(&self.account_id, self.step_calls.as_ref()),
+            )
             .force_path_style(self.path_style)
             .build();
         aws_sdk_s3::Client::from_conf(conf)

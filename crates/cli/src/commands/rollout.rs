@@ -82,7 +82,13 @@ pub struct PlanArgs {
     pub output: Output,
 }
 
-fn ctx_for(spec: &OrgSpec, common: &CommonArgs, conn: trailhead_provisioner::Connection, run_id: &str, apply: bool) -> RunCtx {
+fn ctx_for(
+    spec: &OrgSpec,
+    common: &CommonArgs,
+    conn: trailhead_provisioner::Connection,
+    run_id: &str,
+    apply: bool,
+) -> RunCtx {
     RunCtx {
         conn,
         role: AccessRole {
@@ -121,7 +127,10 @@ pub fn preflight_cmd(common: CommonArgs, reach_args: &ReachArgs) -> u8 {
             for p in &problems {
                 eprintln!("problem: {p}");
             }
-            eprintln!("preflight: {} problem(s); nothing was written", problems.len());
+            eprintln!(
+                "preflight: {} problem(s); nothing was written",
+                problems.len()
+            );
             exit::ERROR
         }
         Err(e) => {
@@ -145,7 +154,9 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
                 Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| o.reports),
                 None => plan(&ctx, &EventSink::none()).await,
             };
-            reports.map(|r| (r, ctx.calls.clone())).map_err(|e| e.to_string())
+            reports
+                .map(|r| (r, ctx.calls.clone()))
+                .map_err(|e| e.to_string())
         })
     });
     let (mut reports, calls) = match result {
@@ -160,17 +171,27 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     for r in &reports {
         print_report(&mut out, r, args.output);
     }
-    let changes = reports.iter().filter(|r| matches!(r.action, Action::Create | Action::Update)).count();
+    let changes = reports
+        .iter()
+        .filter(|r| matches!(r.action, Action::Create | Action::Update))
+        .count();
     let (calls, writes, _, _) = totals(&calls.snapshot());
     if args.output != Output::Json {
         let _ = writeln!(
             out,
             "plan: {} step(s), {changes} with changes, {} pending; {calls} read call(s), {writes} write(s)",
             reports.len(),
-            reports.iter().filter(|r| r.action == Action::Pending).count()
+            reports
+                .iter()
+                .filter(|r| r.action == Action::Pending)
+                .count()
         );
     }
-    if changes > 0 { exit::CHANGES_PENDING } else { exit::OK }
+    if changes > 0 {
+        exit::CHANGES_PENDING
+    } else {
+        exit::OK
+    }
 }
 
 fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
@@ -180,7 +201,11 @@ fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
         let _ = writeln!(out, "{v}");
         return;
     }
-    let _ = writeln!(out, "{:<14} {:<10} {:<20} {}", r.account, r.region, r.step, r.action);
+    let _ = writeln!(
+        out,
+        "{:<14} {:<10} {:<20} {}",
+        r.account, r.region, r.step, r.action
+    );
     for c in &r.changes {
         let _ = writeln!(out, "    {c}");
     }
@@ -192,13 +217,32 @@ fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
 /// One line per event, for people reading a pipeline log.
 fn plain_line(e: &Event) -> Option<String> {
     Some(match e {
-        Event::RunStarted { run_id, org, accounts, waves, .. } => {
-            format!("run {run_id}: org {org}, {accounts} account(s) in {} wave(s)", waves.len())
+        Event::RunStarted {
+            run_id,
+            org,
+            accounts,
+            waves,
+            ..
+        } => {
+            format!(
+                "run {run_id}: org {org}, {accounts} account(s) in {} wave(s)",
+                waves.len()
+            )
         }
         Event::WaveStarted { wave, accounts } => format!("== wave {wave}: {accounts} account(s)"),
         Event::WaitingForApproval { wave } => format!("== wave {wave} is waiting for approval"),
-        Event::AccountStarted { .. } | Event::StepStarted { .. } | Event::GateStarted { .. } => return None,
-        Event::StepFinished { account, step, action, changes, notes, duration_ms, .. } => {
+        Event::AccountStarted { .. } | Event::StepStarted { .. } | Event::GateStarted { .. } => {
+            return None;
+        }
+        Event::StepFinished {
+            account,
+            step,
+            action,
+            changes,
+            notes,
+            duration_ms,
+            ..
+        } => {
             let mut line = format!("   {account} {step}: {action} ({duration_ms} ms)");
             for c in changes {
                 line.push_str(&format!("\n      {c}"));
@@ -208,23 +252,62 @@ fn plain_line(e: &Event) -> Option<String> {
             }
             line
         }
-        Event::StepFailed { account, region, step, operation, error_code, message, .. } => {
-            format!("   ✗ {account} {region} {step}: {operation} failed with {error_code}: {message}")
+        Event::StepFailed {
+            account,
+            region,
+            step,
+            operation,
+            error_code,
+            message,
+            ..
+        } => {
+            format!(
+                "   ✗ {account} {region} {step}: {operation} failed with {error_code}: {message}"
+            )
         }
-        Event::AccountFinished { account, status, duration_ms, retries, .. } => {
+        Event::AccountFinished {
+            account,
+            status,
+            duration_ms,
+            retries,
+            ..
+        } => {
             format!("   {account}: {status:?} in {duration_ms} ms, {retries} retr(ies)")
         }
-        Event::GateFinished { wave, passed, problems } => {
+        Event::GateFinished {
+            wave,
+            passed,
+            problems,
+        } => {
             if *passed {
                 format!("   gate of {wave}: passed")
             } else {
                 format!("   gate of {wave}: FAILED: {}", problems.join("; "))
             }
         }
-        Event::WaveFinished { wave, status, succeeded, failed, skipped } => {
-            format!("== wave {wave}: {status:?} ({succeeded} ok, {failed} failed, {skipped} skipped)")
+        Event::WaveFinished {
+            wave,
+            status,
+            succeeded,
+            failed,
+            skipped,
+        } => {
+            format!(
+                "== wave {wave}: {status:?} ({succeeded} ok, {failed} failed, {skipped} skipped)"
+            )
         }
-        Event::RunFinished { run_id, succeeded, failed, skipped, api_calls, writes, retries, throttled, duration_ms, resume_command } => {
+        Event::RunFinished {
+            run_id,
+            succeeded,
+            failed,
+            skipped,
+            api_calls,
+            writes,
+            retries,
+            throttled,
+            duration_ms,
+            resume_command,
+        } => {
             let mut s = format!(
                 "run {run_id} finished in {:.1} s: {succeeded} succeeded, {failed} failed, {skipped} skipped; {api_calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
                 *duration_ms as f64 / 1000.0
@@ -254,9 +337,17 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         Some(id) => id.to_string(),
         None => new_run_id(),
     };
-    let output = args.output.unwrap_or(if std::io::stdout().is_terminal() { Output::Tui } else { Output::Plain });
+    let output = args.output.unwrap_or(if std::io::stdout().is_terminal() {
+        Output::Tui
+    } else {
+        Output::Plain
+    });
     // The interactive view is not built yet: a terminal gets plain lines meanwhile.
-    let output = if output == Output::Tui { Output::Plain } else { output };
+    let output = if output == Output::Tui {
+        Output::Plain
+    } else {
+        output
+    };
     if args.stage == Some(Stage::LogArchive) {
         return log_archive_only(&spec, &args, reach_args, &run_id, output);
     }
@@ -283,7 +374,8 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
                 while let Some(e) = rx.recv().await {
                     match output {
                         Output::Json => {
-                            let _ = writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
+                            let _ =
+                                writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
                         }
                         _ => {
                             if let Some(line) = plain_line(&e) {
@@ -305,7 +397,11 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
                         } else {
                             true
                         };
-                        let _ = approve.send(if answer { Command::ApproveNextWave } else { Command::Abort });
+                        let _ = approve.send(if answer {
+                            Command::ApproveNextWave
+                        } else {
+                            Command::Abort
+                        });
                     }
                 }
             });
@@ -327,7 +423,10 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         for p in &outcome.preflight_problems {
             eprintln!("preflight problem: {p}");
         }
-        eprintln!("preflight found {} problem(s); nothing was written", outcome.preflight_problems.len());
+        eprintln!(
+            "preflight found {} problem(s); nothing was written",
+            outcome.preflight_problems.len()
+        );
         return exit::ERROR;
     }
     if let Some(path) = &args.junit
@@ -345,7 +444,13 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     if outcome.ok() { exit::OK } else { exit::ERROR }
 }
 
-fn log_archive_only(spec: &OrgSpec, args: &RolloutArgs, reach_args: &ReachArgs, run_id: &str, output: Output) -> u8 {
+fn log_archive_only(
+    spec: &OrgSpec,
+    args: &RolloutArgs,
+    reach_args: &ReachArgs,
+    run_id: &str,
+    output: Output,
+) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;

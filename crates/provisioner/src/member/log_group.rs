@@ -5,7 +5,11 @@ use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff, shown};
 use crate::session::AccountSession;
 
-pub async fn ensure_log_group(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+pub async fn ensure_log_group(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_LOG_GROUP);
     let logs = session.logs();
     let found = logs
@@ -42,6 +46,10 @@ pub async fn ensure_log_group(session: &AccountSession, d: &Desired, apply: bool
                 .map_err(|e| site.error("PutRetentionPolicy", e))?;
         }
     }
-    let action = if created { Action::Create } else { diff.action() };
+    let action = if created {
+        Action::Create
+    } else {
+        diff.action()
+    };
     Ok((action, diff))
 }

@@ -44,7 +44,13 @@ pub struct Desired {
 }
 
 impl Desired {
-    pub fn new(spec: &OrgSpec, account: &str, bucket: &str, key_arn: &str, controls: &[Control]) -> Self {
+    pub fn new(
+        spec: &OrgSpec,
+        account: &str,
+        bucket: &str,
+        key_arn: &str,
+        controls: &[Control],
+    ) -> Self {
         let region = spec.org.home_region.clone();
         Desired {
             partition: partition(&region).to_string(),
@@ -78,7 +84,10 @@ impl Desired {
     }
 
     pub fn role_arn(&self) -> String {
-        format!("arn:{}:iam::{}:role/{ROLE_NAME}", self.partition, self.account)
+        format!(
+            "arn:{}:iam::{}:role/{ROLE_NAME}",
+            self.partition, self.account
+        )
     }
 
     pub fn log_group_arn(&self) -> String {
@@ -89,6 +98,9 @@ impl Desired {
     }
 
     pub fn topic_arn(&self) -> String {
-        format!("arn:{}:sns:{}:{}:{}", self.partition, self.region, self.account, self.topic_name)
+        format!(
+            "arn:{}:sns:{}:{}:{}",
+            self.partition, self.region, self.account, self.topic_name
+        )
     }
 }

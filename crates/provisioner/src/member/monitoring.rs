@@ -25,13 +25,20 @@ pub const ALARM_MISSING_DATA: &str = "notBreaching";
 pub fn checked(controls: &[Control]) -> Result<(), ProvisionError> {
     for c in controls {
         parse(c.pattern).map_err(|e| {
-            ProvisionError::Config(format!("{} {}: pattern rejected before PutMetricFilter: {e}", c.benchmark, c.id))
+            ProvisionError::Config(format!(
+                "{} {}: pattern rejected before PutMetricFilter: {e}",
+                c.benchmark, c.id
+            ))
         })?;
     }
     Ok(())
 }
 
-pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+pub async fn ensure_filters(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
     checked(&d.controls)?;
     let site = CallSite::new(&d.account, &d.region, STEP_FILTERS);
     let logs = session.logs();
@@ -52,7 +59,8 @@ pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) 
                 f.filter_name().unwrap_or_default().to_string(),
                 (
                     f.filter_pattern().unwrap_or_default().to_string(),
-                    t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
+                    t.map(|t| t.metric_namespace().to_string())
+                        .unwrap_or_default(),
                     t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
                     t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
                 ),
@@ -67,7 +75,12 @@ pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) 
     let mut to_put = Vec::new();
     for c in &d.controls {
         let name = c.resource_name();
-        let want = (c.pattern.to_string(), METRIC_NAMESPACE.to_string(), c.metric_name.to_string(), "1".to_string());
+        let want = (
+            c.pattern.to_string(),
+            METRIC_NAMESPACE.to_string(),
+            c.metric_name.to_string(),
+            "1".to_string(),
+        );
         match live.get(&name) {
             Some(have) if *have == want => {}
             Some(have) => {
@@ -75,7 +88,11 @@ pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) 
                 to_put.push(c);
             }
             None => {
-                diff.field(&name, "(none)", format!("{METRIC_NAMESPACE}/{}", c.metric_name));
+                diff.field(
+                    &name,
+                    "(none)",
+                    format!("{METRIC_NAMESPACE}/{}", c.metric_name),
+                );
                 to_put.push(c);
             }
         }
@@ -92,7 +109,9 @@ pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) 
                 .metric_namespace(METRIC_NAMESPACE)
                 .metric_value("1")
                 .build()
-                .map_err(|e| ProvisionError::Config(format!("cannot build a metric transformation: {e}")))?;
+                .map_err(|e| {
+                    ProvisionError::Config(format!("cannot build a metric transformation: {e}"))
+                })?;
             logs.put_metric_filter()
                 .log_group_name(&d.log_group)
                 .filter_name(c.resource_name())
@@ -111,16 +130,28 @@ pub async fn ensure_filters(session: &AccountSession, d: &Desired, apply: bool) 
                 .map_err(|e| site.error("DeleteMetricFilter", e))?;
         }
     }
-    let action = if live.is_empty() && !diff.is_empty() { Action::Create } else { diff.action() };
+    let action = if live.is_empty() && !diff.is_empty() {
+        Action::Create
+    } else {
+        diff.action()
+    };
     Ok((action, diff))
 }
 
-pub async fn ensure_alarms(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+pub async fn ensure_alarms(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_ALARMS);
     let cw = session.cloudwatch();
     let topic = d.topic_arn();
     let mut live = BTreeMap::new();
-    let mut pages = cw.describe_alarms().alarm_name_prefix(PREFIX).into_paginator().send();
+    let mut pages = cw
+        .describe_alarms()
+        .alarm_name_prefix(PREFIX)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| site.error("DescribeAlarms", e))?;
         for a in page.metric_alarms() {
@@ -166,7 +197,11 @@ pub async fn ensure_alarms(session: &AccountSession, d: &Desired, apply: bool) -
         }
     }
     let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
-    let stale: Vec<String> = live.keys().filter(|k| !wanted.contains(k)).cloned().collect();
+    let stale: Vec<String> = live
+        .keys()
+        .filter(|k| !wanted.contains(k))
+        .cloned()
+        .collect();
     for s in &stale {
         diff.field(s, "present", "(removed: not in the spec's benchmark)");
     }
@@ -196,6 +231,10 @@ pub async fn ensure_alarms(session: &AccountSession, d: &Desired, apply: bool) -
                 .map_err(|e| site.error("DeleteAlarms", e))?;
         }
     }
-    let action = if live.is_empty() && !diff.is_empty() { Action::Create } else { diff.action() };
+    let action = if live.is_empty() && !diff.is_empty() {
+        Action::Create
+    } else {
+        diff.action()
+    };
     Ok((action, diff))
 }

@@ -8,19 +8,28 @@ use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff};
 use crate::session::AccountSession;
 
-pub async fn ensure_topic(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+pub async fn ensure_topic(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_TOPIC);
     let sns = session.sns();
     let arn = d.topic_arn();
     let policy = sns_topic_policy(&d.partition, &d.account, &d.region, &arn);
-    check_budget(PolicyKind::TopicPolicy, &policy).map_err(|e| ProvisionError::Config(format!("topic {}: {e}", d.topic_name)))?;
+    check_budget(PolicyKind::TopicPolicy, &policy)
+        .map_err(|e| ProvisionError::Config(format!("topic {}: {e}", d.topic_name)))?;
 
     // CreateTopic is idempotent but still a write; list first so a converged run only reads.
     let mut exists = false;
     let mut pages = sns.list_topics().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| site.error("ListTopics", e))?;
-        if page.topics().iter().any(|t| t.topic_arn() == Some(arn.as_str())) {
+        if page
+            .topics()
+            .iter()
+            .any(|t| t.topic_arn() == Some(arn.as_str()))
+        {
             exists = true;
             break;
         }
@@ -35,7 +44,11 @@ pub async fn ensure_topic(session: &AccountSession, d: &Desired, apply: bool) ->
             .map_err(|e| site.error("GetTopicAttributes", e))?;
         let live_policy = attrs.attributes().and_then(|a| a.get("Policy")).cloned();
         let mut subscribed = Vec::new();
-        let mut pages = sns.list_subscriptions_by_topic().topic_arn(&arn).into_paginator().send();
+        let mut pages = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| site.error("ListSubscriptionsByTopic", e))?;
             for s in page.subscriptions() {
@@ -49,10 +62,16 @@ pub async fn ensure_topic(session: &AccountSession, d: &Desired, apply: bool) ->
         diff.field("topic", "(none)", &d.topic_name);
         (None, Vec::new())
     };
-    let policy_changes = !live_policy.as_deref().is_some_and(|p| same_policy(p, &policy))
+    let policy_changes = !live_policy
+        .as_deref()
+        .is_some_and(|p| same_policy(p, &policy))
         && diff.field(
             "policy",
-            if live_policy.is_some() { "(differs)" } else { "(none)" },
+            if live_policy.is_some() {
+                "(differs)"
+            } else {
+                "(none)"
+            },
             "cloudwatch.amazonaws.com publishes for this account",
         );
     let missing: Vec<&String> = d
@@ -90,6 +109,10 @@ pub async fn ensure_topic(session: &AccountSession, d: &Desired, apply: bool) ->
                 .map_err(|e| site.error("Subscribe", e))?;
         }
     }
-    let action = if exists { diff.action() } else { Action::Create };
+    let action = if exists {
+        diff.action()
+    } else {
+        Action::Create
+    };
     Ok((action, diff))
 }

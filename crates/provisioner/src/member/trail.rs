@@ -36,7 +36,11 @@ pub struct LiveTrail {
     pub selectors: Vec<(String, bool, Vec<String>)>,
 }
 
-pub async fn read_trail(session: &AccountSession, site: &CallSite, name: &str) -> Result<LiveTrail, ProvisionError> {
+pub async fn read_trail(
+    session: &AccountSession,
+    site: &CallSite,
+    name: &str,
+) -> Result<LiveTrail, ProvisionError> {
     let ct = session.cloudtrail();
     let described = ct
         .describe_trails()
@@ -45,7 +49,11 @@ pub async fn read_trail(session: &AccountSession, site: &CallSite, name: &str) -
         .send()
         .await
         .map_err(|e| site.error("DescribeTrails", e))?;
-    let Some(t) = described.trail_list().iter().find(|t| t.name() == Some(name)) else {
+    let Some(t) = described
+        .trail_list()
+        .iter()
+        .find(|t| t.name() == Some(name))
+    else {
         return Ok(LiveTrail::default());
     };
     let mut live = LiveTrail {
@@ -66,7 +74,10 @@ pub async fn read_trail(session: &AccountSession, site: &CallSite, name: &str) -
         .await
         .map_err(|e| site.error("GetTrailStatus", e))?;
     live.is_logging = status.is_logging().unwrap_or(false);
-    live.latest_delivery_error = status.latest_delivery_error().filter(|s| !s.is_empty()).map(str::to_string);
+    live.latest_delivery_error = status
+        .latest_delivery_error()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     live.latest_cwl_delivery_error = status
         .latest_cloud_watch_logs_delivery_error()
         .filter(|s| !s.is_empty())
@@ -82,7 +93,9 @@ pub async fn read_trail(session: &AccountSession, site: &CallSite, name: &str) -
         .iter()
         .map(|s| {
             (
-                s.read_write_type().map_or("All", |r| r.as_str()).to_string(),
+                s.read_write_type()
+                    .map_or("All", |r| r.as_str())
+                    .to_string(),
                 s.include_management_events().unwrap_or(true),
                 s.exclude_management_event_sources().to_vec(),
             )
@@ -99,7 +112,11 @@ fn selectors_ok(live: &LiveTrail, d: &Desired) -> bool {
         && live.selectors[0].2.is_empty()
 }
 
-pub async fn ensure_trail(session: &AccountSession, d: &Desired, apply: bool) -> Result<(Action, Diff), ProvisionError> {
+pub async fn ensure_trail(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
     let live = read_trail(session, &site, &d.trail_name).await?;
     let mut diff = Diff::new();
@@ -108,16 +125,35 @@ pub async fn ensure_trail(session: &AccountSession, d: &Desired, apply: bool) ->
     }
     let mut config = diff.field("s3_bucket", shown(live.bucket.as_deref()), &d.bucket);
     config |= diff.field("is_multi_region", live.multi_region, d.multi_region);
-    config |= diff.field("include_global_service_events", live.global_events, d.global_events);
-    config |= diff.field("log_file_validation", live.validation, d.log_file_validation);
+    config |= diff.field(
+        "include_global_service_events",
+        live.global_events,
+        d.global_events,
+    );
+    config |= diff.field(
+        "log_file_validation",
+        live.validation,
+        d.log_file_validation,
+    );
     config |= diff.field("kms_key", shown(live.kms_key.as_deref()), &d.key_arn);
-    config |= diff.field("cloudwatch_logs_group", shown(live.log_group_arn.as_deref()), d.log_group_arn());
-    config |= diff.field("cloudwatch_logs_role", shown(live.role_arn.as_deref()), d.role_arn());
+    config |= diff.field(
+        "cloudwatch_logs_group",
+        shown(live.log_group_arn.as_deref()),
+        d.log_group_arn(),
+    );
+    config |= diff.field(
+        "cloudwatch_logs_role",
+        shown(live.role_arn.as_deref()),
+        d.role_arn(),
+    );
     let selectors_change = !selectors_ok(&live, d)
         && diff.field(
             "event_selectors",
             format!("{:?}", live.selectors),
-            format!("management events {}, no exclusions", d.read_write.as_aws_str()),
+            format!(
+                "management events {}, no exclusions",
+                d.read_write.as_aws_str()
+            ),
         );
     let logging_change = diff.field("is_logging", live.is_logging, true);
     if apply {
@@ -184,12 +220,20 @@ pub async fn ensure_trail(session: &AccountSession, d: &Desired, apply: bool) ->
                 .map_err(|e| site.error("StartLogging", e))?;
         }
     }
-    let action = if live.exists { diff.action() } else { Action::Create };
+    let action = if live.exists {
+        diff.action()
+    } else {
+        Action::Create
+    };
     Ok((action, diff))
 }
 
 /// UpdateTrail with every managed field: a trail that already exists is updated, never duplicated.
-async fn update(ct: &aws_sdk_cloudtrail::Client, site: &CallSite, d: &Desired) -> Result<(), ProvisionError> {
+async fn update(
+    ct: &aws_sdk_cloudtrail::Client,
+    site: &CallSite,
+    d: &Desired,
+) -> Result<(), ProvisionError> {
     let mut delay = Duration::from_millis(500);
     for attempt in 0.. {
         let result = ct

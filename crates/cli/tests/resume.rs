@@ -1,0 +1,231 @@
+//! A rollout killed with kill -9 in the middle of a wave, or stopped with SIGTERM, is continued
+//! with `--resume` and converges: nothing duplicated, nothing lost.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_provisioner::member::monitoring;
+
+fn start(spec: &Path, state: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["--emulator", "rollout", "--output", "json", "--org"])
+        .arg(spec)
+        .arg("--state-dir")
+        .arg(state)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start trailhead")
+}
+
+fn journal_lines(state: &Path) -> Vec<String> {
+    let runs = state.join("resume").join("runs");
+    let Ok(entries) = std::fs::read_dir(&runs) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn wait_for_accounts(state: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while journal_lines(state)
+        .iter()
+        .filter(|l| l.contains("\"kind\":\"account\""))
+        .count()
+        < n
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the rollout never reached {n} finished accounts"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn assert_converged_without_duplicates(spec_text: &str, accounts: &[String]) {
+    let conn = emulator();
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, spec_text, false, state.path());
+    for id in accounts {
+        let s = ctx.assume(id, REGION).await;
+        let trails = s
+            .cloudtrail()
+            .describe_trails()
+            .send()
+            .await
+            .expect("trails");
+        let ours = trails
+            .trail_list()
+            .iter()
+            .filter(|t| t.name() == Some(ctx.spec.trail.name.as_str()))
+            .count();
+        assert_eq!(ours, 1, "{id}: trails");
+        let filters = s
+            .logs()
+            .describe_metric_filters()
+            .log_group_name(&ctx.spec.trail.log_group_name)
+            .send()
+            .await
+            .expect("filters");
+        assert_eq!(filters.metric_filters().len(), 15, "{id}: filters");
+        let alarms = s
+            .cloudwatch()
+            .describe_alarms()
+            .alarm_name_prefix(monitoring::PREFIX)
+            .send()
+            .await
+            .expect("alarms");
+        assert_eq!(alarms.metric_alarms().len(), 15, "{id}: alarms");
+        let topics = s.sns().list_topics().send().await.expect("topics");
+        let named = topics
+            .topics()
+            .iter()
+            .filter(|t| {
+                t.topic_arn()
+                    .is_some_and(|a| a.ends_with(&format!(":{}", ctx.spec.alarms.sns_topic_name)))
+            })
+            .count();
+        assert_eq!(named, 1, "{id}: topics");
+        let arn = format!(
+            "arn:aws:sns:{REGION}:{id}:{}",
+            ctx.spec.alarms.sns_topic_name
+        );
+        let subs = s
+            .sns()
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .expect("subs");
+        assert_eq!(subs.subscriptions().len(), 1, "{id}: subscriptions");
+        let status = s
+            .cloudtrail()
+            .get_trail_status()
+            .name(&ctx.spec.trail.name)
+            .send()
+            .await
+            .expect("status");
+        assert_eq!(status.is_logging(), Some(true), "{id}: logging");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_wave_then_resume_converges() {
+    let conn = emulator();
+    let org = seed(&conn, "kill", 16).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("org.toml");
+    let spec_text = org.spec_toml("resume", REGION);
+    std::fs::write(&spec, &spec_text).expect("spec");
+    let state = dir.path().join("state");
+
+    let mut child = start(&spec, &state, &[]);
+    // Past the canary and security waves, in the middle of the workloads wave.
+    wait_for_accounts(&state, 6);
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let before = journal_lines(&state);
+    assert!(
+        !before.iter().any(|l| l.contains("\"kind\":\"finished\"")),
+        "the run finished before it could be killed"
+    );
+    assert!(
+        state.join("resume").join("lock").exists(),
+        "kill -9 leaves its lock behind"
+    );
+
+    let out = start(&spec, &state, &["--resume", "last"])
+        .wait_with_output()
+        .expect("resume");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "resume failed:\n{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let finished: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "run_finished")
+        .expect("run_finished event");
+    assert_eq!(finished["failed"], 0);
+    assert_eq!(finished["succeeded"], 18);
+    let after = journal_lines(&state);
+    assert!(
+        after
+            .iter()
+            .any(|l| l.contains("\"kind\":\"finished\"") && l.contains("succeeded"))
+    );
+    assert!(
+        !state.join("resume").join("lock").exists(),
+        "the lock is released"
+    );
+
+    let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+    assert_converged_without_duplicates(&spec_text, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully_and_leaves_a_resumable_journal() {
+    let conn = emulator();
+    let org = seed(&conn, "term", 12).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("org.toml");
+    let spec_text = org.spec_toml("resume", REGION);
+    std::fs::write(&spec, &spec_text).expect("spec");
+    let state = dir.path().join("state");
+
+    let child = start(&spec, &state, &[]);
+    wait_for_accounts(&state, 1);
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "an aborted rollout exits 1");
+    let finished: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "run_finished")
+        .expect("a graceful stop still reports the run");
+    assert!(
+        finished["resume_command"]
+            .as_str()
+            .is_some_and(|c| c.contains("--resume")),
+        "{finished}"
+    );
+    assert!(
+        journal_lines(&state)
+            .iter()
+            .any(|l| l.contains("\"kind\":\"finished\"") && l.contains("aborted"))
+    );
+
+    let out = start(&spec, &state, &["--resume", "last"])
+        .wait_with_output()
+        .expect("resume");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+    assert_converged_without_duplicates(&spec_text, &ids).await;
+}

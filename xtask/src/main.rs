@@ -149,12 +149,26 @@ fn demo(accounts: usize) -> Result<(), String> {
         "validating the demo spec",
         trailhead(&["validate", "--org", &spec_arg]),
     )?;
+    let state = root().join("target").join("demo").join("state");
+    let state_arg = state.display().to_string();
+    must(
+        "rolling out",
+        trailhead(&[
+            "--emulator",
+            "rollout",
+            "--org",
+            &spec_arg,
+            "--state-dir",
+            &state_arg,
+            "--yes",
+        ]),
+    )?;
     println!();
     println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
     println!("Look around:");
     println!("  cargo xtask validate --org {spec_arg}");
     println!(
-        "  cargo xtask plan --emulator --org {spec_arg} --stage log-archive   # converged: no changes"
+        "  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # converged: no changes"
     );
     println!("  cargo xtask alarms list --benchmark cis-3.0");
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");

@@ -59,6 +59,9 @@ pub struct RolloutOptions {
     pub confirm_waves: bool,
     /// Skip the preflight (tests of failure handling only).
     pub skip_preflight: bool,
+    /// Gate: also wait up to this long for each trail's first delivery to the bucket (on AWS;
+    /// the emulator never delivers).
+    pub gate_delivery: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -304,9 +307,48 @@ pub fn controls(ctx: &RunCtx) -> Result<Vec<Control>, ProvisionError> {
 }
 
 /// After a wave: every account of it logs, has no delivery error, and has its filters and alarms.
-pub async fn gate(ctx: &RunCtx, accounts: &[TargetAccount], controls: &[Control]) -> Vec<String> {
+pub async fn gate(
+    ctx: &RunCtx,
+    accounts: &[TargetAccount],
+    controls: &[Control],
+    delivery: Option<Duration>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for a in accounts {
+        if let Some(limit) = delivery {
+            let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
+            let deadline = Instant::now() + limit;
+            loop {
+                let status = session
+                    .cloudtrail()
+                    .get_trail_status()
+                    .name(&ctx.spec.trail.name)
+                    .send()
+                    .await;
+                match status {
+                    Ok(s) if s.latest_delivery_time().is_some() => break,
+                    Ok(_) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_secs(10)).await
+                    }
+                    Ok(_) => {
+                        problems.push(format!(
+                            "{}: no log file delivered within {}s",
+                            a.id,
+                            limit.as_secs()
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        problems.push(format!(
+                            "{}: GetTrailStatus failed: {}",
+                            a.id,
+                            crate::error::describe(&e).0
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
         let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
         let site = crate::error::CallSite::new(a.id.as_str(), &ctx.spec.org.home_region, "gate");
         match trail::read_trail(&session, &site, &ctx.spec.trail.name).await {
@@ -580,7 +622,7 @@ pub async fn rollout(
                 .filter(|a| result.ok_accounts.contains(&a.id.to_string()))
                 .cloned()
                 .collect();
-            let problems = gate(ctx, &ok_accounts, &controls).await;
+            let problems = gate(ctx, &ok_accounts, &controls, opts.gate_delivery).await;
             events.send(Event::GateFinished {
                 wave: wave.name.clone(),
                 passed: problems.is_empty(),

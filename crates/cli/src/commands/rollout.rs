@@ -68,6 +68,9 @@ pub struct RolloutArgs {
     /// Also write a JUnit XML summary: one test case per account × step
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Gate: also wait for each trail's first log delivery, up to this many seconds (real AWS)
+    #[arg(long, value_name = "SECONDS")]
+    pub gate_delivery: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -362,6 +365,7 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
                 resume: args.resume.is_some(),
                 confirm_waves: args.confirm_waves,
                 skip_preflight: false,
+                gate_delivery: args.gate_delivery.map(Duration::from_secs),
             };
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {

@@ -130,12 +130,23 @@ pub async fn ensure_filters(
                 .map_err(|e| site.error("DeleteMetricFilter", e))?;
         }
     }
-    let action = if live.is_empty() && !diff.is_empty() {
-        Action::Create
+    Ok(summarize(
+        live.len(),
+        d.controls.len(),
+        "metric_filters",
+        diff,
+    ))
+}
+
+/// A first deployment reads as one line ("metric_filters: 0 → 15"), not fifteen.
+fn summarize(live: usize, wanted: usize, what: &str, diff: Diff) -> (Action, Diff) {
+    if live == 0 && !diff.is_empty() {
+        let mut short = Diff::new();
+        short.field(what, 0, wanted);
+        (Action::Create, short)
     } else {
-        diff.action()
-    };
-    Ok((action, diff))
+        (diff.action(), diff)
+    }
 }
 
 pub async fn ensure_alarms(
@@ -231,10 +242,5 @@ pub async fn ensure_alarms(
                 .map_err(|e| site.error("DeleteAlarms", e))?;
         }
     }
-    let action = if live.is_empty() && !diff.is_empty() {
-        Action::Create
-    } else {
-        diff.action()
-    };
-    Ok((action, diff))
+    Ok(summarize(live.len(), d.controls.len(), "alarms", diff))
 }

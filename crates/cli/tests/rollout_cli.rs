@@ -1,0 +1,125 @@
+//! `trailhead plan` and `rollout` as pipelines use them: exit codes, NDJSON events, JUnit.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+use std::process::Command;
+
+use trailhead_e2e::{REGION, emulator, seed};
+
+fn trailhead(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(args)
+        .output()
+        .expect("run trailhead");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn plan_exit_codes_ndjson_events_and_junit() {
+    let conn = emulator();
+    let org = seed(&conn, "cli", 2).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("org.toml");
+    std::fs::write(&spec, org.spec_toml("clirun", REGION)).expect("spec");
+    let spec = spec.to_str().expect("utf-8");
+    let state = dir.path().join("state");
+    let state = state.to_str().expect("utf-8");
+    let junit = dir.path().join("junit.xml");
+
+    let (code, stdout, stderr) =
+        trailhead(&["--emulator", "plan", "--org", spec, "--state-dir", state]);
+    assert_eq!(
+        code, 3,
+        "changes pending before the first rollout\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("trail") && stdout.contains("create"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = trailhead(&[
+        "--emulator",
+        "rollout",
+        "--org",
+        spec,
+        "--state-dir",
+        state,
+        "--output",
+        "json",
+        "--junit",
+        junit.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not NDJSON: {l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    for k in [
+        "run_started",
+        "wave_started",
+        "account_started",
+        "step_started",
+        "step_finished",
+        "account_finished",
+        "gate_finished",
+        "wave_finished",
+        "run_finished",
+    ] {
+        assert!(kinds.contains(&k), "no {k} event");
+    }
+    let step = events
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == "trail")
+        .expect("a trail step");
+    for field in [
+        "account",
+        "region",
+        "step",
+        "action",
+        "duration_ms",
+        "api_calls",
+        "retries",
+        "changes",
+    ] {
+        assert!(
+            !step[field].is_null(),
+            "step_finished lacks {field}: {step}"
+        );
+    }
+    assert_eq!(step["action"], "create");
+    assert_eq!(step["region"], REGION);
+
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.starts_with("<?xml"));
+    for a in org.all_accounts() {
+        assert!(
+            xml.contains(&format!("classname=\"{}\" name=\"trail\"", a.id)),
+            "no trail test case for {}",
+            a.id
+        );
+    }
+    assert!(xml.contains("failures=\"0\""));
+
+    let (code, stdout, _) = trailhead(&[
+        "--emulator",
+        "plan",
+        "--org",
+        spec,
+        "--state-dir",
+        state,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 0, "converged: nothing to change\n{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.contains("\"no_op\"") || l.contains("\"pending\"")),
+        "{stdout}"
+    );
+}

@@ -44,9 +44,11 @@ enum Task {
         #[arg(long, default_value_t = 12)]
         accounts: usize,
     },
-    /// Benchmarks: `bench filter [--records N]` (the filter engine)
+    /// Drive `cargo xtask demo` in a real terminal (tmux): send keys, capture and check the screen
+    TuiCheck,
+    /// Benchmarks: `bench filter [--records N]` (the filter engine), `bench render` (the view)
     Bench {
-        #[arg(value_parser = ["filter"])]
+        #[arg(value_parser = ["filter", "render"])]
         which: String,
         /// Arguments of the benchmark (e.g. --records 200000)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Task::Demo { accounts } => demo(accounts),
         Task::Test { cargo_args } => test(&cargo_args),
         Task::Bench { which, args } => bench(&which, &args),
+        Task::TuiCheck => tui_check(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +179,91 @@ fn demo(accounts: usize) -> Result<(), String> {
     Ok(())
 }
 
+fn tmux(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run tmux ({e}); install it with `apt-get install tmux`"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Waits until the pane shows `text`; returns the screen.
+fn wait_for(session: &str, text: &str, secs: u64) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session])?;
+        if screen.contains(text) {
+            return Ok(screen);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the screen never showed {text:?}; last screen:\n{screen}"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// `cargo xtask demo` in a real 100×30 terminal: the view appears, keys work, it exits cleanly.
+fn tui_check() -> Result<(), String> {
+    let session = "trailhead-tui-check";
+    let _ = tmux(&["kill-session", "-t", session]);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // stderr goes to a file: lines written under the view would smear the screen being checked.
+    let log = root().join("target").join("tui-check.log");
+    let command = format!(
+        "cd {} && {cargo} xtask demo --accounts 6 2>{}; echo DEMO-EXITED; sleep 30",
+        root().display(),
+        log.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ])?;
+    let result = (|| -> Result<(), String> {
+        wait_for(session, "trailhead ·", 900)?;
+        println!("view is up");
+        for (keys, expect) in [
+            ("?", "keys"),
+            ("?", "accounts"),
+            ("End", "accounts"),
+            ("Home", "accounts"),
+            ("f", "failures only"),
+            ("f", "accounts"),
+            ("/", "filter:"),
+            ("Escape", "accounts"),
+        ] {
+            tmux(&["send-keys", "-t", session, keys])?;
+            wait_for(session, expect, 10)?;
+            println!("key {keys}: ok");
+        }
+        let screen = wait_for(session, "FINISHED", 300)?;
+        println!("{screen}");
+        tmux(&["send-keys", "-t", session, "q"])?;
+        let after = wait_for(session, "DEMO-EXITED", 60)?;
+        if !after.contains("account(s) done") {
+            return Err(format!("no summary on the normal screen:\n{after}"));
+        }
+        println!("summary printed and the terminal restored");
+        Ok(())
+    })();
+    let _ = tmux(&["kill-session", "-t", session]);
+    result
+}
+
 fn bench(which: &str, args: &[String]) -> Result<(), String> {
     let status = match which {
         "filter" => cargo()
@@ -186,6 +274,18 @@ fn bench(which: &str, args: &[String]) -> Result<(), String> {
                 "trailhead-alarms",
                 "--bench",
                 "filter",
+                "--",
+            ])
+            .args(args)
+            .status(),
+        "render" => cargo()
+            .args([
+                "bench",
+                "--quiet",
+                "--package",
+                "trailhead-tui",
+                "--bench",
+                "render",
                 "--",
             ])
             .args(args)
@@ -213,13 +313,25 @@ fn test(extra: &[String]) -> Result<(), String> {
         .env("TRAILHEAD_TEST_CA", root().join("target/emulator/ca.pem"))
         .status()
         .map_err(|e| format!("cannot run cargo test: {e}"));
+    let tests = match result?.code() {
+        Some(0) => Ok(()),
+        c => Err(format!("tests failed (exit {})", c.unwrap_or(1))),
+    };
+    // The real-terminal check of the view, where tmux exists.
+    let terminal = if tests.is_ok()
+        && Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    {
+        tui_check()
+    } else {
+        Ok(())
+    };
     if !already_running {
         let _ = trailhead(&["emulator", "stop"]);
     }
-    match result?.code() {
-        Some(0) => Ok(()),
-        c => Err(format!("tests failed (exit {})", c.unwrap_or(1))),
-    }
+    tests.and(terminal)
 }
 
 /// Whether the emulator runs, and its endpoint URL (the last line `emulator status` prints).

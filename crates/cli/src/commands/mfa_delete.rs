@@ -34,8 +34,9 @@ fn read_code(serial: &str, from_stdin: bool) -> Result<String, String> {
             .map_err(|e| format!("cannot read the MFA code: {e}"))?;
         line
     } else {
-        rpassword::prompt_password(format!("Current MFA code for {serial}: "))
+        trailhead_tui::prompt::masked_digits(&format!("MFA code for {serial}"), 6)
             .map_err(|e| format!("cannot read the MFA code: {e}"))?
+            .ok_or_else(|| "cancelled".to_string())?
     };
     let code = code.trim().to_string();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {

@@ -345,14 +345,16 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     } else {
         Output::Plain
     });
-    // The interactive view is not built yet: a terminal gets plain lines meanwhile.
-    let output = if output == Output::Tui {
-        Output::Plain
-    } else {
-        output
-    };
     if args.stage == Some(Stage::LogArchive) {
+        let output = if output == Output::Tui {
+            Output::Plain
+        } else {
+            output
+        };
         return log_archive_only(&spec, &args, reach_args, &run_id, output);
+    }
+    if output == Output::Tui {
+        return rollout_tui(spec, args, reach_args, run_id);
     }
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
@@ -416,6 +418,59 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
             outcome.map_err(|e| e.to_string())
         })
     });
+    finish(result, &args, started)
+}
+
+/// The rollout behind the interactive view: the rollout runs as a task, the view in front.
+fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id: String) -> u8 {
+    let started = Instant::now();
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let (events, rx) = EventSink::channel();
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            let opts = RolloutOptions {
+                resume: args.resume.is_some(),
+                confirm_waves: args.confirm_waves && !args.yes,
+                skip_preflight: false,
+                gate_delivery: args.gate_delivery.map(Duration::from_secs),
+            };
+            let interrupts = cmd_tx.clone();
+            tokio::spawn(async move {
+                crate::signals::abort_on_signals(interrupts).await;
+            });
+            let task = tokio::spawn(async move {
+                let outcome = rollout(&ctx, &opts, &events, cmd_rx).await;
+                drop(events);
+                outcome
+            });
+            let mut view = trailhead_tui::ViewState::new(&spec.org.name, &run_id);
+            view.color = std::env::var_os("NO_COLOR").is_none();
+            view.confirm_waves = args.confirm_waves && !args.yes;
+            let shown = trailhead_tui::run(rx, cmd_tx.clone(), view)
+                .await
+                .map_err(|e| format!("the terminal view failed: {e}"))?;
+            if !task.is_finished() {
+                eprintln!("waiting for in-flight steps to finish…");
+            }
+            let outcome = task
+                .await
+                .map_err(|e| format!("the rollout task failed: {e}"))?
+                .map_err(|e| e.to_string())?;
+            drop(cmd_tx);
+            print!("{}", trailhead_tui::summary(&shown));
+            Ok(outcome)
+        })
+    });
+    finish(result, &args, started)
+}
+
+fn finish(
+    result: Result<trailhead_provisioner::rollout::RolloutOutcome, String>,
+    args: &RolloutArgs,
+    started: Instant,
+) -> u8 {
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {

@@ -1,0 +1,123 @@
+//! Keys → view changes and commands for the scheduler.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use trailhead_provisioner::events::Command;
+
+use crate::state::{Mode, Status, ViewState};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct KeyOutcome {
+    pub command: Option<Command>,
+    /// Leave the view (once the run has finished, or at once if it has).
+    pub quit: bool,
+}
+
+const PAGE: usize = 10;
+
+pub fn handle(st: &mut ViewState, key: KeyEvent) -> KeyOutcome {
+    let mut out = KeyOutcome::default();
+    // In raw mode Ctrl-C is a key: the first one aborts gracefully, a second one leaves.
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        if st.aborting || st.finished {
+            out.quit = true;
+        } else {
+            st.aborting = true;
+            out.command = Some(Command::Abort);
+        }
+        return out;
+    }
+    match st.mode {
+        Mode::Filter => {
+            match key.code {
+                KeyCode::Enter => st.mode = Mode::Normal,
+                KeyCode::Esc => {
+                    st.filter.clear();
+                    st.mode = Mode::Normal;
+                }
+                KeyCode::Backspace => {
+                    st.filter.pop();
+                }
+                KeyCode::Char(c) => st.filter.push(c),
+                _ => {}
+            }
+            st.selected = 0;
+            st.offset = 0;
+            st.clamp_selection();
+            return out;
+        }
+        Mode::ConfirmQuit => {
+            match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    st.aborting = true;
+                    out.command = Some(Command::Abort);
+                    out.quit = true;
+                    st.mode = Mode::Normal;
+                }
+                _ => st.mode = Mode::Normal,
+            }
+            return out;
+        }
+        Mode::Normal => {}
+    }
+    let rows = st.rows().len();
+    let last = rows.saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => st.selected = st.selected.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => st.selected = (st.selected + 1).min(last),
+        KeyCode::PageUp => st.selected = st.selected.saturating_sub(PAGE),
+        KeyCode::PageDown => st.selected = (st.selected + PAGE).min(last),
+        KeyCode::Home => st.selected = 0,
+        KeyCode::End => st.selected = last,
+        KeyCode::Enter => st.show_detail = !st.show_detail,
+        KeyCode::Esc => {
+            if st.show_help {
+                st.show_help = false;
+            } else {
+                st.show_detail = false;
+            }
+        }
+        KeyCode::Char('/') => st.mode = Mode::Filter,
+        KeyCode::Char('f') => {
+            st.failures_only = !st.failures_only;
+            st.selected = 0;
+            st.offset = 0;
+        }
+        KeyCode::Char('p') if !st.finished => {
+            st.paused = !st.paused;
+            out.command = Some(if st.paused {
+                Command::Pause
+            } else {
+                Command::Resume
+            });
+        }
+        KeyCode::Char('r') => {
+            if let Some(a) = st.selected_account().filter(|a| a.status == Status::Failed) {
+                out.command = Some(Command::Retry(a.id.clone()));
+            }
+        }
+        KeyCode::Char('s') => {
+            if let Some(a) = st
+                .selected_account()
+                .filter(|a| a.status == Status::Pending)
+            {
+                out.command = Some(Command::Skip(a.id.clone()));
+            }
+        }
+        KeyCode::Char('g') => out.command = Some(Command::ApproveNextWave),
+        KeyCode::Char('a') if !st.finished && !st.aborting => {
+            st.aborting = true;
+            out.command = Some(Command::Abort);
+        }
+        KeyCode::Char('q') => {
+            if st.finished {
+                out.quit = true;
+            } else {
+                st.mode = Mode::ConfirmQuit;
+            }
+        }
+        KeyCode::Char('?') => st.show_help = !st.show_help,
+        _ => {}
+    }
+    st.clamp_selection();
+    out
+}

@@ -1,0 +1,461 @@
+//! The view model: rollout events in, a screen's worth of state out. It tolerates events that
+//! arrive twice or out of order (an account's step before the account itself, a step finished
+//! twice): counts are derived from account states, never incremented blindly.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use trailhead_provisioner::events::{AccountStatus, Event, WaveStatus};
+use trailhead_provisioner::plan::{Action, Change};
+
+pub const EVENT_LOG: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaveState {
+    Waiting,
+    Running,
+    Gate,
+    WaitingApproval,
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl WaveState {
+    pub fn label(self) -> &'static str {
+        match self {
+            WaveState::Waiting => "waiting",
+            WaveState::Running => "running",
+            WaveState::Gate => "gate check",
+            WaveState::WaitingApproval => "waiting for approval",
+            WaveState::Passed => "passed",
+            WaveState::Failed => "failed",
+            WaveState::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WaveView {
+    pub name: String,
+    pub total: usize,
+    pub state: WaveState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    // Sort order of the table: failures first, then running accounts.
+    Failed,
+    Running,
+    Pending,
+    Succeeded,
+    Skipped,
+}
+
+impl Status {
+    /// A symbol, so the screen reads without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Failed => "✗",
+            Status::Running => "▶",
+            Status::Pending => "·",
+            Status::Succeeded => "✓",
+            Status::Skipped => "↷",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepView {
+    pub step: String,
+    pub action: Option<Action>,
+    pub changes: Vec<Change>,
+    pub duration_ms: u64,
+    /// AWS error code, API operation and message of a failure.
+    pub error: Option<(String, String, String)>,
+    pub running: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub id: String,
+    pub name: String,
+    pub wave: String,
+    pub status: Status,
+    pub current_step: String,
+    pub duration_ms: u64,
+    pub retries: u64,
+    pub steps: Vec<StepView>,
+    /// Arrival order, for a stable sort.
+    pub order: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter after `/`.
+    Filter,
+    /// `q` while a rollout runs: asks first.
+    ConfirmQuit,
+}
+
+#[derive(Debug, Clone)]
+pub struct ViewState {
+    pub org: String,
+    pub run_id: String,
+    pub elapsed: Duration,
+    pub waves: Vec<WaveView>,
+    pub accounts: Vec<AccountView>,
+    index: BTreeMap<String, usize>,
+    pub log: VecDeque<String>,
+    pub api_calls: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    pub paused: bool,
+    pub aborting: bool,
+    pub finished: bool,
+    pub resume_command: Option<String>,
+    pub confirm_waves: bool,
+    // UI state
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: String,
+    pub failures_only: bool,
+    pub show_detail: bool,
+    pub show_help: bool,
+    pub mode: Mode,
+    pub color: bool,
+}
+
+impl ViewState {
+    pub fn new(org: &str, run_id: &str) -> Self {
+        ViewState {
+            org: org.to_string(),
+            run_id: run_id.to_string(),
+            elapsed: Duration::ZERO,
+            waves: Vec::new(),
+            accounts: Vec::new(),
+            index: BTreeMap::new(),
+            log: VecDeque::new(),
+            api_calls: 0,
+            retries: 0,
+            throttled: 0,
+            paused: false,
+            aborting: false,
+            finished: false,
+            resume_command: None,
+            confirm_waves: false,
+            selected: 0,
+            offset: 0,
+            filter: String::new(),
+            failures_only: false,
+            show_detail: true,
+            show_help: false,
+            mode: Mode::Normal,
+            color: true,
+        }
+    }
+
+    fn account(&mut self, id: &str) -> &mut AccountView {
+        let next = self.accounts.len();
+        let i = *self.index.entry(id.to_string()).or_insert(next);
+        if i == next {
+            self.accounts.push(AccountView {
+                id: id.to_string(),
+                name: String::new(),
+                wave: String::new(),
+                status: Status::Pending,
+                current_step: String::new(),
+                duration_ms: 0,
+                retries: 0,
+                steps: Vec::new(),
+                order: next,
+            });
+        }
+        &mut self.accounts[i]
+    }
+
+    fn wave(&mut self, name: &str) -> &mut WaveView {
+        if let Some(i) = self.waves.iter().position(|w| w.name == name) {
+            return &mut self.waves[i];
+        }
+        self.waves.push(WaveView {
+            name: name.to_string(),
+            total: 0,
+            state: WaveState::Waiting,
+        });
+        let last = self.waves.len() - 1;
+        &mut self.waves[last]
+    }
+
+    fn note(&mut self, line: String) {
+        if self.log.len() == EVENT_LOG {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+    }
+
+    fn step<'a>(account: &'a mut AccountView, step: &str) -> &'a mut StepView {
+        if let Some(i) = account.steps.iter().position(|s| s.step == step) {
+            return &mut account.steps[i];
+        }
+        account.steps.push(StepView {
+            step: step.to_string(),
+            action: None,
+            changes: Vec::new(),
+            duration_ms: 0,
+            error: None,
+            running: false,
+        });
+        let last = account.steps.len() - 1;
+        &mut account.steps[last]
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                run_id, org, waves, ..
+            } => {
+                self.run_id = run_id.clone();
+                self.org = org.clone();
+                for w in waves {
+                    let total = w.accounts.len();
+                    self.wave(&w.name).total = total;
+                    for (id, name) in &w.accounts {
+                        let a = self.account(id);
+                        a.name = name.clone();
+                        a.wave = w.name.clone();
+                    }
+                }
+                self.note(format!("run {run_id} started: {} wave(s)", waves.len()));
+            }
+            Event::WaveStarted { wave, accounts } => {
+                let w = self.wave(wave);
+                w.state = WaveState::Running;
+                w.total = w.total.max(*accounts);
+                self.note(format!("wave {wave} started"));
+            }
+            Event::WaitingForApproval { wave } => {
+                self.wave(wave).state = WaveState::WaitingApproval;
+                self.note(format!("wave {wave} is waiting for approval: press g"));
+            }
+            Event::AccountStarted {
+                account,
+                name,
+                wave,
+            } => {
+                let a = self.account(account);
+                a.name = name.clone();
+                a.wave = wave.clone();
+                // A late "started" never undoes a finish that already arrived.
+                if a.status == Status::Pending {
+                    a.status = Status::Running;
+                }
+            }
+            Event::StepStarted { account, step, .. } => {
+                let a = self.account(account);
+                if a.status == Status::Pending {
+                    a.status = Status::Running;
+                }
+                a.current_step = step.clone();
+                let s = Self::step(a, step);
+                if s.action.is_none() && s.error.is_none() {
+                    s.running = true;
+                }
+            }
+            Event::StepFinished {
+                account,
+                step,
+                action,
+                changes,
+                duration_ms,
+                api_calls,
+                retries,
+                ..
+            } => {
+                let a = self.account(account);
+                let s = Self::step(a, step);
+                let first_time = s.action.is_none();
+                s.action = Some(*action);
+                s.changes = changes.clone();
+                s.duration_ms = *duration_ms;
+                s.running = false;
+                s.error = None;
+                if first_time {
+                    self.api_calls += api_calls;
+                    self.retries += retries;
+                }
+                if *action != Action::NoOp {
+                    self.note(format!("{account} {step}: {action}"));
+                }
+            }
+            Event::StepFailed {
+                account,
+                step,
+                operation,
+                error_code,
+                message,
+                duration_ms,
+                api_calls,
+                retries,
+                ..
+            } => {
+                let a = self.account(account);
+                a.status = Status::Failed;
+                let s = Self::step(a, step);
+                let first_time = s.error.is_none();
+                s.error = Some((error_code.clone(), operation.clone(), message.clone()));
+                s.duration_ms = *duration_ms;
+                s.running = false;
+                if first_time {
+                    self.api_calls += api_calls;
+                    self.retries += retries;
+                }
+                self.note(format!("✗ {account} {step}: {operation} {error_code}"));
+            }
+            Event::AccountFinished {
+                account,
+                status,
+                duration_ms,
+                retries,
+                wave,
+            } => {
+                let a = self.account(account);
+                a.status = match status {
+                    AccountStatus::Succeeded => Status::Succeeded,
+                    AccountStatus::Failed => Status::Failed,
+                    AccountStatus::Skipped => Status::Skipped,
+                };
+                a.duration_ms = *duration_ms;
+                a.retries = *retries;
+                if a.wave.is_empty() {
+                    a.wave = wave.clone();
+                }
+                a.current_step.clear();
+            }
+            Event::GateStarted { wave } => self.wave(wave).state = WaveState::Gate,
+            Event::GateFinished {
+                wave,
+                passed,
+                problems,
+            } => {
+                if !passed {
+                    self.note(format!("gate of {wave} failed: {}", problems.join("; ")));
+                }
+            }
+            Event::WaveFinished { wave, status, .. } => {
+                if *status == WaveStatus::Skipped {
+                    for a in self
+                        .accounts
+                        .iter_mut()
+                        .filter(|a| a.wave == *wave && a.status == Status::Pending)
+                    {
+                        a.status = Status::Skipped;
+                    }
+                }
+                self.wave(wave).state = match status {
+                    WaveStatus::Passed => WaveState::Passed,
+                    WaveStatus::Failed => WaveState::Failed,
+                    WaveStatus::Skipped => WaveState::Skipped,
+                };
+                self.note(format!("wave {wave}: {status:?}"));
+            }
+            Event::RunFinished {
+                api_calls,
+                retries,
+                throttled,
+                resume_command,
+                succeeded,
+                failed,
+                skipped,
+                ..
+            } => {
+                self.finished = true;
+                self.api_calls = self.api_calls.max(*api_calls);
+                self.retries = self.retries.max(*retries);
+                self.throttled = *throttled;
+                self.resume_command = resume_command.clone();
+                self.note(format!(
+                    "run finished: {succeeded} ok, {failed} failed, {skipped} skipped"
+                ));
+            }
+        }
+        self.clamp_selection();
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.accounts.iter().filter(|a| a.status == status).count()
+    }
+
+    /// Accounts done (succeeded or skipped) / failed / total.
+    pub fn progress(&self) -> (usize, usize, usize) {
+        (
+            self.count(Status::Succeeded) + self.count(Status::Skipped),
+            self.count(Status::Failed),
+            self.accounts.len(),
+        )
+    }
+
+    /// Indices of the rows to show, in display order: failures, then running, then the rest.
+    pub fn rows(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        let mut rows: Vec<usize> = (0..self.accounts.len())
+            .filter(|&i| {
+                let a = &self.accounts[i];
+                (!self.failures_only || a.status == Status::Failed)
+                    && (needle.is_empty()
+                        || a.id.contains(&needle)
+                        || a.name.to_lowercase().contains(&needle))
+            })
+            .collect();
+        rows.sort_by_key(|&i| (self.accounts[i].status, self.accounts[i].order));
+        rows
+    }
+
+    pub fn selected_account(&self) -> Option<&AccountView> {
+        self.rows().get(self.selected).map(|&i| &self.accounts[i])
+    }
+
+    pub fn clamp_selection(&mut self) {
+        let n = self.rows().len();
+        if n == 0 {
+            self.selected = 0;
+        } else if self.selected >= n {
+            self.selected = n - 1;
+        }
+    }
+
+    /// Keeps the selection inside a window of `height` rows; returns the first visible row.
+    pub fn scroll_to_selection(&mut self, height: usize) -> usize {
+        if height == 0 {
+            return self.offset;
+        }
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset
+    }
+
+    /// Calls per second over the run so far.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.api_calls as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Remaining time, extrapolated from the accounts finished so far.
+    pub fn eta(&self) -> Option<Duration> {
+        let (done, failed, total) = self.progress();
+        let finished = done + failed;
+        if finished == 0 || finished >= total || self.finished {
+            return None;
+        }
+        let per = self.elapsed.as_secs_f64() / finished as f64;
+        Some(Duration::from_secs_f64(per * (total - finished) as f64))
+    }
+}

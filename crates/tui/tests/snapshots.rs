@@ -1,0 +1,134 @@
+//! Rendered frames, at 80×24 and 160×48, for the states people see most.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+mod fixtures;
+
+use fixtures::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use trailhead_provisioner::events::{Event, WaveStatus};
+use trailhead_tui::ViewState;
+use trailhead_tui::render::draw;
+
+fn frame(st: &mut ViewState, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| draw(f, st)).expect("draw");
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn both(name: &str, mut st: ViewState) {
+    insta::assert_snapshot!(format!("{name}_80x24"), frame(&mut st.clone(), 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), frame(&mut st, 160, 48));
+}
+
+#[test]
+fn start() {
+    both(
+        "start",
+        state(
+            &[
+                run_started(30),
+                Event::WaveStarted {
+                    wave: "canary".into(),
+                    accounts: 2,
+                },
+            ],
+            1,
+        ),
+    );
+}
+
+#[test]
+fn mid_rollout_with_a_failure_selected() {
+    both("mid_rollout_failure", state(&mid_rollout(30), 42));
+}
+
+#[test]
+fn gate_waiting_for_approval() {
+    let mut ev = vec![
+        run_started(30),
+        Event::WaveStarted {
+            wave: "canary".into(),
+            accounts: 2,
+        },
+    ];
+    finish_account(&mut ev, 0, "canary");
+    finish_account(&mut ev, 1, "canary");
+    ev.push(Event::GateFinished {
+        wave: "canary".into(),
+        passed: true,
+        problems: vec![],
+    });
+    ev.push(Event::WaveFinished {
+        wave: "canary".into(),
+        status: WaveStatus::Passed,
+        succeeded: 2,
+        failed: 0,
+        skipped: 0,
+    });
+    ev.push(Event::WaitingForApproval {
+        wave: "security".into(),
+    });
+    both("waiting_for_approval", state(&ev, 20));
+}
+
+#[test]
+fn abort_in_progress() {
+    let mut st = state(&mid_rollout(30), 50);
+    st.aborting = true;
+    both("abort_in_progress", st);
+}
+
+#[test]
+fn finished() {
+    let mut ev = mid_rollout(8);
+    ev.push(account_done(
+        4,
+        "security",
+        trailhead_provisioner::events::AccountStatus::Succeeded,
+    ));
+    ev.push(Event::WaveFinished {
+        wave: "security".into(),
+        status: WaveStatus::Failed,
+        succeeded: 2,
+        failed: 1,
+        skipped: 0,
+    });
+    ev.push(Event::WaveFinished {
+        wave: "workloads".into(),
+        status: WaveStatus::Skipped,
+        succeeded: 0,
+        failed: 0,
+        skipped: 3,
+    });
+    ev.push(Event::RunFinished {
+        run_id: "20261127T120000Z-abcd".into(),
+        succeeded: 4,
+        failed: 1,
+        skipped: 3,
+        api_calls: 140,
+        writes: 90,
+        retries: 3,
+        throttled: 2,
+        duration_ms: 61_000,
+        resume_command: Some(
+            "trailhead rollout --org acme.toml --resume 20261127T120000Z-abcd".into(),
+        ),
+    });
+    both("finished", state(&ev, 61));
+}
+
+#[test]
+fn help_overlay() {
+    let mut st = state(&mid_rollout(30), 42);
+    st.show_help = true;
+    both("help", st);
+}

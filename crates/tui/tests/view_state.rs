@@ -1,0 +1,180 @@
+//! The view model: events in, state out, including events that arrive twice or out of order.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+mod fixtures;
+
+use fixtures::*;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use trailhead_provisioner::events::{AccountStatus, Command, Event};
+use trailhead_provisioner::plan::Action;
+use trailhead_tui::keys::handle;
+use trailhead_tui::state::{Mode, Status, WaveState};
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+#[test]
+fn counts_and_wave_states_follow_the_events() {
+    let st = state(&mid_rollout(10), 30);
+    assert_eq!(st.progress(), (3, 1, 10));
+    assert_eq!(st.count(Status::Running), 1);
+    assert_eq!(st.waves[0].state, WaveState::Passed);
+    assert_eq!(st.waves[1].state, WaveState::Running);
+    assert_eq!(st.waves[2].state, WaveState::Waiting);
+    assert_eq!(st.api_calls, 6 * 3 * 3 + 3 + 4);
+    assert_eq!(st.retries, 2);
+}
+
+#[test]
+fn failures_first_then_running_accounts() {
+    let st = state(&mid_rollout(10), 30);
+    let rows = st.rows();
+    assert_eq!(st.accounts[rows[0]].id, id(3), "the failure comes first");
+    assert_eq!(st.accounts[rows[1]].id, id(4), "then the running account");
+    let a = st.selected_account().expect("selection");
+    assert_eq!(a.status, Status::Failed);
+    let trail = a
+        .steps
+        .iter()
+        .find(|s| s.step == "trail")
+        .expect("trail step");
+    assert_eq!(
+        trail
+            .error
+            .as_ref()
+            .map(|(c, o, _)| (c.as_str(), o.as_str())),
+        Some(("InsufficientEncryptionPolicyException", "CreateTrail"))
+    );
+}
+
+#[test]
+fn duplicate_events_are_not_counted_twice() {
+    let mut events = mid_rollout(10);
+    let again = events.clone();
+    events.extend(again);
+    let once = state(&mid_rollout(10), 30);
+    let twice = state(&events, 30);
+    assert_eq!(twice.progress(), once.progress());
+    assert_eq!(twice.api_calls, once.api_calls);
+    assert_eq!(twice.retries, once.retries);
+    assert_eq!(twice.accounts.len(), 10);
+    let a = twice
+        .accounts
+        .iter()
+        .find(|a| a.id == id(0))
+        .expect("account");
+    assert_eq!(a.steps.len(), 6, "a step finished twice is still one step");
+}
+
+#[test]
+fn out_of_order_events_still_make_sense() {
+    // A step and the account's finish arrive before the run start and the account start.
+    let events = vec![
+        step_done(7, "trail", Action::Update),
+        account_done(7, "workloads", AccountStatus::Succeeded),
+        Event::AccountStarted {
+            account: id(7),
+            name: "acct-007".into(),
+            wave: "workloads".into(),
+        },
+        run_started(10),
+    ];
+    let st = state(&events, 5);
+    let a = st.accounts.iter().find(|a| a.id == id(7)).expect("account");
+    assert_eq!(
+        a.status,
+        Status::Succeeded,
+        "a late start does not undo the finish"
+    );
+    assert_eq!(a.name, "acct-007");
+    assert_eq!(a.wave, "workloads");
+    assert_eq!(
+        st.accounts.len(),
+        10,
+        "no duplicate row for the early account"
+    );
+    assert_eq!(st.waves.len(), 3);
+}
+
+#[test]
+fn keys_move_filter_and_send_commands() {
+    let mut st = state(&mid_rollout(30), 10);
+    handle(&mut st, key(KeyCode::End));
+    assert_eq!(st.selected, 29);
+    handle(&mut st, key(KeyCode::PageUp));
+    assert_eq!(st.selected, 19);
+    handle(&mut st, key(KeyCode::Home));
+    assert_eq!(st.selected, 0);
+    let out = handle(&mut st, key(KeyCode::Char('r')));
+    assert_eq!(out.command, Some(Command::Retry(id(3))));
+    handle(&mut st, key(KeyCode::Char('f')));
+    assert_eq!(st.rows().len(), 1);
+    handle(&mut st, key(KeyCode::Char('f')));
+    handle(&mut st, key(KeyCode::Char('/')));
+    assert_eq!(st.mode, Mode::Filter);
+    for c in "acct-02".chars() {
+        handle(&mut st, key(KeyCode::Char(c)));
+    }
+    handle(&mut st, key(KeyCode::Enter));
+    assert_eq!(st.rows().len(), 10, "acct-020 … acct-029");
+    handle(&mut st, key(KeyCode::Down));
+    let target = st.selected_account().expect("selection").id.clone();
+    assert_eq!(
+        handle(&mut st, key(KeyCode::Char('s'))).command,
+        Some(Command::Skip(target))
+    );
+    assert_eq!(
+        handle(&mut st, key(KeyCode::Char('p'))).command,
+        Some(Command::Pause)
+    );
+    assert!(st.paused);
+    assert_eq!(
+        handle(&mut st, key(KeyCode::Char('p'))).command,
+        Some(Command::Resume)
+    );
+    assert_eq!(
+        handle(&mut st, key(KeyCode::Char('g'))).command,
+        Some(Command::ApproveNextWave)
+    );
+    let q = handle(&mut st, key(KeyCode::Char('q')));
+    assert!(!q.quit, "q asks while the rollout runs");
+    assert_eq!(st.mode, Mode::ConfirmQuit);
+    let y = handle(&mut st, key(KeyCode::Char('y')));
+    assert!(y.quit);
+    assert_eq!(y.command, Some(Command::Abort));
+}
+
+#[test]
+fn ctrl_c_aborts_then_leaves() {
+    let mut st = state(&mid_rollout(10), 10);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let first = handle(&mut st, ctrl_c);
+    assert_eq!(first.command, Some(Command::Abort));
+    assert!(!first.quit);
+    assert!(handle(&mut st, ctrl_c).quit);
+}
+
+#[test]
+fn the_summary_names_failures_and_the_resume_command() {
+    let mut events = mid_rollout(10);
+    events.push(Event::RunFinished {
+        run_id: "r1".into(),
+        succeeded: 3,
+        failed: 1,
+        skipped: 6,
+        api_calls: 100,
+        writes: 50,
+        retries: 2,
+        throttled: 1,
+        duration_ms: 1000,
+        resume_command: Some("trailhead rollout --org x --resume r1".into()),
+    });
+    let text = trailhead_tui::summary(&state(&events, 10));
+    assert!(
+        text.contains("InsufficientEncryptionPolicyException"),
+        "{text}"
+    );
+    assert!(text.contains("--resume r1"), "{text}");
+}

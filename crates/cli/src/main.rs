@@ -8,6 +8,7 @@ mod junit;
 mod reach;
 mod signals;
 mod spec;
+mod verify_output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +55,9 @@ enum Command {
     /// Check everything that can fail before the first write: roles, regions, quotas, name
     /// clashes, accounts in the organization. Writes nothing.
     Preflight(commands::rollout::CommonArgs),
+    /// Judge every account against the CIS / Security Hub controls, with evidence, and report
+    /// drift (exit 4 when a control fails)
+    Verify(commands::verify::VerifyArgs),
     /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
     MfaDelete(commands::mfa_delete::MfaDeleteArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
         Command::Plan(args) => commands::rollout::plan_cmd(args, &cli.reach),
         Command::Preflight(args) => commands::rollout::preflight_cmd(args, &cli.reach),
+        Command::Verify(args) => commands::verify::run(args, &cli.reach),
         Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),

@@ -19,6 +19,7 @@ pub mod rollout;
 pub mod seed;
 pub mod session;
 pub mod targets;
+pub mod verify;
 
 pub use connect::Connection;
 pub use error::{AwsError, ProvisionError};

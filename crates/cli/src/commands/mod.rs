@@ -4,3 +4,4 @@ pub mod logs;
 pub mod mfa_delete;
 pub mod rollout;
 pub mod validate;
+pub mod verify;

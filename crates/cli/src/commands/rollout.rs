@@ -85,7 +85,7 @@ pub struct PlanArgs {
     pub output: Output,
 }
 
-fn ctx_for(
+pub fn ctx_for(
     spec: &OrgSpec,
     common: &CommonArgs,
     conn: trailhead_provisioner::Connection,

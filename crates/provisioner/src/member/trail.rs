@@ -32,6 +32,8 @@ pub struct LiveTrail {
     pub is_logging: bool,
     pub latest_delivery_error: Option<String>,
     pub latest_cwl_delivery_error: Option<String>,
+    /// Whether CloudTrail has ever reported a delivery to the bucket.
+    pub delivered: bool,
     /// (read/write type, include management events, excluded sources) of each selector.
     pub selectors: Vec<(String, bool, Vec<String>)>,
 }
@@ -74,6 +76,7 @@ pub async fn read_trail(
         .await
         .map_err(|e| site.error("GetTrailStatus", e))?;
     live.is_logging = status.is_logging().unwrap_or(false);
+    live.delivered = status.latest_delivery_time().is_some();
     live.latest_delivery_error = status
         .latest_delivery_error()
         .filter(|s| !s.is_empty())

@@ -1,0 +1,85 @@
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use trailhead_provisioner::verify::verify;
+
+use crate::commands::rollout::{CommonArgs, ctx_for};
+use crate::{ReachArgs, exit, reach, spec, verify_output};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyOutput {
+    Table,
+    Json,
+    Junit,
+    Html,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Only this account
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    #[arg(long, value_enum, default_value_t = VerifyOutput::Table)]
+    pub output: VerifyOutput,
+    /// Write the report here instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&args.common.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(
+                &spec,
+                &args.common,
+                conn,
+                &trailhead_provisioner::session::new_run_id(),
+                false,
+            );
+            verify(&ctx, args.account.as_deref())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let text = match args.output {
+        VerifyOutput::Table => verify_output::table(&report, args.out.is_none() && spec::color()),
+        VerifyOutput::Json => serde_json::to_string_pretty(&report).unwrap_or_default(),
+        VerifyOutput::Junit => verify_output::junit(&report),
+        VerifyOutput::Html => verify_output::html(&report, &spec.org.name),
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return exit::ERROR;
+            }
+            eprintln!(
+                "{}: {} passed, {} failed, {} unknown",
+                path.display(),
+                report.summary.pass,
+                report.summary.fail,
+                report.summary.unknown
+            );
+        }
+        None => print!("{text}"),
+    }
+    if report.summary.fail > 0 {
+        exit::VERIFY_FAILED
+    } else {
+        exit::OK
+    }
+}

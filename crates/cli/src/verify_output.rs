@@ -1,0 +1,199 @@
+//! The forms a verify report takes: a terminal matrix, JSON, JUnit and a self-contained HTML page.
+
+use std::fmt::Write as _;
+
+use trailhead_provisioner::verify::{Verdict, VerifyReport};
+
+use crate::junit::escape;
+
+pub fn table(r: &VerifyReport, color: bool) -> String {
+    let ids = r.control_ids();
+    let paint = |v: Verdict| -> String {
+        let s = v.symbol();
+        if !color {
+            return s.to_string();
+        }
+        let code = match v {
+            Verdict::Pass => "32",
+            Verdict::Fail => "31",
+            Verdict::Unknown => "33",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "controls:");
+    for (i, id) in ids.iter().enumerate() {
+        let _ = writeln!(out, "  {:>2} {id}", i + 1);
+    }
+    let _ = write!(out, "\n{:<24} {:<12} ", "account", "id");
+    for i in 0..ids.len() {
+        let _ = write!(out, "{:>2} ", i + 1);
+    }
+    out.push('\n');
+    for a in &r.accounts {
+        let _ = write!(out, "{:<24} {:<12} ", truncate(&a.name, 24), a.account_id);
+        for id in &ids {
+            let cell = a.controls.iter().find(|c| &c.id == id);
+            let _ = write!(
+                out,
+                " {} ",
+                cell.map_or_else(|| " ".to_string(), |c| paint(c.status))
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "\n{} account(s): {} passed, {} failed, {} unknown",
+        r.summary.accounts, r.summary.pass, r.summary.fail, r.summary.unknown
+    );
+    let failures: Vec<String> = r
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.controls
+                .iter()
+                .filter(|c| c.status != Verdict::Pass)
+                .map(move |c| {
+                    format!(
+                        "  {} {} {} {}: {}",
+                        c.status.symbol(),
+                        a.account_id,
+                        a.name,
+                        c.id,
+                        c.evidence
+                    )
+                })
+        })
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "not passing:\n{}", failures.join("\n"));
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+pub fn junit(r: &VerifyReport) -> String {
+    let mut cases = String::new();
+    for a in &r.accounts {
+        for c in &a.controls {
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{}\" name=\"{}\">",
+                escape(&format!("{} {}", a.account_id, a.name)),
+                escape(&c.id)
+            );
+            match c.status {
+                Verdict::Pass => {}
+                Verdict::Fail => {
+                    let _ = write!(cases, "<failure message=\"{}\"/>", escape(&c.evidence));
+                }
+                Verdict::Unknown => {
+                    let _ = write!(cases, "<skipped message=\"{}\"/>", escape(&c.evidence));
+                }
+            }
+            let _ = writeln!(
+                cases,
+                "<system-out>{}</system-out></testcase>",
+                escape(&c.evidence)
+            );
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"trailhead verify\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        r.summary.pass + r.summary.fail + r.summary.unknown,
+        r.summary.fail,
+        r.summary.unknown
+    )
+}
+
+pub fn html(r: &VerifyReport, org: &str) -> String {
+    let ids = r.control_ids();
+    let mut head = String::new();
+    for id in &ids {
+        let _ = write!(head, "<th>{}</th>", escape(id));
+    }
+    let mut rows = String::new();
+    for a in &r.accounts {
+        let failing = a.controls.iter().any(|c| c.status != Verdict::Pass);
+        let _ = write!(
+            rows,
+            "<tr class=\"{}\"><th class=\"acct\">{}<br><small>{}</small></th>",
+            if failing { "failing" } else { "passing" },
+            escape(&a.name),
+            escape(&a.account_id)
+        );
+        for id in &ids {
+            match a.controls.iter().find(|c| &c.id == id) {
+                Some(c) => {
+                    let class = match c.status {
+                        Verdict::Pass => "pass",
+                        Verdict::Fail => "fail",
+                        Verdict::Unknown => "unknown",
+                    };
+                    let _ = write!(
+                        rows,
+                        "<td class=\"{class}\" title=\"{}\" data-evidence=\"{}\" data-control=\"{}\" data-account=\"{}\">{}</td>",
+                        escape(&c.evidence),
+                        escape(&c.evidence),
+                        escape(&c.id),
+                        escape(&a.account_id),
+                        c.status.symbol()
+                    );
+                }
+                None => rows.push_str("<td class=\"none\"></td>"),
+            }
+        }
+        rows.push_str("</tr>\n");
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>trailhead verify — {org}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #1d2330; }}
+h1 {{ font-size: 1.4em; margin: 0 0 .3em; }}
+.summary span {{ display: inline-block; margin-right: 1.2em; font-weight: 600; }}
+.summary .p {{ color: #1a7f37; }} .summary .f {{ color: #cf222e; }} .summary .u {{ color: #9a6700; }}
+table {{ border-collapse: collapse; margin-top: 1em; font-size: 13px; }}
+th, td {{ border: 1px solid #d0d7de; padding: 4px 6px; text-align: center; }}
+thead th {{ writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; background: #f6f8fa; }}
+th.acct {{ text-align: left; white-space: nowrap; background: #f6f8fa; }}
+td {{ cursor: pointer; font-weight: 700; min-width: 1.4em; }}
+td.pass {{ background: #dafbe1; color: #1a7f37; }}
+td.fail {{ background: #ffebe9; color: #cf222e; }}
+td.unknown {{ background: #fff8c5; color: #9a6700; }}
+td.selected {{ outline: 3px solid #0969da; }}
+#evidence {{ margin-top: 1em; padding: .8em; border: 1px solid #d0d7de; background: #f6f8fa; min-height: 2em; white-space: pre-wrap; }}
+body.failures-only tr.passing {{ display: none; }}
+</style></head><body>
+<h1>trailhead verify — {org}</h1>
+<div class="summary"><span>{accounts} account(s)</span><span class="p">✓ {pass} passed</span><span class="f">✗ {fail} failed</span><span class="u">? {unknown} unknown</span></div>
+<label><input type="checkbox" id="failures"> failures only</label>
+<table><thead><tr><th>account</th>{head}</tr></thead><tbody>
+{rows}</tbody></table>
+<div id="evidence">Hover a cell for its evidence, or click it to keep it here.</div>
+<script>
+document.getElementById('failures').addEventListener('change', function (e) {{
+  document.body.classList.toggle('failures-only', e.target.checked);
+}});
+document.querySelectorAll('td[data-evidence]').forEach(function (td) {{
+  td.addEventListener('click', function () {{
+    document.querySelectorAll('td.selected').forEach(function (s) {{ s.classList.remove('selected'); }});
+    td.classList.add('selected');
+    document.getElementById('evidence').textContent =
+      td.dataset.account + ' · ' + td.dataset.control + ' · ' + td.textContent + '\n' + td.dataset.evidence;
+  }});
+}});
+</script>
+</body></html>
+"#,
+        org = escape(org),
+        accounts = r.summary.accounts,
+        pass = r.summary.pass,
+        fail = r.summary.fail,
+        unknown = r.summary.unknown,
+    )
+}

@@ -1,0 +1,631 @@
+//! `verify`: the live state of every account, judged control by control (Security Hub / CIS ids),
+//! with the evidence for each verdict, plus the drift the plan engine sees. What the endpoint
+//! cannot show is reported as unknown or failed with the reason, never as passed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::pattern::{Event as LogEvent, parse};
+use trailhead_alarms::samples::samples;
+use trailhead_model::{Benchmark, LogArchiveAccount};
+
+use crate::error::{CallSite, ProvisionError};
+use crate::log_archive::RunCtx;
+use crate::log_archive::buckets::{BucketState, LIFECYCLE_RULE_ID, read_bucket};
+use crate::member::trail::{LiveTrail, read_trail};
+use crate::plan::Action;
+use crate::rollout::plan;
+use crate::session::AccountSession;
+use crate::targets::{read_org, resolve_targets};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::Unknown => "?",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlResult {
+    pub id: String,
+    pub status: Verdict,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountReport {
+    pub account_id: String,
+    pub name: String,
+    pub controls: Vec<ControlResult>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub accounts: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub accounts: Vec<AccountReport>,
+    pub summary: Summary,
+}
+
+impl VerifyReport {
+    pub fn control_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for a in &self.accounts {
+            for c in &a.controls {
+                if !ids.contains(&c.id) {
+                    ids.push(c.id.clone());
+                }
+            }
+        }
+        ids
+    }
+}
+
+fn result(id: &str, status: Verdict, evidence: impl Into<String>) -> ControlResult {
+    ControlResult {
+        id: id.to_string(),
+        status,
+        evidence: evidence.into(),
+    }
+}
+
+fn check(id: &str, ok: bool, seen: impl Into<String>, required: &str) -> ControlResult {
+    let seen = seen.into();
+    if ok {
+        result(id, Verdict::Pass, format!("{seen} (required: {required})"))
+    } else {
+        result(
+            id,
+            Verdict::Fail,
+            format!("seen: {seen}; required: {required}"),
+        )
+    }
+}
+
+/// `delivered`: whether the archive holds at least one log file of this account. The endpoint's
+/// own LatestDeliveryTime is not trusted for this: an emulator reports one without delivering.
+fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec<ControlResult> {
+    if !trail.exists {
+        return [
+            "CloudTrail.1",
+            "CloudTrail.2",
+            "CloudTrail.4",
+            "CloudTrail.5",
+            "CloudTrail.Delivery",
+        ]
+        .iter()
+        .map(|id| {
+            result(
+                id,
+                Verdict::Fail,
+                format!("no trail named {name} in this account"),
+            )
+        })
+        .collect();
+    }
+    let selectors_ok = trail.selectors.len() == 1
+        && trail.selectors[0].0 == "All"
+        && trail.selectors[0].1
+        && trail.selectors[0].2.is_empty();
+    let delivery = match (
+        &trail.latest_delivery_error,
+        &trail.latest_cwl_delivery_error,
+    ) {
+        (Some(e), _) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestDeliveryError: {e}"),
+        ),
+        (_, Some(e)) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestCloudWatchLogsDeliveryError: {e}"),
+        ),
+        (None, None) if !trail.is_logging => {
+            result("CloudTrail.Delivery", Verdict::Fail, "IsLogging: false")
+        }
+        (None, None) if delivered != Some(true) => result(
+            "CloudTrail.Delivery",
+            Verdict::Unknown,
+            format!(
+                "IsLogging: true, no delivery errors, LatestDeliveryTime reported: {}; but no log file of this account is in the archive yet (an emulator never delivers)",
+                trail.delivered
+            ),
+        ),
+        (None, None) => result(
+            "CloudTrail.Delivery",
+            Verdict::Pass,
+            "IsLogging: true; log files in the archive; no delivery errors",
+        ),
+    };
+    vec![
+        check(
+            "CloudTrail.1",
+            trail.multi_region && trail.is_logging && selectors_ok,
+            format!(
+                "multi-region {}, logging {}, selectors {:?}",
+                trail.multi_region, trail.is_logging, trail.selectors
+            ),
+            "a multi-region trail, logging, read and write management events, no exclusions",
+        ),
+        check(
+            "CloudTrail.2",
+            trail.kms_key.is_some(),
+            format!("KmsKeyId {:?}", trail.kms_key),
+            "a KMS key",
+        ),
+        check(
+            "CloudTrail.4",
+            trail.validation,
+            format!("LogFileValidationEnabled {}", trail.validation),
+            "true",
+        ),
+        check(
+            "CloudTrail.5",
+            trail.log_group_arn.is_some(),
+            format!("CloudWatchLogsLogGroupArn {:?}", trail.log_group_arn),
+            "a log group",
+        ),
+        delivery,
+    ]
+}
+
+/// Whether a bucket policy grants anything to everyone without a condition.
+fn public_grant(policy: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return false;
+    };
+    let statements = match &v["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    statements.iter().any(|s| {
+        let principal_any = s["Principal"] == "*" || s["Principal"]["AWS"] == "*";
+        s["Effect"] == "Allow" && principal_any && s["Condition"].is_null()
+    })
+}
+
+fn tls_only(policy: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return false;
+    };
+    let statements = match &v["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    statements.iter().any(|s| {
+        let actions = s["Action"].to_string();
+        s["Effect"] == "Deny"
+            && (actions.contains("s3:*") || actions == "\"*\"")
+            && s["Condition"]["Bool"]["aws:SecureTransport"]
+                .to_string()
+                .contains("false")
+    })
+}
+
+fn bucket_controls(bucket: &str, live: &BucketState) -> Vec<ControlResult> {
+    let public = live.policy.as_deref().is_some_and(public_grant);
+    vec![
+        check(
+            "CloudTrail.6",
+            live.exists && live.public_access_block == [true; 4] && !public,
+            format!(
+                "bucket {bucket}: block public access {:?}, public grant in policy: {public}",
+                live.public_access_block
+            ),
+            "all four Block Public Access settings and no unconditioned public grant",
+        ),
+        check(
+            "CloudTrail.7",
+            live.logging.is_some(),
+            format!("bucket {bucket}: access logging {:?}", live.logging),
+            "server access logging on",
+        ),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn archive_controls(
+    ctx: &RunCtx,
+    bucket: &str,
+    live: &BucketState,
+    key_arn: Option<&str>,
+    rotation: Option<bool>,
+) -> Vec<ControlResult> {
+    let la = &ctx.spec.log_archive;
+    let mut out = vec![
+        check(
+            "S3.14",
+            live.versioning == "Enabled",
+            format!("versioning {}", live.versioning),
+            "Enabled",
+        ),
+        if live.mfa_delete == "Enabled" {
+            result(
+                "S3.20",
+                Verdict::Pass,
+                "MfaDelete Enabled (read back from S3)",
+            )
+        } else {
+            result(
+                "S3.20",
+                Verdict::Fail,
+                format!(
+                    "MfaDelete {} — only the root user with MFA can enable it: run `trailhead mfa-delete` (an emulator drops this setting, so it always fails there)",
+                    live.mfa_delete
+                ),
+            )
+        },
+        check(
+            "S3.8",
+            live.public_access_block == [true; 4],
+            format!("{:?}", live.public_access_block),
+            "all four true",
+        ),
+        check(
+            "S3.5",
+            live.policy.as_deref().is_some_and(tls_only),
+            if live.policy.is_some() {
+                "bucket policy present"
+            } else {
+                "no bucket policy"
+            },
+            "a Deny of s3:* when aws:SecureTransport is false",
+        ),
+    ];
+    let enc = live.encryption.clone();
+    let kms_ok = match (&enc, key_arn) {
+        (Some((algo, Some(key), bucket_key)), Some(want)) => {
+            algo == "aws:kms" && key == want && *bucket_key
+        }
+        _ => false,
+    };
+    out.push(check(
+        "S3.17",
+        kms_ok,
+        format!("{enc:?}"),
+        &format!(
+            "aws:kms with {} and a bucket key",
+            key_arn.unwrap_or("our key")
+        ),
+    ));
+    let want = (
+        Some(la.retention_days as i32),
+        Some(la.noncurrent_retention_days as i32),
+        Some(7),
+    );
+    out.push(check(
+        "S3.13",
+        live.lifecycle == Some(want),
+        format!("rule {LIFECYCLE_RULE_ID}: {:?}", live.lifecycle),
+        &format!(
+            "expire after {} days, noncurrent after {}, abort uploads after 7",
+            la.retention_days, la.noncurrent_retention_days
+        ),
+    ));
+    if let Some(lock) = la.object_lock {
+        let want = format!("{} {}d", lock.mode.as_aws_str(), lock.days);
+        let seen = live
+            .object_lock
+            .as_ref()
+            .map(|(m, d)| format!("{m} {}d", d.unwrap_or(0)));
+        out.push(check(
+            "S3.15",
+            seen.as_deref() == Some(want.as_str()),
+            format!("{seen:?}"),
+            &want,
+        ));
+    }
+    out.push(match rotation {
+        Some(r) => check(
+            "KMS.4",
+            r,
+            format!("rotation {r} for {}", key_arn.unwrap_or("?")),
+            "true",
+        ),
+        None => result(
+            "KMS.4",
+            Verdict::Fail,
+            format!("no key behind {}", la.kms_alias),
+        ),
+    });
+    let _ = bucket;
+    out
+}
+
+/// One monitoring control: a filter with the benchmark's pattern (exactly, or equivalent on the
+/// sample records), an alarm on its metric, and a subscribed topic behind the alarm.
+async fn monitoring_control(
+    session: &AccountSession,
+    benchmark: Benchmark,
+    control: &Control,
+    filters: &[(String, String, String, String)],
+) -> ControlResult {
+    let exact = filters.iter().find(|f| f.1 == control.pattern);
+    let (positive, negative) = samples(control.topic);
+    let (pos, neg) = (positive.to_string(), negative.to_string());
+    let equivalent = exact.or_else(|| {
+        filters.iter().find(|f| {
+            parse(&f.1)
+                .is_ok_and(|p| p.matches(&LogEvent::new(&pos)) && !p.matches(&LogEvent::new(&neg)))
+        })
+    });
+    let Some((name, pattern, namespace, metric)) = equivalent else {
+        return result(
+            control.id,
+            Verdict::Fail,
+            format!(
+                "no metric filter with the {benchmark} pattern for {}",
+                control.title
+            ),
+        );
+    };
+    let is_exact = exact.is_some();
+    if !is_exact && benchmark == Benchmark::SecurityHub {
+        return result(
+            control.id,
+            Verdict::Fail,
+            format!(
+                "filter {name} is equivalent on the sample records but not the exact string Security Hub requires: {pattern}"
+            ),
+        );
+    }
+    let alarms = session
+        .cloudwatch()
+        .describe_alarms_for_metric()
+        .metric_name(metric)
+        .namespace(namespace)
+        .send()
+        .await;
+    let alarms = match alarms {
+        Ok(a) => a,
+        Err(e) => {
+            return result(
+                control.id,
+                Verdict::Unknown,
+                format!(
+                    "DescribeAlarmsForMetric failed: {}",
+                    crate::error::describe(&e).0
+                ),
+            );
+        }
+    };
+    let Some(alarm) = alarms
+        .metric_alarms()
+        .iter()
+        .find(|a| !a.alarm_actions().is_empty())
+    else {
+        return result(
+            control.id,
+            Verdict::Fail,
+            format!("filter {name} has no alarm with an action on {namespace}/{metric}"),
+        );
+    };
+    let topic = alarm.alarm_actions()[0].clone();
+    let subscribed = session
+        .sns()
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await;
+    let subscriptions = match subscribed {
+        Ok(s) => s.subscriptions().len(),
+        Err(e) => {
+            return result(
+                control.id,
+                Verdict::Unknown,
+                format!(
+                    "ListSubscriptionsByTopic {topic} failed: {}",
+                    crate::error::describe(&e).0
+                ),
+            );
+        }
+    };
+    let how = if is_exact {
+        "exact pattern"
+    } else {
+        "equivalent pattern (not byte-identical)"
+    };
+    if subscriptions == 0 {
+        return result(
+            control.id,
+            Verdict::Fail,
+            format!(
+                "filter {name} ({how}) and alarm {} exist, but topic {topic} has no subscription",
+                alarm.alarm_name().unwrap_or_default()
+            ),
+        );
+    }
+    result(
+        control.id,
+        Verdict::Pass,
+        format!(
+            "filter {name} ({how}), alarm {} → {topic} with {subscriptions} subscription(s)",
+            alarm.alarm_name().unwrap_or_default()
+        ),
+    )
+}
+
+pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, ProvisionError> {
+    let ctx = RunCtx {
+        apply: false,
+        ..ctx.clone()
+    };
+    let management = ctx.management().await;
+    let org = read_org(&management).await?;
+    let la = match &ctx.spec.log_archive.account {
+        LogArchiveAccount::Existing(id) => Some(id.to_string()),
+        LogArchiveAccount::Create { email, .. } => org
+            .find_by_email(email)
+            .and_then(|a| a.id())
+            .map(str::to_string),
+    };
+    let Some(la) = la else {
+        return Err(ProvisionError::Config(
+            "the log-archive account does not exist yet: run the rollout first".into(),
+        ));
+    };
+    let (targets, problems) = resolve_targets(&management, &ctx.spec, &org, Some(&la)).await?;
+    if !problems.is_empty() {
+        return Err(ProvisionError::Config(problems.join("; ")));
+    }
+    let home = ctx.spec.org.home_region.clone();
+    let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
+
+    // Drift: the plan engine, read-only.
+    let drift_reports = plan(&ctx, &crate::events::EventSink::none()).await?;
+    let mut drift: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &drift_reports {
+        let entry = drift.entry(r.account.clone()).or_default();
+        if matches!(r.action, Action::Create | Action::Update) {
+            for c in &r.changes {
+                entry.push(format!("{}: {c}", r.step));
+            }
+        }
+    }
+
+    // The archive, read once from the log-archive account.
+    let la_session = ctx.assume(&la, &home).await;
+    let site = CallSite::new(&la, &home, "verify");
+    let archive = read_bucket(&la_session.s3(), &site, &bucket).await?;
+    let key = crate::log_archive::key::read_key(
+        &la_session.kms(),
+        &site,
+        &ctx.spec.log_archive.kms_alias,
+    )
+    .await?;
+
+    let controls = catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
+    let limit = Arc::new(Semaphore::new(
+        ctx.spec.rollout.max_concurrency.max(1) as usize
+    ));
+    let mut tasks = JoinSet::new();
+    for (order, t) in targets.iter().enumerate() {
+        let id = t.id.to_string();
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
+        let ctx = ctx.clone();
+        let name = t.name.clone();
+        let limit = limit.clone();
+        let controls = controls.clone();
+        let home = home.clone();
+        let bucket = bucket.clone();
+        let archive = archive.clone();
+        let key_arn = key.arn.clone();
+        let rotation = key.key_id.as_ref().map(|_| key.rotation);
+        let drift = drift.get(&id).cloned().unwrap_or_default();
+        let is_la = id == la;
+        let archive_s3 = la_session.s3();
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let session = ctx.assume(&id, &home).await;
+            let site = CallSite::new(&id, &home, "verify");
+            let mut out = Vec::new();
+            match read_trail(&session, &site, &ctx.spec.trail.name).await {
+                Ok(trail) => {
+                    let delivered = archive_s3
+                        .list_objects_v2()
+                        .bucket(&bucket)
+                        .prefix(format!("AWSLogs/{id}/CloudTrail/"))
+                        .max_keys(1)
+                        .send()
+                        .await
+                        .ok()
+                        .map(|o| o.key_count().unwrap_or(0) > 0);
+                    out.extend(trail_controls(&trail, &ctx.spec.trail.name, delivered));
+                    let trail_bucket = trail.bucket.clone().unwrap_or_default();
+                    if trail_bucket == bucket {
+                        out.extend(bucket_controls(&bucket, &archive));
+                    } else {
+                        out.push(result("CloudTrail.6", Verdict::Unknown, format!("the trail delivers to {trail_bucket:?}, not the archive bucket {bucket}")));
+                        out.push(result("CloudTrail.7", Verdict::Unknown, format!("the trail delivers to {trail_bucket:?}, not the archive bucket {bucket}")));
+                    }
+                }
+                Err(e) => {
+                    for id in ["CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "CloudTrail.5", "CloudTrail.Delivery"] {
+                        out.push(result(id, Verdict::Unknown, e.to_string()));
+                    }
+                }
+            }
+            let mut filters = Vec::new();
+            let listed = session
+                .logs()
+                .describe_metric_filters()
+                .log_group_name(&ctx.spec.trail.log_group_name)
+                .send()
+                .await;
+            match listed {
+                Ok(page) => {
+                    for f in page.metric_filters() {
+                        let t = f.metric_transformations().first();
+                        filters.push((
+                            f.filter_name().unwrap_or_default().to_string(),
+                            f.filter_pattern().unwrap_or_default().to_string(),
+                            t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
+                            t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                        ));
+                    }
+                    for c in &controls {
+                        out.push(monitoring_control(&session, ctx.spec.alarms.benchmark, c, &filters).await);
+                    }
+                }
+                Err(e) => {
+                    let (code, _) = crate::error::describe(&e);
+                    for c in &controls {
+                        out.push(result(c.id, Verdict::Unknown, format!("DescribeMetricFilters failed: {code}")));
+                    }
+                }
+            }
+            if is_la {
+                out.extend(archive_controls(&ctx, &bucket, &archive, key_arn.as_deref(), rotation));
+            }
+            out.push(if drift.is_empty() {
+                result("Drift", Verdict::Pass, "live state matches the spec")
+            } else {
+                result("Drift", Verdict::Fail, drift.join("; "))
+            });
+            (order, AccountReport { account_id: id, name, controls: out })
+        });
+    }
+    let mut accounts = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        accounts
+            .push(done.map_err(|e| ProvisionError::Config(format!("a verify task failed: {e}")))?);
+    }
+    accounts.sort_by_key(|(order, _)| *order);
+    let accounts: Vec<AccountReport> = accounts.into_iter().map(|(_, a)| a).collect();
+    let mut summary = Summary {
+        accounts: accounts.len(),
+        ..Summary::default()
+    };
+    for c in accounts.iter().flat_map(|a| &a.controls) {
+        match c.status {
+            Verdict::Pass => summary.pass += 1,
+            Verdict::Fail => summary.fail += 1,
+            Verdict::Unknown => summary.unknown += 1,
+        }
+    }
+    Ok(VerifyReport { accounts, summary })
+}

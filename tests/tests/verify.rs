@@ -1,0 +1,185 @@
+//! `verify` on a fresh rollout, then after breaking things in one account: exactly the right
+//! cells flip, and what the emulator cannot hold is never reported as passed.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_provisioner::events::EventSink;
+use trailhead_provisioner::log_archive::RunCtx;
+use trailhead_provisioner::rollout::{RolloutOptions, rollout};
+use trailhead_provisioner::verify::{Verdict, VerifyReport, verify};
+
+fn cells(r: &VerifyReport) -> BTreeMap<(String, String), Verdict> {
+    r.accounts
+        .iter()
+        .flat_map(|a| {
+            a.controls
+                .iter()
+                .map(move |c| ((a.account_id.clone(), c.id.clone()), c.status))
+        })
+        .collect()
+}
+
+async fn check(ctx: &RunCtx) -> VerifyReport {
+    verify(ctx, None)
+        .await
+        .unwrap_or_else(|e| panic!("verify failed: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
+    let conn = emulator();
+    let org = seed(&conn, "verify", 2).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &org.spec_toml("ver", REGION), true, state.path());
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = rollout(&ctx, &RolloutOptions::default(), &EventSink::none(), rx)
+        .await
+        .expect("rollout");
+    assert!(outcome.ok());
+
+    let baseline = check(&ctx).await;
+    assert_eq!(baseline.accounts.len(), 4);
+    let la = org.log_archive.id.clone();
+    for ((account, id), verdict) in cells(&baseline) {
+        let expected = match id.as_str() {
+            // moto drops MFA Delete: an honest failure, with the reason.
+            "S3.20" => Verdict::Fail,
+            // moto never delivers log files: unknown, never "pass".
+            "CloudTrail.Delivery" => Verdict::Unknown,
+            _ => Verdict::Pass,
+        };
+        assert_eq!(verdict, expected, "{account} {id}");
+    }
+    let la_report = baseline
+        .accounts
+        .iter()
+        .find(|a| a.account_id == la)
+        .expect("log-archive row");
+    let s320 = la_report
+        .controls
+        .iter()
+        .find(|c| c.id == "S3.20")
+        .expect("S3.20");
+    assert!(s320.evidence.contains("mfa-delete"), "{}", s320.evidence);
+    for id in ["S3.14", "S3.8", "S3.5", "S3.17", "S3.13", "KMS.4"] {
+        assert!(
+            la_report.controls.iter().any(|c| c.id == id),
+            "{id} missing for the log-archive account"
+        );
+    }
+    let member_report = baseline
+        .accounts
+        .iter()
+        .find(|a| a.account_id == org.members[0].id)
+        .expect("member row");
+    assert!(
+        !member_report.controls.iter().any(|c| c.id == "KMS.4"),
+        "archive controls belong to the log-archive account only"
+    );
+    assert_eq!(
+        member_report
+            .controls
+            .iter()
+            .filter(|c| c.id.starts_with("4."))
+            .count(),
+        15
+    );
+
+    // Break things: one member account, and the archive.
+    let victim = org.members[1].id.clone();
+    let s = ctx.assume(&victim, REGION).await;
+    s.cloudtrail()
+        .stop_logging()
+        .name(&ctx.spec.trail.name)
+        .send()
+        .await
+        .expect("stop logging");
+    let filter =
+        trailhead_alarms::catalog::selected(ctx.spec.alarms.benchmark, &[])[6].resource_name();
+    s.logs()
+        .delete_metric_filter()
+        .log_group_name(&ctx.spec.trail.log_group_name)
+        .filter_name(&filter)
+        .send()
+        .await
+        .expect("delete filter");
+    s.logs()
+        .put_retention_policy()
+        .log_group_name(&ctx.spec.trail.log_group_name)
+        .retention_in_days(30)
+        .send()
+        .await
+        .expect("retention");
+    let archive = ctx.assume(&la, REGION).await;
+    let key = archive
+        .kms()
+        .describe_key()
+        .key_id(&ctx.spec.log_archive.kms_alias)
+        .send()
+        .await
+        .expect("key");
+    let key_id = key.key_metadata().expect("meta").key_id().to_string();
+    archive
+        .kms()
+        .disable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("rotation off");
+    archive
+        .s3()
+        .put_public_access_block()
+        .bucket(format!("ver-cloudtrail-{la}"))
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("weaken BPA");
+
+    let after = check(&ctx).await;
+    let before = cells(&baseline);
+    let now = cells(&after);
+    let flipped: BTreeSet<(String, String)> = now
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut expected: BTreeSet<(String, String)> = BTreeSet::new();
+    for id in ["CloudTrail.1", "4.7", "Drift"] {
+        expected.insert((victim.clone(), id.to_string()));
+    }
+    // StopLogging: CloudTrail.Delivery goes from unknown to fail.
+    expected.insert((victim.clone(), "CloudTrail.Delivery".to_string()));
+    for id in ["KMS.4", "S3.8", "Drift"] {
+        expected.insert((la.clone(), id.to_string()));
+    }
+    // Every trail delivers to the weakened bucket: CloudTrail.6 fails everywhere.
+    for a in org.all_accounts() {
+        expected.insert((a.id.clone(), "CloudTrail.6".to_string()));
+    }
+    assert_eq!(flipped, expected);
+    let drift = after
+        .accounts
+        .iter()
+        .find(|a| a.account_id == victim)
+        .and_then(|a| a.controls.iter().find(|c| c.id == "Drift"))
+        .expect("drift");
+    assert!(
+        drift.evidence.contains("retention_in_days: 30 → 365"),
+        "{}",
+        drift.evidence
+    );
+    assert!(
+        drift.evidence.contains("is_logging: false → true"),
+        "{}",
+        drift.evidence
+    );
+    assert!(after.summary.fail > baseline.summary.fail);
+}

@@ -46,6 +46,9 @@ enum Task {
     },
     /// Drive `cargo xtask demo` in a real terminal (tmux): send keys, capture and check the screen
     TuiCheck,
+    /// Render the demo org's verify report as HTML and screenshot it in headless Chromium
+    /// (target/verify-report.html and .png)
+    HtmlCheck,
     /// Benchmarks: `bench filter [--records N]` (the filter engine), `bench render` (the view)
     Bench {
         #[arg(value_parser = ["filter", "render"])]
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Task::Test { cargo_args } => test(&cargo_args),
         Task::Bench { which, args } => bench(&which, &args),
         Task::TuiCheck => tui_check(),
+        Task::HtmlCheck => html_check(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -262,6 +266,79 @@ fn tui_check() -> Result<(), String> {
     })();
     let _ = tmux(&["kill-session", "-t", session]);
     result
+}
+
+/// The HTML report, opened in Debian's headless Chromium: it must render to a real screenshot.
+fn html_check() -> Result<(), String> {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .ok_or("Chromium is not installed: `apt-get install chromium` (Debian's package)")?;
+    let target = root().join("target");
+    let spec = target.join("demo").join("org.toml");
+    if !spec.exists() {
+        demo(6)?;
+    }
+    let html = target.join("verify-report.html");
+    let png = target.join("verify-report.png");
+    let _ = std::fs::remove_file(&png);
+    let spec_arg = spec.display().to_string();
+    let state_arg = target.join("demo").join("state").display().to_string();
+    let html_arg = html.display().to_string();
+    // Exit 4 (a control failed: MFA Delete on the emulator) still writes the report.
+    let code = trailhead(&[
+        "--emulator",
+        "verify",
+        "--org",
+        &spec_arg,
+        "--state-dir",
+        &state_arg,
+        "--output",
+        "html",
+        "--out",
+        &html_arg,
+    ])?;
+    if code != 0 && code != 4 {
+        return Err(format!("verify failed (exit {code})"));
+    }
+    let profile = target.join("chromium-profile");
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1600,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", html.display()))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {chromium}: {e}"))?;
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    if !status.success() || size < 10_000 {
+        return Err(format!(
+            "no usable screenshot ({size} bytes at {})",
+            png.display()
+        ));
+    }
+    println!(
+        "report {} rendered to {} ({size} bytes)",
+        html.display(),
+        png.display()
+    );
+    Ok(())
 }
 
 fn bench(which: &str, args: &[String]) -> Result<(), String> {

@@ -160,6 +160,7 @@ h1 {{ font-size: 1.4em; margin: 0 0 .3em; }}
 table {{ border-collapse: collapse; margin-top: 1em; font-size: 13px; }}
 th, td {{ border: 1px solid #d0d7de; padding: 4px 6px; text-align: center; }}
 thead th {{ writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; background: #f6f8fa; }}
+thead th:first-child {{ writing-mode: horizontal-tb; transform: none; vertical-align: bottom; }}
 th.acct {{ text-align: left; white-space: nowrap; background: #f6f8fa; }}
 td {{ cursor: pointer; font-weight: 700; min-width: 1.4em; }}
 td.pass {{ background: #dafbe1; color: #1a7f37; }}
@@ -196,4 +197,72 @@ document.querySelectorAll('td[data-evidence]').forEach(function (td) {{
         fail = r.summary.fail,
         unknown = r.summary.unknown,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailhead_provisioner::verify::{AccountReport, ControlResult, Summary};
+
+    fn report() -> VerifyReport {
+        VerifyReport {
+            accounts: vec![AccountReport {
+                account_id: "111122223333".into(),
+                name: "prod <main>".into(),
+                controls: vec![
+                    ControlResult {
+                        id: "CloudTrail.1".into(),
+                        status: Verdict::Pass,
+                        evidence: "multi-region".into(),
+                    },
+                    ControlResult {
+                        id: "S3.20".into(),
+                        status: Verdict::Fail,
+                        evidence: "MfaDelete \"Disabled\"".into(),
+                    },
+                    ControlResult {
+                        id: "CloudTrail.Delivery".into(),
+                        status: Verdict::Unknown,
+                        evidence: "no delivery".into(),
+                    },
+                ],
+            }],
+            summary: Summary {
+                accounts: 1,
+                pass: 1,
+                fail: 1,
+                unknown: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn html_is_self_contained_with_evidence_and_a_failure_filter() {
+        let html = html(&report(), "acme");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no external assets"
+        );
+        assert!(!html.contains("<link") && !html.contains(" src="));
+        assert!(html.contains("id=\"failures\""));
+        assert!(html.contains("class=\"fail\" title=\"MfaDelete &quot;Disabled&quot;\""));
+        assert!(html.contains("prod &lt;main&gt;"), "names are escaped");
+        assert!(html.contains(">✗<") && html.contains(">✓<") && html.contains(">?<"));
+    }
+
+    #[test]
+    fn junit_has_one_case_per_account_and_control() {
+        let xml = junit(&report());
+        assert_eq!(xml.matches("<testcase").count(), 3);
+        assert!(xml.contains("failures=\"1\"") && xml.contains("skipped=\"1\""));
+        assert!(xml.contains("<failure message=\"MfaDelete &quot;Disabled&quot;\"/>"));
+    }
+
+    #[test]
+    fn table_marks_every_cell() {
+        let t = table(&report(), false);
+        assert!(t.contains("✓") && t.contains("✗") && t.contains("?"));
+        assert!(t.contains("1 passed, 1 failed, 1 unknown"));
+        assert!(t.contains("S3.20: MfaDelete"));
+    }
 }

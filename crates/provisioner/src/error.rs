@@ -1,5 +1,6 @@
 use std::fmt;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -50,10 +51,9 @@ impl CallSite {
         }
     }
 
-    pub fn error<E, R>(&self, operation: &str, err: SdkError<E, R>) -> AwsError
+    pub fn error<E>(&self, operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
     {
         let (code, message) = describe(&err);
         AwsError {
@@ -68,10 +68,9 @@ impl CallSite {
 }
 
 /// The AWS error code and message of an SDK error, or its transport failure kind.
-pub fn describe<E, R>(err: &SdkError<E, R>) -> (String, String)
+pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     let kind = match err {
         SdkError::ConstructionFailure(_) => "ConstructionFailure",
@@ -81,6 +80,30 @@ where
         SdkError::ServiceError(_) => "ServiceError",
         _ => "Unknown",
     };
+    // An answer that is not the service's error shape (an HTML 500 page, say) has no code:
+    // name its HTTP status and the start of its body rather than the SDK's whole debug dump.
+    if err.code().is_none()
+        && let Some(raw) = err.raw_response()
+    {
+        let status = raw.status().as_u16();
+        let body = raw
+            .body()
+            .bytes()
+            .map(|b| {
+                String::from_utf8_lossy(b)
+                    .chars()
+                    .take(120)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        return (
+            format!("HTTP{status}"),
+            format!(
+                "the endpoint answered HTTP {status} without an AWS error ({body}); it may not implement this operation"
+            ),
+        );
+    }
     let code = err.code().unwrap_or(kind).to_string();
     let message = err
         .message()

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod counter;
 pub mod error;
 pub mod events;
+pub mod integrity;
 pub mod journal;
 pub mod log_archive;
 pub mod member;

@@ -13,6 +13,24 @@ use crate::{ReachArgs, exit, reach, spec};
 
 #[derive(Subcommand, Debug)]
 pub enum LogsCommand {
+    /// Prove the archived logs of an account whole and unaltered: the digest chain's signatures
+    /// and links, and the SHA-256 of every log file (as `aws cloudtrail validate-logs`)
+    Validate {
+        #[arg(long, value_name = "FILE")]
+        org: PathBuf,
+        /// The account whose trail's logs are checked
+        #[arg(long, value_name = "ID")]
+        account: String,
+        /// Only this region (repeatable); default: the spec's regions
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// End of the window, same forms; default: now
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// Search the archived CloudTrail logs with a filter pattern; matching records go to stdout
     /// as NDJSON, progress to stderr
     Search {
@@ -41,6 +59,20 @@ pub enum LogsCommand {
 
 pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
     match cmd {
+        LogsCommand::Validate {
+            org,
+            account,
+            regions,
+            since,
+            until,
+        } => validate_cmd(
+            &org,
+            &account,
+            regions,
+            &since,
+            until.as_deref(),
+            reach_args,
+        ),
         LogsCommand::Search {
             org,
             pattern,
@@ -161,6 +193,125 @@ pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
                     exit::ERROR
                 }
             }
+        }
+    }
+}
+
+fn window_of(since: &str, until: Option<&str>) -> Result<Window, String> {
+    let now = jiff::Timestamp::now();
+    let since = parse_time(since, now)?;
+    let until = until.map(|u| parse_time(u, now)).unwrap_or(Ok(now))?;
+    if since > until {
+        return Err("--since is after --until".into());
+    }
+    Ok(Window { since, until })
+}
+
+fn validate_cmd(
+    org: &std::path::Path,
+    account: &str,
+    regions: Vec<String>,
+    since: &str,
+    until: Option<&str>,
+    reach_args: &ReachArgs,
+) -> u8 {
+    use trailhead_provisioner::integrity::{KeySource, Kind, ValidateRequest, validate};
+    let spec = match spec::load(org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let window = match window_of(since, until) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
+        eprintln!("error: the log-archive account has no id in the spec yet");
+        return exit::BAD_INPUT;
+    };
+    let regions = if regions.is_empty() {
+        spec.org.regions.clone()
+    } else {
+        regions
+    };
+    let home = spec.org.home_region.clone();
+    let bucket = spec.log_archive.bucket_name(&spec.org, archive_id.as_str());
+    let role = AccessRole {
+        role_name: spec.access.role_name.clone(),
+        external_id: spec.access.external_id.clone(),
+        session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
+        run_id: new_run_id(),
+    };
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let base = conn.base_config(&home).await;
+            let calls = CallLog::new();
+            let archive =
+                AccountSession::assume(&conn, &base, archive_id.as_str(), &home, &role, &calls)
+                    .await;
+            // Public keys are regional: ask CloudTrail in the trail's home region.
+            let trail_account =
+                AccountSession::assume(&conn, &base, account, &home, &role, &calls).await;
+            let keys = KeySource::CloudTrail(&trail_account)
+                .keys(&window)
+                .await
+                .map_err(|e| e.to_string())?;
+            let req = ValidateRequest {
+                bucket: &bucket,
+                account,
+                regions: &regions,
+                trail_name: &spec.trail.name,
+                home_region: &home,
+                window: &window,
+            };
+            let site = trailhead_provisioner::error::CallSite::new(
+                archive_id.as_str(),
+                &home,
+                "logs validate",
+            );
+            validate(&archive.s3(), &site, &req, &keys)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(report) => {
+            for f in &report.findings {
+                let mark = if matches!(f.kind, Kind::DigestValid | Kind::LogValid) {
+                    "valid  "
+                } else {
+                    "INVALID"
+                };
+                println!("{mark} {:?} {}: {}", f.kind, f.key, f.detail);
+            }
+            println!(
+                "{} digest(s) valid, {} invalid, {} missing, {} gap(s); {} log file(s) valid, {} modified, {} missing, {} unsigned",
+                report.count(Kind::DigestValid),
+                report.count(Kind::DigestInvalid),
+                report.count(Kind::DigestMissing),
+                report.count(Kind::ChainGap),
+                report.count(Kind::LogValid),
+                report.count(Kind::LogModified),
+                report.count(Kind::LogMissing),
+                report.count(Kind::LogUnsigned)
+            );
+            if report.findings.is_empty() {
+                println!(
+                    "no digest files in the window: nothing was proven (is log file validation on, and has an hour passed?)"
+                );
+            }
+            if report.ok() && !report.findings.is_empty() {
+                exit::OK
+            } else {
+                exit::ERROR
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
         }
     }
 }

@@ -26,6 +26,8 @@ pub fn connection(args: &ReachArgs) -> Result<Connection, String> {
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // SDK futures are large in unoptimised builds; give workers room.
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -15,6 +18,15 @@ use crate::ProvisionError;
 /// The credentials moto accepts; they grant nothing anywhere else.
 const EMULATOR_KEY: &str = "testing";
 
+/// A bulk rollout makes thousands of calls against per-account quotas: it retries more, and
+/// backs off longer, than the SDK's default of three attempts.
+pub fn default_retry() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(10)
+        .with_initial_backoff(Duration::from_millis(500))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
     /// `--endpoint-url` / `AWS_ENDPOINT_URL`: every service at this URL.
@@ -24,6 +36,8 @@ pub struct Connection {
     /// Use the emulator's fixed test credentials instead of the standard chain.
     pub emulator_credentials: bool,
     http_client: Option<SharedHttpClient>,
+    /// `None`: [`default_retry`].
+    retry: Option<RetryConfig>,
 }
 
 impl Connection {
@@ -46,6 +60,7 @@ impl Connection {
             ca_bundle: Some(ca),
             emulator_credentials: true,
             http_client: None,
+            retry: None,
         }
     }
 
@@ -79,6 +94,12 @@ impl Connection {
         Ok(self)
     }
 
+    /// Retries with other settings (tests back off in milliseconds, not seconds).
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
     /// Puts a layer around the HTTP client (after [`Connection::prepare`]): fault and latency
     /// injection in tests and benchmarks, or a recording client when debugging.
     pub fn wrap_http_client(
@@ -93,8 +114,9 @@ impl Connection {
 
     /// The configuration of the caller's own identity (the management account) in `region`.
     pub async fn base_config(&self, region: &str) -> SdkConfig {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(self.retry.clone().unwrap_or_else(default_retry));
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }

@@ -46,10 +46,10 @@ impl CallLog {
         }
     }
 
-    /// Like [`CallLog::interceptor`], also booking into `extra` (a per-step log).
-    pub fn interceptor_with(&self, account: &str, extra: Option<&CallLog>) -> CallCounter {
+    /// Like [`CallLog::interceptor`], also booking into `extra` (per-account and per-step logs).
+    pub fn interceptor_with(&self, account: &str, extra: &[CallLog]) -> CallCounter {
         let mut counter = self.interceptor(account);
-        counter.logs.extend(extra.cloned());
+        counter.logs.extend(extra.iter().cloned());
         counter
     }
 
@@ -91,6 +91,29 @@ pub fn totals(stats: &CallStats) -> (u64, u64, u64, u64) {
             acc.3 + s.throttled,
         )
     })
+}
+
+/// Throttling in every protocol's shape: HTTP 429, S3's 503 SlowDown, a JSON
+/// `ThrottlingException` / `TooManyRequestsException`, or a query-protocol `Throttling` code.
+fn is_throttle(r: &aws_smithy_runtime_api::client::orchestrator::HttpResponse) -> bool {
+    let status = r.status().as_u16();
+    if status == 429 || status == 503 {
+        return true;
+    }
+    if status != 400 {
+        return false;
+    }
+    let typed = r
+        .headers()
+        .get("x-amzn-errortype")
+        .is_some_and(|t| t.contains("Throttling") || t.contains("TooManyRequests"));
+    typed
+        || r.body().bytes().is_some_and(|b| {
+            let text = String::from_utf8_lossy(b);
+            text.contains("<Code>Throttling</Code>")
+                || text.contains("ThrottlingException")
+                || text.contains("TooManyRequestsException")
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -147,8 +170,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let status = context.response().map(|r| r.status().as_u16());
-        if matches!(status, Some(429) | Some(503)) {
+        if context.response().is_some_and(is_throttle) {
             self.update(key(cfg), |s| s.throttled += 1);
         }
         Ok(())

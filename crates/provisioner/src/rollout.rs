@@ -205,7 +205,8 @@ where
     });
     let log = CallLog::new();
     let started = Instant::now();
-    let result = f(session.counting_into(&log)).await;
+    // Boxed: step futures hold whole SDK calls; on the heap they keep task stacks small.
+    let result = Box::pin(f(session.counting_into(&log))).await;
     let (calls, _, retries, _) = totals(&log.snapshot());
     match result {
         Ok((action, diff)) => {
@@ -278,8 +279,10 @@ pub async fn run_account(
             topic::ensure_topic(&s, d, apply).await
         }),
     );
-    let (r, g) = (r?, g?);
-    let (tr, fl) = tokio::join!(
+    let (r, g, t) = (r?, g?, t?);
+    // The trail needs its role and log group, the filters their log group, the alarms their
+    // topic: the three run together.
+    let (tr, fl, al) = tokio::join!(
         step(STEP_TRAIL, session, events, journal_file, |s| async move {
             trail::ensure_trail(&s, d, apply).await
         }),
@@ -290,12 +293,10 @@ pub async fn run_account(
             journal_file,
             |s| async move { monitoring::ensure_filters(&s, d, apply).await }
         ),
+        step(STEP_ALARMS, session, events, journal_file, |s| async move {
+            monitoring::ensure_alarms(&s, d, apply).await
+        }),
     );
-    let t = t?;
-    let al = step(STEP_ALARMS, session, events, journal_file, |s| async move {
-        monitoring::ensure_alarms(&s, d, apply).await
-    })
-    .await;
     Ok(vec![r, g, t, tr?, fl?, al?])
 }
 
@@ -313,98 +314,123 @@ pub async fn gate(
     controls: &[Control],
     delivery: Option<Duration>,
 ) -> Vec<String> {
+    let limit = Arc::new(Semaphore::new(
+        ctx.spec.rollout.max_concurrency.max(1) as usize
+    ));
+    let mut tasks = JoinSet::new();
+    for a in accounts.iter().cloned() {
+        let ctx = ctx.clone();
+        let limit = limit.clone();
+        let expected = controls.len();
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            gate_account(&ctx, &a, expected, delivery).await
+        });
+    }
     let mut problems = Vec::new();
-    for a in accounts {
-        if let Some(limit) = delivery {
-            let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
-            let deadline = Instant::now() + limit;
-            loop {
-                let status = session
-                    .cloudtrail()
-                    .get_trail_status()
-                    .name(&ctx.spec.trail.name)
-                    .send()
-                    .await;
-                match status {
-                    Ok(s) if s.latest_delivery_time().is_some() => break,
-                    Ok(_) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_secs(10)).await
-                    }
-                    Ok(_) => {
-                        problems.push(format!(
-                            "{}: no log file delivered within {}s",
-                            a.id,
-                            limit.as_secs()
-                        ));
-                        break;
-                    }
-                    Err(e) => {
-                        problems.push(format!(
-                            "{}: GetTrailStatus failed: {}",
-                            a.id,
-                            crate::error::describe(&e).0
-                        ));
-                        break;
-                    }
-                }
-            }
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(p) => problems.extend(p),
+            Err(e) => problems.push(format!("a gate task failed: {e}")),
         }
-        let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
-        let site = crate::error::CallSite::new(a.id.as_str(), &ctx.spec.org.home_region, "gate");
-        match trail::read_trail(&session, &site, &ctx.spec.trail.name).await {
-            Ok(live) => {
-                if !live.is_logging {
+    }
+    problems.sort();
+    problems
+}
+
+async fn gate_account(
+    ctx: &RunCtx,
+    a: &TargetAccount,
+    expected: usize,
+    delivery: Option<Duration>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
+    let site = crate::error::CallSite::new(a.id.as_str(), &ctx.spec.org.home_region, "gate");
+    if let Some(limit) = delivery {
+        let deadline = Instant::now() + limit;
+        loop {
+            let status = session
+                .cloudtrail()
+                .get_trail_status()
+                .name(&ctx.spec.trail.name)
+                .send()
+                .await;
+            match status {
+                Ok(s) if s.latest_delivery_time().is_some() => break,
+                Ok(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_secs(10)).await
+                }
+                Ok(_) => {
                     problems.push(format!(
-                        "{}: trail {} is not logging",
-                        a.id, ctx.spec.trail.name
+                        "{}: no log file delivered within {}s",
+                        a.id,
+                        limit.as_secs()
                     ));
+                    break;
                 }
-                if let Some(e) = live
-                    .latest_delivery_error
-                    .or(live.latest_cwl_delivery_error)
-                {
-                    problems.push(format!("{}: trail delivery error {e}", a.id));
+                Err(e) => {
+                    problems.push(format!(
+                        "{}: GetTrailStatus failed: {}",
+                        a.id,
+                        crate::error::describe(&e).0
+                    ));
+                    break;
                 }
             }
-            Err(e) => problems.push(format!("{}: {e}", a.id)),
         }
-        let filters = session
-            .logs()
-            .describe_metric_filters()
+    }
+    let ct = session.cloudtrail();
+    let logs = session.logs();
+    let cw = session.cloudwatch();
+    let (status, filters, alarms) = tokio::join!(
+        ct.get_trail_status().name(&ctx.spec.trail.name).send(),
+        logs.describe_metric_filters()
             .log_group_name(&ctx.spec.trail.log_group_name)
             .filter_name_prefix(monitoring::PREFIX)
-            .send()
-            .await;
-        match filters {
-            Ok(f) if f.metric_filters().len() >= controls.len() => {}
-            Ok(f) => problems.push(format!(
-                "{}: {} of {} metric filters present",
-                a.id,
-                f.metric_filters().len(),
-                controls.len()
-            )),
-            Err(e) => problems.push(format!(
-                "{}: {}",
-                a.id,
-                site.error("DescribeMetricFilters", e)
-            )),
-        }
-        let alarms = session
-            .cloudwatch()
-            .describe_alarms()
+            .send(),
+        cw.describe_alarms()
             .alarm_name_prefix(monitoring::PREFIX)
-            .send()
-            .await;
-        match alarms {
-            Ok(al) if al.metric_alarms().len() >= controls.len() => {}
-            Ok(al) => problems.push(format!(
-                "{}: {} of {} alarms present",
-                a.id,
-                al.metric_alarms().len(),
-                controls.len()
-            )),
-            Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeAlarms", e))),
+            .send(),
+    );
+    match status {
+        Ok(s) => {
+            if s.is_logging() != Some(true) {
+                problems.push(format!(
+                    "{}: trail {} is not logging",
+                    a.id, ctx.spec.trail.name
+                ));
+            }
+            let error = s.latest_delivery_error().filter(|e| !e.is_empty()).or(s
+                .latest_cloud_watch_logs_delivery_error()
+                .filter(|e| !e.is_empty()));
+            if let Some(e) = error {
+                problems.push(format!("{}: trail delivery error {e}", a.id));
+            }
         }
+        Err(e) => problems.push(format!("{}: {}", a.id, site.error("GetTrailStatus", e))),
+    }
+    match filters {
+        Ok(f) if f.metric_filters().len() >= expected => {}
+        Ok(f) => problems.push(format!(
+            "{}: {} of {expected} metric filters present",
+            a.id,
+            f.metric_filters().len()
+        )),
+        Err(e) => problems.push(format!(
+            "{}: {}",
+            a.id,
+            site.error("DescribeMetricFilters", e)
+        )),
+    }
+    match alarms {
+        Ok(al) if al.metric_alarms().len() >= expected => {}
+        Ok(al) => problems.push(format!(
+            "{}: {} of {expected} alarms present",
+            a.id,
+            al.metric_alarms().len()
+        )),
+        Err(e) => problems.push(format!("{}: {}", a.id, site.error("DescribeAlarms", e))),
     }
     problems
 }

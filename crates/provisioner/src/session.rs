@@ -31,7 +31,7 @@ pub struct AccountSession {
     config: SdkConfig,
     path_style: bool,
     calls: CallLog,
-    step_calls: Option<CallLog>,
+    step_calls: Vec<CallLog>,
 }
 
 impl std::fmt::Debug for AccountSession {
@@ -93,7 +93,7 @@ impl AccountSession {
             config,
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
-            step_calls: None,
+            step_calls: Vec::new(),
         }
     }
 
@@ -105,7 +105,7 @@ impl AccountSession {
             config: base.clone(),
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
-            step_calls: None,
+            step_calls: Vec::new(),
         }
     }
 
@@ -121,10 +121,10 @@ impl AccountSession {
         other
     }
 
-    /// The same session, also counting its calls into `log` (one step's own count).
+    /// The same session, also counting its calls into `log` (an account's or a step's own count).
     pub fn counting_into(&self, log: &CallLog) -> Self {
         let mut other = self.clone();
-        other.step_calls = Some(log.clone());
+        other.step_calls.push(log.clone());
         other
     }
 
@@ -155,7 +155,7 @@ macro_rules! clients {
                 pub fn $fn_name(&self) -> $sdk::Client {
                     let conf = $sdk::config::Builder::from(&self.config)
                         .retry_partition(self.partition_name($service))
-                        .interceptor(self.calls.interceptor_with(&self.account_id, self.step_calls.as_ref()))
+                        .interceptor(self.calls.interceptor_with(&self.account_id, &self.step_calls))
                         .build();
                     $sdk::Client::from_conf(conf)
                 }

@@ -538,7 +538,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
         let drift = drift.get(&id).cloned().unwrap_or_default();
         let is_la = id == la;
         let archive_s3 = la_session.s3();
-        tasks.spawn(async move {
+        tasks.spawn(Box::pin(async move {
             let _permit = limit.acquire_owned().await;
             let session = ctx.assume(&id, &home).await;
             let site = CallSite::new(&id, &home, "verify");
@@ -607,7 +607,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
                 result("Drift", Verdict::Fail, drift.join("; "))
             });
             (order, AccountReport { account_id: id, name, controls: out })
-        });
+        }));
     }
     let mut accounts = Vec::new();
     while let Some(done) = tasks.join_next().await {

@@ -92,19 +92,29 @@ pub async fn read_bucket(
         }
     }
 
-    let v = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| site.error("GetBucketVersioning", e))?;
+    // Eight independent reads: send them together.
+    // Boxed: eight SDK futures side by side are too large for a small thread stack.
+    let (v, pab, own, enc, lc, logging, policy, lock) = Box::pin(async {
+        tokio::join!(
+            s3.get_bucket_versioning().bucket(name).send(),
+            s3.get_public_access_block().bucket(name).send(),
+            s3.get_bucket_ownership_controls().bucket(name).send(),
+            s3.get_bucket_encryption().bucket(name).send(),
+            s3.get_bucket_lifecycle_configuration().bucket(name).send(),
+            s3.get_bucket_logging().bucket(name).send(),
+            s3.get_bucket_policy().bucket(name).send(),
+            s3.get_object_lock_configuration().bucket(name).send(),
+        )
+    })
+    .await;
+    let v = v.map_err(|e| site.error("GetBucketVersioning", e))?;
     state.versioning = v.status().map_or("Disabled", |s| s.as_str()).to_string();
     state.mfa_delete = v
         .mfa_delete()
         .map_or("Disabled", |s| s.as_str())
         .to_string();
 
-    match s3.get_public_access_block().bucket(name).send().await {
+    match pab {
         Ok(out) => {
             if let Some(c) = out.public_access_block_configuration() {
                 state.public_access_block = [
@@ -119,7 +129,7 @@ pub async fn read_bucket(
         Err(e) => return Err(site.error("GetPublicAccessBlock", e).into()),
     }
 
-    match s3.get_bucket_ownership_controls().bucket(name).send().await {
+    match own {
         Ok(out) => {
             state.ownership = out
                 .ownership_controls()
@@ -130,7 +140,7 @@ pub async fn read_bucket(
         Err(e) => return Err(site.error("GetBucketOwnershipControls", e).into()),
     }
 
-    match s3.get_bucket_encryption().bucket(name).send().await {
+    match enc {
         Ok(out) => {
             state.encryption = out
                 .server_side_encryption_configuration()
@@ -152,12 +162,7 @@ pub async fn read_bucket(
         Err(e) => return Err(site.error("GetBucketEncryption", e).into()),
     }
 
-    match s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(name)
-        .send()
-        .await
-    {
+    match lc {
         Ok(out) => {
             state.lifecycle = out
                 .rules()
@@ -178,23 +183,18 @@ pub async fn read_bucket(
         Err(e) => return Err(site.error("GetBucketLifecycleConfiguration", e).into()),
     }
 
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| site.error("GetBucketLogging", e))?;
+    let logging = logging.map_err(|e| site.error("GetBucketLogging", e))?;
     state.logging = logging
         .logging_enabled()
         .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()));
 
-    match s3.get_bucket_policy().bucket(name).send().await {
+    match policy {
         Ok(out) => state.policy = out.policy().map(str::to_string),
         Err(e) if absent(e.code(), &["NoSuchBucketPolicy"]) => {}
         Err(e) => return Err(site.error("GetBucketPolicy", e).into()),
     }
 
-    match s3.get_object_lock_configuration().bucket(name).send().await {
+    match lock {
         Ok(out) => {
             state.object_lock = out.object_lock_configuration().and_then(|c| {
                 let retention = c.rule()?.default_retention()?;

@@ -12,6 +12,30 @@ use super::{Desired, STEP_ALARMS, STEP_FILTERS};
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff};
 use crate::session::AccountSession;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Puts in flight per step: the filters and alarms of one account are independent, but
+/// PutMetricFilter and PutMetricAlarm have per-account quotas of a few calls a second, so a
+/// small batch (retried with backoff when throttled) beats both one-by-one and all-at-once.
+const PUTS_AT_ONCE: usize = 5;
+
+/// Waits for every put; the first failure wins.
+async fn drain(
+    mut puts: JoinSet<Result<(), crate::error::AwsError>>,
+) -> Result<(), ProvisionError> {
+    let mut first = None;
+    while let Some(done) = puts.join_next().await {
+        let r = done.map_err(|e| ProvisionError::Config(format!("a put task failed: {e}")))?;
+        if let (Err(e), None) = (r, &first) {
+            first = Some(e);
+        }
+    }
+    match first {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
 
 /// Every trailhead filter and alarm starts with this, so that stale ones can be found.
 pub const PREFIX: &str = "trailhead-";
@@ -103,6 +127,8 @@ pub async fn ensure_filters(
         diff.field(s, "present", "(removed: not in the spec's benchmark)");
     }
     if apply {
+        let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
+        let mut puts = JoinSet::new();
         for c in to_put {
             let transformation = MetricTransformation::builder()
                 .metric_name(c.metric_name)
@@ -112,15 +138,22 @@ pub async fn ensure_filters(
                 .map_err(|e| {
                     ProvisionError::Config(format!("cannot build a metric transformation: {e}"))
                 })?;
-            logs.put_metric_filter()
+            let call = logs
+                .put_metric_filter()
                 .log_group_name(&d.log_group)
                 .filter_name(c.resource_name())
                 .filter_pattern(c.pattern)
-                .metric_transformations(transformation)
-                .send()
-                .await
-                .map_err(|e| site.error("PutMetricFilter", e))?;
+                .metric_transformations(transformation);
+            let (site, limit) = (site.clone(), limit.clone());
+            puts.spawn(async move {
+                let _permit = limit.acquire().await;
+                call.send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| site.error("PutMetricFilter", e))
+            });
         }
+        drain(puts).await?;
         for name in stale {
             logs.delete_metric_filter()
                 .log_group_name(&d.log_group)
@@ -217,8 +250,11 @@ pub async fn ensure_alarms(
         diff.field(s, "present", "(removed: not in the spec's benchmark)");
     }
     if apply {
+        let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
+        let mut puts = JoinSet::new();
         for c in to_put {
-            cw.put_metric_alarm()
+            let call = cw
+                .put_metric_alarm()
                 .alarm_name(c.resource_name())
                 .alarm_description(format!("{} {}: {}", c.benchmark, c.id, c.title))
                 .namespace(METRIC_NAMESPACE)
@@ -229,11 +265,17 @@ pub async fn ensure_alarms(
                 .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
                 .evaluation_periods(ALARM_EVALUATION_PERIODS)
                 .treat_missing_data(ALARM_MISSING_DATA)
-                .alarm_actions(&topic)
-                .send()
-                .await
-                .map_err(|e| site.error("PutMetricAlarm", e))?;
+                .alarm_actions(&topic);
+            let (site, limit) = (site.clone(), limit.clone());
+            puts.spawn(async move {
+                let _permit = limit.acquire().await;
+                call.send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| site.error("PutMetricAlarm", e))
+            });
         }
+        drain(puts).await?;
         if !stale.is_empty() {
             cw.delete_alarms()
                 .set_alarm_names(Some(stale))

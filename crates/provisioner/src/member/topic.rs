@@ -90,24 +90,35 @@ pub async fn ensure_topic(
                 .await
                 .map_err(|e| site.error("CreateTopic", e))?;
         }
-        if policy_changes {
+        // The policy and the subscriptions only need the topic: send them together.
+        let set_policy = async {
+            if !policy_changes {
+                return Ok(());
+            }
             sns.set_topic_attributes()
                 .topic_arn(&arn)
                 .attribute_name("Policy")
                 .attribute_value(policy.to_json())
                 .send()
                 .await
-                .map_err(|e| site.error("SetTopicAttributes", e))?;
-        }
-        for email in missing {
-            sns.subscribe()
-                .topic_arn(&arn)
-                .protocol("email")
-                .endpoint(email)
-                .send()
-                .await
-                .map_err(|e| site.error("Subscribe", e))?;
-        }
+                .map(|_| ())
+                .map_err(|e| site.error("SetTopicAttributes", e))
+        };
+        let subscribe = async {
+            for email in missing {
+                sns.subscribe()
+                    .topic_arn(&arn)
+                    .protocol("email")
+                    .endpoint(email)
+                    .send()
+                    .await
+                    .map_err(|e| site.error("Subscribe", e))?;
+            }
+            Ok::<(), crate::error::AwsError>(())
+        };
+        let (policy_result, subscribe_result) = tokio::join!(set_policy, subscribe);
+        policy_result?;
+        subscribe_result?;
     }
     let action = if exists {
         diff.action()

@@ -202,7 +202,11 @@ pub async fn ensure_trail(
         } else if config {
             update(&ct, &site, d).await?;
         }
-        if selectors_change {
+        // Independent once the trail exists: selectors and logging together.
+        let selectors = async {
+            if !selectors_change {
+                return Ok(());
+            }
             ct.put_event_selectors()
                 .trail_name(&d.trail_name)
                 .event_selectors(
@@ -213,15 +217,23 @@ pub async fn ensure_trail(
                 )
                 .send()
                 .await
-                .map_err(|e| site.error("PutEventSelectors", e))?;
-        }
-        if logging_change {
+                .map(|_| ())
+                .map_err(|e| site.error("PutEventSelectors", e))
+        };
+        let logging = async {
+            if !logging_change {
+                return Ok(());
+            }
             ct.start_logging()
                 .name(&d.trail_name)
                 .send()
                 .await
-                .map_err(|e| site.error("StartLogging", e))?;
-        }
+                .map(|_| ())
+                .map_err(|e| site.error("StartLogging", e))
+        };
+        let (selectors, logging) = tokio::join!(selectors, logging);
+        selectors?;
+        logging?;
     }
     let action = if live.exists {
         diff.action()

@@ -318,7 +318,8 @@ pub async fn gate(
         ctx.spec.rollout.max_concurrency.max(1) as usize
     ));
     let mut tasks = JoinSet::new();
-    for a in accounts.iter().cloned() {
+    for a in accounts {
+        let a = a.clone();
         let ctx = ctx.clone();
         let limit = limit.clone();
         let expected = controls.len();

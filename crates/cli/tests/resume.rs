@@ -229,3 +229,40 @@ async fn sigterm_stops_gracefully_and_leaves_a_resumable_journal() {
     let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
     assert_converged_without_duplicates(&spec_text, &ids).await;
 }
+
+/// kill -9 at points chosen by a seed (after a number of finished steps), then `--resume`:
+/// it converges every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_seeded_points_then_resume_converges_every_time() {
+    let conn = emulator();
+    for seed_value in [7u64, 19, 43] {
+        let org = seed(&conn, &format!("k{seed_value}"), 6).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = dir.path().join("org.toml");
+        let spec_text = org.spec_toml("resume", REGION);
+        std::fs::write(&spec, &spec_text).expect("spec");
+        let state = dir.path().join("state");
+        // 1 to 30 finished steps into the run: anywhere from the canaries to the last wave.
+        let steps = 1 + (seed_value.wrapping_mul(2_654_435_761) % 30) as usize;
+        let mut child = start(&spec, &state, &[]);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let done = journal_lines(&state).iter().filter(|l| l.contains("\"kind\":\"step\"")).count();
+            if done >= steps || child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "seed {seed_value}: never reached {steps} steps");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = start(&spec, &state, &["--resume", "last"]).wait_with_output().expect("resume");
+        assert!(
+            out.status.success(),
+            "seed {seed_value} (killed after {steps} steps): resume failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+        assert_converged_without_duplicates(&spec_text, &ids).await;
+    }
+}

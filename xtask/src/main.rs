@@ -49,9 +49,10 @@ enum Task {
     /// Render the demo org's verify report as HTML and screenshot it in headless Chromium
     /// (target/verify-report.html and .png)
     HtmlCheck,
-    /// Benchmarks: `bench filter [--records N]` (the filter engine), `bench render` (the view)
+    /// Benchmarks: `bench filter [--records N]`, `bench render`, `bench rollout --accounts N
+    /// --latency-ms L [--concurrency C]`
     Bench {
-        #[arg(value_parser = ["filter", "render"])]
+        #[arg(value_parser = ["filter", "render", "rollout"])]
         which: String,
         /// Arguments of the benchmark (e.g. --records 200000)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -355,6 +356,21 @@ fn bench(which: &str, args: &[String]) -> Result<(), String> {
             ])
             .args(args)
             .status(),
+        "rollout" => {
+            must("starting the emulator", trailhead(&["emulator", "start"]))?;
+            cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "trailhead-e2e",
+                    "--bin",
+                    "bench-rollout",
+                    "--",
+                ])
+                .args(args)
+                .status()
+        }
         "render" => cargo()
             .args([
                 "bench",

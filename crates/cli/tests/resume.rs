@@ -247,16 +247,24 @@ async fn kill_9_at_seeded_points_then_resume_converges_every_time() {
         let mut child = start(&spec, &state, &[]);
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let done = journal_lines(&state).iter().filter(|l| l.contains("\"kind\":\"step\"")).count();
+            let done = journal_lines(&state)
+                .iter()
+                .filter(|l| l.contains("\"kind\":\"step\""))
+                .count();
             if done >= steps || child.try_wait().expect("wait").is_some() {
                 break;
             }
-            assert!(Instant::now() < deadline, "seed {seed_value}: never reached {steps} steps");
+            assert!(
+                Instant::now() < deadline,
+                "seed {seed_value}: never reached {steps} steps"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         let _ = child.kill();
         let _ = child.wait();
-        let out = start(&spec, &state, &["--resume", "last"]).wait_with_output().expect("resume");
+        let out = start(&spec, &state, &["--resume", "last"])
+            .wait_with_output()
+            .expect("resume");
         assert!(
             out.status.success(),
             "seed {seed_value} (killed after {steps} steps): resume failed:\n{}",

@@ -262,6 +262,11 @@ def main():
     if moto.__version__ != "5.2.5":
         sys.exit(f"trailhead's emulator fixes are written for moto 5.2.5, found {moto.__version__}")
 
+    # Keep connections alive between requests (werkzeug speaks HTTP/1.0 by default and closes
+    # every connection): without it every call pays a fresh TLS handshake.
+    from werkzeug.serving import WSGIRequestHandler
+    WSGIRequestHandler.protocol_version = "HTTP/1.1"
+
     from moto import server
     server.main(["-H", "127.0.0.1", "-p", str(args.port), "-c", cert, "-k", key])
 

@@ -191,30 +191,27 @@ fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec
     ]
 }
 
+/// The statements of a policy document, whether `Statement` is a list or a single object.
+fn statements(policy: &str) -> Vec<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(policy) {
+        Ok(v) => match &v["Statement"] {
+            serde_json::Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        },
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Whether a bucket policy grants anything to everyone without a condition.
 fn public_grant(policy: &str) -> bool {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(policy) else {
-        return false;
-    };
-    let statements = match &v["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    };
-    statements.iter().any(|s| {
+    statements(policy).iter().any(|s| {
         let principal_any = s["Principal"] == "*" || s["Principal"]["AWS"] == "*";
         s["Effect"] == "Allow" && principal_any && s["Condition"].is_null()
     })
 }
 
 fn tls_only(policy: &str) -> bool {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(policy) else {
-        return false;
-    };
-    let statements = match &v["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    };
-    statements.iter().any(|s| {
+    statements(policy).iter().any(|s| {
         let actions = s["Action"].to_string();
         s["Effect"] == "Deny"
             && (actions.contains("s3:*") || actions == "\"*\"")

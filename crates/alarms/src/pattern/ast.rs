@@ -183,17 +183,19 @@ impl fmt::Display for Selector {
     }
 }
 
+/// Writes `items` separated by `sep`.
+fn join<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T], sep: &str) -> fmt::Result {
+    for (i, e) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write!(f, "{e}")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let join = |f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str| -> fmt::Result {
-            for (i, e) in items.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(sep)?;
-                }
-                write!(f, "{e}")?;
-            }
-            Ok(())
-        };
         match self {
             Expr::Or(items) => join(f, items, " || "),
             Expr::And(items) => join(f, items, " && "),
@@ -211,15 +213,6 @@ impl fmt::Display for Expr {
 
 impl fmt::Display for FieldExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let join = |f: &mut fmt::Formatter<'_>, items: &[FieldExpr], sep: &str| -> fmt::Result {
-            for (i, e) in items.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(sep)?;
-                }
-                write!(f, "{e}")?;
-            }
-            Ok(())
-        };
         match self {
             FieldExpr::Or(items) => join(f, items, " || "),
             FieldExpr::And(items) => join(f, items, " && "),

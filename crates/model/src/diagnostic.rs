@@ -22,6 +22,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A second place that explains the first (e.g. where a duplicate was first seen).
     pub related: Option<(Range<usize>, String)>,
+    /// The value is a secret: report where it is, never show the source line.
+    pub redact: bool,
 }
 
 /// A 1-based line and column, counted in characters as editors do.
@@ -64,7 +66,13 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             related: None,
+            redact: false,
         }
+    }
+
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
+        self
     }
 
     pub fn warning(span: Range<usize>, message: impl Into<String>) -> Self {
@@ -125,6 +133,22 @@ impl Diagnostics {
                 Severity::Error => Level::ERROR,
                 Severity::Warning => Level::WARNING,
             };
+            if d.redact {
+                let at = d.location(&self.source);
+                let mut group =
+                    level
+                        .primary_title(d.message.as_str())
+                        .element(Level::NOTE.message(format!(
+                            "at {}:{at} (the value is a secret and is not shown)",
+                            self.path
+                        )));
+                if let Some(help) = &d.help {
+                    group = group.element(Level::HELP.message(help.as_str()));
+                }
+                out.push_str(&renderer.render(&[group]));
+                out.push_str("\n\n");
+                continue;
+            }
             let span = clamp(&self.source, &d.span);
             let mut snippet = Snippet::source(self.source.as_str())
                 .path(self.path.as_str())

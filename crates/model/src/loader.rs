@@ -241,11 +241,15 @@ fn read_access(root: &Table, sink: &mut Sink) -> Option<Access> {
         access.role_name = v.value;
     }
     if let Some(v) = t.string(sink, "external_id") {
-        ok &= sink.check(
-            &v,
-            |s| rules::external_id(s),
-            "use the ExternalId the role's trust policy requires",
-        );
+        // Reported without the source line: some teams treat the ExternalId as a secret.
+        if let Err(message) = rules::external_id(&v.value) {
+            ok = false;
+            sink.push(
+                Diagnostic::error(v.span.clone(), message)
+                    .help("use the ExternalId the role's trust policy requires")
+                    .redacted(),
+            );
+        }
         access.external_id = Some(v.value);
     }
     if let Some(v) = t.int(sink, "session_duration_seconds") {

@@ -108,3 +108,86 @@ pub fn run_ctx(
         assume_timeout: std::time::Duration::from_secs(30),
     }
 }
+
+/// Asserts that every account of `accounts` holds exactly what one converged rollout of
+/// `spec_text` leaves: one trail of ours, logging; 15 metric filters; 15 alarms; one topic of
+/// ours with one subscription. Read without faults.
+pub async fn assert_converged_without_duplicates(
+    conn: &Connection,
+    spec_text: &str,
+    accounts: &[String],
+) {
+    let state = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let ctx = run_ctx(conn, spec_text, false, state.path());
+    let spec = &ctx.spec;
+    for id in accounts {
+        let s = ctx.assume(id, REGION).await;
+        let ok = |what: &str| format!("{id}: {what}");
+        let trails = s
+            .cloudtrail()
+            .describe_trails()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeTrails")));
+        let ours = trails
+            .trail_list()
+            .iter()
+            .filter(|t| t.name() == Some(spec.trail.name.as_str()))
+            .count();
+        assert_eq!(ours, 1, "{}", ok("trails named like ours"));
+        let status = s
+            .cloudtrail()
+            .get_trail_status()
+            .name(&spec.trail.name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("GetTrailStatus")));
+        assert_eq!(status.is_logging(), Some(true), "{}", ok("logging"));
+        let filters = s
+            .logs()
+            .describe_metric_filters()
+            .log_group_name(&spec.trail.log_group_name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeMetricFilters")));
+        assert_eq!(
+            filters.metric_filters().len(),
+            15,
+            "{}",
+            ok("metric filters")
+        );
+        let alarms = s
+            .cloudwatch()
+            .describe_alarms()
+            .alarm_name_prefix(trailhead_provisioner::member::monitoring::PREFIX)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeAlarms")));
+        assert_eq!(alarms.metric_alarms().len(), 15, "{}", ok("alarms"));
+        let topics = s
+            .sns()
+            .list_topics()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("ListTopics")));
+        let suffix = format!(":{}", spec.alarms.sns_topic_name);
+        let named = topics
+            .topics()
+            .iter()
+            .filter(|t| t.topic_arn().is_some_and(|a| a.ends_with(&suffix)))
+            .count();
+        assert_eq!(named, 1, "{}", ok("topics"));
+        let arn = format!("arn:aws:sns:{REGION}:{id}:{}", spec.alarms.sns_topic_name);
+        let subs = s
+            .sns()
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", ok("ListSubscriptionsByTopic")));
+        assert_eq!(subs.subscriptions().len(), 1, "{}", ok("subscriptions"));
+    }
+}

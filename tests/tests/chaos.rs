@@ -11,7 +11,6 @@ use trailhead_e2e::faults::{FaultConfig, FaultInjector};
 use trailhead_e2e::{REGION, emulator, run_ctx, seed};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::{Event, EventSink};
-use trailhead_provisioner::member::monitoring;
 use trailhead_provisioner::rollout::{RolloutOptions, rollout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,60 +108,13 @@ async fn thirty_accounts_converge_through_throttling_errors_and_resets() {
     eprintln!("chaos: {calls} calls, {retries} retries, {throttled} throttled; injected {wire:?}");
 
     // Every account checks out, with nothing duplicated (read without faults).
-    let check = run_ctx(&clean, &org.spec_toml("chaos", REGION), false, state.path());
-    for a in org.all_accounts() {
-        let s = check.assume(&a.id, REGION).await;
-        let trails = s
-            .cloudtrail()
-            .describe_trails()
-            .send()
-            .await
-            .expect("trails");
-        assert_eq!(
-            trails
-                .trail_list()
-                .iter()
-                .filter(|t| t.name() == Some(check.spec.trail.name.as_str()))
-                .count(),
-            1
-        );
-        let status = s
-            .cloudtrail()
-            .get_trail_status()
-            .name(&check.spec.trail.name)
-            .send()
-            .await
-            .expect("status");
-        assert_eq!(status.is_logging(), Some(true));
-        let filters = s
-            .logs()
-            .describe_metric_filters()
-            .log_group_name(&check.spec.trail.log_group_name)
-            .send()
-            .await
-            .expect("filters");
-        assert_eq!(filters.metric_filters().len(), 15, "{}", a.id);
-        let alarms = s
-            .cloudwatch()
-            .describe_alarms()
-            .alarm_name_prefix(monitoring::PREFIX)
-            .send()
-            .await
-            .expect("alarms");
-        assert_eq!(alarms.metric_alarms().len(), 15, "{}", a.id);
-        let topic = format!(
-            "arn:aws:sns:{REGION}:{}:{}",
-            a.id, check.spec.alarms.sns_topic_name
-        );
-        let subs = s
-            .sns()
-            .list_subscriptions_by_topic()
-            .topic_arn(&topic)
-            .send()
-            .await
-            .expect("subs");
-        assert_eq!(subs.subscriptions().len(), 1, "{}", a.id);
-    }
+    let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+    trailhead_e2e::assert_converged_without_duplicates(
+        &clean,
+        &org.spec_toml("chaos", REGION),
+        &ids,
+    )
+    .await;
 
     // And a second run through the same faults changes nothing.
     ctx.calls.reset();

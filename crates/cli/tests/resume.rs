@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
-use trailhead_provisioner::member::monitoring;
+use trailhead_e2e::{REGION, emulator, seed};
 
 fn start(spec: &Path, state: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_trailhead"))
@@ -57,70 +56,7 @@ fn wait_for_accounts(state: &Path, n: usize) {
 }
 
 async fn assert_converged_without_duplicates(spec_text: &str, accounts: &[String]) {
-    let conn = emulator();
-    let state = tempfile::tempdir().expect("tempdir");
-    let ctx = run_ctx(&conn, spec_text, false, state.path());
-    for id in accounts {
-        let s = ctx.assume(id, REGION).await;
-        let trails = s
-            .cloudtrail()
-            .describe_trails()
-            .send()
-            .await
-            .expect("trails");
-        let ours = trails
-            .trail_list()
-            .iter()
-            .filter(|t| t.name() == Some(ctx.spec.trail.name.as_str()))
-            .count();
-        assert_eq!(ours, 1, "{id}: trails");
-        let filters = s
-            .logs()
-            .describe_metric_filters()
-            .log_group_name(&ctx.spec.trail.log_group_name)
-            .send()
-            .await
-            .expect("filters");
-        assert_eq!(filters.metric_filters().len(), 15, "{id}: filters");
-        let alarms = s
-            .cloudwatch()
-            .describe_alarms()
-            .alarm_name_prefix(monitoring::PREFIX)
-            .send()
-            .await
-            .expect("alarms");
-        assert_eq!(alarms.metric_alarms().len(), 15, "{id}: alarms");
-        let topics = s.sns().list_topics().send().await.expect("topics");
-        let named = topics
-            .topics()
-            .iter()
-            .filter(|t| {
-                t.topic_arn()
-                    .is_some_and(|a| a.ends_with(&format!(":{}", ctx.spec.alarms.sns_topic_name)))
-            })
-            .count();
-        assert_eq!(named, 1, "{id}: topics");
-        let arn = format!(
-            "arn:aws:sns:{REGION}:{id}:{}",
-            ctx.spec.alarms.sns_topic_name
-        );
-        let subs = s
-            .sns()
-            .list_subscriptions_by_topic()
-            .topic_arn(&arn)
-            .send()
-            .await
-            .expect("subs");
-        assert_eq!(subs.subscriptions().len(), 1, "{id}: subscriptions");
-        let status = s
-            .cloudtrail()
-            .get_trail_status()
-            .name(&ctx.spec.trail.name)
-            .send()
-            .await
-            .expect("status");
-        assert_eq!(status.is_logging(), Some(true), "{id}: logging");
-    }
+    trailhead_e2e::assert_converged_without_duplicates(&emulator(), spec_text, accounts).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,21 +2,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use std::process::Command;
+mod common;
 
 use trailhead_e2e::{REGION, emulator, seed};
 
-fn trailhead(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
-        .args(args)
-        .output()
-        .expect("run trailhead");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::trailhead;
 
 #[tokio::test]
 async fn plan_exit_codes_ndjson_events_and_junit() {

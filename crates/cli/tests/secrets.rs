@@ -3,8 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
 use trailhead_e2e::{REGION, emulator, seed};
 
@@ -12,26 +11,8 @@ const EXTERNAL_ID: &str = "xid-7f3a9c-do-not-print";
 const MFA_CODE: &str = "482913";
 
 fn run(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trailhead"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run trailhead");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    let out = child.wait_with_output().expect("wait");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let (_, stdout, stderr) = common::trailhead_with_stdin(args, stdin);
+    format!("{stdout}{stderr}")
 }
 
 #[tokio::test]

@@ -490,12 +490,19 @@ enum Flow {
     Abort,
 }
 
-/// Waits for approval of the next wave, honouring abort meanwhile.
-async fn await_approval(commands: &mut mpsc::UnboundedReceiver<Command>) -> Flow {
+/// Waits for approval of the next wave, honouring abort meanwhile; skips asked for while
+/// waiting apply to the waves to come.
+async fn await_approval(
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    skip: &mut BTreeSet<String>,
+) -> Flow {
     while let Some(c) = commands.recv().await {
         match c {
             Command::ApproveNextWave => return Flow::Continue,
             Command::Abort => return Flow::Abort,
+            Command::Skip(id) => {
+                skip.insert(id);
+            }
             _ => {}
         }
     }
@@ -583,6 +590,8 @@ pub async fn rollout(
     });
 
     let mut stop_reason: Option<String> = None;
+    // Accounts the view asked to skip, whenever it asked.
+    let mut skip: BTreeSet<String> = BTreeSet::new();
     for (index, wave) in waves.iter().enumerate() {
         if stop_reason.is_some() || outcome.aborted {
             outcome.skipped += wave.accounts.len();
@@ -599,7 +608,7 @@ pub async fn rollout(
             events.send(Event::WaitingForApproval {
                 wave: wave.name.clone(),
             });
-            if let Flow::Abort = await_approval(&mut commands).await {
+            if let Flow::Abort = await_approval(&mut commands, &mut skip).await {
                 outcome.aborted = true;
                 outcome.skipped += wave.accounts.len();
                 events.send(Event::WaveFinished {
@@ -622,6 +631,7 @@ pub async fn rollout(
             events,
             &journal_file,
             &mut commands,
+            &mut skip,
         )
         .await?;
         outcome.succeeded += result.succeeded;
@@ -742,6 +752,7 @@ async fn run_wave(
     events: &EventSink,
     journal_file: &Path,
     commands: &mut mpsc::UnboundedReceiver<Command>,
+    skip: &mut BTreeSet<String>,
 ) -> Result<WaveResult, ProvisionError> {
     events.send(Event::WaveStarted {
         wave: wave.name.clone(),
@@ -758,7 +769,6 @@ async fn run_wave(
     let allowed = wave.failure_tolerance.allowed_failures(wave.accounts.len());
     let mut queue: std::collections::VecDeque<TargetAccount> =
         wave.accounts.iter().cloned().collect();
-    let mut skip: BTreeSet<String> = BTreeSet::new();
     let mut failed_accounts: BTreeMap<String, TargetAccount> = BTreeMap::new();
     let mut paused = false;
     let mut commands_open = true;

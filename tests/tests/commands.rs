@@ -64,9 +64,8 @@ async fn pause_holds_new_accounts_until_resume() {
     }
     commands.send(Command::Resume).expect("resume");
     let next = loop {
-        match events.recv().await.expect("events") {
-            Event::AccountStarted { account, .. } => break account,
-            _ => {}
+        if let Event::AccountStarted { account, .. } = events.recv().await.expect("events") {
+            break account;
         }
     };
     assert_ne!(next, first);

@@ -132,3 +132,28 @@ fn help_overlay() {
     st.show_help = true;
     both("help", st);
 }
+
+#[test]
+fn the_mfa_prompt_shows_only_a_mask() {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|f| {
+            trailhead_tui::prompt::draw_prompt(f, "MFA code for arn:aws:iam::1:mfa/root", 4, 6)
+        })
+        .expect("draw");
+    let buf = terminal.backend().buffer();
+    let text: String = (0..24u16)
+        .map(|y| {
+            (0..80u16)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(text.contains("code: ****__"), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_ascii_digit() && !"1".contains(c)),
+        "no typed digit is ever drawn:\n{text}"
+    );
+    insta::assert_snapshot!("mfa_prompt_80x24", text);
+}

@@ -139,8 +139,8 @@ pub fn state(events: &[Event], elapsed_secs: u64) -> ViewState {
     st
 }
 
-/// Canaries passed, one security account failed (selected), two workloads running.
-pub fn mid_rollout(n: usize) -> Vec<Event> {
+/// A run of `n` accounts whose canary wave has passed its gate.
+pub fn canary_passed(n: usize) -> Vec<Event> {
     let mut ev = vec![
         run_started(n),
         Event::WaveStarted {
@@ -165,6 +165,12 @@ pub fn mid_rollout(n: usize) -> Vec<Event> {
         failed: 0,
         skipped: 0,
     });
+    ev
+}
+
+/// Canaries passed, one security account failed (selected), two workloads running.
+pub fn mid_rollout(n: usize) -> Vec<Event> {
+    let mut ev = canary_passed(n);
     ev.push(Event::WaveStarted {
         wave: "security".into(),
         accounts: 3,

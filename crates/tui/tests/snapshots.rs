@@ -53,27 +53,7 @@ fn mid_rollout_with_a_failure_selected() {
 
 #[test]
 fn gate_waiting_for_approval() {
-    let mut ev = vec![
-        run_started(30),
-        Event::WaveStarted {
-            wave: "canary".into(),
-            accounts: 2,
-        },
-    ];
-    finish_account(&mut ev, 0, "canary");
-    finish_account(&mut ev, 1, "canary");
-    ev.push(Event::GateFinished {
-        wave: "canary".into(),
-        passed: true,
-        problems: vec![],
-    });
-    ev.push(Event::WaveFinished {
-        wave: "canary".into(),
-        status: WaveStatus::Passed,
-        succeeded: 2,
-        failed: 0,
-        skipped: 0,
-    });
+    let mut ev = canary_passed(30);
     ev.push(Event::WaitingForApproval {
         wave: "security".into(),
     });

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{Desired, STEP_TRAIL};
 use crate::error::{CallSite, ProvisionError};
@@ -167,11 +168,8 @@ pub async fn ensure_trail(
                 .value("true")
                 .build()
                 .map_err(|e| ProvisionError::Config(format!("cannot build a trail tag: {e}")))?;
-            let mut delay = Duration::from_millis(500);
-            let mut attempt = 0;
-            loop {
-                let created = ct
-                    .create_trail()
+            let created = while_propagating(|| {
+                ct.create_trail()
                     .name(&d.trail_name)
                     .s3_bucket_name(&d.bucket)
                     .is_multi_region_trail(d.multi_region)
@@ -182,22 +180,15 @@ pub async fn ensure_trail(
                     .cloud_watch_logs_role_arn(d.role_arn())
                     .tags_list(tag.clone())
                     .send()
-                    .await;
-                match created {
-                    Ok(_) => break,
-                    // IAM and bucket policies take seconds to propagate after they are written.
-                    Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
-                        attempt += 1;
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(10));
-                    }
-                    // Another run got there first: update it instead, never duplicate it.
-                    Err(e) if e.code() == Some("TrailAlreadyExistsException") => {
-                        update(&ct, &site, d).await?;
-                        break;
-                    }
-                    Err(e) => return Err(site.error("CreateTrail", e).into()),
+            })
+            .await;
+            match created {
+                Ok(_) => {}
+                // Another run got there first: update it instead, never duplicate it.
+                Err(e) if e.code() == Some("TrailAlreadyExistsException") => {
+                    update(&ct, &site, d).await?
                 }
+                Err(e) => return Err(site.error("CreateTrail", e).into()),
             }
         } else if config {
             update(&ct, &site, d).await?;
@@ -243,16 +234,35 @@ pub async fn ensure_trail(
     Ok((action, diff))
 }
 
+/// Retries `call` while IAM and bucket policies written seconds ago propagate.
+async fn while_propagating<T, E, F, Fut>(mut call: F) -> Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// UpdateTrail with every managed field: a trail that already exists is updated, never duplicated.
 async fn update(
     ct: &aws_sdk_cloudtrail::Client,
     site: &CallSite,
     d: &Desired,
 ) -> Result<(), ProvisionError> {
-    let mut delay = Duration::from_millis(500);
-    for attempt in 0.. {
-        let result = ct
-            .update_trail()
+    while_propagating(|| {
+        ct.update_trail()
             .name(&d.trail_name)
             .s3_bucket_name(&d.bucket)
             .is_multi_region_trail(d.multi_region)
@@ -262,15 +272,8 @@ async fn update(
             .cloud_watch_logs_log_group_arn(d.log_group_arn())
             .cloud_watch_logs_role_arn(d.role_arn())
             .send()
-            .await;
-        match result {
-            Ok(_) => return Ok(()),
-            Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(site.error("UpdateTrail", e).into()),
-        }
-    }
-    Ok(())
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| site.error("UpdateTrail", e).into())
 }

@@ -20,6 +20,7 @@ const FORWARDED: &[&str] = &[
     "alarms",
     "logs",
     "mfa-delete",
+    "permissions",
     "emulator",
 ];
 
@@ -28,7 +29,7 @@ const FORWARDED: &[&str] = &[
     name = "cargo xtask",
     about = "Developer tasks for trailhead",
     after_help = "Product commands are forwarded to the trailhead binary: validate, plan, rollout, \
-preflight, verify, alarms, logs, mfa-delete, emulator (start|stop|status). \
+preflight, verify, alarms, logs, mfa-delete, permissions, emulator (start|stop|status|seed|mfa-code|confirm-subscriptions). \
 Example: cargo xtask validate --org config/org.example.toml"
 )]
 struct Xtask {
@@ -138,46 +139,147 @@ fn must(step: &str, status: Result<i32, String>) -> Result<(), String> {
     }
 }
 
+/// Runs `trailhead` and captures what it prints on stdout (stdin: `input`).
+fn trailhead_output(args: &[&str], input: Option<&str>) -> Result<(i32, String), String> {
+    use std::io::Write as _;
+    let mut child = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "trailhead-cli",
+            "--bin",
+            "trailhead",
+            "--",
+        ])
+        .args(args)
+        .stdin(if input.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::inherit()
+        })
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write to trailhead: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot run trailhead: {e}"))?;
+    Ok((
+        out.status.code().unwrap_or(1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+/// The ids of the `<prefix> <id> …` lines of `text`.
+fn ids_after(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The accounts a JUnit report names as failed.
+fn failed_in_junit(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("<failure"))
+        .filter_map(|l| l.split("classname=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
 fn demo(accounts: usize) -> Result<(), String> {
     let spec = root().join("target").join("demo").join("org.toml");
     let spec_arg = spec.display().to_string();
     must("starting the emulator", trailhead(&["emulator", "start"]))?;
-    must(
-        "creating the demo organization",
-        trailhead(&[
+    let (code, seeded) = trailhead_output(
+        &[
             "emulator",
             "seed",
             "--accounts",
             &accounts.to_string(),
             "--out",
             &spec_arg,
-        ]),
+        ],
+        None,
     )?;
+    print!("{seeded}");
+    must("creating the demo organization", Ok(code))?;
+    let log_archive = ids_after(&seeded, "log-archive: ")
+        .pop()
+        .ok_or("the seed named no log-archive account")?;
+    let planted = ids_after(&seeded, "planted: ");
     must(
         "validating the demo spec",
         trailhead(&["validate", "--org", &spec_arg]),
     )?;
     let state = root().join("target").join("demo").join("state");
     let state_arg = state.display().to_string();
+    let junit = root().join("target").join("demo").join("rollout-junit.xml");
+    let code = trailhead(&[
+        "--emulator",
+        "rollout",
+        "--org",
+        &spec_arg,
+        "--state-dir",
+        &state_arg,
+        "--yes",
+        "--junit",
+        &junit.display().to_string(),
+    ])?;
+    let failed = failed_in_junit(&junit);
+    if code != 0 && (failed.is_empty() || failed.iter().any(|f| !planted.contains(f))) {
+        return Err(format!("rolling out failed (exit {code})"));
+    }
+    if code != 0 {
+        println!(
+            "As planted: {} has no access role, so the rollout reports it as failed (exit {code}); every other account converged.",
+            failed.join(", ")
+        );
+    }
     must(
-        "rolling out",
-        trailhead(&[
+        "confirming the alarm subscriptions (as their recipients would)",
+        trailhead(&["emulator", "confirm-subscriptions"]),
+    )?;
+    let (code, device) =
+        trailhead_output(&["emulator", "mfa-code", "--account", &log_archive], None)?;
+    must("reading the emulator's MFA device", Ok(code))?;
+    let (serial, mfa_code) = device
+        .trim()
+        .split_once(' ')
+        .ok_or("the emulator's MFA device answer has no code")?;
+    let (code, said) = trailhead_output(
+        &[
             "--emulator",
-            "rollout",
+            "mfa-delete",
             "--org",
             &spec_arg,
-            "--state-dir",
-            &state_arg,
-            "--yes",
-        ]),
+            "--mfa-serial",
+            serial,
+            "--code-stdin",
+        ],
+        Some(&format!("{mfa_code}\n")),
+    )?;
+    print!("{said}");
+    must(
+        "turning MFA Delete on as the log-archive root user",
+        Ok(code),
     )?;
     println!();
     println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
     println!("Look around:");
     println!("  cargo xtask validate --org {spec_arg}");
     println!(
-        "  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # converged: no changes"
+        "  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # no changes; the planted no-role account is FAILED"
     );
+    println!("  cargo xtask verify --emulator --org {spec_arg} --state-dir {state_arg}");
     println!("  cargo xtask alarms list --benchmark cis-3.0");
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");
     println!("Stop the emulator with: cargo xtask emulator stop");
@@ -400,6 +502,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let (already_running, _) = emulator_status()?;
     must("starting the emulator", trailhead(&["emulator", "start"]))?;
     let (_, endpoint) = emulator_status()?;
+    let contract = emulator_tests();
     let result = cargo()
         .args(["test", "--workspace", "--all-targets"])
         .args(extra)
@@ -425,7 +528,51 @@ fn test(extra: &[String]) -> Result<(), String> {
     if !already_running {
         let _ = trailhead(&["emulator", "stop"]);
     }
-    tests.and(terminal)
+    contract.and(tests).and(terminal)
+}
+
+/// The pinned test runner of the emulator package, installed into the emulator's venv.
+const PYTEST: &str = "pytest==9.2.0";
+
+/// The emulator's own contract tests (emulator/tests), with the venv `emulator start` made.
+fn emulator_tests() -> Result<(), String> {
+    let venv = root().join("target/emulator/venv/bin");
+    let python = venv.join("python");
+    let has_pytest = Command::new(&python)
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pytest {
+        let status = Command::new(venv.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", PYTEST])
+            .status()
+            .map_err(|e| format!("cannot run pip: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "installing {PYTEST} into the emulator's venv failed"
+            ));
+        }
+    }
+    let status = Command::new(&python)
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "emulator/tests",
+        ])
+        .current_dir(root())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .status()
+        .map_err(|e| format!("cannot run pytest: {e}"))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        c => Err(format!(
+            "emulator contract tests failed (exit {})",
+            c.unwrap_or(1)
+        )),
+    }
 }
 
 /// Whether the emulator runs, and its endpoint URL (the last line `emulator status` prints).

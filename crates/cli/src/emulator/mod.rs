@@ -13,7 +13,91 @@ use std::time::{Duration, Instant};
 
 pub const MOTO_VERSION: &str = "5.2.5";
 pub const DEFAULT_PORT: u16 = 4599;
-const WRAPPER: &str = include_str!("moto_server.py");
+/// The emulator package (`emulator/trailhead_emulator` of the workspace), embedded so that an
+/// installed binary can start it; written out beside the venv on every start.
+const PACKAGE: &[(&str, &str)] = &[
+    (
+        "__init__.py",
+        include_str!("../../../../emulator/trailhead_emulator/__init__.py"),
+    ),
+    (
+        "__main__.py",
+        include_str!("../../../../emulator/trailhead_emulator/__main__.py"),
+    ),
+    (
+        "client.py",
+        include_str!("../../../../emulator/trailhead_emulator/client.py"),
+    ),
+    (
+        "cloudtrail.py",
+        include_str!("../../../../emulator/trailhead_emulator/cloudtrail.py"),
+    ),
+    (
+        "control.py",
+        include_str!("../../../../emulator/trailhead_emulator/control.py"),
+    ),
+    (
+        "errors.py",
+        include_str!("../../../../emulator/trailhead_emulator/errors.py"),
+    ),
+    (
+        "iam.py",
+        include_str!("../../../../emulator/trailhead_emulator/iam.py"),
+    ),
+    (
+        "identity.py",
+        include_str!("../../../../emulator/trailhead_emulator/identity.py"),
+    ),
+    (
+        "kms.py",
+        include_str!("../../../../emulator/trailhead_emulator/kms.py"),
+    ),
+    (
+        "logs.py",
+        include_str!("../../../../emulator/trailhead_emulator/logs.py"),
+    ),
+    (
+        "mfa.py",
+        include_str!("../../../../emulator/trailhead_emulator/mfa.py"),
+    ),
+    (
+        "organizations.py",
+        include_str!("../../../../emulator/trailhead_emulator/organizations.py"),
+    ),
+    (
+        "policy.py",
+        include_str!("../../../../emulator/trailhead_emulator/policy.py"),
+    ),
+    (
+        "policy_cli.py",
+        include_str!("../../../../emulator/trailhead_emulator/policy_cli.py"),
+    ),
+    (
+        "s3.py",
+        include_str!("../../../../emulator/trailhead_emulator/s3.py"),
+    ),
+    (
+        "server.py",
+        include_str!("../../../../emulator/trailhead_emulator/server.py"),
+    ),
+    (
+        "sns.py",
+        include_str!("../../../../emulator/trailhead_emulator/sns.py"),
+    ),
+    (
+        "settings.py",
+        include_str!("../../../../emulator/trailhead_emulator/settings.py"),
+    ),
+    (
+        "sts.py",
+        include_str!("../../../../emulator/trailhead_emulator/sts.py"),
+    ),
+    (
+        "tls.py",
+        include_str!("../../../../emulator/trailhead_emulator/tls.py"),
+    ),
+];
+const PACKAGE_NAME: &str = "trailhead_emulator";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -109,7 +193,7 @@ impl Emulator {
             .ok()?;
         let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let cmdline = String::from_utf8_lossy(&cmdline);
-        cmdline.contains("moto_server.py").then_some(pid)
+        cmdline.contains(PACKAGE_NAME).then_some(pid)
     }
 
     pub fn is_running(&self) -> bool {
@@ -126,8 +210,7 @@ impl Emulator {
         }
         fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
         self.install(progress)?;
-        let wrapper = self.dir.join("moto_server.py");
-        fs::write(&wrapper, WRAPPER).map_err(io("write", &wrapper))?;
+        let package_root = self.write_package()?;
         let log_path = self.log_path();
         let log = fs::File::create(&log_path).map_err(io("create", &log_path))?;
         let log_err = log.try_clone().map_err(io("open", &log_path))?;
@@ -137,7 +220,9 @@ impl Emulator {
         ));
         let mut command = Command::new(self.python());
         command
-            .arg(&wrapper)
+            .env("PYTHONPATH", &package_root)
+            .arg("-m")
+            .arg(PACKAGE_NAME)
             .arg("--dir")
             .arg(&self.dir)
             .arg("--port")
@@ -173,6 +258,26 @@ impl Emulator {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The directory to put on PYTHONPATH: the embedded package, written fresh.
+    pub fn write_package(&self) -> Result<PathBuf, EmulatorError> {
+        let root = self.dir.join("pkg");
+        let package = root.join(PACKAGE_NAME);
+        fs::create_dir_all(&package).map_err(io("create", &package))?;
+        for (name, text) in PACKAGE {
+            let path = package.join(name);
+            fs::write(&path, text).map_err(io("write", &path))?;
+        }
+        Ok(root)
+    }
+
+    /// The venv's Python, with the emulator package importable: for the control client.
+    pub fn python_command(&self) -> Result<Command, EmulatorError> {
+        let root = self.write_package()?;
+        let mut command = Command::new(self.python());
+        command.env("PYTHONPATH", root);
+        Ok(command)
     }
 
     /// Creates the venv and installs moto once; a stamp file records a finished install.
@@ -272,4 +377,25 @@ fn run_logged(command: &mut Command, log_path: &Path) -> Result<(), EmulatorErro
         status: format!("{status}; last lines: {tail}"),
         log: log_path.display().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_module_of_the_package_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../emulator")
+            .join(super::PACKAGE_NAME);
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".py"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = super::PACKAGE.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk);
+    }
 }

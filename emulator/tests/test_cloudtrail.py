@@ -1,0 +1,186 @@
+"""CreateTrail / UpdateTrail refuse what AWS refuses: one break at a time from a setup that works."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import REGION, policy, unique, wait_for_propagation
+
+CT = "cloudtrail.amazonaws.com"
+
+
+def error_code(call):
+    with pytest.raises(ClientError) as raised:
+        call()
+    return raised.value.response["Error"]["Code"]
+
+
+def bucket_policy(bucket, account, trail_arn):
+    return policy(
+        {"Sid": "Acl", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+    )
+
+
+def key_policy(account, trail_arn, decrypt=True):
+    statements = [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Encrypt", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:GenerateDataKey*",
+         "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn},
+                                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arn}}},
+        {"Sid": "Describe", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:DescribeKey",
+         "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+    ]
+    if decrypt:
+        statements.append(
+            {"Sid": "BucketKey", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}})
+    return policy(*statements)
+
+
+def trust(conditions=None):
+    statement = {"Effect": "Allow", "Principal": {"Service": CT}, "Action": "sts:AssumeRole"}
+    if conditions:
+        statement["Condition"] = conditions
+    return policy(statement)
+
+
+class Setup:
+    """A bucket with a Bucket Key, a key, a log group and a role in the moto default account."""
+
+    def __init__(self, emulator, bucket_key=True):
+        self.account = "123456789012"
+        self.name = unique("trail")
+        self.arn = f"arn:aws:cloudtrail:{REGION}:{self.account}:trail/{self.name}"
+        self.s3 = emulator.client("s3")
+        self.kms = emulator.client("kms")
+        self.iam = emulator.client("iam")
+        self.logs = emulator.client("logs")
+        self.ct = emulator.client("cloudtrail")
+        self.bucket = unique("archive")
+        self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.s3.put_bucket_policy(Bucket=self.bucket, Policy=bucket_policy(self.bucket, self.account, self.arn))
+        self.key = self.kms.create_key(Policy=key_policy(self.account, self.arn))["KeyMetadata"]["Arn"]
+        self.s3.put_bucket_encryption(Bucket=self.bucket, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.key},
+            "BucketKeyEnabled": bucket_key}]})
+        self.group = unique("/trail/group")
+        self.logs.create_log_group(logGroupName=self.group)
+        self.group_arn = f"arn:aws:logs:{REGION}:{self.account}:log-group:{self.group}:*"
+        self.role = unique("ctlogs")
+        self.role_arn = self.iam.create_role(RoleName=self.role, AssumeRolePolicyDocument=trust())["Role"]["Arn"]
+        self.iam.put_role_policy(RoleName=self.role, PolicyName="streams", PolicyDocument=policy({
+            "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:aws:logs:{REGION}:{self.account}:log-group:{self.group}:log-stream:{self.account}_CloudTrail_{REGION}*"}))
+
+    def create(self, **overrides):
+        args = dict(Name=self.name, S3BucketName=self.bucket, IsMultiRegionTrail=True, KmsKeyId=self.key,
+                    CloudWatchLogsLogGroupArn=self.group_arn, CloudWatchLogsRoleArn=self.role_arn)
+        args.update(overrides)
+        return self.ct.create_trail(**args)
+
+
+@pytest.fixture
+def setup(emulator):
+    return Setup(emulator)
+
+
+def test_a_correct_setup_is_accepted_once_the_role_has_propagated(setup):
+    assert error_code(setup.create) == "InvalidCloudWatchLogsRoleArnException"
+    wait_for_propagation()
+    assert setup.create()["TrailARN"] == setup.arn
+
+
+def test_a_second_trail_of_the_same_name_is_refused(setup):
+    wait_for_propagation()
+    setup.create()
+    assert error_code(setup.create) == "TrailAlreadyExistsException"
+
+
+def test_a_logs_role_trust_with_source_conditions_cannot_be_assumed_by_cloudtrail(setup):
+    setup.iam.update_assume_role_policy(RoleName=setup.role, PolicyDocument=trust(
+        {"StringEquals": {"aws:SourceArn": setup.arn, "aws:SourceAccount": setup.account}}))
+    wait_for_propagation()
+    assert error_code(setup.create) == "InvalidCloudWatchLogsRoleArnException"
+
+
+def test_a_logs_role_limited_to_another_stream_is_refused(setup):
+    setup.iam.put_role_policy(RoleName=setup.role, PolicyName="streams", PolicyDocument=policy({
+        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:aws:logs:{REGION}:{setup.account}:log-group:other:*"}))
+    wait_for_propagation()
+    assert error_code(setup.create) == "InvalidCloudWatchLogsRoleArnException"
+
+
+def test_a_missing_log_group_is_refused(setup):
+    wait_for_propagation()
+    setup.logs.delete_log_group(logGroupName=setup.group)
+    assert error_code(setup.create) == "InvalidCloudWatchLogsLogGroupArnException"
+
+
+def test_a_bucket_key_without_decrypt_is_refused_and_accepted_without_the_bucket_key(setup):
+    wait_for_propagation()
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=key_policy(setup.account, setup.arn, decrypt=False))
+    assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
+    setup.s3.put_bucket_encryption(Bucket=setup.bucket, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": setup.key},
+        "BucketKeyEnabled": False}]})
+    assert setup.create()["TrailARN"] == setup.arn
+
+
+def test_an_encryption_context_of_another_trail_is_refused(setup):
+    wait_for_propagation()
+    other = setup.arn.replace(setup.name, "someone-else")
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=key_policy(setup.account, other))
+    assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
+
+
+def test_a_key_of_another_region_is_refused(setup, emulator):
+    wait_for_propagation()
+    elsewhere = emulator.client("kms", region="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    assert error_code(lambda: setup.create(KmsKeyId=elsewhere)) == "KmsKeyNotFoundException"
+
+
+def test_a_bucket_policy_for_another_prefix_or_trail_is_refused(setup):
+    wait_for_propagation()
+    setup.s3.put_bucket_policy(Bucket=setup.bucket, Policy=bucket_policy(setup.bucket, "999999999999", setup.arn))
+    assert error_code(setup.create) == "InsufficientS3BucketPolicyException"
+    other = setup.arn.replace(setup.name, "someone-else")
+    setup.s3.put_bucket_policy(Bucket=setup.bucket, Policy=bucket_policy(setup.bucket, setup.account, other))
+    assert error_code(setup.create) == "InsufficientS3BucketPolicyException"
+
+
+def test_update_trail_is_checked_like_create(setup):
+    wait_for_propagation()
+    setup.create()
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=key_policy(setup.account, setup.arn, decrypt=False))
+    assert error_code(lambda: setup.ct.update_trail(Name=setup.name, KmsKeyId=setup.key)) == "InsufficientEncryptionPolicyException"
+
+
+def test_reads_accept_a_multi_region_trail_arn_from_any_region(setup, emulator):
+    wait_for_propagation()
+    setup.create()
+    elsewhere = emulator.client("cloudtrail", region="us-east-1")
+    assert elsewhere.get_trail(Name=setup.arn)["Trail"]["TrailARN"] == setup.arn
+    assert "IsLogging" in elsewhere.get_trail_status(Name=setup.arn)
+    assert elsewhere.get_event_selectors(TrailName=setup.arn)["TrailARN"] == setup.arn
+
+
+def test_multi_region_trails_count_against_every_region(emulator, org):
+    account = org["member"]
+    ct_home = emulator.assume("cloudtrail", account)
+    s3 = emulator.assume("s3", account)
+    bucket = unique("quota")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": {"Service": CT}, "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}))
+    for i in range(5):
+        ct_home.create_trail(Name=f"quota-{i}", S3BucketName=bucket, IsMultiRegionTrail=True)
+    # Five shadow trails already count in us-east-1, where no trail has its home.
+    other_region = emulator.assume("cloudtrail", account, region="us-east-1")
+    code = error_code(lambda: other_region.create_trail(Name="one-too-many", S3BucketName=bucket))
+    assert code == "MaximumNumberOfTrailsExceededException"

@@ -1,0 +1,62 @@
+"""KMS key policies and CloudWatch Logs answers."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import policy, unique
+
+
+def code_of(call):
+    with pytest.raises(ClientError) as raised:
+        call()
+    return raised.value.response["Error"]["Code"]
+
+
+def test_a_key_policy_that_locks_the_caller_out_is_refused(emulator):
+    kms = emulator.client("kms")
+    lockout = policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:*", "Resource": "*"})
+    assert code_of(lambda: kms.create_key(Policy=lockout)) == "MalformedPolicyDocumentException"
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert code_of(lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=lockout)) == "MalformedPolicyDocumentException"
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
+    assert code_of(lambda: kms.describe_key(KeyId=key)) == "AccessDeniedException"
+
+
+def test_cross_account_use_follows_the_key_policy_and_its_encryption_context(emulator, org):
+    kms = emulator.client("kms")
+    member = org["member"]
+    key = kms.create_key(Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member}:root"}, "Action": ["kms:Encrypt", "kms:Decrypt"],
+         "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:purpose": "logs"}}},
+    ))["KeyMetadata"]["Arn"]
+    other = emulator.assume("kms", member)
+    blob = other.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"purpose": "logs"})["CiphertextBlob"]
+    assert other.decrypt(KeyId=key, CiphertextBlob=blob, EncryptionContext={"purpose": "logs"})["Plaintext"] == b"x"
+    assert code_of(lambda: other.encrypt(KeyId=key, Plaintext=b"x")) == "AccessDeniedException"
+    assert code_of(lambda: other.describe_key(KeyId=key)) == "AccessDeniedException"
+
+
+def test_describe_metric_filters_of_a_missing_group_is_not_found(emulator):
+    logs = emulator.client("logs")
+    assert code_of(lambda: logs.describe_metric_filters(logGroupName=unique("/no/such/group"))) == "ResourceNotFoundException"
+    group = unique("/some/group")
+    logs.create_log_group(logGroupName=group)
+    assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []
+
+
+def test_group_names_under_aws_slash_are_reserved(emulator):
+    logs = emulator.client("logs")
+    assert code_of(lambda: logs.create_log_group(logGroupName=unique("aws/mine"))) == "InvalidParameterException"
+    logs.create_log_group(logGroupName=unique("/aws/mine"))
+
+
+def test_email_subscriptions_stay_pending_until_confirmed(emulator):
+    sns = emulator.client("sns")
+    topic = sns.create_topic(Name=unique("alarms"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
+    assert emulator.control(f"sns/confirm?topic={topic}", {})["confirmed"] == 1
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert listed[0]["SubscriptionArn"].startswith(topic + ":")

@@ -1,0 +1,64 @@
+"""SNS subscriptions as AWS lists them: an email subscription stays PendingConfirmation (its
+SubscriptionArn reads "PendingConfirmation") until its owner follows the link in the mail; moto
+confirms at once. Here a test or the demo confirms through the control API
+(POST /_trailhead/sns/confirm?topic=ARN, or every topic without `topic`). Source:
+docs.aws.amazon.com/sns/latest/api/API_Subscribe.html, API_ListSubscriptionsByTopic.html.
+"""
+
+import copy
+
+NEEDS_CONFIRMATION = ("email", "email-json")
+PENDING = "PendingConfirmation"
+
+# Real subscription ARNs whose owner "clicked the link".
+CONFIRMED = set()
+
+
+def as_listed(subscription):
+    if subscription.protocol in NEEDS_CONFIRMATION and subscription.arn not in CONFIRMED:
+        shown = copy.copy(subscription)
+        shown.arn = PENDING
+        return shown
+    return subscription
+
+
+def confirm(topic_arn=None):
+    """Confirms every pending email subscription of a topic (of every topic when None); returns
+    how many were pending."""
+    from moto.sns.models import sns_backends
+
+    backends = []
+    if topic_arn:
+        parts = topic_arn.split(":")
+        if len(parts) != 6:
+            return 0
+        backends = [sns_backends[parts[4]][parts[3]]]
+    else:
+        backends = [b for regions in list(sns_backends.values()) for b in list(regions.values())]
+    pending = [
+        s.arn for backend in backends for s in list(backend.subscriptions.values())
+        if (topic_arn is None or s.topic.arn == topic_arn)
+        and s.protocol in NEEDS_CONFIRMATION and s.arn not in CONFIRMED
+    ]
+    CONFIRMED.update(pending)
+    return len(pending)
+
+
+def install():
+    from moto.sns.models import SNSBackend
+
+    original_by_topic = SNSBackend.list_subscriptions_by_topic
+
+    def list_subscriptions_by_topic(self, topic_arn, next_token=None):
+        subscriptions, token = original_by_topic(self, topic_arn, next_token)
+        return [as_listed(s) for s in subscriptions], token
+
+    SNSBackend.list_subscriptions_by_topic = list_subscriptions_by_topic
+
+    original_all = SNSBackend.list_subscriptions
+
+    def list_subscriptions(self, *args, **kwargs):
+        subscriptions, token = original_all(self, *args, **kwargs)
+        return [as_listed(s) for s in subscriptions], token
+
+    SNSBackend.list_subscriptions = list_subscriptions

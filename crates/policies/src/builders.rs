@@ -28,8 +28,9 @@ impl TrailRef {
 pub enum DeputyMode {
     /// Each account's trail ARN, and each account only under its own `AWSLogs/<account>/`.
     SourceArn,
-    /// Any trail of the organization, anywhere under `AWSLogs/`: used when the per-account
-    /// statements would not fit the policy size limits.
+    /// Our trail name in any account of the organization (`aws:SourceOrgID` and `aws:SourceArn`
+    /// like `…:trail/<name>`), anywhere under `AWSLogs/`: used when the per-account statements
+    /// would not fit the policy size limits.
     SourceOrgId,
 }
 
@@ -41,7 +42,7 @@ impl DeputyMode {
                 "CloudTrail access is tied to each account's trail ARN, and each account may write only under its own AWSLogs/<account>/ prefix"
             }
             DeputyMode::SourceOrgId => {
-                "too many accounts for per-trail conditions within the policy size limits: CloudTrail access is tied to the organization (aws:SourceOrgID) instead. Lost: per-account prefix isolation (a trail of one org account could write under another account's AWSLogs/ prefix) and per-account encryption-context binding"
+                "too many accounts for per-trail conditions within the policy size limits: CloudTrail access is tied to the organization (aws:SourceOrgID) and to our trail name (aws:SourceArn like ...:trail/<name>) instead. Kept: only trails named like ours, only our archive key. Lost: per-account prefix isolation (our trail in one org account could write under another account's AWSLogs/ prefix)"
             }
         }
     }
@@ -56,6 +57,8 @@ pub struct ArchiveInputs {
     pub security_account: Option<String>,
     pub trail_name: String,
     pub trails: Vec<TrailRef>,
+    /// The archive key, once it exists: objects encrypted under any other key are refused.
+    pub key_arn: Option<String>,
 }
 
 impl ArchiveInputs {
@@ -65,6 +68,29 @@ impl ArchiveInputs {
 
     fn root(&self, account: &str) -> String {
         format!("arn:{}:iam::{account}:root", self.partition)
+    }
+
+    /// Our trail, in any region of any account: the organization mode's `aws:SourceArn`.
+    fn any_account_trail(&self) -> String {
+        format!(
+            "arn:{}:cloudtrail:*:*:trail/{}",
+            self.partition, self.trail_name
+        )
+    }
+
+    /// Ties a statement for CloudTrail to our trails: their ARNs, or (organization mode) the
+    /// organization and our trail name.
+    fn deputy(&self, statement: Statement, mode: DeputyMode) -> Statement {
+        match mode {
+            DeputyMode::SourceArn => {
+                let arns: Vec<String> =
+                    self.trails.iter().map(|t| t.arn(&self.partition)).collect();
+                statement.when("StringEquals", "aws:SourceArn", &arns)
+            }
+            DeputyMode::SourceOrgId => statement
+                .when("StringEquals", "aws:SourceOrgID", &[&self.org_id])
+                .when("ArnLike", "aws:SourceArn", &[self.any_account_trail()]),
+        }
     }
 
     fn readers(&self) -> Vec<String> {
@@ -79,14 +105,22 @@ impl ArchiveInputs {
 
     /// The tightest mode whose bucket and key policies both fit their limits.
     pub fn choose_mode(&self) -> DeputyMode {
+        // Sized as the policy will be once the key exists (its ARN is in the bucket policy).
+        let mut sized = self.clone();
+        sized.key_arn.get_or_insert_with(|| {
+            format!(
+                "arn:{}:kms:us-gov-west-1:{}:key/00000000-0000-0000-0000-000000000000",
+                self.partition, self.log_archive_account
+            )
+        });
         let fits = check_budget(
             PolicyKind::BucketPolicy,
-            &archive_bucket_policy(self, DeputyMode::SourceArn),
+            &archive_bucket_policy(&sized, DeputyMode::SourceArn),
         )
         .is_ok()
             && check_budget(
                 PolicyKind::KeyPolicy,
-                &key_policy(self, DeputyMode::SourceArn),
+                &key_policy(&sized, DeputyMode::SourceArn),
             )
             .is_ok();
         if fits {
@@ -106,28 +140,22 @@ fn both(bucket_arn: &str) -> [String; 2] {
 /// log-archive and security accounts may read.
 pub fn archive_bucket_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     let bucket_arn = inputs.bucket_arn();
-    let trail_arns: Vec<String> = inputs
-        .trails
-        .iter()
-        .map(|t| t.arn(&inputs.partition))
-        .collect();
-    let mut statements = Vec::new();
-
-    let acl = Statement::new("CloudTrailAclCheck", Effect::Allow)
-        .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
-        .actions(&["s3:GetBucketAcl"])
-        .resources(&[&bucket_arn]);
-    statements.push(match mode {
-        DeputyMode::SourceArn => acl.when("StringEquals", "aws:SourceArn", &trail_arns),
-        DeputyMode::SourceOrgId => acl.when("StringEquals", "aws:SourceOrgID", &[&inputs.org_id]),
-    });
-
+    let cloudtrail = || Principal::Service(vec![CLOUDTRAIL.into()]);
+    let mut statements = vec![
+        inputs.deputy(
+            Statement::new("CloudTrailAclCheck", Effect::Allow)
+                .principal(cloudtrail())
+                .actions(&["s3:GetBucketAcl"])
+                .resources(&[&bucket_arn]),
+            mode,
+        ),
+    ];
     match mode {
         DeputyMode::SourceArn => {
             for trail in &inputs.trails {
                 statements.push(
                     Statement::new(&format!("CloudTrailWrite{}", trail.account), Effect::Allow)
-                        .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
+                        .principal(cloudtrail())
                         .actions(&["s3:PutObject"])
                         .resources(&[format!("{bucket_arn}/AWSLogs/{}/*", trail.account)])
                         .when(
@@ -144,11 +172,14 @@ pub fn archive_bucket_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> Policy
             }
         }
         DeputyMode::SourceOrgId => statements.push(
-            Statement::new("CloudTrailWrite", Effect::Allow)
-                .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
-                .actions(&["s3:PutObject"])
-                .resources(&[format!("{bucket_arn}/AWSLogs/*")])
-                .when("StringEquals", "aws:SourceOrgID", &[&inputs.org_id])
+            inputs
+                .deputy(
+                    Statement::new("CloudTrailWrite", Effect::Allow)
+                        .principal(cloudtrail())
+                        .actions(&["s3:PutObject"])
+                        .resources(&[format!("{bucket_arn}/AWSLogs/*")]),
+                    mode,
+                )
                 .when(
                     "StringEquals",
                     "s3:x-amz-acl",
@@ -170,6 +201,26 @@ pub fn archive_bucket_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> Policy
             .resources(&both(&bucket_arn)),
     );
     statements.push(deny_insecure_transport(&bucket_arn));
+    if let Some(key_arn) = &inputs.key_arn {
+        statements.push(
+            Statement::new("DenyOtherKmsKeys", Effect::Deny)
+                .principal(Principal::Any)
+                .actions(&["s3:PutObject"])
+                .resources(&[format!("{bucket_arn}/*")])
+                // Only when a key is named: without the header, the bucket's default (this key)
+                // applies. (`…IfExists` would deny a missing header too.)
+                .when(
+                    "StringNotEquals",
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    &[key_arn],
+                )
+                .when(
+                    "Null",
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    &["false"],
+                ),
+        );
+    }
     statements.push(
         Statement::new("DenyOutsideOrganization", Effect::Deny)
             .principal(Principal::Any)
@@ -217,34 +268,32 @@ pub fn access_log_bucket_policy(
 }
 
 /// The archive key: the log-archive account administers it (never locked out); CloudTrail may
-/// encrypt only with our trails' encryption context; readers may decrypt only CloudTrail logs,
-/// only from their own accounts.
+/// encrypt only with our trails' encryption context, describe the key, and decrypt (which S3
+/// needs for the bucket's Bucket Key); readers may decrypt only CloudTrail logs, only from their
+/// own accounts.
 pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     let p = &inputs.partition;
-    let trail_arns: Vec<String> = inputs.trails.iter().map(|t| t.arn(p)).collect();
-    let (context, deputy_key, deputy_values): (Vec<String>, &str, Vec<String>) = match mode {
+    let context: Vec<String> = match mode {
         DeputyMode::SourceArn => {
             let mut accounts: Vec<&str> =
                 inputs.trails.iter().map(|t| t.account.as_str()).collect();
             accounts.sort_unstable();
             accounts.dedup();
-            (
-                accounts
-                    .iter()
-                    .map(|a| format!("arn:{p}:cloudtrail:*:{a}:trail/*"))
-                    .collect(),
-                "aws:SourceArn",
-                trail_arns,
-            )
+            accounts
+                .iter()
+                .map(|a| format!("arn:{p}:cloudtrail:*:{a}:trail/*"))
+                .collect()
         }
-        DeputyMode::SourceOrgId => (
-            vec![format!(
-                "arn:{p}:cloudtrail:*:*:trail/{}",
-                inputs.trail_name
-            )],
-            "aws:SourceOrgID",
-            vec![inputs.org_id.clone()],
-        ),
+        DeputyMode::SourceOrgId => vec![inputs.any_account_trail()],
+    };
+    let cloudtrail = |sid: &str, action: &str| {
+        inputs.deputy(
+            Statement::new(sid, Effect::Allow)
+                .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
+                .actions(&[action])
+                .resources(&["*"]),
+            mode,
+        )
     };
     let readers = inputs.readers();
     PolicyDocument::new(vec![
@@ -254,21 +303,16 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
             ]))
             .actions(&["kms:*"])
             .resources(&["*"]),
-        Statement::new("CloudTrailEncrypt", Effect::Allow)
-            .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
-            .actions(&["kms:GenerateDataKey*"])
-            .resources(&["*"])
-            .when(
-                "StringLike",
-                "kms:EncryptionContext:aws:cloudtrail:arn",
-                &context,
-            )
-            .when("StringEquals", deputy_key, &deputy_values),
-        Statement::new("CloudTrailDescribeKey", Effect::Allow)
-            .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
-            .actions(&["kms:DescribeKey"])
-            .resources(&["*"])
-            .when("StringEquals", deputy_key, &deputy_values),
+        cloudtrail("CloudTrailEncrypt", "kms:GenerateDataKey*").when(
+            "StringLike",
+            "kms:EncryptionContext:aws:cloudtrail:arn",
+            &context,
+        ),
+        cloudtrail("CloudTrailDescribeKey", "kms:DescribeKey"),
+        // A Bucket Key is a data key S3 derives from this key; CloudTrail must be able to decrypt
+        // it to create or update a trail on the bucket. Its encryption context is the bucket's,
+        // not the trail's, so only the deputy conditions apply.
+        cloudtrail("CloudTrailBucketKeyDecrypt", "kms:Decrypt"),
         Statement::new("DecryptLogFiles", Effect::Allow)
             .principal(Principal::Aws(
                 readers.iter().map(|a| inputs.root(a)).collect(),
@@ -284,18 +328,16 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     ])
 }
 
-/// Trust of the role CloudTrail uses to deliver to CloudWatch Logs: only this account's trail.
-pub fn cloudtrail_logs_role_trust(
-    partition: &str,
-    account: &str,
-    trail: &TrailRef,
-) -> PolicyDocument {
+/// Trust of the role CloudTrail uses to deliver to CloudWatch Logs: CloudTrail, unconditioned.
+/// CloudTrail sends neither `aws:SourceArn` nor `aws:SourceAccount` when it assumes this role
+/// ("confused deputy prevention is not applicable to the role policy for CloudWatch Logs
+/// monitoring"), so conditions on them would make the role unusable. What limits the role is its
+/// inline policy: the trail's own log streams only.
+pub fn cloudtrail_logs_role_trust() -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::new("CloudTrailAssumeRole", Effect::Allow)
             .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
-            .actions(&["sts:AssumeRole"])
-            .when("StringEquals", "aws:SourceAccount", &[account])
-            .when("StringEquals", "aws:SourceArn", &[trail.arn(partition)]),
+            .actions(&["sts:AssumeRole"]),
     ])
 }
 

@@ -9,6 +9,7 @@ mod budget;
 mod builders;
 mod document;
 mod evaluate;
+mod permissions;
 
 pub use budget::{BudgetError, PolicyKind, check_budget, minified_size};
 pub use builders::{
@@ -17,3 +18,6 @@ pub use builders::{
 };
 pub use document::{Condition, Effect, PolicyDocument, Principal, Statement, same_policy};
 pub use evaluate::{Decision, Request, RequestPrincipal, evaluate};
+pub use permissions::{
+    PermissionInputs, access_role_policy, caller_policy, grants_action, iam_action,
+};

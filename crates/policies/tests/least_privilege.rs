@@ -13,6 +13,7 @@ const OUTSIDER: &str = "999999999999";
 const ORG: &str = "o-abc123def4";
 const BUCKET: &str = "acme-cloudtrail-222222222222";
 const REGION: &str = "eu-west-1";
+const KEY: &str = "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn inputs(accounts: &[&str]) -> ArchiveInputs {
     ArchiveInputs {
@@ -22,6 +23,7 @@ fn inputs(accounts: &[&str]) -> ArchiveInputs {
         log_archive_account: LA.into(),
         security_account: Some(SEC.into()),
         trail_name: "org-audit".into(),
+        key_arn: Some(KEY.into()),
         trails: accounts
             .iter()
             .map(|a| TrailRef {
@@ -95,29 +97,69 @@ fn row(name: &'static str, policy: &'static str, request: Request, expect: Decis
     }
 }
 
+/// Every policy of the matrix, by the name its rows use.
+fn matrix_policies() -> Vec<(&'static str, PolicyDocument)> {
+    let input = inputs(&[LA, SEC, M1, M2]);
+    let topic_arn = format!("arn:aws:sns:{REGION}:{M1}:cis-alarms");
+    vec![
+        (
+            "bucket",
+            archive_bucket_policy(&input, DeputyMode::SourceArn),
+        ),
+        (
+            "bucket_org",
+            archive_bucket_policy(&input, DeputyMode::SourceOrgId),
+        ),
+        ("key", key_policy(&input, DeputyMode::SourceArn)),
+        ("key_org", key_policy(&input, DeputyMode::SourceOrgId)),
+        (
+            "access_logs",
+            access_log_bucket_policy("aws", "acme-access-logs", BUCKET, LA),
+        ),
+        ("trust", cloudtrail_logs_role_trust()),
+        (
+            "inline",
+            cloudtrail_logs_role_policy("aws", M1, REGION, "/trailhead/cloudtrail"),
+        ),
+        ("topic", sns_topic_policy("aws", M1, REGION, &topic_arn)),
+    ]
+}
+
+fn policy_named<'a>(
+    policies: &'a [(&'static str, PolicyDocument)],
+    name: &str,
+) -> &'a PolicyDocument {
+    match policies.iter().find(|(n, _)| *n == name) {
+        Some((_, p)) => p,
+        None => panic!("unknown policy {name}"),
+    }
+}
+
 #[test]
 fn least_privilege_matrix() {
-    use Decision::{Allow, ExplicitDeny as Deny, ImplicitDeny as NoGrant};
-    let accounts = [LA, SEC, M1, M2];
-    let input = inputs(&accounts);
+    let input = inputs(&[LA, SEC, M1, M2]);
     assert_eq!(input.choose_mode(), DeputyMode::SourceArn);
-    let bucket = archive_bucket_policy(&input, DeputyMode::SourceArn);
-    let bucket_org = archive_bucket_policy(&input, DeputyMode::SourceOrgId);
-    let key = key_policy(&input, DeputyMode::SourceArn);
-    let key_org = key_policy(&input, DeputyMode::SourceOrgId);
-    let access_logs = access_log_bucket_policy("aws", "acme-access-logs", BUCKET, LA);
-    let trust = cloudtrail_logs_role_trust(
-        "aws",
-        M1,
-        &TrailRef {
-            account: M1.into(),
-            region: REGION.into(),
-            name: "org-audit".into(),
-        },
+    let policies = matrix_policies();
+    let rows = matrix_rows();
+    assert!(rows.len() >= 30);
+    let mut wrong = Vec::new();
+    for r in &rows {
+        let got = evaluate(policy_named(&policies, r.policy), &r.request);
+        if got != r.expect {
+            wrong.push(format!("{}: expected {:?}, got {got:?}", r.name, r.expect));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} row(s) wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
     );
-    let inline = cloudtrail_logs_role_policy("aws", M1, REGION, "/trailhead/cloudtrail");
+}
+
+fn matrix_rows() -> Vec<Row> {
+    use Decision::{Allow, ExplicitDeny as Deny, ImplicitDeny as NoGrant};
     let topic_arn = format!("arn:aws:sns:{REGION}:{M1}:cis-alarms");
-    let topic = sns_topic_policy("aws", M1, REGION, &topic_arn);
     let bucket_arn = format!("arn:aws:s3:::{BUCKET}");
 
     let write = |acct: &str, prefix: &str| {
@@ -136,7 +178,7 @@ fn least_privilege_matrix() {
             .with("kms:EncryptionContext:aws:cloudtrail:arn", &trail(M1))
     };
 
-    let rows = vec![
+    vec![
         row(
             "member trail writes its own prefix",
             "bucket",
@@ -310,9 +352,56 @@ fn least_privilege_matrix() {
             NoGrant,
         ),
         row(
-            "CloudTrail may not decrypt",
+            "CloudTrail decrypts the Bucket Key for our trail",
             "key",
-            gen_key(M1).with("x", "y").clone_action("kms:Decrypt"),
+            gen_key(M1).clone_action("kms:Decrypt"),
+            Allow,
+        ),
+        row(
+            "CloudTrail decrypts for a foreign trail",
+            "key",
+            replace(gen_key(M1), "aws:SourceArn", &trail(OUTSIDER)).clone_action("kms:Decrypt"),
+            NoGrant,
+        ),
+        row(
+            "CloudTrail re-encrypts (never granted)",
+            "key",
+            gen_key(M1).clone_action("kms:ReEncryptFrom"),
+            NoGrant,
+        ),
+        row(
+            "a put under another KMS key",
+            "bucket",
+            write(M1, M1).with(
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                "arn:aws:kms:eu-west-1:999999999999:key/other",
+            ),
+            Deny,
+        ),
+        row(
+            "a put under the archive key",
+            "bucket",
+            write(M1, M1).with("s3:x-amz-server-side-encryption-aws-kms-key-id", KEY),
+            Allow,
+        ),
+        row(
+            "org mode: a put under another KMS key",
+            "bucket_org",
+            write(M1, M1).with("aws:SourceOrgID", ORG).with(
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                "arn:aws:kms:eu-west-1:999999999999:key/other",
+            ),
+            Deny,
+        ),
+        row(
+            "org mode: a trail of another name in the organization",
+            "bucket_org",
+            replace(
+                write(M1, M1),
+                "aws:SourceArn",
+                &format!("arn:aws:cloudtrail:{REGION}:{M1}:trail/shadow-copy"),
+            )
+            .with("aws:SourceOrgID", ORG),
             NoGrant,
         ),
         row(
@@ -413,19 +502,25 @@ fn least_privilege_matrix() {
             NoGrant,
         ),
         row(
-            "our trail assumes the CloudWatch Logs role",
+            "CloudTrail assumes the CloudWatch Logs role without source keys (as it does)",
             "trust",
-            cloudtrail("sts:AssumeRole", "")
-                .with("aws:SourceAccount", M1)
-                .with("aws:SourceArn", &trail(M1)),
+            cloudtrail("sts:AssumeRole", ""),
             Allow,
         ),
         row(
-            "another account's trail assumes the role",
+            "another service assumes the CloudWatch Logs role",
             "trust",
-            cloudtrail("sts:AssumeRole", "")
-                .with("aws:SourceAccount", M2)
-                .with("aws:SourceArn", &trail(M2)),
+            Request::new(
+                RequestPrincipal::Service("lambda.amazonaws.com".into()),
+                "sts:AssumeRole",
+                "",
+            ),
+            NoGrant,
+        ),
+        row(
+            "a principal of the account assumes the CloudWatch Logs role",
+            "trust",
+            user(M1, Some(ORG), "sts:AssumeRole", ""),
             NoGrant,
         ),
         row(
@@ -499,32 +594,7 @@ fn least_privilege_matrix() {
             user(M2, Some(ORG), "sns:Subscribe", &topic_arn),
             NoGrant,
         ),
-    ];
-    assert!(rows.len() >= 30);
-    let mut wrong = Vec::new();
-    for r in &rows {
-        let policy = match r.policy {
-            "bucket" => &bucket,
-            "bucket_org" => &bucket_org,
-            "key" => &key,
-            "key_org" => &key_org,
-            "access_logs" => &access_logs,
-            "trust" => &trust,
-            "inline" => &inline,
-            "topic" => &topic,
-            other => panic!("unknown policy {other}"),
-        };
-        let got = evaluate(policy, &r.request);
-        if got != r.expect {
-            wrong.push(format!("{}: expected {:?}, got {got:?}", r.name, r.expect));
-        }
-    }
-    assert!(
-        wrong.is_empty(),
-        "{} row(s) wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    ]
 }
 
 trait CloneAction {
@@ -620,4 +690,258 @@ fn the_key_administrator_is_never_locked_out() {
             "no Deny can lock the admin out"
         );
     }
+}
+
+/// A request as the emulator's evaluator reads it (one JSON line).
+fn request_json(policy: &PolicyDocument, r: &Request) -> serde_json::Value {
+    let principal = match &r.principal {
+        RequestPrincipal::Anonymous => serde_json::json!({"kind": "anonymous"}),
+        RequestPrincipal::Service(name) => serde_json::json!({"kind": "service", "name": name}),
+        RequestPrincipal::Aws { account, arn } => {
+            serde_json::json!({"kind": "aws", "account": account, "arn": arn})
+        }
+    };
+    serde_json::json!({
+        "policy": policy.to_json(),
+        "principal": principal,
+        "action": r.action,
+        "resource": r.resource,
+        "context": r.context,
+    })
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*): the same requests on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Strings the policies use, with their wildcards filled in (or not), and near misses.
+fn variants(value: &str) -> Vec<String> {
+    vec![
+        value.replace('*', "x"),
+        value.replace('*', "eu-west-1"),
+        value.to_string(),
+        format!("{value}-other"),
+        value.replace("444444444444", "999999999999"),
+    ]
+}
+
+/// Requests drawn from the policies' own vocabulary: their principals, actions, resources and
+/// condition values, each filled in, perturbed or left out.
+fn random_requests(policies: &[(&'static str, PolicyDocument)], n: usize) -> Vec<(usize, Request)> {
+    let mut actions = vec![
+        "s3:DeleteObject".to_string(),
+        "kms:ReEncryptFrom".into(),
+        "iam:PassRole".into(),
+    ];
+    let mut resources = vec!["*".to_string(), "arn:aws:s3:::elsewhere/x".into()];
+    // Condition key (lowercased) → the values the policies give it, filled in or perturbed.
+    let mut conditions: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (_, p) in policies {
+        for s in &p.statements {
+            actions.extend(s.action.iter().flat_map(|a| variants(a)));
+            resources.extend(s.resource.iter().flat_map(|r| variants(r)));
+            for keys in s.condition.values() {
+                for (k, values) in keys {
+                    conditions
+                        .entry(k.to_ascii_lowercase())
+                        .or_default()
+                        .extend(values.iter().flat_map(|v| variants(v)));
+                }
+            }
+        }
+    }
+    let principals = [
+        RequestPrincipal::Anonymous,
+        RequestPrincipal::Service("cloudtrail.amazonaws.com".into()),
+        RequestPrincipal::Service("logging.s3.amazonaws.com".into()),
+        RequestPrincipal::Service("cloudwatch.amazonaws.com".into()),
+        RequestPrincipal::Service("lambda.amazonaws.com".into()),
+        RequestPrincipal::Aws {
+            account: LA.into(),
+            arn: format!("arn:aws:iam::{LA}:role/Admin"),
+        },
+        RequestPrincipal::Aws {
+            account: SEC.into(),
+            arn: format!("arn:aws:iam::{SEC}:role/Reader"),
+        },
+        RequestPrincipal::Aws {
+            account: M1.into(),
+            arn: format!("arn:aws:iam::{M1}:role/App"),
+        },
+        RequestPrincipal::Aws {
+            account: OUTSIDER.into(),
+            arn: format!("arn:aws:iam::{OUTSIDER}:user/x"),
+        },
+    ];
+    let own: Vec<(Vec<String>, Vec<String>)> = policies
+        .iter()
+        .map(|(_, p)| {
+            let actions = p
+                .statements
+                .iter()
+                .flat_map(|s| s.action.iter().flat_map(|a| variants(a)));
+            let resources = p
+                .statements
+                .iter()
+                .flat_map(|s| s.resource.iter().flat_map(|r| variants(r)));
+            (
+                actions.collect(),
+                resources.chain(["*".to_string()]).collect(),
+            )
+        })
+        .collect();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..n)
+        .map(|_| {
+            let policy = rng.below(policies.len());
+            // Mostly the policy's own words: requests it has an opinion about.
+            let (a, r) = if rng.below(4) > 0 {
+                (&own[policy].0, &own[policy].1)
+            } else {
+                (&actions, &resources)
+            };
+            let mut request = Request::new(
+                rng.pick(&principals).clone(),
+                rng.pick(a).as_str(),
+                rng.pick(r).as_str(),
+            );
+            // Each key absent half the time, else with one or two values.
+            for (key, values) in &conditions {
+                for _ in 0..rng.below(3) {
+                    request = request.with(key, rng.pick(values).as_str());
+                }
+            }
+            (policy, request)
+        })
+        .collect()
+}
+
+/// Runs the emulator's evaluator (emulator/trailhead_emulator/policy.py: only Python's standard
+/// library) on every request; returns its decisions in Rust's terms.
+fn python_decisions(lines: &[serde_json::Value]) -> Vec<Decision> {
+    use std::io::Write as _;
+    let package = concat!(env!("CARGO_MANIFEST_DIR"), "/../../emulator");
+    let python = std::env::var("TRAILHEAD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = std::process::Command::new(&python)
+        .args(["-m", "trailhead_emulator.policy_cli"])
+        .env("PYTHONPATH", package)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {python} (the emulator's evaluator needs Python 3): {e}")
+        });
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("the evaluator ran");
+    writer.join().expect("writer").expect("requests written");
+    assert!(out.status.success(), "the emulator's evaluator failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| match l {
+            "Allow" => Decision::Allow,
+            "Deny" => Decision::ExplicitDeny,
+            "NotApplicable" => Decision::ImplicitDeny,
+            other => panic!("unexpected decision {other}"),
+        })
+        .collect()
+}
+
+/// One statement per condition operator either evaluator knows, so that random requests reach
+/// every operator with the key present, absent, matching and not.
+fn operator_policy() -> PolicyDocument {
+    let operators = [
+        "StringEquals",
+        "StringNotEquals",
+        "StringLike",
+        "StringNotLike",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Bool",
+        "Null",
+    ];
+    let mut statements = Vec::new();
+    for (i, op) in operators.iter().enumerate() {
+        for suffix in ["", "IfExists"] {
+            if *op == "Null" && !suffix.is_empty() {
+                continue;
+            }
+            let (key, value) = match *op {
+                "Bool" => ("aws:SecureTransport", "true".to_string()),
+                "Null" => ("aws:SourceArn", "false".to_string()),
+                _ => ("aws:SourceArn", trail(M1).replace("eu-west-1", "*")),
+            };
+            let effect = if i % 2 == 0 {
+                Effect::Allow
+            } else {
+                Effect::Deny
+            };
+            statements.push(
+                Statement::new(&format!("Op{i}{suffix}"), effect)
+                    .principal(Principal::Any)
+                    .actions(&[format!("s3:Op{i}{suffix}")])
+                    .resources(&["*"])
+                    .when(&format!("{op}{suffix}"), key, &[value]),
+            );
+        }
+    }
+    PolicyDocument::new(statements)
+}
+
+#[test]
+fn the_emulators_evaluator_agrees_on_the_matrix_and_on_random_requests() {
+    let mut policies = matrix_policies();
+    policies.push(("operators", operator_policy()));
+    let mut cases: Vec<(String, &PolicyDocument, Request)> = matrix_rows()
+        .into_iter()
+        .map(|r| {
+            (
+                r.name.to_string(),
+                policy_named(&policies, r.policy),
+                r.request,
+            )
+        })
+        .collect();
+    for (i, (policy, request)) in random_requests(&policies, 3000).into_iter().enumerate() {
+        cases.push((
+            format!("random #{i} on {}", policies[policy].0),
+            &policies[policy].1,
+            request,
+        ));
+    }
+    let lines: Vec<serde_json::Value> = cases.iter().map(|(_, p, r)| request_json(p, r)).collect();
+    let theirs = python_decisions(&lines);
+    assert_eq!(theirs.len(), cases.len());
+    let mut disagreements = Vec::new();
+    let mut allowed = 0;
+    for ((name, policy, request), their) in cases.iter().zip(&theirs) {
+        let ours = evaluate(policy, request);
+        allowed += usize::from(ours == Decision::Allow);
+        if ours != *their {
+            disagreements.push(format!("{name}: trailhead {ours:?}, emulator {their:?}"));
+        }
+    }
+    // Random requests that never allow would prove little.
+    assert!(allowed > 50, "only {allowed} of the requests were allowed");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreement(s):\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
 }

@@ -1,0 +1,305 @@
+//! The identity policies trailhead itself needs: the caller's (in the management account) and the
+//! access role's (in every member account and the log-archive account). `trailhead permissions`
+//! prints them; a test checks that every call of a rollout is granted by them.
+
+use crate::{Effect, PolicyDocument, Statement};
+
+/// What the policies are scoped to: the names the spec gives.
+#[derive(Debug, Clone)]
+pub struct PermissionInputs {
+    pub partition: String,
+    pub access_role: String,
+    pub trail_name: String,
+    pub log_group: String,
+    pub topic_name: String,
+    /// The CloudWatch Logs role trailhead creates in each account.
+    pub logs_role: String,
+    /// The archive bucket name; `*` where the account id is not known yet.
+    pub bucket: String,
+    /// Whether the spec asks trailhead to create the log-archive account.
+    pub creates_account: bool,
+}
+
+fn allow(sid: &str, actions: &[&str], resources: &[String]) -> Statement {
+    Statement::new(sid, Effect::Allow)
+        .actions(actions)
+        .resources(resources)
+}
+
+/// The caller, in the management account: read the organization, create the log-archive account
+/// if asked, and assume the access role in each account. When the management account is a target
+/// itself, it also needs the access role's permissions (it is reached with these credentials).
+pub fn caller_policy(p: &PermissionInputs) -> PolicyDocument {
+    let mut statements = vec![
+        allow(
+            "ReadOrganization",
+            &[
+                "organizations:DescribeOrganization",
+                "organizations:ListAccounts",
+                "organizations:ListAccountsForParent",
+                "organizations:DescribeAccount",
+            ],
+            &["*".to_string()],
+        ),
+        allow(
+            "AssumeAccessRole",
+            &["sts:AssumeRole"],
+            &[format!("arn:{}:iam::*:role/{}", p.partition, p.access_role)],
+        ),
+    ];
+    if p.creates_account {
+        statements.push(allow(
+            "CreateLogArchiveAccount",
+            &[
+                "organizations:CreateAccount",
+                "organizations:DescribeCreateAccountStatus",
+            ],
+            &["*".to_string()],
+        ));
+    }
+    PolicyDocument::new(statements)
+}
+
+/// The access role, in every account trailhead configures (the log-archive account included).
+pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
+    let part = &p.partition;
+    let logs_role = format!("arn:{part}:iam::*:role/{}", p.logs_role);
+    let group = format!("arn:{part}:logs:*:*:log-group:{}", p.log_group);
+    let bucket = format!("arn:{part}:s3:::{}", p.bucket);
+    PolicyDocument::new(vec![
+        allow(
+            "Trail",
+            &[
+                "cloudtrail:CreateTrail",
+                "cloudtrail:UpdateTrail",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:PutEventSelectors",
+                "cloudtrail:StartLogging",
+                "cloudtrail:AddTags",
+                "cloudtrail:ListTags",
+            ],
+            &[format!("arn:{part}:cloudtrail:*:*:trail/{}", p.trail_name)],
+        ),
+        // DescribeTrails and ListPublicKeys take no resource.
+        allow(
+            "ReadTrails",
+            &["cloudtrail:DescribeTrails", "cloudtrail:ListPublicKeys"],
+            &["*".to_string()],
+        ),
+        allow(
+            "CloudWatchLogsRole",
+            &[
+                "iam:GetRole",
+                "iam:CreateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:TagRole",
+            ],
+            std::slice::from_ref(&logs_role),
+        ),
+        Statement::new("PassCloudWatchLogsRoleToCloudTrail", Effect::Allow)
+            .actions(&["iam:PassRole"])
+            .resources(&[logs_role])
+            .when(
+                "StringEquals",
+                "iam:PassedToService",
+                &["cloudtrail.amazonaws.com"],
+            ),
+        allow(
+            "LogGroup",
+            &[
+                "logs:CreateLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:DescribeMetricFilters",
+                "logs:PutMetricFilter",
+                "logs:DeleteMetricFilter",
+                "logs:TagResource",
+            ],
+            &[group.clone(), format!("{group}:*")],
+        ),
+        allow(
+            "ListLogGroups",
+            &["logs:DescribeLogGroups"],
+            &["*".to_string()],
+        ),
+        allow(
+            "Alarms",
+            &["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+            &[format!("arn:{part}:cloudwatch:*:*:alarm:trailhead-*")],
+        ),
+        allow(
+            "ReadAlarms",
+            &[
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:DescribeAlarmsForMetric",
+            ],
+            &["*".to_string()],
+        ),
+        allow(
+            "AlarmTopic",
+            &[
+                "sns:CreateTopic",
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+                "sns:TagResource",
+            ],
+            &[format!("arn:{part}:sns:*:*:{}", p.topic_name)],
+        ),
+        allow("ListTopics", &["sns:ListTopics"], &["*".to_string()]),
+        // The log-archive account's buckets (the archive and its access-log bucket).
+        allow(
+            "ArchiveBuckets",
+            &[
+                "s3:CreateBucket",
+                "s3:ListBucket",
+                "s3:GetBucketVersioning",
+                "s3:PutBucketVersioning",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:GetBucketOwnershipControls",
+                "s3:PutBucketOwnershipControls",
+                "s3:GetEncryptionConfiguration",
+                "s3:PutEncryptionConfiguration",
+                "s3:GetLifecycleConfiguration",
+                "s3:PutLifecycleConfiguration",
+                "s3:GetBucketLogging",
+                "s3:PutBucketLogging",
+                "s3:GetBucketPolicy",
+                "s3:PutBucketPolicy",
+                "s3:GetBucketObjectLockConfiguration",
+                "s3:PutBucketObjectLockConfiguration",
+                "s3:GetObject",
+            ],
+            &[
+                bucket.clone(),
+                format!("{bucket}/*"),
+                format!("{bucket}-access-logs"),
+            ],
+        ),
+        // CreateKey has no resource; the key is then administered through its own policy.
+        allow(
+            "ArchiveKey",
+            &[
+                "kms:CreateKey",
+                "kms:CreateAlias",
+                "kms:ListKeys",
+                "kms:ListAliases",
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:EnableKeyRotation",
+                "kms:ListResourceTags",
+                "kms:TagResource",
+                "kms:UpdateKeyDescription",
+            ],
+            &["*".to_string()],
+        ),
+    ])
+}
+
+/// Whether `policy` has an Allow statement that lists `action` (wildcards as IAM reads them).
+pub fn grants_action(policy: &PolicyDocument, action: &str) -> bool {
+    policy.statements.iter().any(|s| {
+        s.effect == Effect::Allow
+            && !s.not_action
+            && s.action.iter().any(|a| {
+                crate::evaluate::glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase())
+            })
+    })
+}
+
+/// The IAM action an SDK operation needs: `service:Operation`, except where S3 names its
+/// actions otherwise. `service` is the SDK's service name as the call log records it.
+pub fn iam_action(service: &str, operation: &str) -> String {
+    let prefix = match service.to_ascii_lowercase().replace(' ', "").as_str() {
+        "cloudwatchlogs" | "logs" => "logs".to_string(),
+        "cloudwatch" => "cloudwatch".to_string(),
+        other => other.to_string(),
+    };
+    let s3 = match operation {
+        "HeadBucket" | "ListObjectsV2" => Some("ListBucket"),
+        "GetPublicAccessBlock" => Some("GetBucketPublicAccessBlock"),
+        "PutPublicAccessBlock" => Some("PutBucketPublicAccessBlock"),
+        "GetBucketEncryption" => Some("GetEncryptionConfiguration"),
+        "PutBucketEncryption" => Some("PutEncryptionConfiguration"),
+        "GetBucketLifecycleConfiguration" => Some("GetLifecycleConfiguration"),
+        "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => {
+            Some("PutLifecycleConfiguration")
+        }
+        "GetObjectLockConfiguration" => Some("GetBucketObjectLockConfiguration"),
+        "PutObjectLockConfiguration" => Some("PutBucketObjectLockConfiguration"),
+        _ => None,
+    };
+    match (prefix.as_str(), s3) {
+        ("s3", Some(action)) => format!("s3:{action}"),
+        _ => format!("{prefix}:{operation}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> PermissionInputs {
+        PermissionInputs {
+            partition: "aws".into(),
+            access_role: "OrganizationAccountAccessRole".into(),
+            trail_name: "org-audit".into(),
+            log_group: "/trailhead/cloudtrail".into(),
+            topic_name: "cis".into(),
+            logs_role: "trailhead-logs".into(),
+            bucket: "acme-cloudtrail-*".into(),
+            creates_account: false,
+        }
+    }
+
+    #[test]
+    fn s3_operations_map_to_their_iam_actions() {
+        assert_eq!(iam_action("s3", "HeadBucket"), "s3:ListBucket");
+        assert_eq!(
+            iam_action("s3", "DeleteBucketLifecycle"),
+            "s3:PutLifecycleConfiguration"
+        );
+        assert_eq!(
+            iam_action("CloudWatch Logs", "PutMetricFilter"),
+            "logs:PutMetricFilter"
+        );
+        assert_eq!(
+            iam_action("cloudtrail", "CreateTrail"),
+            "cloudtrail:CreateTrail"
+        );
+    }
+
+    #[test]
+    fn the_caller_creates_accounts_only_when_asked_and_never_gets_a_wildcard_action() {
+        let p = inputs();
+        assert!(!grants_action(
+            &caller_policy(&p),
+            "organizations:CreateAccount"
+        ));
+        let creating = PermissionInputs {
+            creates_account: true,
+            ..p
+        };
+        assert!(grants_action(
+            &caller_policy(&creating),
+            "organizations:CreateAccount"
+        ));
+        for doc in [caller_policy(&creating), access_role_policy(&creating)] {
+            assert!(
+                doc.statements
+                    .iter()
+                    .all(|s| s.action.iter().all(|a| !a.contains('*')))
+            );
+        }
+        let role = access_role_policy(&creating);
+        assert!(!grants_action(&role, "iam:DeleteRole"));
+        assert!(!grants_action(&role, "s3:DeleteBucket"));
+        assert!(!grants_action(&role, "cloudtrail:DeleteTrail"));
+    }
+}

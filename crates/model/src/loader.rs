@@ -199,8 +199,17 @@ fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
 }
 
 fn check_region(sink: &mut Sink, r: &Located<String>) -> bool {
-    if rules::region(&r.value).is_ok() {
-        return true;
+    let message = match rules::region(&r.value) {
+        Ok(()) => return true,
+        Err(m) => m,
+    };
+    if r.value.contains("-iso") {
+        sink.push(
+            Diagnostic::error(r.span.clone(), message)
+                .label("unsupported partition")
+                .help("trailhead supports the aws, aws-cn and aws-us-gov partitions"),
+        );
+        return false;
     }
     let hint = match rules::did_you_mean(
         &r.value.to_ascii_lowercase(),
@@ -255,14 +264,14 @@ fn read_access(root: &Table, sink: &mut Sink) -> Option<Access> {
     if let Some(v) = t.int(sink, "session_duration_seconds") {
         ok &= sink.check(
             &v,
-            |n| {
-                if (900..=43_200).contains(n) {
-                    Ok(())
-                } else {
-                    Err(format!("session duration {n}s is outside what STS accepts"))
-                }
+            |n| match n {
+                900..=3600 => Ok(()),
+                3601..=43_200 => Err(format!(
+                    "session duration {n}s is more than STS grants a chained role session (3600s)"
+                )),
+                _ => Err(format!("session duration {n}s is outside what STS accepts")),
             },
-            "use 900 to 43200 seconds, and no more than the role's maximum session duration",
+            "use 900 to 3600 seconds: trailhead assumes the access role from the caller's own role session (SSO, a pipeline role), and STS caps role chaining at one hour; sessions are refreshed before they expire, so a long rollout needs no more",
         );
         access.session_duration_seconds = u32::try_from(v.value).unwrap_or(3600);
     }
@@ -287,6 +296,61 @@ fn positive_days(sink: &mut Sink, t: &Table, key: &str, default: u32) -> Option<
             None
         }
     }
+}
+
+/// A day count that may be left out: Some(None) when absent, None when invalid.
+fn optional_days(sink: &mut Sink, t: &Table, key: &str) -> Option<Option<Located<u32>>> {
+    let Some(v) = t.int(sink, key) else {
+        return Some(None);
+    };
+    match u32::try_from(v.value) {
+        Ok(n) if n > 0 => Some(Some(Located::new(n, v.span))),
+        _ => {
+            sink.push(
+                Diagnostic::error(
+                    v.span.clone(),
+                    format!("`{key}` must be a positive number of days"),
+                )
+                .label("must be ≥ 1")
+                .help(format!(
+                    "for example `{key} = 365`, or leave it out to keep logs"
+                )),
+            );
+            None
+        }
+    }
+}
+
+/// S3 refuses MFA Delete on a bucket with a lifecycle configuration, and a lifecycle
+/// configuration on a bucket with MFA Delete: an expiry beside MFA Delete can never deploy.
+fn check_mfa_delete_lifecycle(
+    sink: &mut Sink,
+    t: &Table,
+    mfa_delete: Option<&Located<bool>>,
+    expiries: [&Option<Located<u32>>; 2],
+) -> bool {
+    let mut ok = true;
+    for (expiry, key) in expiries
+        .into_iter()
+        .zip(["retention_days", "noncurrent_retention_days"])
+    {
+        let Some(expiry) = expiry else { continue };
+        ok = false;
+        let (span, label) = match mfa_delete {
+            Some(m) => (m.span.clone(), "MFA Delete is turned on here"),
+            None => (t.span(), "MFA Delete is on by default in this table"),
+        };
+        sink.push(
+            Diagnostic::error(
+                expiry.span.clone(),
+                format!("`{key}` cannot be combined with MFA Delete: S3 refuses MFA Delete on a bucket with a lifecycle configuration, and a lifecycle configuration on a bucket with MFA Delete"),
+            )
+            .label("an expiry needs a lifecycle rule")
+            .related(span, label)
+            .help(format!("either remove `{key}` and keep logs without expiry under MFA Delete, or set `mfa_delete = false` and add [log_archive.object_lock] (Object Lock protects versions while lifecycle rules expire them)")),
+        );
+    }
+    ok
 }
 
 fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<LogArchive> {
@@ -324,8 +388,12 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
         (None, Some(name), Some(email)) => {
             let ok = sink.check(
                 &email,
-                |e| rules::email(e),
+                |e| rules::email(e).and(rules::new_account_email(e)),
                 "use the address Organizations should register for the new account",
+            ) & sink.check(
+                &name,
+                |n| rules::new_account_name(n),
+                "use 1 to 50 printable ASCII characters, e.g. \"log-archive\"",
             );
             ok.then_some(LogArchiveAccount::Create {
                 name: name.value,
@@ -358,10 +426,10 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
         .unwrap_or_else(|| Located::new("{org}-cloudtrail-{account_id}".to_string(), t.span()));
     let template_ok = check_bucket_template(sink, &template, org, &account);
 
-    let retention_days = positive_days(sink, &t, "retention_days", 365);
-    let noncurrent = positive_days(sink, &t, "noncurrent_retention_days", 90);
+    let retention_days = optional_days(sink, &t, "retention_days");
+    let noncurrent = optional_days(sink, &t, "noncurrent_retention_days");
     let access_logs = positive_days(sink, &t, "access_log_retention_days", 90);
-    let mfa_delete = t.bool(sink, "mfa_delete").is_none_or(|v| v.value);
+    let mfa_delete_key = t.bool(sink, "mfa_delete");
 
     let kms_alias = t
         .string(sink, "kms_alias")
@@ -421,15 +489,33 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
         None => Some(None),
     };
 
-    (template_ok && alias_ok).then_some(())?;
+    let object_lock = object_lock?;
+    // MFA Delete is the default protection, unless Object Lock is chosen instead.
+    let mfa_delete = mfa_delete_key
+        .as_ref()
+        .map_or(object_lock.is_none(), |v| v.value);
+    let (retention_days, noncurrent) = (retention_days?, noncurrent?);
+    let lifecycle_ok = !mfa_delete
+        || check_mfa_delete_lifecycle(
+            sink,
+            &t,
+            mfa_delete_key.as_ref(),
+            [&retention_days, &noncurrent],
+        );
+    let expiry = |v: Option<Located<u32>>, default: u32| match v {
+        Some(v) => Some(v.value),
+        None if mfa_delete => None,
+        None => Some(default),
+    };
+    (template_ok && alias_ok && lifecycle_ok).then_some(())?;
     Some(LogArchive {
         account: account?,
         bucket_name_template: template.value,
-        retention_days: retention_days?,
-        noncurrent_retention_days: noncurrent?,
+        retention_days: expiry(retention_days, 365),
+        noncurrent_retention_days: expiry(noncurrent, 90),
         access_log_retention_days: access_logs?,
         mfa_delete,
-        object_lock: object_lock?,
+        object_lock,
         kms_alias: kms_alias.value,
         security_account,
     })
@@ -800,8 +886,13 @@ fn read_tolerance(sink: &mut Sink, t: &Table) -> Tolerance {
 fn read_rollout(root: &Table, sink: &mut Sink) -> Option<RolloutSettings> {
     let mut settings = RolloutSettings {
         max_concurrency: 16,
+        include_management_account: true,
     };
-    let Some(t) = root.table(sink, "rollout", &["max_concurrency"]) else {
+    let Some(t) = root.table(
+        sink,
+        "rollout",
+        &["max_concurrency", "include_management_account"],
+    ) else {
         return root.raw("rollout").is_none().then_some(settings);
     };
     t.reject_unknown(sink);
@@ -815,6 +906,9 @@ fn read_rollout(root: &Table, sink: &mut Sink) -> Option<RolloutSettings> {
             return None;
         }
         settings.max_concurrency = u32::try_from(v.value).unwrap_or(u32::MAX);
+    }
+    if let Some(v) = t.bool(sink, "include_management_account") {
+        settings.include_management_account = v.value;
     }
     Some(settings)
 }

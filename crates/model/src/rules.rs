@@ -50,6 +50,11 @@ pub const LOG_RETENTION_DAYS: &[i32] = &[
 ];
 
 pub fn region(s: &str) -> Result<(), String> {
+    if s.starts_with("us-iso") || s.starts_with("eu-iso") {
+        return Err(format!(
+            "`{s}` is in an isolated (aws-iso*) partition, which trailhead does not support: its endpoints, service principals and CloudTrail features differ"
+        ));
+    }
     if REGIONS.contains(&s) {
         Ok(())
     } else {
@@ -243,9 +248,40 @@ pub fn external_id(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// CreateAccount's AccountName: 1 to 50 printable ASCII characters.
+pub fn new_account_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.chars().count() > 50 {
+        return Err(format!(
+            "account name `{s}` must be 1 to 50 characters for CreateAccount"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!(
+            "account name `{s}` has `{c}`; CreateAccount allows printable ASCII only"
+        ));
+    }
+    Ok(())
+}
+
+/// CreateAccount's Email: 6 to 64 characters.
+pub fn new_account_email(s: &str) -> Result<(), String> {
+    let n = s.chars().count();
+    if !(6..=64).contains(&n) {
+        return Err(format!(
+            "email `{s}` has {n} characters; CreateAccount accepts 6 to 64"
+        ));
+    }
+    Ok(())
+}
+
 pub fn log_group_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 512 {
         return Err(format!("log group name `{s}` must be 1 to 512 characters"));
+    }
+    if s.starts_with("aws/") {
+        return Err(format!(
+            "log group name `{s}` starts with `aws/`, which CloudWatch Logs reserves for AWS services (a leading `/aws/` is allowed)"
+        ));
     }
     if let Some(c) = s
         .chars()

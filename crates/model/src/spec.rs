@@ -100,8 +100,11 @@ pub struct LogArchive {
     pub account: LogArchiveAccount,
     /// Template with `{org}`, `{account_id}` and `{region}` placeholders.
     pub bucket_name_template: String,
-    pub retention_days: u32,
-    pub noncurrent_retention_days: u32,
+    /// Days after which log objects expire; None keeps them for good (required with MFA Delete,
+    /// which S3 does not allow beside a lifecycle configuration).
+    pub retention_days: Option<u32>,
+    /// Days after which noncurrent versions expire; None keeps them.
+    pub noncurrent_retention_days: Option<u32>,
     pub access_log_retention_days: u32,
     pub mfa_delete: bool,
     pub object_lock: Option<ObjectLock>,
@@ -111,6 +114,13 @@ pub struct LogArchive {
 }
 
 impl LogArchive {
+    /// The archive bucket's lifecycle: (expiry days, noncurrent expiry days), or None for no
+    /// lifecycle configuration at all.
+    pub fn lifecycle(&self) -> Option<(u32, Option<u32>)> {
+        self.retention_days
+            .map(|days| (days, self.noncurrent_retention_days))
+    }
+
     /// The archive bucket name once the log-archive account id is known.
     pub fn bucket_name(&self, org: &Org, account_id: &str) -> String {
         expand_template(
@@ -254,6 +264,9 @@ pub struct Wave {
 pub struct RolloutSettings {
     /// A cap on accounts in flight across the whole run, whatever the waves allow.
     pub max_concurrency: u32,
+    /// The management account gets its trail and alarms too (root activity and Organizations
+    /// changes happen there), reached with the caller's own credentials: it has no access role.
+    pub include_management_account: bool,
 }
 
 #[cfg(test)]

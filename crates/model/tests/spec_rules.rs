@@ -384,3 +384,127 @@ fn every_problem_is_reported_at_once() {
     let errs = errors(&src);
     assert_eq!(errs.len(), 4, "{errs:#?}");
 }
+
+/// The related span of the one error in `src`, as line:column.
+fn related_at(src: &str) -> Location {
+    let d = parse_spec("org.toml", src).expect_err("an error");
+    let e = d.errors().next().expect("one error");
+    let (span, _) = e.related.clone().expect("a related span");
+    Location::of(src, span.start)
+}
+
+#[test]
+fn mfa_delete_and_an_expiry_cannot_be_combined() {
+    // Explicit MFA Delete: the error points at the expiry and, as related, at mfa_delete.
+    let src = with(
+        "kms_alias = \"alias/trailhead\"\n",
+        "kms_alias = \"alias/trailhead\"\nmfa_delete = true\nretention_days = 365\n",
+    );
+    let help = one_error_at(
+        &src,
+        "retention_days = |365",
+        0,
+        "cannot be combined with MFA Delete",
+    );
+    assert!(
+        help.contains("Object Lock") && help.contains("without expiry"),
+        "{help}"
+    );
+    let mfa = src.find("mfa_delete = true").expect("key");
+    assert_eq!(
+        related_at(&src),
+        Location::of(&src, mfa + "mfa_delete = ".len())
+    );
+    // MFA Delete by default: the related span is the [log_archive] table.
+    let src = with(
+        "kms_alias = \"alias/trailhead\"\n",
+        "kms_alias = \"alias/trailhead\"\nnoncurrent_retention_days = 90\n",
+    );
+    one_error_at(
+        &src,
+        "noncurrent_retention_days = |90",
+        0,
+        "cannot be combined with MFA Delete",
+    );
+    // Without an expiry MFA Delete keeps logs for good: no lifecycle at all.
+    let (spec, _) = parse_spec("org.toml", BASE).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(spec.log_archive.mfa_delete);
+    assert_eq!(spec.log_archive.lifecycle(), None);
+    // Object Lock plus expiry: MFA Delete defaults off, the defaults expire.
+    let src = with(
+        "kms_alias = \"alias/trailhead\"\n",
+        "kms_alias = \"alias/trailhead\"\nretention_days = 400\n[log_archive.object_lock]\nmode = \"GOVERNANCE\"\ndays = 365\n",
+    );
+    let (spec, _) = parse_spec("org.toml", &src).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(!spec.log_archive.mfa_delete);
+    assert_eq!(spec.log_archive.lifecycle(), Some((400, Some(90))));
+}
+
+#[test]
+fn session_duration_is_capped_by_role_chaining() {
+    let src = with(
+        "[log_archive]",
+        "[access]\nsession_duration_seconds = 7200\n\n[log_archive]",
+    );
+    let help = one_error_at(&src, "7200", 0, "chained role session (3600s)");
+    assert!(help.contains("role chaining"), "{help}");
+    let ok = with(
+        "[log_archive]",
+        "[access]\nsession_duration_seconds = 3600\n\n[log_archive]",
+    );
+    assert!(parse_spec("org.toml", &ok).is_ok());
+}
+
+#[test]
+fn a_log_archive_to_create_needs_a_name_and_email_create_account_accepts() {
+    let create = |name: &str, email: &str| {
+        with(
+            "account_id = \"222222222222\"",
+            &format!("name = \"{name}\"\nemail = \"{email}\""),
+        )
+    };
+    let long = "n".repeat(51);
+    let src = create(&long, "aws+la@acme.example");
+    one_error_at(
+        &src,
+        &format!("\"{long}\""),
+        0,
+        "must be 1 to 50 characters",
+    );
+    let src = create("log-archive\u{e9}", "aws+la@acme.example");
+    one_error_at(&src, "\"log-archive\u{e9}\"", 0, "printable ASCII only");
+    let email = format!("{}@acme.example", "a".repeat(60));
+    let src = create("log-archive", &email);
+    one_error_at(
+        &src,
+        &format!("\"{email}\""),
+        0,
+        "CreateAccount accepts 6 to 64",
+    );
+    assert!(parse_spec("org.toml", &create("log-archive", "aws+la@acme.example")).is_ok());
+}
+
+#[test]
+fn log_group_names_under_aws_slash_are_reserved() {
+    let src = with(
+        "cloudwatch_logs_retention_days = 365",
+        "log_group_name = \"aws/cloudtrail\"\ncloudwatch_logs_retention_days = 365",
+    );
+    one_error_at(&src, "\"aws/cloudtrail\"", 0, "reserves for AWS services");
+    let ok = with(
+        "cloudwatch_logs_retention_days = 365",
+        "log_group_name = \"/aws/cloudtrail\"\ncloudwatch_logs_retention_days = 365",
+    );
+    assert!(parse_spec("org.toml", &ok).is_ok());
+}
+
+#[test]
+fn isolated_partitions_are_refused_with_a_reason() {
+    let src = with("\"us-east-1\"]", "\"us-iso-east-1\"]");
+    one_error_at(
+        &src,
+        "\"us-iso-east-1\"",
+        0,
+        "isolated (aws-iso*) partition",
+    );
+}

@@ -104,12 +104,40 @@ where
             ),
         );
     }
+    if let SdkError::DispatchFailure(_) = err
+        && let Some(found) = credentials_failure(err)
+    {
+        return found;
+    }
     let code = err.code().unwrap_or(kind).to_string();
     let message = err
         .message()
         .map(str::to_string)
         .unwrap_or_else(|| DisplayErrorContext(err).to_string());
     (code, message)
+}
+
+/// A call that never left because its credentials could not be had: for an account's session,
+/// the AssumeRole of its access role failed. Its code and message, not the SDK's nested dump.
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(CredentialsError::ProviderError(_)) = e.downcast_ref::<CredentialsError>() {
+            let mut inner = e.source();
+            while let Some(i) = inner {
+                if let Some(sts) = i.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+                    let code = sts.code().unwrap_or("AccessDenied").to_string();
+                    let message = sts.message().unwrap_or_default();
+                    return Some((code, format!("cannot assume the access role: {message}")));
+                }
+                inner = i.source();
+            }
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// The code of an SDK error, for matching expected failures such as `NoSuchBucket`.

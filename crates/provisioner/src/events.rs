@@ -34,6 +34,12 @@ pub enum Event {
         accounts: usize,
         waves: Vec<WaveInfo>,
     },
+    /// An account of the organization that the run leaves alone (e.g. SUSPENDED), and why.
+    AccountSkipped {
+        account: String,
+        name: String,
+        reason: String,
+    },
     WaveStarted {
         wave: String,
         accounts: usize,

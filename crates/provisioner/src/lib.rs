@@ -14,6 +14,7 @@ pub mod integrity;
 pub mod journal;
 pub mod log_archive;
 pub mod member;
+pub mod permissions;
 pub mod plan;
 pub mod preflight;
 pub mod rollout;

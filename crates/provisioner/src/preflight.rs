@@ -10,15 +10,152 @@ use trailhead_model::LogArchiveAccount;
 
 use crate::error::{CallSite, ProvisionError, describe};
 use crate::log_archive::RunCtx;
+use crate::log_archive::buckets::{lifecycle_blocks_mfa_delete, read_bucket};
 use crate::log_archive::key::ALIAS_TAG;
 use crate::member::trail::read_trail;
-use crate::session::session_name;
+use crate::session::{AccountSession, role_arn, session_name};
 use crate::targets::{read_org, resolve_targets};
 
-/// CloudTrail's limit of trails per region (shadow trails of other regions excluded).
+/// CloudTrail's limit of trails per region. A multi-region trail counts in every region, so the
+/// shadows of other regions' trails count too.
 pub const TRAILS_PER_REGION: usize = 5;
 
-pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
+/// Something preflight found. A blocking problem stops the rollout before its first write; an
+/// account that cannot be reached only fails that account when its wave comes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub blocking: bool,
+}
+
+impl Problem {
+    fn blocking(message: String) -> Self {
+        Problem {
+            message,
+            blocking: true,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One account: its role can be assumed, and its trails leave room for ours.
+async fn check_account(
+    ctx: &RunCtx,
+    management: &AccountSession,
+    account: &str,
+    bucket: Option<&str>,
+) -> Vec<Problem> {
+    let home = &ctx.spec.org.home_region;
+    // The management account is reached with the caller's own credentials: no role to assume.
+    if account != ctx.spec.org.management_account.as_str()
+        && let Err(message) = check_assumable(ctx, management, account).await
+    {
+        return vec![Problem {
+            message: format!("{message} (this account will fail; the others go on)"),
+            blocking: false,
+        }];
+    }
+    let session = ctx.assume(account, home).await;
+    let mut problems = Vec::new();
+    for region in &ctx.spec.org.regions {
+        let regional = session.in_region(region);
+        match check_trails(ctx, &regional, account, bucket, region == home).await {
+            Ok(found) => problems.extend(found.into_iter().map(Problem::blocking)),
+            Err(problem) => {
+                problems.push(Problem::blocking(problem));
+                break;
+            }
+        }
+    }
+    problems
+}
+
+async fn check_assumable(
+    ctx: &RunCtx,
+    management: &AccountSession,
+    account: &str,
+) -> Result<(), String> {
+    let home = &ctx.spec.org.home_region;
+    let arn = role_arn(home, account, &ctx.role.role_name);
+    let mut req = management
+        .sts()
+        .assume_role()
+        .role_arn(&arn)
+        .role_session_name(session_name(&ctx.role.run_id))
+        .duration_seconds(900);
+    if let Some(id) = &ctx.role.external_id {
+        req = req.external_id(id);
+    }
+    req.send().await.map(|_| ()).map_err(|e| {
+        let (code, message) = describe(&e);
+        format!(
+            "account {account}: cannot assume {}: {code}: {message}",
+            ctx.role.role_name
+        )
+    })
+}
+
+/// The trails that count in one region (its own and other regions' multi-region ones), and a
+/// trail of our name with other settings. Err: the region cannot be read at all.
+async fn check_trails(
+    ctx: &RunCtx,
+    session: &AccountSession,
+    account: &str,
+    bucket: Option<&str>,
+    home: bool,
+) -> Result<Vec<String>, String> {
+    let region = &session.region;
+    let site = CallSite::new(account, region, "preflight");
+    let name = ctx.spec.trail.name.as_str();
+    let trails = session
+        .cloudtrail()
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| {
+            let (code, message) = describe(&e);
+            let hint = if matches!(
+                code.as_str(),
+                "UnrecognizedClientException"
+                    | "InvalidClientTokenId"
+                    | "OptInRequired"
+                    | "AuthFailure"
+            ) {
+                format!(" — is {region} enabled in this account?")
+            } else {
+                String::new()
+            };
+            format!("account {account}: {}: {code}: {message}{hint}", site.step)
+        })?;
+    let mut problems = Vec::new();
+    let counted = trails.trail_list().len();
+    let ours = trails.trail_list().iter().find(|t| t.name() == Some(name));
+    if ours.is_none() && counted >= TRAILS_PER_REGION {
+        problems.push(format!(
+            "account {account}: {region} already counts {counted} trails (multi-region trails of other regions included), CloudTrail's limit; remove one or reuse it as trail.name"
+        ));
+    }
+    if home
+        && let (Some(ours), Some(bucket)) = (ours, bucket)
+        && ours.s3_bucket_name().is_some_and(|b| b != bucket)
+    {
+        let live = read_trail(session, &site, name).await.ok();
+        problems.push(format!(
+            "account {account}: a trail named {name} already exists with other settings (bucket {}{}); rename trail.name, or delete that trail if trailhead should own the name",
+            ours.s3_bucket_name().unwrap_or_default(),
+            if live.is_some_and(|l| l.is_logging) { ", logging" } else { "" }
+        ));
+    }
+    Ok(problems)
+}
+
+pub async fn preflight(ctx: &RunCtx) -> Result<Vec<Problem>, ProvisionError> {
     let management = ctx.management().await;
     let org = read_org(&management).await?;
     let la = match &ctx.spec.log_archive.account {
@@ -28,9 +165,13 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
             .and_then(|a| a.id())
             .map(str::to_string),
     };
-    let (targets, mut problems) =
-        resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
-    let home = ctx.spec.org.home_region.clone();
+    let resolved = resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
+    let targets = resolved.targets;
+    let mut problems: Vec<Problem> = resolved
+        .problems
+        .into_iter()
+        .map(Problem::blocking)
+        .collect();
     let bucket = la
         .as_ref()
         .map(|la| ctx.spec.log_archive.bucket_name(&ctx.spec.org, la));
@@ -43,62 +184,10 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
         let ctx = ctx.clone();
         let management = management.clone();
         let limit = limit.clone();
-        let home = home.clone();
         let bucket = bucket.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let account = t.id.to_string();
-            let mut problems = Vec::new();
-            let arn = format!("arn:aws:iam::{account}:role/{}", ctx.role.role_name);
-            let mut req = management
-                .sts()
-                .assume_role()
-                .role_arn(&arn)
-                .role_session_name(session_name(&ctx.role.run_id))
-                .duration_seconds(900);
-            if let Some(id) = &ctx.role.external_id {
-                req = req.external_id(id);
-            }
-            if let Err(e) = req.send().await {
-                let (code, message) = describe(&e);
-                problems.push(format!("account {account}: cannot assume {}: {code}: {message}", ctx.role.role_name));
-                return problems;
-            }
-            let session = ctx.assume(&account, &home).await;
-            let site = CallSite::new(&account, &home, "preflight");
-            match session.cloudtrail().describe_trails().include_shadow_trails(false).send().await {
-                Ok(trails) => {
-                    let ours = trails.trail_list().iter().find(|tr| tr.name() == Some(ctx.spec.trail.name.as_str()));
-                    if ours.is_none() && trails.trail_list().len() >= TRAILS_PER_REGION {
-                        problems.push(format!(
-                            "account {account}: {} already has {} trails, CloudTrail's limit; remove one or reuse it as trail.name",
-                            home,
-                            trails.trail_list().len()
-                        ));
-                    }
-                    if let (Some(ours), Some(bucket)) = (ours, &bucket)
-                        && ours.s3_bucket_name().is_some_and(|b| b != bucket)
-                    {
-                        let live = read_trail(&session, &site, &ctx.spec.trail.name).await.ok();
-                        problems.push(format!(
-                            "account {account}: a trail named {} already exists with other settings (bucket {}{}); rename trail.name, or delete that trail if trailhead should own the name",
-                            ctx.spec.trail.name,
-                            ours.s3_bucket_name().unwrap_or_default(),
-                            if live.is_some_and(|l| l.is_logging) { ", logging" } else { "" }
-                        ));
-                    }
-                }
-                Err(e) => {
-                    let (code, message) = describe(&e);
-                    let hint = if matches!(code.as_str(), "UnrecognizedClientException" | "InvalidClientTokenId" | "OptInRequired" | "AuthFailure") {
-                        format!(" — is {home} enabled in this account?")
-                    } else {
-                        String::new()
-                    };
-                    problems.push(format!("account {account}: {}: {code}: {message}{hint}", site.step));
-                }
-            }
-            problems
+            check_account(&ctx, &management, t.id.as_str(), bucket.as_deref()).await
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -107,50 +196,68 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<String>, ProvisionError> {
         );
     }
 
-    // Name clashes in the log-archive account.
     if let (Some(la), Some(bucket)) = (&la, &bucket) {
-        let session = ctx.assume(la, &home).await;
-        let s3 = session.s3();
-        if let Err(e) = s3.head_bucket().bucket(bucket).send().await
-            && e.raw_response().map(|r| r.status().as_u16()) == Some(403)
-        {
-            problems.push(format!(
-                "bucket {bucket} exists in another account; change log_archive.bucket_name"
-            ));
-        }
-        let kms = session.kms();
-        match kms
-            .describe_key()
-            .key_id(&ctx.spec.log_archive.kms_alias)
-            .send()
-            .await
-        {
-            Ok(found) => {
-                let id = found
-                    .key_metadata()
-                    .map(|m| m.key_id().to_string())
-                    .unwrap_or_default();
-                let ours = kms
-                    .list_resource_tags()
-                    .key_id(&id)
-                    .send()
-                    .await
-                    .map(|t| t.tags().iter().any(|t| t.tag_key() == ALIAS_TAG))
-                    .unwrap_or(false);
-                if !ours {
-                    problems.push(format!(
-                        "alias {} already names key {id}, which trailhead did not create; choose another log_archive.kms_alias",
-                        ctx.spec.log_archive.kms_alias
-                    ));
-                }
-            }
-            Err(e) if e.code() == Some("NotFoundException") => {}
-            Err(e) => problems.push(
-                CallSite::new(la, &home, "preflight")
-                    .error("DescribeKey", e)
-                    .to_string(),
-            ),
-        }
+        let found = check_log_archive(ctx, la, bucket).await;
+        problems.extend(found.into_iter().map(Problem::blocking));
     }
     Ok(problems)
+}
+
+/// Name clashes in the log-archive account, and lifecycle rules that would block MFA Delete.
+async fn check_log_archive(ctx: &RunCtx, la: &str, bucket: &str) -> Vec<String> {
+    let home = ctx.spec.org.home_region.clone();
+    let mut problems = Vec::new();
+    let session = ctx.assume(la, &home).await;
+    let s3 = session.s3();
+    if ctx.spec.log_archive.mfa_delete {
+        let site = CallSite::new(la, &home, "preflight");
+        match read_bucket(&s3, &site, bucket).await {
+            Ok(live) if !live.foreign_lifecycle_rules().is_empty() => problems.push(
+                lifecycle_blocks_mfa_delete(bucket, &live.foreign_lifecycle_rules()),
+            ),
+            Ok(_) => {}
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if let Err(e) = s3.head_bucket().bucket(bucket).send().await
+        && e.raw_response().map(|r| r.status().as_u16()) == Some(403)
+    {
+        problems.push(format!(
+            "bucket {bucket} exists in another account; change log_archive.bucket_name"
+        ));
+    }
+    let kms = session.kms();
+    match kms
+        .describe_key()
+        .key_id(&ctx.spec.log_archive.kms_alias)
+        .send()
+        .await
+    {
+        Ok(found) => {
+            let id = found
+                .key_metadata()
+                .map(|m| m.key_id().to_string())
+                .unwrap_or_default();
+            let ours = kms
+                .list_resource_tags()
+                .key_id(&id)
+                .send()
+                .await
+                .map(|t| t.tags().iter().any(|t| t.tag_key() == ALIAS_TAG))
+                .unwrap_or(false);
+            if !ours {
+                problems.push(format!(
+                    "alias {} already names key {id}, which trailhead did not create; choose another log_archive.kms_alias",
+                    ctx.spec.log_archive.kms_alias
+                ));
+            }
+        }
+        Err(e) if e.code() == Some("NotFoundException") => {}
+        Err(e) => problems.push(
+            CallSite::new(la, &home, "preflight")
+                .error("DescribeKey", e)
+                .to_string(),
+        ),
+    }
+    problems
 }

@@ -24,6 +24,7 @@ use crate::member::{
 use crate::plan::{Action, Diff, StepReport};
 use crate::preflight::preflight;
 use crate::session::AccountSession;
+use crate::targets::SkippedAccount;
 
 /// One line of `<state dir>/runs/<run id>.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -74,7 +75,10 @@ pub struct RolloutOutcome {
     pub failures: Vec<(String, String)>,
     pub aborted: bool,
     pub stopped_by_tolerance: Option<String>,
+    /// What stops the run before its first write.
     pub preflight_problems: Vec<String>,
+    /// What the run goes on despite (an account that cannot be reached fails alone).
+    pub preflight_warnings: Vec<String>,
     pub reports: Vec<StepReport>,
 }
 
@@ -382,14 +386,15 @@ async fn gate_account(
         }
     }
     let ct = session.cloudtrail();
-    let logs = session.logs();
     let cw = session.cloudwatch();
     let (status, filters, alarms) = tokio::join!(
         ct.get_trail_status().name(&ctx.spec.trail.name).send(),
-        logs.describe_metric_filters()
-            .log_group_name(&ctx.spec.trail.log_group_name)
-            .filter_name_prefix(monitoring::PREFIX)
-            .send(),
+        monitoring::read_filters(
+            &session,
+            &site,
+            &ctx.spec.trail.log_group_name,
+            Some(monitoring::PREFIX)
+        ),
         cw.describe_alarms()
             .alarm_name_prefix(monitoring::PREFIX)
             .send(),
@@ -402,27 +407,24 @@ async fn gate_account(
                     a.id, ctx.spec.trail.name
                 ));
             }
-            let error = s.latest_delivery_error().filter(|e| !e.is_empty()).or(s
-                .latest_cloud_watch_logs_delivery_error()
-                .filter(|e| !e.is_empty()));
-            if let Some(e) = error {
-                problems.push(format!("{}: trail delivery error {e}", a.id));
+            for (what, error) in delivery_errors(&s) {
+                problems.push(format!("{}: {what} error {error}", a.id));
             }
         }
         Err(e) => problems.push(format!("{}: {}", a.id, site.error("GetTrailStatus", e))),
     }
     match filters {
-        Ok(f) if f.metric_filters().len() >= expected => {}
-        Ok(f) => problems.push(format!(
+        Ok(Some(f)) if f.len() >= expected => {}
+        Ok(Some(f)) => problems.push(format!(
             "{}: {} of {expected} metric filters present",
             a.id,
-            f.metric_filters().len()
+            f.len()
         )),
-        Err(e) => problems.push(format!(
-            "{}: {}",
-            a.id,
-            site.error("DescribeMetricFilters", e)
+        Ok(None) => problems.push(format!(
+            "{}: the log group {} does not exist",
+            a.id, ctx.spec.trail.log_group_name
         )),
+        Err(e) => problems.push(format!("{}: {e}", a.id)),
     }
     match alarms {
         Ok(al) if al.metric_alarms().len() >= expected => {}
@@ -436,6 +438,24 @@ async fn gate_account(
     problems
 }
 
+/// Every delivery error GetTrailStatus reports: to S3, to CloudWatch Logs, and of digest files
+/// (a trail whose digests fail has no integrity proof, even while its logs arrive).
+pub fn delivery_errors(
+    s: &aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput,
+) -> Vec<(&'static str, String)> {
+    [
+        ("log delivery", s.latest_delivery_error()),
+        (
+            "CloudWatch Logs delivery",
+            s.latest_cloud_watch_logs_delivery_error(),
+        ),
+        ("digest delivery", s.latest_digest_delivery_error()),
+    ]
+    .into_iter()
+    .filter_map(|(what, e)| e.filter(|e| !e.is_empty()).map(|e| (what, e.to_string())))
+    .collect()
+}
+
 fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
     for r in &outcome.reports {
         events.send(Event::StepStarted {
@@ -447,8 +467,18 @@ fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
     }
 }
 
+/// What a plan found: every step's report, the accounts it could not read (an unassumable role
+/// is one failed account, not an aborted plan), and the accounts it leaves alone.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOutcome {
+    pub reports: Vec<StepReport>,
+    /// (account, what went wrong)
+    pub failures: Vec<(String, String)>,
+    pub skipped: Vec<SkippedAccount>,
+}
+
 /// `plan`: the same engine as the rollout, reading and comparing only.
-pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<Vec<StepReport>, ProvisionError> {
+pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<PlanOutcome, ProvisionError> {
     let ctx = RunCtx {
         apply: false,
         ..ctx.clone()
@@ -456,7 +486,11 @@ pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<Vec<StepReport>, P
     let controls = controls(&ctx)?;
     let archive = log_archive_stage(&ctx).await?;
     archive_events(&archive, events);
-    let mut reports = archive.reports.clone();
+    let mut outcome = PlanOutcome {
+        reports: archive.reports.clone(),
+        failures: Vec::new(),
+        skipped: archive.skipped.clone(),
+    };
     let bucket = archive
         .bucket
         .clone()
@@ -475,14 +509,20 @@ pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<Vec<StepReport>, P
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let session = ctx.assume(t.id.as_str(), &ctx.spec.org.home_region).await;
-            run_account(&session, &d, false, &events, None).await
+            (
+                t.id.to_string(),
+                run_account(&session, &d, false, &events, None).await,
+            )
         });
     }
     while let Some(done) = tasks.join_next().await {
-        let r = done.map_err(|e| ProvisionError::Config(format!("a plan task failed: {e}")))??;
-        reports.extend(r);
+        match done.map_err(|e| ProvisionError::Config(format!("a plan task failed: {e}")))? {
+            (_, Ok(r)) => outcome.reports.extend(r),
+            (account, Err(e)) => outcome.failures.push((account, e.to_string())),
+        }
     }
-    Ok(reports)
+    outcome.failures.sort();
+    Ok(outcome)
 }
 
 enum Flow {
@@ -549,9 +589,11 @@ pub async fn rollout(
     };
 
     if !opts.skip_preflight {
-        let problems = preflight(ctx).await?;
-        if !problems.is_empty() {
-            outcome.preflight_problems = problems;
+        let (blocking, warnings): (Vec<_>, Vec<_>) =
+            preflight(ctx).await?.into_iter().partition(|p| p.blocking);
+        outcome.preflight_warnings = warnings.into_iter().map(|p| p.message).collect();
+        if !blocking.is_empty() {
+            outcome.preflight_problems = blocking.into_iter().map(|p| p.message).collect();
             return Ok(outcome);
         }
     }
@@ -566,6 +608,7 @@ pub async fn rollout(
     };
 
     let waves = resolve_waves(&ctx.spec, &archive.targets);
+    outcome.skipped += archive.skipped.len();
     events.send(Event::RunStarted {
         run_id: run_id.clone(),
         org: ctx.spec.org.name.clone(),
@@ -588,6 +631,14 @@ pub async fn rollout(
             })
             .collect(),
     });
+
+    for s in &archive.skipped {
+        events.send(Event::AccountSkipped {
+            account: s.id.clone(),
+            name: s.name.clone(),
+            reason: s.reason.clone(),
+        });
+    }
 
     let mut stop_reason: Option<String> = None;
     // Accounts the view asked to skip, whenever it asked.
@@ -889,4 +940,25 @@ async fn run_wave(
         });
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
+
+    #[test]
+    fn a_digest_delivery_error_is_a_delivery_error() {
+        let status = GetTrailStatusOutput::builder()
+            .is_logging(true)
+            .latest_delivery_error("")
+            .latest_digest_delivery_error("AccessDenied")
+            .build();
+        assert_eq!(
+            delivery_errors(&status),
+            vec![("digest delivery", "AccessDenied".to_string())]
+        );
+        let clean = GetTrailStatusOutput::builder().is_logging(true).build();
+        assert!(delivery_errors(&clean).is_empty());
+    }
 }

@@ -22,7 +22,17 @@ pub struct SeedRequest {
     pub prefix: String,
     pub members: usize,
     pub region: String,
+    /// Also plant what a real organization has: a SUSPENDED account and an account without
+    /// the access role (created with another role name, as an invited account would be). The
+    /// demo shows how a run reports them.
+    pub plant_unreachable: bool,
+    /// Whether the spec's run includes the management account (tests sharing one emulator
+    /// leave it out: they would all write to the same account).
+    pub include_management: bool,
 }
+
+/// The role planted accounts are created with instead of the access role.
+pub const PLANTED_ROLE: &str = "NotTheAccessRole";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeededAccount {
@@ -39,6 +49,9 @@ pub struct SeededOrg {
     pub log_archive: SeededAccount,
     pub audit: SeededAccount,
     pub members: Vec<SeededAccount>,
+    /// Accounts a run cannot configure, with what a run should say about them.
+    pub planted: Vec<(SeededAccount, String)>,
+    pub include_management: bool,
 }
 
 pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg, ProvisionError> {
@@ -130,12 +143,29 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
         wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
     }
 
+    let planted_names = [
+        (format!("{}-closed", req.prefix), "skipped: SUSPENDED"),
+        (
+            format!("{}-no-role", req.prefix),
+            "fails: its access role does not exist",
+        ),
+    ];
+    if req.plant_unreachable {
+        for (name, _) in &planted_names {
+            wanted.push((name.clone(), "Workloads"));
+        }
+    }
     let mut seeded = Vec::new();
     for (name, ou) in wanted {
         let email = format!("{name}@trailhead.example");
+        let role = if name.ends_with("-no-role") {
+            PLANTED_ROLE
+        } else {
+            "OrganizationAccountAccessRole"
+        };
         let id = match by_email.get(&email) {
             Some(account) => account.id().unwrap_or_default().to_string(),
-            None => create_account(&org, &site, &name, &email).await?,
+            None => create_account(&org, &site, &name, &email, role).await?,
         };
         let ou_id = ou_ids.get(ou).cloned().unwrap_or_else(|| root_id.clone());
         let parents = org
@@ -159,6 +189,9 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
                 .await
                 .map_err(|e| site.error("MoveAccount", e))?;
         }
+        if name.ends_with("-closed") {
+            close_account(&org, &site, &id).await?;
+        }
         seeded.push(SeededAccount {
             id,
             name,
@@ -166,6 +199,16 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
             ou: ou.to_string(),
         });
     }
+    let planted: Vec<(SeededAccount, String)> = seeded
+        .iter()
+        .filter_map(|a| {
+            planted_names
+                .iter()
+                .find(|(n, _)| *n == a.name)
+                .map(|(_, why)| (a.clone(), why.to_string()))
+        })
+        .collect();
+    seeded.retain(|a| !planted.iter().any(|(p, _)| p.id == a.id));
     let mut seeded = seeded.into_iter();
     let (Some(log_archive), Some(audit)) = (seeded.next(), seeded.next()) else {
         return Err(ProvisionError::Config(
@@ -178,7 +221,18 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
         log_archive,
         audit,
         members: seeded.collect(),
+        planted,
+        include_management: req.include_management,
     })
+}
+
+/// Closes an account (it stays listed, SUSPENDED); closing it again is fine.
+async fn close_account(org: &Client, site: &CallSite, id: &str) -> Result<(), ProvisionError> {
+    match org.close_account().account_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if code_of(&e) == Some("AccountAlreadyClosedException") => Ok(()),
+        Err(e) => Err(site.error("CloseAccount", e).into()),
+    }
 }
 
 async fn create_account(
@@ -186,11 +240,13 @@ async fn create_account(
     site: &CallSite,
     name: &str,
     email: &str,
+    role: &str,
 ) -> Result<String, ProvisionError> {
     let created = org
         .create_account()
         .account_name(name)
         .email(email)
+        .role_name(role)
         .send()
         .await
         .map_err(|e| site.error("CreateAccount", e))?;
@@ -216,8 +272,10 @@ async fn create_account(
             }
             Some(CreateAccountState::Failed) => {
                 return Err(ProvisionError::Config(format!(
-                    "creating account {name} failed: {:?}",
-                    status.failure_reason()
+                    "creating account {name} failed: {}",
+                    status
+                        .failure_reason()
+                        .map_or("no reason given", |r| r.as_str())
                 )));
             }
             _ => {
@@ -254,7 +312,6 @@ regions = ["{home_region}"]
 [log_archive]
 account_id = "{la}"
 bucket_name = "{{org}}-cloudtrail-{{account_id}}"
-retention_days = 365
 mfa_delete = true
 kms_alias = "alias/{org_name}-cloudtrail"
 security_account_id = "{audit}"
@@ -274,11 +331,23 @@ emails = ["secops@trailhead.example"]
             la = self.log_archive.id,
             audit = self.audit.id,
         );
+        let _ = write!(
+            s,
+            "\n[rollout]\ninclude_management_account = {}\n",
+            self.include_management
+        );
         for a in self.all_accounts() {
             let _ = write!(
                 s,
                 "\n[[account]]\nid = \"{}\"\nname = \"{}\"\nemail = \"{}\"\nou = \"{}\"\n",
                 a.id, a.name, a.email, a.ou
+            );
+        }
+        for (a, why) in &self.planted {
+            let _ = write!(
+                s,
+                "\n# Planted by the emulator's seed: a run {why}.\n[[account]]\nid = \"{}\"\nname = \"{}\"\nou = \"{}\"\n",
+                a.id, a.name, a.ou
             );
         }
         // A wave per OU that has accounts: the sandboxes are the canaries.

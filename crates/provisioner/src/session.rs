@@ -67,11 +67,7 @@ impl AccountSession {
         role: &AccessRole,
         calls: &CallLog,
     ) -> Self {
-        let arn = format!(
-            "arn:{}:iam::{account_id}:role/{}",
-            partition(region),
-            role.role_name
-        );
+        let arn = role_arn(region, account_id, &role.role_name);
         let mut builder = AssumeRoleProvider::builder(arn)
             .session_name(session_name(&role.run_id))
             .session_length(role.session_duration)
@@ -135,6 +131,11 @@ impl AccountSession {
     fn partition_name(&self, service: &str) -> RetryPartition {
         RetryPartition::new(format!("trailhead-{}-{service}", self.account_id))
     }
+}
+
+/// The ARN of a role, in the partition of the region it is used from.
+pub fn role_arn(region: &str, account: &str, role_name: &str) -> String {
+    format!("arn:{}:iam::{account}:role/{role_name}", partition(region))
 }
 
 pub fn partition(region: &str) -> &'static str {
@@ -210,5 +211,20 @@ mod tests {
         assert_eq!(session_name("20261127-abc"), "trailhead-20261127-abc");
         assert_eq!(session_name("a b/c"), "trailhead-abc");
         assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+    }
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::*;
+
+    #[test]
+    fn arns_follow_the_partition_of_the_region() {
+        assert_eq!(role_arn("eu-west-1", "1", "R"), "arn:aws:iam::1:role/R");
+        assert_eq!(role_arn("cn-north-1", "1", "R"), "arn:aws-cn:iam::1:role/R");
+        assert_eq!(
+            role_arn("us-gov-west-1", "1", "R"),
+            "arn:aws-us-gov:iam::1:role/R"
+        );
     }
 }

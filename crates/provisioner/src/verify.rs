@@ -16,6 +16,7 @@ use trailhead_model::{Benchmark, LogArchiveAccount};
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::RunCtx;
 use crate::log_archive::buckets::{BucketState, LIFECYCLE_RULE_ID, read_bucket};
+use crate::member::monitoring::read_filters;
 use crate::member::trail::{LiveTrail, read_trail};
 use crate::plan::Action;
 use crate::rollout::plan;
@@ -131,29 +132,35 @@ fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec
     let delivery = match (
         &trail.latest_delivery_error,
         &trail.latest_cwl_delivery_error,
+        &trail.latest_digest_delivery_error,
     ) {
-        (Some(e), _) => result(
+        (Some(e), _, _) => result(
             "CloudTrail.Delivery",
             Verdict::Fail,
             format!("LatestDeliveryError: {e}"),
         ),
-        (_, Some(e)) => result(
+        (_, Some(e), _) => result(
             "CloudTrail.Delivery",
             Verdict::Fail,
             format!("LatestCloudWatchLogsDeliveryError: {e}"),
         ),
-        (None, None) if !trail.is_logging => {
+        (_, _, Some(e)) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestDigestDeliveryError: {e}"),
+        ),
+        (None, None, None) if !trail.is_logging => {
             result("CloudTrail.Delivery", Verdict::Fail, "IsLogging: false")
         }
-        (None, None) if delivered != Some(true) => result(
+        (None, None, None) if delivered != Some(true) => result(
             "CloudTrail.Delivery",
             Verdict::Unknown,
             format!(
-                "IsLogging: true, no delivery errors, LatestDeliveryTime reported: {}; but no log file of this account is in the archive yet (an emulator never delivers)",
+                "IsLogging: true, no delivery errors, LatestDeliveryTime reported: {}; but no log file of this account is in the archive yet (on AWS the first arrives 5 to 15 minutes after StartLogging; the emulator does not deliver files yet)",
                 trail.delivered
             ),
         ),
-        (None, None) => result(
+        (None, None, None) => result(
             "CloudTrail.Delivery",
             Verdict::Pass,
             "IsLogging: true; log files in the archive; no delivery errors",
@@ -301,26 +308,46 @@ fn archive_controls(
     out.push(check(
         "S3.17",
         kms_ok,
-        format!("{enc:?}"),
+        match &enc {
+            Some((algo, key, bucket_key)) => format!(
+                "{algo} with {}, bucket key {}",
+                key.as_deref().unwrap_or("no key"),
+                if *bucket_key { "on" } else { "off" }
+            ),
+            None => "no default encryption".to_string(),
+        },
         &format!(
             "aws:kms with {} and a bucket key",
             key_arn.unwrap_or("our key")
         ),
     ));
-    let want = (
-        Some(la.retention_days as i32),
-        Some(la.noncurrent_retention_days as i32),
-        Some(7),
-    );
-    out.push(check(
-        "S3.13",
-        live.lifecycle == Some(want),
-        format!("rule {LIFECYCLE_RULE_ID}: {:?}", live.lifecycle),
-        &format!(
-            "expire after {} days, noncurrent after {}, abort uploads after 7",
-            la.retention_days, la.noncurrent_retention_days
-        ),
-    ));
+    // S3 allows no lifecycle rule beside MFA Delete: with MFA Delete chosen, S3.13 does not
+    // apply to the archive (Security Hub reports it there; docs/verify.md says to suppress it).
+    if let Some((expire, noncurrent)) = la.lifecycle() {
+        let want = (
+            Some(i32::try_from(expire).unwrap_or(i32::MAX)),
+            noncurrent.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            Some(7),
+        );
+        let show = |d: Option<i32>| d.map_or("never".to_string(), |d| format!("{d} days"));
+        out.push(check(
+            "S3.13",
+            live.lifecycle == Some(want),
+            match live.lifecycle {
+                Some((e, n, a)) => format!(
+                    "rule {LIFECYCLE_RULE_ID}: expire after {}, noncurrent after {}, abort uploads after {}",
+                    show(e),
+                    show(n),
+                    show(a)
+                ),
+                None => format!("no enabled rule {LIFECYCLE_RULE_ID}"),
+            },
+            &format!(
+                "expire after {expire} days, noncurrent after {}, abort uploads after 7 days",
+                show(want.1)
+            ),
+        ));
+    }
     if let Some(lock) = la.object_lock {
         let want = format!("{} {}d", lock.mode.as_aws_str(), lock.days);
         let seen = live
@@ -330,7 +357,8 @@ fn archive_controls(
         out.push(check(
             "S3.15",
             seen.as_deref() == Some(want.as_str()),
-            format!("{seen:?}"),
+            seen.clone()
+                .unwrap_or_else(|| "no default retention".to_string()),
             &want,
         ));
     }
@@ -426,8 +454,16 @@ async fn monitoring_control(
         .topic_arn(&topic)
         .send()
         .await;
-    let subscriptions = match subscribed {
-        Ok(s) => s.subscriptions().len(),
+    // An email subscription nobody confirmed delivers nothing: it lists as PendingConfirmation.
+    let (subscriptions, pending) = match subscribed {
+        Ok(s) => {
+            let pending = s
+                .subscriptions()
+                .iter()
+                .filter(|s| s.subscription_arn() == Some("PendingConfirmation"))
+                .count();
+            (s.subscriptions().len() - pending, pending)
+        }
         Err(e) => {
             return result(
                 control.id,
@@ -445,11 +481,18 @@ async fn monitoring_control(
         "equivalent pattern (not byte-identical)"
     };
     if subscriptions == 0 {
+        let pending = if pending > 0 {
+            format!(
+                " ({pending} pending confirmation: the recipient must follow the link in the mail)"
+            )
+        } else {
+            String::new()
+        };
         return result(
             control.id,
             Verdict::Fail,
             format!(
-                "filter {name} ({how}) and alarm {} exist, but topic {topic} has no subscription",
+                "filter {name} ({how}) and alarm {} exist, but topic {topic} has no confirmed subscription{pending}",
                 alarm.alarm_name().unwrap_or_default()
             ),
         );
@@ -483,7 +526,8 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
             "the log-archive account does not exist yet: run the rollout first".into(),
         ));
     };
-    let (targets, problems) = resolve_targets(&management, &ctx.spec, &org, Some(&la)).await?;
+    let resolved = resolve_targets(&management, &ctx.spec, &org, Some(&la)).await?;
+    let (targets, problems) = (resolved.targets, resolved.problems);
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
     }
@@ -491,7 +535,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
 
     // Drift: the plan engine, read-only.
-    let drift_reports = plan(&ctx, &crate::events::EventSink::none()).await?;
+    let drift_reports = plan(&ctx, &crate::events::EventSink::none()).await?.reports;
     let mut drift: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &drift_reports {
         let entry = drift.entry(r.account.clone()).or_default();
@@ -566,32 +610,25 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
                     }
                 }
             }
-            let mut filters = Vec::new();
-            let listed = session
-                .logs()
-                .describe_metric_filters()
-                .log_group_name(&ctx.spec.trail.log_group_name)
-                .send()
-                .await;
-            match listed {
-                Ok(page) => {
-                    for f in page.metric_filters() {
-                        let t = f.metric_transformations().first();
-                        filters.push((
-                            f.filter_name().unwrap_or_default().to_string(),
-                            f.filter_pattern().unwrap_or_default().to_string(),
-                            t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
-                            t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
-                        ));
-                    }
+            let group = &ctx.spec.trail.log_group_name;
+            match read_filters(&session, &site, group, None).await {
+                Ok(Some(filters)) => {
+                    let filters: Vec<(String, String, String, String)> = filters
+                        .into_iter()
+                        .map(|f| (f.name, f.pattern, f.namespace, f.metric))
+                        .collect();
                     for c in &controls {
                         out.push(monitoring_control(&session, ctx.spec.alarms.benchmark, c, &filters).await);
                     }
                 }
-                Err(e) => {
-                    let (code, _) = crate::error::describe(&e);
+                Ok(None) => {
                     for c in &controls {
-                        out.push(result(c.id, Verdict::Unknown, format!("DescribeMetricFilters failed: {code}")));
+                        out.push(result(c.id, Verdict::Fail, format!("the log group {group} does not exist, so no metric filter does")));
+                    }
+                }
+                Err(e) => {
+                    for c in &controls {
+                        out.push(result(c.id, Verdict::Unknown, e.to_string()));
                     }
                 }
             }

@@ -229,6 +229,16 @@ impl ViewState {
                 }
                 self.note(format!("run {run_id} started: {} wave(s)", waves.len()));
             }
+            Event::AccountSkipped {
+                account,
+                name,
+                reason,
+            } => {
+                let a = self.account(account);
+                a.name = name.clone();
+                a.status = Status::Skipped;
+                self.note(format!("{account} ({name}) skipped: {reason}"));
+            }
             Event::WaveStarted { wave, accounts } => {
                 let w = self.wave(wave);
                 w.state = WaveState::Running;

@@ -11,7 +11,7 @@ use trailhead_model::LogArchiveAccount;
 use crate::error::{CallSite, ProvisionError, describe};
 use crate::journal;
 use crate::plan::{Action, Diff};
-use crate::session::{AccessRole, AccountSession, session_name};
+use crate::session::{AccessRole, AccountSession, role_arn, session_name};
 use crate::targets::OrgView;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -27,6 +27,7 @@ pub async fn ensure_account(
     management: &AccountSession,
     org: &OrgView,
     wanted: &LogArchiveAccount,
+    role_name: &str,
     state_dir: &Path,
     apply: bool,
 ) -> Result<(Action, Diff, Option<String>), ProvisionError> {
@@ -66,6 +67,9 @@ pub async fn ensure_account(
                         .create_account()
                         .account_name(name)
                         .email(email)
+                        // The spec's access role: without it, Organizations creates
+                        // OrganizationAccountAccessRole and a custom role never exists.
+                        .role_name(role_name)
                         .send()
                         .await
                         .map_err(|e| site.error("CreateAccount", e))?;
@@ -158,7 +162,7 @@ pub async fn wait_assumable(
     timeout: Duration,
 ) -> Result<(), ProvisionError> {
     let sts = management.sts();
-    let arn = format!("arn:aws:iam::{account}:role/{}", role.role_name);
+    let arn = role_arn(region, account, &role.role_name);
     let site = CallSite::new(account, region, "assume access role");
     let deadline = Instant::now() + timeout;
     let mut delay = Duration::from_secs(2);

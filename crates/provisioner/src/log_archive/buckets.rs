@@ -2,25 +2,16 @@
 //! only when it differs, so a converged bucket costs reads only.
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
-    BucketLoggingStatus, BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention,
-    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, LoggingEnabled,
-    NoncurrentVersionExpiration, ObjectLockConfiguration, ObjectLockEnabled,
-    ObjectLockRetentionMode, ObjectLockRule, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
-};
 use trailhead_model::ObjectLock;
 use trailhead_policies::{PolicyDocument, PolicyKind, check_budget, same_policy};
 
-use crate::error::{CallSite, ProvisionError, code_of};
+pub use super::bucket_read::read_bucket;
+use super::bucket_write as write;
+use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff, shown};
 
 pub const LIFECYCLE_RULE_ID: &str = "trailhead-retention";
-const ABORT_MULTIPART_DAYS: i32 = 7;
+pub const ABORT_MULTIPART_DAYS: i32 = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Encryption {
@@ -31,14 +22,21 @@ pub enum Encryption {
     },
 }
 
+/// Our lifecycle rule: expiry of current objects, and of noncurrent versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub expire_days: u32,
+    pub noncurrent_days: Option<u32>,
+}
+
 /// Everything trailhead sets on one bucket.
 #[derive(Debug, Clone)]
 pub struct BucketSpec {
     pub name: String,
     pub region: String,
     pub encryption: Encryption,
-    pub expire_days: u32,
-    pub noncurrent_days: Option<u32>,
+    /// None: no lifecycle configuration at all (what MFA Delete requires).
+    pub lifecycle: Option<Lifecycle>,
     pub versioning: bool,
     pub object_lock: Option<ObjectLock>,
     /// Server access logs go to (bucket, prefix).
@@ -57,162 +55,159 @@ pub struct BucketState {
     pub encryption: Option<(String, Option<String>, bool)>,
     /// (expiration days, noncurrent days, abort multipart days) of our rule.
     pub lifecycle: Option<(Option<i32>, Option<i32>, Option<i32>)>,
+    /// The ids of every lifecycle rule, ours or not.
+    pub lifecycle_rules: Vec<String>,
     pub logging: Option<(String, String)>,
     pub policy: Option<String>,
     pub object_lock: Option<(String, Option<i32>)>,
 }
 
-fn absent(code: Option<&str>, expected: &[&str]) -> bool {
-    code.is_some_and(|c| expected.contains(&c))
+impl BucketState {
+    /// Lifecycle rules someone else made: they block MFA Delete, and trailhead never deletes them.
+    pub fn foreign_lifecycle_rules(&self) -> Vec<&str> {
+        self.lifecycle_rules
+            .iter()
+            .map(String::as_str)
+            .filter(|id| *id != LIFECYCLE_RULE_ID)
+            .collect()
+    }
 }
 
-pub async fn read_bucket(
-    s3: &Client,
-    site: &CallSite,
-    name: &str,
-) -> Result<BucketState, ProvisionError> {
-    let mut state = BucketState {
-        versioning: "Disabled".into(),
-        mfa_delete: "Disabled".into(),
-        ..BucketState::default()
-    };
-    match s3.head_bucket().bucket(name).send().await {
-        Ok(_) => state.exists = true,
-        Err(e) => {
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            if status == Some(404) || absent(code_of(&e), &["NotFound", "NoSuchBucket"]) {
-                return Ok(state);
-            }
-            if status == Some(403) {
-                return Err(ProvisionError::Config(format!(
-                    "bucket {name} exists but belongs to another account (HeadBucket answered 403); pick another bucket_name template"
-                )));
-            }
-            return Err(site.error("HeadBucket", e).into());
-        }
-    }
-
-    // Eight independent reads: send them together.
-    // Boxed: eight SDK futures side by side are too large for a small thread stack.
-    let (v, pab, own, enc, lc, logging, policy, lock) = Box::pin(async {
-        tokio::join!(
-            s3.get_bucket_versioning().bucket(name).send(),
-            s3.get_public_access_block().bucket(name).send(),
-            s3.get_bucket_ownership_controls().bucket(name).send(),
-            s3.get_bucket_encryption().bucket(name).send(),
-            s3.get_bucket_lifecycle_configuration().bucket(name).send(),
-            s3.get_bucket_logging().bucket(name).send(),
-            s3.get_bucket_policy().bucket(name).send(),
-            s3.get_object_lock_configuration().bucket(name).send(),
-        )
-    })
-    .await;
-    let v = v.map_err(|e| site.error("GetBucketVersioning", e))?;
-    state.versioning = v.status().map_or("Disabled", |s| s.as_str()).to_string();
-    state.mfa_delete = v
-        .mfa_delete()
-        .map_or("Disabled", |s| s.as_str())
-        .to_string();
-
-    match pab {
-        Ok(out) => {
-            if let Some(c) = out.public_access_block_configuration() {
-                state.public_access_block = [
-                    c.block_public_acls().unwrap_or(false),
-                    c.ignore_public_acls().unwrap_or(false),
-                    c.block_public_policy().unwrap_or(false),
-                    c.restrict_public_buckets().unwrap_or(false),
-                ];
-            }
-        }
-        Err(e) if absent(e.code(), &["NoSuchPublicAccessBlockConfiguration"]) => {}
-        Err(e) => return Err(site.error("GetPublicAccessBlock", e).into()),
-    }
-
-    match own {
-        Ok(out) => {
-            state.ownership = out
-                .ownership_controls()
-                .and_then(|c| c.rules().first())
-                .map(|r| r.object_ownership().as_str().to_string());
-        }
-        Err(e) if absent(e.code(), &["OwnershipControlsNotFoundError"]) => {}
-        Err(e) => return Err(site.error("GetBucketOwnershipControls", e).into()),
-    }
-
-    match enc {
-        Ok(out) => {
-            state.encryption = out
-                .server_side_encryption_configuration()
-                .and_then(|c| c.rules().first())
-                .and_then(|r| {
-                    let by_default = r.apply_server_side_encryption_by_default()?;
-                    Some((
-                        by_default.sse_algorithm().as_str().to_string(),
-                        by_default.kms_master_key_id().map(str::to_string),
-                        r.bucket_key_enabled().unwrap_or(false),
-                    ))
-                });
-        }
-        Err(e)
-            if absent(
-                e.code(),
-                &["ServerSideEncryptionConfigurationNotFoundError"],
-            ) => {}
-        Err(e) => return Err(site.error("GetBucketEncryption", e).into()),
-    }
-
-    match lc {
-        Ok(out) => {
-            state.lifecycle = out
-                .rules()
-                .iter()
-                .find(|r| r.id() == Some(LIFECYCLE_RULE_ID))
-                .filter(|r| r.status() == &ExpirationStatus::Enabled)
-                .map(|r| {
-                    (
-                        r.expiration().and_then(|e| e.days()),
-                        r.noncurrent_version_expiration()
-                            .and_then(|e| e.noncurrent_days()),
-                        r.abort_incomplete_multipart_upload()
-                            .and_then(|a| a.days_after_initiation()),
-                    )
-                });
-        }
-        Err(e) if absent(e.code(), &["NoSuchLifecycleConfiguration"]) => {}
-        Err(e) => return Err(site.error("GetBucketLifecycleConfiguration", e).into()),
-    }
-
-    let logging = logging.map_err(|e| site.error("GetBucketLogging", e))?;
-    state.logging = logging
-        .logging_enabled()
-        .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()));
-
-    match policy {
-        Ok(out) => state.policy = out.policy().map(str::to_string),
-        Err(e) if absent(e.code(), &["NoSuchBucketPolicy"]) => {}
-        Err(e) => return Err(site.error("GetBucketPolicy", e).into()),
-    }
-
-    match lock {
-        Ok(out) => {
-            state.object_lock = out.object_lock_configuration().and_then(|c| {
-                let retention = c.rule()?.default_retention()?;
-                Some((retention.mode()?.as_str().to_string(), retention.days()))
-            });
-        }
-        Err(e) if absent(e.code(), &["ObjectLockConfigurationNotFoundError"]) => {}
-        Err(e) => return Err(site.error("GetObjectLockConfiguration", e).into()),
-    }
-    Ok(state)
-}
-
-fn days(n: u32) -> i32 {
+pub fn days(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn build_err(what: &str) -> impl Fn(aws_sdk_s3::error::BuildError) -> ProvisionError + '_ {
-    move |e| ProvisionError::Config(format!("cannot build {what}: {e}"))
+fn public_access_block_text(pab: [bool; 4]) -> String {
+    const NAMES: [&str; 4] = [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ];
+    let on: Vec<&str> = NAMES
+        .iter()
+        .zip(pab)
+        .filter_map(|(n, v)| v.then_some(*n))
+        .collect();
+    match on.len() {
+        4 => "all four on".into(),
+        0 => "off".into(),
+        _ => format!("only {}", on.join(", ")),
+    }
+}
+
+/// Which settings differ: each one is converged by its own write.
+#[derive(Debug, Default)]
+struct Changes {
+    versioning: bool,
+    public_access_block: bool,
+    ownership: bool,
+    encryption: bool,
+    lifecycle: bool,
+    logging: bool,
+    policy: bool,
+    object_lock: bool,
+}
+
+fn compare_lifecycle(live: &BucketState, spec: &BucketSpec, diff: &mut Diff) -> bool {
+    let Some(want) = spec.lifecycle else {
+        return !live.lifecycle_rules.is_empty()
+            && diff.field(
+                "lifecycle",
+                live.lifecycle_rules.join(", "),
+                "(none: MFA Delete needs a bucket without lifecycle rules)",
+            );
+    };
+    let (exp, nc, abort) = live.lifecycle.unwrap_or((None, None, None));
+    let mut changes = diff.field("expiration_days", shown(exp), days(want.expire_days));
+    changes |= diff.field(
+        "noncurrent_expiration_days",
+        shown(nc),
+        shown(want.noncurrent_days.map(days)),
+    );
+    changes |= diff.field(
+        "abort_incomplete_multipart_days",
+        shown(abort),
+        ABORT_MULTIPART_DAYS,
+    );
+    changes
+}
+
+fn compare_encryption(live: &BucketState, spec: &BucketSpec, diff: &mut Diff) -> bool {
+    let (want_algo, want_key) = match &spec.encryption {
+        Encryption::S3Managed => ("AES256".to_string(), None),
+        Encryption::Kms { key_arn } => ("aws:kms".to_string(), Some(key_arn.clone())),
+    };
+    let live_enc = live.encryption.clone().unwrap_or_default();
+    let mut changes = diff.field(
+        "sse_algorithm",
+        shown(live.encryption.as_ref().map(|e| &e.0)),
+        &want_algo,
+    );
+    changes |= diff.field(
+        "sse_kms_key",
+        shown(live_enc.1.as_deref()),
+        shown(want_key.as_deref()),
+    );
+    changes |= bucket_key(spec) && diff.field("bucket_key_enabled", live_enc.2, true);
+    changes
+}
+
+/// The archive uses an S3 Bucket Key: it cuts KMS requests (and their cost) by orders of
+/// magnitude, at the price of `kms:Decrypt` for CloudTrail in the key policy.
+pub fn bucket_key(spec: &BucketSpec) -> bool {
+    matches!(spec.encryption, Encryption::Kms { .. })
+}
+
+fn compare(live: &BucketState, spec: &BucketSpec, diff: &mut Diff) -> Changes {
+    let want_versioning = if spec.versioning {
+        "Enabled"
+    } else {
+        "Disabled"
+    };
+    let policy_same = live
+        .policy
+        .as_deref()
+        .is_some_and(|p| same_policy(p, &spec.policy));
+    let lock_want = spec
+        .object_lock
+        .map(|l| format!("{} {}d", l.mode.as_aws_str(), l.days));
+    let lock_live = live
+        .object_lock
+        .as_ref()
+        .map(|(m, d)| format!("{m} {}d", d.unwrap_or(0)));
+    Changes {
+        versioning: spec.versioning && diff.field("versioning", &live.versioning, want_versioning),
+        public_access_block: diff.field(
+            "public_access_block",
+            public_access_block_text(live.public_access_block),
+            public_access_block_text([true; 4]),
+        ),
+        ownership: diff.field(
+            "object_ownership",
+            shown(live.ownership.as_deref()),
+            "BucketOwnerEnforced",
+        ),
+        encryption: compare_encryption(live, spec, diff),
+        lifecycle: compare_lifecycle(live, spec, diff),
+        logging: diff.field(
+            "access_logging",
+            shown(live.logging.as_ref().map(|(b, p)| format!("{b}/{p}"))),
+            shown(spec.logging.as_ref().map(|(b, p)| format!("{b}/{p}"))),
+        ),
+        policy: !policy_same
+            && diff.field(
+                "policy",
+                if live.policy.is_some() {
+                    "(differs)"
+                } else {
+                    "(none)"
+                },
+                format!("{} statements", spec.policy.statements.len()),
+            ),
+        object_lock: lock_want.is_some()
+            && diff.field("object_lock", shown(lock_live), shown(lock_want)),
+    }
 }
 
 /// Compares, then (when `apply`) converges one bucket. Returns the action and its changes.
@@ -231,279 +226,66 @@ pub async fn ensure_bucket(
     if created {
         diff.field("bucket", "(none)", &spec.name);
     }
-
-    let want_versioning = if spec.versioning {
-        "Enabled"
-    } else {
-        "Disabled"
-    };
-    let versioning_changes =
-        spec.versioning && diff.field("versioning", &live.versioning, want_versioning);
-    let pab_changes = diff.field(
-        "public_access_block",
-        format!("{:?}", live.public_access_block),
-        format!("{:?}", [true; 4]),
-    );
-    let ownership_changes = diff.field(
-        "object_ownership",
-        shown(live.ownership.as_deref()),
-        "BucketOwnerEnforced",
-    );
-    let (want_algo, want_key) = match &spec.encryption {
-        Encryption::S3Managed => ("AES256".to_string(), None),
-        Encryption::Kms { key_arn } => ("aws:kms".to_string(), Some(key_arn.clone())),
-    };
-    let want_bucket_key = matches!(spec.encryption, Encryption::Kms { .. });
-    let live_enc = live.encryption.clone().unwrap_or_default();
-    let mut encryption_changes = diff.field(
-        "sse_algorithm",
-        shown(live.encryption.as_ref().map(|e| &e.0)),
-        &want_algo,
-    );
-    encryption_changes |= diff.field(
-        "sse_kms_key",
-        shown(live_enc.1.as_deref()),
-        shown(want_key.as_deref()),
-    );
-    encryption_changes |= want_bucket_key && diff.field("bucket_key_enabled", live_enc.2, true);
-    let (exp, nc, abort) = live.lifecycle.unwrap_or((None, None, None));
-    let mut lifecycle_changes = diff.field("expiration_days", shown(exp), days(spec.expire_days));
-    lifecycle_changes |= diff.field(
-        "noncurrent_expiration_days",
-        shown(nc),
-        shown(spec.noncurrent_days.map(days)),
-    );
-    lifecycle_changes |= diff.field(
-        "abort_incomplete_multipart_days",
-        shown(abort),
-        ABORT_MULTIPART_DAYS,
-    );
-    let logging_changes = diff.field(
-        "access_logging",
-        shown(live.logging.as_ref().map(|(b, p)| format!("{b}/{p}"))),
-        shown(spec.logging.as_ref().map(|(b, p)| format!("{b}/{p}"))),
-    );
-    let policy_same = live
-        .policy
-        .as_deref()
-        .is_some_and(|p| same_policy(p, &spec.policy));
-    let policy_changes = !policy_same
-        && diff.field(
-            "policy",
-            if live.policy.is_some() {
-                "(differs)"
-            } else {
-                "(none)"
-            },
-            format!("{} statements", spec.policy.statements.len()),
-        );
-    let lock_want = spec
-        .object_lock
-        .map(|l| format!("{} {}d", l.mode.as_aws_str(), l.days));
-    let lock_live = live
-        .object_lock
-        .as_ref()
-        .map(|(m, d)| format!("{m} {}d", d.unwrap_or(0)));
-    let lock_changes =
-        lock_want.is_some() && diff.field("object_lock", shown(lock_live), shown(lock_want));
-
-    if !apply || diff.is_empty() {
-        let action = if created {
-            Action::Create
-        } else {
-            diff.action()
-        };
-        return Ok((action, diff));
-    }
-
-    if created {
-        let mut req = s3
-            .create_bucket()
-            .bucket(&spec.name)
-            .object_ownership(ObjectOwnership::BucketOwnerEnforced);
-        // us-east-1 is the one region that must not be named as a location constraint.
-        if spec.region != "us-east-1" {
-            req = req.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(spec.region.as_str()))
-                    .build(),
-            );
-        }
-        if spec.object_lock.is_some() {
-            req = req.object_lock_enabled_for_bucket(true);
-        }
-        if let Err(e) = req.send().await
-            && !absent(code_of(&e), &["BucketAlreadyOwnedByYou"])
-        {
-            return Err(site.error("CreateBucket", e).into());
-        }
-    }
-    if versioning_changes || (created && spec.versioning) {
-        s3.put_bucket_versioning()
-            .bucket(&spec.name)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketVersioning", e))?;
-    }
-    if pab_changes {
-        s3.put_public_access_block()
-            .bucket(&spec.name)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutPublicAccessBlock", e))?;
-    }
-    if ownership_changes {
-        let rule = OwnershipControlsRule::builder()
-            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-            .build()
-            .map_err(build_err("the ownership rule"))?;
-        s3.put_bucket_ownership_controls()
-            .bucket(&spec.name)
-            .ownership_controls(
-                OwnershipControls::builder()
-                    .rules(rule)
-                    .build()
-                    .map_err(build_err("the ownership controls"))?,
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketOwnershipControls", e))?;
-    }
-    if encryption_changes {
-        let mut by_default = ServerSideEncryptionByDefault::builder();
-        by_default = match &spec.encryption {
-            Encryption::S3Managed => by_default.sse_algorithm(ServerSideEncryption::Aes256),
-            Encryption::Kms { key_arn } => by_default
-                .sse_algorithm(ServerSideEncryption::AwsKms)
-                .kms_master_key_id(key_arn),
-        };
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(
-                by_default
-                    .build()
-                    .map_err(build_err("the default encryption"))?,
-            )
-            .bucket_key_enabled(want_bucket_key)
-            .build();
-        s3.put_bucket_encryption()
-            .bucket(&spec.name)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build()
-                    .map_err(build_err("the encryption configuration"))?,
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketEncryption", e))?;
-    }
-    if lifecycle_changes {
-        let mut rule = LifecycleRule::builder()
-            .id(LIFECYCLE_RULE_ID)
-            .status(ExpirationStatus::Enabled)
-            .filter(LifecycleRuleFilter::builder().prefix("").build())
-            .expiration(
-                LifecycleExpiration::builder()
-                    .days(days(spec.expire_days))
-                    .build(),
-            )
-            .abort_incomplete_multipart_upload(
-                AbortIncompleteMultipartUpload::builder()
-                    .days_after_initiation(ABORT_MULTIPART_DAYS)
-                    .build(),
-            );
-        if let Some(nc) = spec.noncurrent_days {
-            rule = rule.noncurrent_version_expiration(
-                NoncurrentVersionExpiration::builder()
-                    .noncurrent_days(days(nc))
-                    .build(),
-            );
-        }
-        s3.put_bucket_lifecycle_configuration()
-            .bucket(&spec.name)
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .rules(rule.build().map_err(build_err("the lifecycle rule"))?)
-                    .build()
-                    .map_err(build_err("the lifecycle configuration"))?,
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketLifecycleConfiguration", e))?;
-    }
-    // The policy before logging: S3 checks that the log target's policy admits its logging
-    // service, and before the object lock, which needs versioning already on.
-    if policy_changes {
-        s3.put_bucket_policy()
-            .bucket(&spec.name)
-            .policy(spec.policy.to_json())
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketPolicy", e))?;
-    }
-    if logging_changes {
-        let status = match &spec.logging {
-            Some((target, prefix)) => BucketLoggingStatus::builder()
-                .logging_enabled(
-                    LoggingEnabled::builder()
-                        .target_bucket(target)
-                        .target_prefix(prefix)
-                        .build()
-                        .map_err(build_err("the logging target"))?,
-                )
-                .build(),
-            None => BucketLoggingStatus::builder().build(),
-        };
-        s3.put_bucket_logging()
-            .bucket(&spec.name)
-            .bucket_logging_status(status)
-            .send()
-            .await
-            .map_err(|e| site.error("PutBucketLogging", e))?;
-    }
-    if lock_changes && let Some(lock) = spec.object_lock {
-        let mode = match lock.mode {
-            trailhead_model::ObjectLockMode::Governance => ObjectLockRetentionMode::Governance,
-            trailhead_model::ObjectLockMode::Compliance => ObjectLockRetentionMode::Compliance,
-        };
-        s3.put_object_lock_configuration()
-            .bucket(&spec.name)
-            .object_lock_configuration(
-                ObjectLockConfiguration::builder()
-                    .object_lock_enabled(ObjectLockEnabled::Enabled)
-                    .rule(
-                        ObjectLockRule::builder()
-                            .default_retention(
-                                DefaultRetention::builder()
-                                    .mode(mode)
-                                    .days(days(lock.days))
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| site.error("PutObjectLockConfiguration", e))?;
-    }
+    let changes = compare(&live, spec, &mut diff);
     let action = if created {
         Action::Create
     } else {
-        Action::Update
+        diff.action()
     };
-    Ok((action, diff))
+    if !apply || diff.is_empty() {
+        return Ok((action, diff));
+    }
+    if spec.lifecycle.is_none() && !live.foreign_lifecycle_rules().is_empty() {
+        return Err(ProvisionError::Config(lifecycle_blocks_mfa_delete(
+            &spec.name,
+            &live.foreign_lifecycle_rules(),
+        )));
+    }
+    if created {
+        write::create_bucket(s3, site, spec).await?;
+    }
+    // Versioning before the object lock, which needs it on.
+    if changes.versioning || (created && spec.versioning) {
+        write::versioning(s3, site, &spec.name).await?;
+    }
+    if changes.public_access_block {
+        write::public_access_block(s3, site, &spec.name).await?;
+    }
+    if changes.ownership {
+        write::ownership(s3, site, &spec.name).await?;
+    }
+    if changes.encryption {
+        write::encryption(s3, site, spec).await?;
+    }
+    if changes.lifecycle {
+        write::lifecycle(s3, site, spec).await?;
+    }
+    // The policy before logging: S3 checks that the log target's policy admits its logging service.
+    if changes.policy {
+        write::policy(s3, site, spec).await?;
+    }
+    if changes.logging {
+        write::logging(s3, site, spec).await?;
+    }
+    if changes.object_lock
+        && let Some(lock) = spec.object_lock
+    {
+        write::object_lock(s3, site, &spec.name, lock).await?;
+    }
+    Ok((
+        if created {
+            Action::Create
+        } else {
+            Action::Update
+        },
+        diff,
+    ))
+}
+
+/// What preflight, plan and rollout say about lifecycle rules trailhead did not make.
+pub fn lifecycle_blocks_mfa_delete(bucket: &str, rules: &[&str]) -> String {
+    format!(
+        "bucket {bucket} has lifecycle rules ({}) that block MFA Delete: S3 refuses MFA Delete beside any lifecycle configuration. Remove them (aws s3api delete-bucket-lifecycle --bucket {bucket}), or set mfa_delete = false and use Object Lock",
+        rules.join(", ")
+    )
 }

@@ -7,11 +7,11 @@ use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfigurati
 use crate::error::{CallSite, ProvisionError};
 
 /// What a person must do, word for word.
-pub fn instructions(org_spec_path: &str, bucket: &str, account: &str) -> String {
+pub fn instructions(org_spec_path: &str, bucket: &str, account: &str, partition: &str) -> String {
     format!(
         "MFA Delete on {bucket} needs the root user of account {account} with its MFA device (no role can set it). \
 Sign in as that root user, create root access keys in a profile (e.g. `log-archive-root`), then run: \
-trailhead mfa-delete --org {org_spec_path} --root-profile log-archive-root --mfa-serial arn:aws:iam::{account}:mfa/root-account-mfa-device \
+trailhead mfa-delete --org {org_spec_path} --root-profile log-archive-root --mfa-serial arn:{partition}:iam::{account}:mfa/root-account-mfa-device \
 and delete the root access keys afterwards"
     )
 }

@@ -2,6 +2,8 @@
 //! MFA Delete, in that order, each read, compared and converged.
 
 pub mod account;
+mod bucket_read;
+mod bucket_write;
 pub mod buckets;
 pub mod key;
 pub mod mfa;
@@ -20,8 +22,8 @@ use crate::counter::CallLog;
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff, StepReport};
 use crate::session::{AccessRole, AccountSession, partition};
-use crate::targets::{OrgView, read_org, resolve_targets};
-use buckets::{BucketSpec, Encryption, ensure_bucket};
+use crate::targets::{OrgView, Resolved, SkippedAccount, read_org, resolve_targets};
+use buckets::{BucketSpec, Encryption, Lifecycle, ensure_bucket};
 use key::{KeySpec, ensure_key};
 
 /// Everything a run needs to know, whatever stage it runs.
@@ -50,8 +52,13 @@ impl RunCtx {
         )
     }
 
+    /// A session in `account`: its access role, or for the management account (which has none)
+    /// the caller's own credentials.
     pub async fn assume(&self, account: &str, region: &str) -> AccountSession {
         let base = self.conn.base_config(region).await;
+        if account == self.spec.org.management_account.as_str() {
+            return AccountSession::direct(&self.conn, &base, account, &self.calls);
+        }
         AccountSession::assume(&self.conn, &base, account, region, &self.role, &self.calls).await
     }
 }
@@ -63,6 +70,8 @@ pub struct LogArchiveOutcome {
     pub key_arn: Option<String>,
     pub mode: DeputyMode,
     pub targets: Vec<TargetAccount>,
+    /// Accounts of the organization left alone (not ACTIVE), with the reason.
+    pub skipped: Vec<SkippedAccount>,
     pub reports: Vec<StepReport>,
 }
 
@@ -118,6 +127,7 @@ pub fn archive_inputs(
                 name: spec.trail.name.clone(),
             })
             .collect(),
+        key_arn: None,
     }
 }
 
@@ -133,6 +143,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         &management,
         &org,
         &spec.log_archive.account,
+        &ctx.role.role_name,
         &ctx.state_dir,
         ctx.apply,
     )
@@ -148,25 +159,16 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         started,
     ));
 
-    let (targets, problems) = resolve_targets(&management, spec, &org, la.as_deref()).await?;
+    let Resolved {
+        targets,
+        problems,
+        skipped,
+    } = resolve_targets(&management, spec, &org, la.as_deref()).await?;
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
     }
     let Some(la) = la else {
-        // A plan of an account yet to be created: everything in it is to be created.
-        for step in [STEP_ACCESS_LOG_BUCKET, STEP_KEY, STEP_ARCHIVE_BUCKET] {
-            let mut diff = Diff::new();
-            diff.field(step, "(none)", "(new)");
-            reports.push(report(
-                &la_label,
-                &home,
-                step,
-                Action::Create,
-                diff,
-                Vec::new(),
-                Instant::now(),
-            ));
-        }
+        reports.extend(account_to_be_created(&la_label, &home));
         return Ok(LogArchiveOutcome {
             org,
             account_id: None,
@@ -174,147 +176,254 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
             key_arn: None,
             mode: DeputyMode::SourceArn,
             targets,
+            skipped,
             reports,
         });
     };
     if ctx.apply && action == Action::Create {
         account::wait_assumable(&management, &la, &home, &ctx.role, ctx.assume_timeout).await?;
     }
-    let session = ctx.assume(&la, &home).await;
-    let s3 = session.s3();
-    let site = |step: &str| CallSite::new(&la, &home, step);
-
-    let inputs = archive_inputs(spec, &org.org_id, &la, &targets);
-    let mode = inputs.choose_mode();
-    let bucket = inputs.bucket.clone();
-    let access_bucket = access_log_bucket_for(&bucket);
-    let p = partition(&home);
-
-    let started = Instant::now();
-    let access_spec = BucketSpec {
-        name: access_bucket.clone(),
-        region: home.clone(),
-        encryption: Encryption::S3Managed,
-        expire_days: spec.log_archive.access_log_retention_days,
-        noncurrent_days: None,
-        versioning: false,
-        object_lock: None,
-        logging: None,
-        policy: access_log_bucket_policy(p, &access_bucket, &bucket, &la),
+    let archive = Archive {
+        session: ctx.assume(&la, &home).await,
+        inputs: archive_inputs(spec, &org.org_id, &la, &targets),
+        home,
+        account: la.clone(),
     };
-    let (action, diff) =
-        ensure_bucket(&s3, &site(STEP_ACCESS_LOG_BUCKET), &access_spec, ctx.apply).await?;
-    reports.push(report(
-        &la,
-        &home,
-        STEP_ACCESS_LOG_BUCKET,
-        action,
-        diff,
-        Vec::new(),
-        started,
-    ));
-
-    let started = Instant::now();
-    let key_spec = KeySpec {
-        alias: spec.log_archive.kms_alias.clone(),
-        description: format!(
-            "trailhead: CloudTrail logs of organization {}",
-            spec.org.name
-        ),
-        policy: key_policy(&inputs, mode),
-    };
-    let (action, diff, key_arn) =
-        ensure_key(&session.kms(), &site(STEP_KEY), &key_spec, ctx.apply).await?;
-    let mut notes = Vec::new();
-    if mode == DeputyMode::SourceOrgId {
-        notes.push(mode.explain().to_string());
-    }
-    reports.push(report(
-        &la,
-        &home,
-        STEP_KEY,
-        action,
-        diff,
-        notes.clone(),
-        started,
-    ));
-
-    let started = Instant::now();
-    let archive_spec = BucketSpec {
-        name: bucket.clone(),
-        region: home.clone(),
-        encryption: Encryption::Kms {
-            key_arn: key_arn
-                .clone()
-                .unwrap_or_else(|| format!("(new key {})", spec.log_archive.kms_alias)),
-        },
-        expire_days: spec.log_archive.retention_days,
-        noncurrent_days: Some(spec.log_archive.noncurrent_retention_days),
-        versioning: true,
-        object_lock: spec.log_archive.object_lock,
-        logging: Some((access_bucket.clone(), format!("s3-access/{bucket}/"))),
-        policy: archive_bucket_policy(&inputs, mode),
-    };
-    let (action, diff) =
-        ensure_bucket(&s3, &site(STEP_ARCHIVE_BUCKET), &archive_spec, ctx.apply).await?;
-    if spec.log_archive.object_lock.is_some() && action != Action::NoOp {
-        notes.push(format!(
-            "Object Lock on {bucket} cannot be turned off once on; the access-log bucket {access_bucket} deliberately has none (S3 refuses log targets with a default retention)"
-        ));
-    }
-    reports.push(report(
-        &la,
-        &home,
-        STEP_ARCHIVE_BUCKET,
-        action,
-        diff,
-        notes,
-        started,
-    ));
-
-    let started = Instant::now();
-    let mfa_state = if ctx.apply || action != Action::Create {
-        s3.get_bucket_versioning()
-            .bucket(&bucket)
-            .send()
-            .await
-            .map_err(|e| site(STEP_MFA_DELETE).error("GetBucketVersioning", e))?
-            .mfa_delete()
-            .map(|m| m.as_str().to_string())
-    } else {
-        None
-    };
-    let enabled = mfa_state.as_deref() == Some("Enabled");
-    let mut diff = Diff::new();
-    let (action, notes) = if spec.log_archive.mfa_delete && !enabled {
-        diff.field("mfa_delete", "Disabled", "Enabled");
-        (
-            Action::Pending,
-            vec![format!(
-                "pending (needs root + MFA): {}",
-                mfa::instructions(&ctx.spec_path, &bucket, &la)
-            )],
-        )
-    } else {
-        (Action::NoOp, Vec::new())
-    };
-    reports.push(report(
-        &la,
-        &home,
-        STEP_MFA_DELETE,
-        action,
-        diff,
-        notes,
-        started,
-    ));
-
+    let mode = archive.inputs.choose_mode();
+    reports.push(archive.converge_access_log_bucket(ctx).await?);
+    let (key_report, key_arn) = archive.converge_key(ctx, mode).await?;
+    reports.push(key_report);
+    let (bucket_report, bucket_action) =
+        archive.converge_archive_bucket(ctx, mode, &key_arn).await?;
+    reports.push(bucket_report);
+    reports.push(archive.mfa_delete_status(ctx, bucket_action).await?);
     Ok(LogArchiveOutcome {
         org,
         account_id: Some(la),
-        bucket: Some(bucket),
+        bucket: Some(archive.inputs.bucket.clone()),
         key_arn,
         mode,
         targets,
+        skipped,
         reports,
     })
+}
+
+/// A plan of an account yet to be created: everything in it is to be created.
+fn account_to_be_created(label: &str, home: &str) -> Vec<StepReport> {
+    [
+        STEP_ACCESS_LOG_BUCKET,
+        STEP_KEY,
+        STEP_ARCHIVE_BUCKET,
+        STEP_MFA_DELETE,
+    ]
+    .into_iter()
+    .map(|step| {
+        let mut diff = Diff::new();
+        diff.field(step, "(none)", "(new)");
+        report(
+            label,
+            home,
+            step,
+            Action::Create,
+            diff,
+            Vec::new(),
+            Instant::now(),
+        )
+    })
+    .collect()
+}
+
+/// The log-archive account, reached, with what its policies are built from.
+struct Archive {
+    session: AccountSession,
+    inputs: ArchiveInputs,
+    home: String,
+    account: String,
+}
+
+impl Archive {
+    fn site(&self, step: &str) -> CallSite {
+        CallSite::new(&self.account, &self.home, step)
+    }
+
+    fn access_bucket(&self) -> String {
+        access_log_bucket_for(&self.inputs.bucket)
+    }
+
+    /// The access-log bucket: SSE-S3 (S3 delivers no server access logs to SSE-KMS targets),
+    /// versioned, expiring, writable only by S3's logging service for the archive bucket.
+    async fn converge_access_log_bucket(&self, ctx: &RunCtx) -> Result<StepReport, ProvisionError> {
+        let started = Instant::now();
+        let days = ctx.spec.log_archive.access_log_retention_days;
+        let access_bucket = self.access_bucket();
+        let spec = BucketSpec {
+            name: access_bucket.clone(),
+            region: self.home.clone(),
+            encryption: Encryption::S3Managed,
+            lifecycle: Some(Lifecycle {
+                expire_days: days,
+                noncurrent_days: Some(days),
+            }),
+            versioning: true,
+            object_lock: None,
+            logging: None,
+            policy: access_log_bucket_policy(
+                partition(&self.home),
+                &access_bucket,
+                &self.inputs.bucket,
+                &self.account,
+            ),
+        };
+        let site = self.site(STEP_ACCESS_LOG_BUCKET);
+        let (action, diff) = ensure_bucket(&self.session.s3(), &site, &spec, ctx.apply).await?;
+        Ok(report(
+            &self.account,
+            &self.home,
+            STEP_ACCESS_LOG_BUCKET,
+            action,
+            diff,
+            Vec::new(),
+            started,
+        ))
+    }
+
+    async fn converge_key(
+        &self,
+        ctx: &RunCtx,
+        mode: DeputyMode,
+    ) -> Result<(StepReport, Option<String>), ProvisionError> {
+        let started = Instant::now();
+        let key_spec = KeySpec {
+            alias: ctx.spec.log_archive.kms_alias.clone(),
+            description: format!(
+                "trailhead: CloudTrail logs of organization {}",
+                ctx.spec.org.name
+            ),
+            policy: key_policy(&self.inputs, mode),
+        };
+        let (action, diff, key_arn) = ensure_key(
+            &self.session.kms(),
+            &self.site(STEP_KEY),
+            &key_spec,
+            ctx.apply,
+        )
+        .await?;
+        let notes = mode_notes(mode);
+        let step = report(
+            &self.account,
+            &self.home,
+            STEP_KEY,
+            action,
+            diff,
+            notes,
+            started,
+        );
+        Ok((step, key_arn))
+    }
+
+    async fn converge_archive_bucket(
+        &self,
+        ctx: &RunCtx,
+        mode: DeputyMode,
+        key_arn: &Option<String>,
+    ) -> Result<(StepReport, Action), ProvisionError> {
+        let started = Instant::now();
+        let la = &ctx.spec.log_archive;
+        let bucket = &self.inputs.bucket;
+        let mut inputs = self.inputs.clone();
+        inputs.key_arn = key_arn.clone();
+        let spec = BucketSpec {
+            name: bucket.clone(),
+            region: self.home.clone(),
+            encryption: Encryption::Kms {
+                key_arn: key_arn
+                    .clone()
+                    .unwrap_or_else(|| format!("(new key {})", la.kms_alias)),
+            },
+            lifecycle: la
+                .lifecycle()
+                .map(|(expire_days, noncurrent_days)| Lifecycle {
+                    expire_days,
+                    noncurrent_days,
+                }),
+            versioning: true,
+            object_lock: la.object_lock,
+            logging: Some((self.access_bucket(), format!("s3-access/{bucket}/"))),
+            policy: archive_bucket_policy(&inputs, mode),
+        };
+        let site = self.site(STEP_ARCHIVE_BUCKET);
+        let (action, diff) = ensure_bucket(&self.session.s3(), &site, &spec, ctx.apply).await?;
+        let mut notes = mode_notes(mode);
+        if la.object_lock.is_some() && action != Action::NoOp {
+            notes.push(format!(
+                "Object Lock on {bucket} cannot be turned off once on; the access-log bucket {} deliberately has none (S3 refuses log targets with a default retention)",
+                self.access_bucket()
+            ));
+        }
+        if la.mfa_delete && action == Action::Create {
+            notes.push("no lifecycle rule: with MFA Delete, S3 allows none, so logs are kept without expiry".into());
+        }
+        let step = report(
+            &self.account,
+            &self.home,
+            STEP_ARCHIVE_BUCKET,
+            action,
+            diff,
+            notes,
+            started,
+        );
+        Ok((step, action))
+    }
+
+    /// MFA Delete needs the root user: the run reports it pending, with instructions, until then.
+    async fn mfa_delete_status(
+        &self,
+        ctx: &RunCtx,
+        bucket_action: Action,
+    ) -> Result<StepReport, ProvisionError> {
+        let started = Instant::now();
+        let bucket = &self.inputs.bucket;
+        let enabled = if ctx.apply || bucket_action != Action::Create {
+            let s3 = self.session.s3();
+            let versioning = s3
+                .get_bucket_versioning()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| self.site(STEP_MFA_DELETE).error("GetBucketVersioning", e))?;
+            versioning.mfa_delete().map(|m| m.as_str()) == Some("Enabled")
+        } else {
+            false
+        };
+        let mut diff = Diff::new();
+        let (action, notes) = if ctx.spec.log_archive.mfa_delete && !enabled {
+            diff.field("mfa_delete", "Disabled", "Enabled");
+            let how =
+                mfa::instructions(&ctx.spec_path, bucket, &self.account, partition(&self.home));
+            (
+                Action::Pending,
+                vec![format!("pending (needs root + MFA): {how}")],
+            )
+        } else {
+            (Action::NoOp, Vec::new())
+        };
+        Ok(report(
+            &self.account,
+            &self.home,
+            STEP_MFA_DELETE,
+            action,
+            diff,
+            notes,
+            started,
+        ))
+    }
+}
+
+fn mode_notes(mode: DeputyMode) -> Vec<String> {
+    if mode == DeputyMode::SourceOrgId {
+        vec![mode.explain().to_string()]
+    } else {
+        Vec::new()
+    }
 }

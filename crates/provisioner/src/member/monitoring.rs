@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use trailhead_alarms::catalog::{Control, METRIC_NAMESPACE};
 use trailhead_alarms::pattern::parse;
@@ -58,6 +59,59 @@ pub fn checked(controls: &[Control]) -> Result<(), ProvisionError> {
     Ok(())
 }
 
+/// One metric filter as CloudWatch Logs holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFilter {
+    pub name: String,
+    pub pattern: String,
+    pub namespace: String,
+    pub metric: String,
+    pub value: String,
+}
+
+/// Every filter of a log group (whose names start with `prefix`), all pages; None when the group
+/// does not exist, which AWS answers with ResourceNotFoundException rather than an empty list.
+pub async fn read_filters(
+    session: &AccountSession,
+    site: &CallSite,
+    group: &str,
+    prefix: Option<&str>,
+) -> Result<Option<Vec<LiveFilter>>, ProvisionError> {
+    let logs = session.logs();
+    let mut filters = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = match logs
+            .describe_metric_filters()
+            .log_group_name(group)
+            .set_filter_name_prefix(prefix.map(str::to_string))
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(site.error("DescribeMetricFilters", e).into()),
+        };
+        for f in page.metric_filters() {
+            let t = f.metric_transformations().first();
+            filters.push(LiveFilter {
+                name: f.filter_name().unwrap_or_default().to_string(),
+                pattern: f.filter_pattern().unwrap_or_default().to_string(),
+                namespace: t
+                    .map(|t| t.metric_namespace().to_string())
+                    .unwrap_or_default(),
+                metric: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+            });
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(Some(filters));
+        }
+    }
+}
+
 pub async fn ensure_filters(
     session: &AccountSession,
     d: &Desired,
@@ -65,36 +119,13 @@ pub async fn ensure_filters(
 ) -> Result<(Action, Diff), ProvisionError> {
     checked(&d.controls)?;
     let site = CallSite::new(&d.account, &d.region, STEP_FILTERS);
-    let logs = session.logs();
-    let mut live = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = logs
-            .describe_metric_filters()
-            .log_group_name(&d.log_group)
-            .filter_name_prefix(PREFIX)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| site.error("DescribeMetricFilters", e))?;
-        for f in page.metric_filters() {
-            let t = f.metric_transformations().first();
-            live.insert(
-                f.filter_name().unwrap_or_default().to_string(),
-                (
-                    f.filter_pattern().unwrap_or_default().to_string(),
-                    t.map(|t| t.metric_namespace().to_string())
-                        .unwrap_or_default(),
-                    t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
-                    t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
-                ),
-            );
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    let live: BTreeMap<String, (String, String, String, String)> =
+        read_filters(session, &site, &d.log_group, Some(PREFIX))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| (f.name, (f.pattern, f.namespace, f.metric, f.value)))
+            .collect();
     let mut diff = Diff::new();
     let mut to_put = Vec::new();
     for c in &d.controls {
@@ -127,6 +158,7 @@ pub async fn ensure_filters(
         diff.field(s, "present", "(removed: not in the spec's benchmark)");
     }
     if apply {
+        let logs = session.logs();
         let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
         let mut puts = JoinSet::new();
         for c in to_put {

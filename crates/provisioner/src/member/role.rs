@@ -16,7 +16,7 @@ pub async fn ensure_role(
     apply: bool,
 ) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_ROLE);
-    let trust = cloudtrail_logs_role_trust(&d.partition, &d.account, &d.trail_ref());
+    let trust = cloudtrail_logs_role_trust();
     let inline = cloudtrail_logs_role_policy(&d.partition, &d.account, &d.region, &d.log_group);
     for (kind, doc) in [
         (PolicyKind::RoleTrustPolicy, &trust),
@@ -44,7 +44,7 @@ pub async fn ensure_role(
                 && diff.field(
                     "trust_policy",
                     "(differs)",
-                    "cloudtrail.amazonaws.com for this trail",
+                    "cloudtrail.amazonaws.com (no source conditions: CloudTrail sends none for this role)",
                 )
         }
     };

@@ -33,6 +33,7 @@ pub struct LiveTrail {
     pub is_logging: bool,
     pub latest_delivery_error: Option<String>,
     pub latest_cwl_delivery_error: Option<String>,
+    pub latest_digest_delivery_error: Option<String>,
     /// Whether CloudTrail has ever reported a delivery to the bucket.
     pub delivered: bool,
     /// (read/write type, include management events, excluded sources) of each selector.
@@ -80,6 +81,10 @@ pub async fn read_trail(
     live.delivered = status.latest_delivery_time().is_some();
     live.latest_delivery_error = status
         .latest_delivery_error()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    live.latest_digest_delivery_error = status
+        .latest_digest_delivery_error()
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     live.latest_cwl_delivery_error = status

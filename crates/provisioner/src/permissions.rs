@@ -1,0 +1,25 @@
+//! The identity policies a spec needs, scoped to its names (see `trailhead permissions`).
+
+use trailhead_model::{LogArchiveAccount, OrgSpec};
+use trailhead_policies::PermissionInputs;
+
+use crate::member::ROLE_NAME;
+use crate::session::partition;
+
+pub fn permission_inputs(spec: &OrgSpec) -> PermissionInputs {
+    let la = &spec.log_archive;
+    let account = match &la.account {
+        LogArchiveAccount::Existing(id) => id.to_string(),
+        LogArchiveAccount::Create { .. } => "*".to_string(),
+    };
+    PermissionInputs {
+        partition: partition(&spec.org.home_region).to_string(),
+        access_role: spec.access.role_name.clone(),
+        trail_name: spec.trail.name.clone(),
+        log_group: spec.trail.log_group_name.clone(),
+        topic_name: spec.alarms.sns_topic_name.clone(),
+        logs_role: ROLE_NAME.to_string(),
+        bucket: la.bucket_name(&spec.org, &account),
+        creates_account: matches!(la.account, LogArchiveAccount::Create { .. }),
+    }
+}

@@ -74,6 +74,8 @@ pub async fn seed(conn: &Connection, prefix: &str, members: usize) -> SeededOrg 
         prefix: unique(prefix),
         members,
         region: REGION.to_string(),
+        plant_unreachable: false,
+        include_management: false,
     };
     match seed_org(conn, &req).await {
         Ok(org) => org,
@@ -190,4 +192,65 @@ pub async fn assert_converged_without_duplicates(
             .unwrap_or_else(|e| panic!("{}: {e:?}", ok("ListSubscriptionsByTopic")));
         assert_eq!(subs.subscriptions().len(), 1, "{}", ok("subscriptions"));
     }
+}
+
+/// Calls the emulator's control API through its own client (the emulator venv's Python and the
+/// package of this checkout); returns the JSON answer.
+pub fn emulator_control(args: &[&str]) -> serde_json::Value {
+    let emulator_dir = workspace_target().join("emulator");
+    let endpoint = std::env::var("TRAILHEAD_TEST_ENDPOINT").unwrap_or_else(|_| {
+        let port = std::fs::read_to_string(emulator_dir.join("port")).unwrap_or_default();
+        format!("https://127.0.0.1:{}", port.trim())
+    });
+    let ca = std::env::var_os("TRAILHEAD_TEST_CA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| emulator_dir.join("ca.pem"));
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../emulator");
+    let out = std::process::Command::new(emulator_dir.join("venv/bin/python"))
+        .env("PYTHONPATH", package)
+        .args([
+            "-m",
+            "trailhead_emulator.client",
+            "--endpoint",
+            &endpoint,
+            "--ca",
+        ])
+        .arg(ca)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the emulator's control client: {e}"));
+    assert!(
+        out.status.success(),
+        "the control client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("control answer: {e}"))
+}
+
+/// The serial and current code of an account root user's virtual MFA device in the emulator.
+pub fn mfa_device(account: &str) -> (String, String) {
+    let answer = emulator_control(&["mfa-code", "--account", account]);
+    let field = |k: &str| answer[k].as_str().unwrap_or_default().to_string();
+    (field("serial"), field("code"))
+}
+
+/// Confirms every pending email subscription of the emulator, as their recipients would.
+pub fn confirm_subscriptions() {
+    emulator_control(&["sns-confirm"]);
+}
+
+/// An SDK configuration signed as `account`'s root user in the emulator.
+pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConfig {
+    let root = aws_credential_types::Credentials::new(
+        format!("AKIAROOT{account}"),
+        "emulator-root",
+        None,
+        None,
+        "test-root",
+    );
+    conn.base_config(REGION)
+        .await
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(root))
+        .build()
 }

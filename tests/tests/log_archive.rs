@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLoggingStatus, BucketVersioningStatus, ExpirationStatus,
     LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
 };
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_e2e::{REGION, emulator, root_config, run_ctx, seed};
 use trailhead_policies::{PolicyDocument, same_policy};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::log_archive::buckets::LIFECYCLE_RULE_ID;
@@ -51,7 +51,11 @@ async fn builds_from_nothing_reads_back_and_converges() {
     let conn = emulator();
     let org = seed(&conn, "archive", 2).await;
     let state = tempfile::tempdir().expect("tempdir");
-    let spec_text = org.spec_toml("arch", REGION);
+    // The expiring variant (no MFA Delete), so that the lifecycle path is exercised too.
+    let spec_text = org.spec_toml("arch", REGION).replace(
+        "mfa_delete = true",
+        "mfa_delete = false\nretention_days = 365\nnoncurrent_retention_days = 90",
+    );
     let ctx = run_ctx(&conn, &spec_text, true, state.path());
 
     let first = run(&ctx).await;
@@ -59,7 +63,7 @@ async fn builds_from_nothing_reads_back_and_converges() {
     assert_eq!(action_of(&first, "access-log bucket"), Action::Create);
     assert_eq!(action_of(&first, "archive key"), Action::Create);
     assert_eq!(action_of(&first, "archive bucket"), Action::Create);
-    assert_eq!(action_of(&first, "mfa delete"), Action::Pending);
+    assert_eq!(action_of(&first, "mfa delete"), Action::NoOp);
     assert!(writes(&ctx) > 10);
 
     // Read every setting back through the SDK, as the log-archive account.
@@ -82,9 +86,16 @@ async fn builds_from_nothing_reads_back_and_converges() {
     assert_ne!(
         v.mfa_delete().map(|m| m.as_str()),
         Some("Enabled"),
-        "the emulator drops MFA Delete; never claim it"
+        "MFA Delete is off, as the spec says"
     );
     for b in [&bucket, &access] {
+        let v = s3
+            .get_bucket_versioning()
+            .bucket(b)
+            .send()
+            .await
+            .expect("versioning");
+        assert_eq!(v.status(), Some(&BucketVersioningStatus::Enabled), "{b}");
         let pab = s3
             .get_public_access_block()
             .bucket(b)
@@ -181,7 +192,8 @@ async fn builds_from_nothing_reads_back_and_converges() {
         Some(access.as_str())
     );
 
-    let inputs = archive_inputs(&ctx.spec, &first.org.org_id, &la, &first.targets);
+    let mut inputs = archive_inputs(&ctx.spec, &first.org.org_id, &la, &first.targets);
+    inputs.key_arn = Some(key_arn.clone());
     let want_policy = trailhead_policies::archive_bucket_policy(&inputs, first.mode);
     let live_policy = s3
         .get_bucket_policy()
@@ -267,9 +279,9 @@ async fn builds_from_nothing_reads_back_and_converges() {
         .send()
         .await
         .expect("an org principal over TLS may write");
-    let outsider = ctx.assume("999999999999", REGION).await;
+    // The root user of an account outside the organization: no role there to assume.
+    let outsider = conn.s3_client(&root_config(&conn, "999999999999").await);
     let denied = outsider
-        .s3()
         .get_object()
         .bucket(&bucket)
         .key(format!(

@@ -1,5 +1,6 @@
-//! MFA Delete: the request carries the `x-amz-mfa` header and `MfaDelete=Enabled`, and the
-//! read-back is honest (the emulator drops the setting, so it must say "not enabled").
+//! MFA Delete: the request carries the `x-amz-mfa` header and `MfaDelete=Enabled`; the emulator
+//! refuses it from a role or with a wrong code, as S3 does, accepts it from the bucket owner's
+//! root user with the device's code, and the read-back says so.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
@@ -10,7 +11,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_e2e::{REGION, emulator, mfa_device, root_config, run_ctx, seed};
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::log_archive::log_archive_stage;
 use trailhead_provisioner::log_archive::mfa::enable_mfa_delete;
@@ -47,40 +48,61 @@ impl Intercept for Capture {
 }
 
 #[tokio::test]
-async fn mfa_delete_request_carries_header_and_reads_back_honestly() {
+async fn mfa_delete_needs_the_owners_root_user_and_its_code_then_reads_back() {
     let conn = emulator();
     let org = seed(&conn, "mfa", 1).await;
     let state = tempfile::tempdir().expect("tempdir");
     let ctx = run_ctx(&conn, &org.spec_toml("mfa", REGION), true, state.path());
     let outcome = log_archive_stage(&ctx).await.expect("stage");
     let bucket = outcome.bucket.expect("bucket");
+    let la = &org.log_archive.id;
+    let site = CallSite::new(la, REGION, "mfa delete");
+    let (serial, _) = mfa_device(la);
 
-    let session = ctx.assume(&org.log_archive.id, REGION).await;
+    // The access role may not, whatever the code.
+    let session = ctx.assume(la, REGION).await;
     let capture = Capture::default();
-    let s3 = aws_sdk_s3::Client::from_conf(
+    let role_s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(session.config())
             .force_path_style(true)
             .interceptor(capture.clone())
             .build(),
     );
-    let serial = format!(
-        "arn:aws:iam::{}:mfa/root-account-mfa-device",
-        org.log_archive.id
-    );
-    let site = CallSite::new(&org.log_archive.id, REGION, "mfa delete");
-    let enabled = enable_mfa_delete(&s3, &site, &bucket, &serial, "123456")
-        .await
-        .expect("call accepted");
-    assert!(
-        !enabled,
-        "the emulator drops MFA Delete: the read-back must say so"
-    );
-
+    let (_, code) = mfa_device(la);
+    let refused = enable_mfa_delete(&role_s3, &site, &bucket, &serial, &code).await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("AccessDenied")));
     let seen = capture.0.lock().expect("lock").clone();
     let (header, body) = seen.first().expect("a request was sent").clone();
-    assert_eq!(header.as_deref(), Some(format!("{serial} 123456").as_str()));
+    assert_eq!(header.as_deref(), Some(format!("{serial} {code}").as_str()));
     assert!(body.contains("<MfaDelete>Enabled</MfaDelete>"), "{body}");
     assert!(body.contains("<Status>Enabled</Status>"), "{body}");
-    // The read-back request carries no MFA code.
-    assert!(seen.iter().skip(1).all(|(h, _)| h.is_none()));
+
+    // The root user with a wrong code may not either; with the device's code it may.
+    let root_s3 = conn.s3_client(&root_config(&conn, la).await);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = enable_mfa_delete(&root_s3, &site, &bucket, &serial, wrong).await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("Invalid MFA one time pass code")));
+    let (_, code) = mfa_device(la);
+    let enabled = enable_mfa_delete(&root_s3, &site, &bucket, &serial, &code)
+        .await
+        .expect("accepted");
+    assert!(enabled, "the read-back says MFA Delete is on");
+
+    // The stage now reports it done, and the archive has no lifecycle to conflict with it.
+    let again = log_archive_stage(&ctx).await.expect("second stage");
+    let mfa = again
+        .reports
+        .iter()
+        .find(|r| r.step == "mfa delete")
+        .expect("mfa step");
+    assert_eq!(mfa.action, trailhead_provisioner::plan::Action::NoOp);
+    let lifecycle = role_s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .send()
+        .await;
+    assert!(
+        lifecycle.is_err(),
+        "MFA Delete leaves no lifecycle configuration"
+    );
 }

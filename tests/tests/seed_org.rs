@@ -57,6 +57,8 @@ async fn seeding_twice_finds_the_same_accounts() {
         prefix,
         members: 2,
         region: REGION.into(),
+        plant_unreachable: true,
+        include_management: false,
     };
     let first = trailhead_provisioner::seed::seed_org(&conn, &req)
         .await
@@ -68,4 +70,16 @@ async fn seeding_twice_finds_the_same_accounts() {
         o.all_accounts().map(|a| a.id.clone()).collect::<Vec<_>>()
     };
     assert_eq!(ids(&first), ids(&second));
+    let planted = |o: &trailhead_provisioner::seed::SeededOrg| {
+        o.planted
+            .iter()
+            .map(|(a, _)| a.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        planted(&first).len(),
+        2,
+        "a closed account and one without the role"
+    );
+    assert_eq!(planted(&first), planted(&second));
 }

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_e2e::{
+    REGION, confirm_subscriptions, emulator, mfa_device, root_config, run_ctx, seed,
+};
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
 use trailhead_provisioner::rollout::{RolloutOptions, rollout};
@@ -41,14 +43,48 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         .expect("rollout");
     assert!(outcome.ok());
 
+    // Nobody has confirmed the email subscriptions yet: no alarm reaches anyone.
+    let unconfirmed = check(&ctx).await;
+    let pending = unconfirmed.accounts[0]
+        .controls
+        .iter()
+        .find(|c| c.id.starts_with("4."))
+        .expect("a CIS monitoring control");
+    assert_eq!(pending.status, Verdict::Fail);
+    assert!(
+        pending.evidence.contains("pending confirmation"),
+        "{}",
+        pending.evidence
+    );
+    confirm_subscriptions();
+
+    let la = org.log_archive.id.clone();
+    let before_mfa = check(&ctx).await;
+    let s320 = before_mfa
+        .accounts
+        .iter()
+        .find(|a| a.account_id == la)
+        .and_then(|a| a.controls.iter().find(|c| c.id == "S3.20"))
+        .expect("S3.20");
+    assert_eq!(s320.status, Verdict::Fail);
+    assert!(s320.evidence.contains("mfa-delete"), "{}", s320.evidence);
+    // The log-archive root user turns MFA Delete on, as `trailhead mfa-delete` does.
+    let root_s3 = conn.s3_client(&root_config(&conn, &la).await);
+    let (serial, code) = mfa_device(&la);
+    let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
+    let site = trailhead_provisioner::error::CallSite::new(&la, REGION, "mfa delete");
+    let on = trailhead_provisioner::log_archive::mfa::enable_mfa_delete(
+        &root_s3, &site, &bucket, &serial, &code,
+    )
+    .await
+    .expect("MFA Delete");
+    assert!(on);
+
     let baseline = check(&ctx).await;
     assert_eq!(baseline.accounts.len(), 4);
-    let la = org.log_archive.id.clone();
     for ((account, id), verdict) in cells(&baseline) {
         let expected = match id.as_str() {
-            // moto drops MFA Delete: an honest failure, with the reason.
-            "S3.20" => Verdict::Fail,
-            // moto never delivers log files: unknown, never "pass".
+            // The emulator does not deliver log files yet: unknown, never "pass".
             "CloudTrail.Delivery" => Verdict::Unknown,
             _ => Verdict::Pass,
         };
@@ -59,13 +95,9 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         .iter()
         .find(|a| a.account_id == la)
         .expect("log-archive row");
-    let s320 = la_report
-        .controls
-        .iter()
-        .find(|c| c.id == "S3.20")
-        .expect("S3.20");
-    assert!(s320.evidence.contains("mfa-delete"), "{}", s320.evidence);
-    for id in ["S3.14", "S3.8", "S3.5", "S3.17", "S3.13", "KMS.4"] {
+    // With MFA Delete there is no lifecycle, so S3.13 is not judged.
+    assert!(!la_report.controls.iter().any(|c| c.id == "S3.13"));
+    for id in ["S3.14", "S3.20", "S3.8", "S3.5", "S3.17", "KMS.4"] {
         assert!(
             la_report.controls.iter().any(|c| c.id == id),
             "{id} missing for the log-archive account"

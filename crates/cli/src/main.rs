@@ -60,6 +60,8 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
     MfaDelete(commands::mfa_delete::MfaDeleteArgs),
+    /// Print the least-privilege IAM policies the caller and the access role need for this spec
+    Permissions(commands::permissions::PermissionsArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
     #[command(subcommand)]
     Alarms(commands::alarms::AlarmsCommand),
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Preflight(args) => commands::rollout::preflight_cmd(args, &cli.reach),
         Command::Verify(args) => commands::verify::run(args, &cli.reach),
         Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
+        Command::Permissions(args) => commands::permissions::run(args),
         Command::Alarms(cmd) => commands::alarms::run(cmd),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),

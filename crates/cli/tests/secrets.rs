@@ -74,7 +74,11 @@ async fn external_id_and_mfa_code_are_never_printed() {
     ));
     // The commands really ran: a rollout finished and the MFA call was made.
     assert!(printed.contains("run_finished"), "{printed}");
-    assert!(printed.contains("MFA Delete is NOT enabled"), "{printed}");
+    // The emulator checks the code as S3 does: a made-up one is refused, and not echoed.
+    assert!(
+        printed.contains("Invalid MFA one time pass code"),
+        "{printed}"
+    );
     assert!(!printed.contains(EXTERNAL_ID), "the ExternalId was printed");
     assert!(!printed.contains(MFA_CODE), "the MFA code was printed");
     // A bad ExternalId is refused without echoing it.

@@ -34,6 +34,22 @@ pub enum EmulatorCommand {
         /// Where to write the spec
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Leave out the planted accounts (a SUSPENDED one, and one without the access role)
+        #[arg(long)]
+        no_planted: bool,
+    },
+    /// The current code of an account root user's virtual MFA device in the emulator, printed
+    /// as `<serial> <code>` (emulator test devices only; AWS codes never pass through trailhead)
+    MfaCode {
+        #[arg(long, value_name = "ID")]
+        account: String,
+    },
+    /// Confirm the pending email subscriptions of a topic in the emulator, as a recipient would
+    /// by following the link in the mail
+    ConfirmSubscriptions {
+        /// The topic; every topic of the emulator when left out
+        #[arg(long, value_name = "ARN")]
+        topic: Option<String>,
     },
 }
 
@@ -101,6 +117,7 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
             org_name,
             region,
             out,
+            no_planted,
         } => {
             let mut args = reach_args.clone();
             if args.endpoint_url.is_none() {
@@ -114,6 +131,8 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                         prefix,
                         members: accounts,
                         region: region.clone(),
+                        plant_unreachable: !no_planted,
+                        include_management: true,
                     };
                     seed_org(&conn, &req).await.map_err(|e| e.to_string())
                 })
@@ -134,6 +153,10 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                         org.all_accounts().count(),
                         out.display()
                     );
+                    println!("log-archive: {}", org.log_archive.id);
+                    for (a, why) in &org.planted {
+                        println!("planted: {} ({}): a run {why}", a.id, a.name);
+                    }
                     exit::OK
                 }
                 Err(e) => {
@@ -141,6 +164,74 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                     exit::ERROR
                 }
             }
+        }
+        EmulatorCommand::MfaCode { account } => {
+            control(&["mfa-code", "--account", &account], |answer| {
+                let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                match (field("serial"), field("code")) {
+                    (Some(serial), Some(code)) => Ok(format!("{serial} {code}")),
+                    _ => Err("the emulator's answer has no serial and code".to_string()),
+                }
+            })
+        }
+        EmulatorCommand::ConfirmSubscriptions { topic } => {
+            let mut args = vec!["sns-confirm"];
+            if let Some(t) = &topic {
+                args.extend(["--topic", t.as_str()]);
+            }
+            control(&args, |answer| {
+                let n = answer
+                    .get("confirmed")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
+                Ok(format!("{n} subscription(s) confirmed"))
+            })
+        }
+    }
+}
+
+/// Calls the emulator's control API through its own client (the venv's Python), and prints what
+/// `show` makes of the JSON answer.
+fn control(args: &[&str], show: impl FnOnce(&serde_json::Value) -> Result<String, String>) -> u8 {
+    let emulator = Emulator::locate(None);
+    if !emulator.is_running() {
+        eprintln!("error: the emulator is not running; start it with `cargo xtask emulator start`");
+        return exit::ERROR;
+    }
+    let mut command = match emulator.python_command() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let output = command
+        .args(["-m", "trailhead_emulator.client", "--endpoint"])
+        .arg(emulator.endpoint())
+        .arg("--ca")
+        .arg(emulator.ca_path())
+        .args(args)
+        .output();
+    let answer = match output {
+        Ok(o) if o.status.success() => serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .map_err(|e| format!("the emulator's answer is not JSON: {e}")),
+        Ok(o) => Err(format!(
+            "the emulator's control client failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )),
+        Err(e) => Err(format!("cannot run the emulator's Python: {e}")),
+    };
+    match answer.and_then(|a| show(&a)) {
+        Ok(line) => {
+            println!("{line}");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
         }
     }
 }

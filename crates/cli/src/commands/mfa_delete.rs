@@ -14,8 +14,9 @@ use crate::{ReachArgs, exit, reach, spec};
 pub struct MfaDeleteArgs {
     #[arg(long, value_name = "FILE")]
     org: PathBuf,
-    /// AWS profile holding the log-archive account's root access keys
-    #[arg(long, value_name = "PROFILE")]
+    /// AWS profile holding the log-archive account's root access keys (with --emulator: unused,
+    /// the emulator's root user of the log-archive account signs instead)
+    #[arg(long, value_name = "PROFILE", default_value = "log-archive-root")]
     root_profile: String,
     /// ARN of the root user's MFA device
     #[arg(long, value_name = "ARN")]
@@ -63,28 +64,25 @@ pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
             let conn = reach::connection(reach_args)?;
             let mut config = conn.base_config(&home).await;
             if conn.emulator_credentials {
-                // The emulator has no root users: act through the access role of the log-archive
-                // account instead, so that the request path is still exercised end to end.
-                if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account
-                {
-                    let role = trailhead_provisioner::session::AccessRole {
-                        role_name: spec.access.role_name.clone(),
-                        external_id: spec.access.external_id.clone(),
-                        session_duration: std::time::Duration::from_secs(900),
-                        run_id: trailhead_provisioner::session::new_run_id(),
-                    };
-                    let calls = trailhead_provisioner::counter::CallLog::new();
-                    let session = trailhead_provisioner::session::AccountSession::assume(
-                        &conn,
-                        &config,
-                        id.as_str(),
-                        &home,
-                        &role,
-                        &calls,
+                // The emulator's root users sign with `AKIAROOT<account>`: the request path,
+                // the root-only rule and the MFA check are exercised as on AWS.
+                let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account
+                else {
+                    return Err("the log-archive account has no id in the spec yet: run the rollout first, then put its account_id in the spec".to_string());
+                };
+                let root = aws_credential_types::Credentials::new(
+                    format!("AKIAROOT{id}"),
+                    "emulator-root",
+                    None,
+                    None,
+                    "trailhead-emulator-root",
+                );
+                config = config
+                    .to_builder()
+                    .credentials_provider(
+                        aws_credential_types::provider::SharedCredentialsProvider::new(root),
                     )
-                    .await;
-                    config = session.config().clone();
-                }
+                    .build();
             } else {
                 // The root user's keys, from their own profile: never the caller's usual identity.
                 let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()

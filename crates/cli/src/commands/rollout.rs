@@ -12,7 +12,7 @@ use trailhead_provisioner::events::{Command, Event, EventSink};
 use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
 use trailhead_provisioner::plan::{Action, StepReport};
 use trailhead_provisioner::preflight::preflight;
-use trailhead_provisioner::rollout::{RolloutOptions, last_run_id, plan, rollout};
+use trailhead_provisioner::rollout::{PlanOutcome, RolloutOptions, last_run_id, plan, rollout};
 use trailhead_provisioner::session::{AccessRole, new_run_id};
 
 use crate::{ReachArgs, exit, junit, reach, spec};
@@ -128,11 +128,13 @@ pub fn preflight_cmd(common: CommonArgs, reach_args: &ReachArgs) -> u8 {
         }
         Ok(problems) => {
             for p in &problems {
-                eprintln!("problem: {p}");
+                let kind = if p.blocking { "problem" } else { "warning" };
+                eprintln!("{kind}: {p}");
             }
+            let blocking = problems.iter().filter(|p| p.blocking).count();
             eprintln!(
-                "preflight: {} problem(s); nothing was written",
-                problems.len()
+                "preflight: {blocking} blocking problem(s), {} account(s) that would fail alone; nothing was written",
+                problems.len() - blocking
             );
             exit::ERROR
         }
@@ -154,7 +156,11 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
             let conn = reach::connection(reach_args)?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, false);
             let reports = match args.stage {
-                Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| o.reports),
+                Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| PlanOutcome {
+                    reports: o.reports,
+                    failures: Vec::new(),
+                    skipped: o.skipped,
+                }),
                 None => plan(&ctx, &EventSink::none()).await,
             };
             reports
@@ -162,17 +168,34 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
                 .map_err(|e| e.to_string())
         })
     });
-    let (mut reports, calls) = match result {
+    let (outcome, calls) = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::ERROR;
         }
     };
+    let mut reports = outcome.reports;
     reports.sort_by(|a, b| (&a.account, &a.step).cmp(&(&b.account, &b.step)));
     let mut out = std::io::stdout().lock();
     for r in &reports {
         print_report(&mut out, r, args.output);
+    }
+    for s in &outcome.skipped {
+        if args.output == Output::Json {
+            let v = serde_json::json!({"event": "account_skipped", "account": s.id, "name": s.name, "reason": s.reason});
+            let _ = writeln!(out, "{v}");
+        } else {
+            let _ = writeln!(out, "{:<14} skipped: {} ({})", s.id, s.reason, s.name);
+        }
+    }
+    for (account, error) in &outcome.failures {
+        if args.output == Output::Json {
+            let v = serde_json::json!({"event": "account_failed", "account": account, "message": error});
+            let _ = writeln!(out, "{v}");
+        } else {
+            let _ = writeln!(out, "{account:<14} FAILED: {error}");
+        }
     }
     let changes = reports
         .iter()
@@ -190,7 +213,13 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
                 .count()
         );
     }
-    if changes > 0 {
+    if !outcome.failures.is_empty() {
+        eprintln!(
+            "error: {} account(s) could not be planned; see the FAILED lines",
+            outcome.failures.len()
+        );
+        exit::ERROR
+    } else if changes > 0 {
         exit::CHANGES_PENDING
     } else {
         exit::OK
@@ -232,6 +261,11 @@ fn plain_line(e: &Event) -> Option<String> {
                 waves.len()
             )
         }
+        Event::AccountSkipped {
+            account,
+            name,
+            reason,
+        } => format!("   {account} ({name}): skipped: {reason}"),
         Event::WaveStarted { wave, accounts } => format!("== wave {wave}: {accounts} account(s)"),
         Event::WaitingForApproval { wave } => format!("== wave {wave} is waiting for approval"),
         Event::AccountStarted { .. } | Event::StepStarted { .. } | Event::GateStarted { .. } => {
@@ -478,6 +512,9 @@ fn finish(
             return exit::ERROR;
         }
     };
+    for w in &outcome.preflight_warnings {
+        eprintln!("preflight warning: {w}");
+    }
     if !outcome.preflight_problems.is_empty() {
         for p in &outcome.preflight_problems {
             eprintln!("preflight problem: {p}");

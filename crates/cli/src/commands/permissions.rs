@@ -1,0 +1,55 @@
+//! `trailhead permissions`: the least-privilege IAM policies the caller and the access role need
+//! for this spec, to paste into a permission set, a role or a pipeline's identity.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use trailhead_policies::{access_role_policy, caller_policy};
+use trailhead_provisioner::permissions::permission_inputs;
+
+use crate::{exit, spec};
+
+#[derive(Args, Debug)]
+pub struct PermissionsArgs {
+    /// The org spec (TOML): the policies are scoped to its names
+    #[arg(long, value_name = "FILE")]
+    org: PathBuf,
+    /// Print one JSON object {"caller": …, "access_role": …} instead of commented documents
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: PermissionsArgs) -> u8 {
+    let spec = match spec::load(&args.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let inputs = permission_inputs(&spec);
+    let caller = caller_policy(&inputs);
+    let role = access_role_policy(&inputs);
+    let as_value = |doc: &trailhead_policies::PolicyDocument| {
+        serde_json::from_str::<serde_json::Value>(&doc.to_json()).unwrap_or_default()
+    };
+    if args.json {
+        let both = serde_json::json!({"caller": as_value(&caller), "access_role": as_value(&role)});
+        println!("{both}");
+        return exit::OK;
+    }
+    let pretty = |doc| serde_json::to_string_pretty(&as_value(doc)).unwrap_or_default();
+    println!(
+        "# 1. The caller: the identity that runs trailhead in the management account {} (or a delegated administrator).",
+        spec.org.management_account
+    );
+    if spec.rollout.include_management_account {
+        println!(
+            "#    The management account is configured too (include_management_account), with these credentials: attach policy 2 as well."
+        );
+    }
+    println!("{}", pretty(&caller));
+    println!(
+        "# 2. The access role {} in every member account and the log-archive account; it must trust the caller.",
+        spec.access.role_name
+    );
+    println!("{}", pretty(&role));
+    exit::OK
+}

@@ -1,0 +1,381 @@
+//! What real AWS does that moto did not, end to end: each test would have caught one of the
+//! bugs the emulator's contract layer exposed (docs/emulator.md).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter,
+};
+use trailhead_e2e::{REGION, emulator, run_ctx, seed, unique};
+use trailhead_provisioner::events::{Event, EventSink};
+use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
+use trailhead_provisioner::plan::Action;
+use trailhead_provisioner::preflight::preflight;
+use trailhead_provisioner::rollout::{RolloutOptions, RolloutOutcome, plan, rollout};
+use trailhead_provisioner::seed::{SeedRequest, seed_org};
+
+async fn roll(ctx: &RunCtx) -> (RolloutOutcome, Vec<Event>) {
+    let (sink, mut rx) = EventSink::channel();
+    let (_commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = rollout(ctx, &RolloutOptions::default(), &sink, commands_rx)
+        .await
+        .unwrap_or_else(|e| panic!("rollout failed: {e}"));
+    drop(sink);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    (outcome, events)
+}
+
+#[tokio::test]
+async fn plan_of_a_fresh_org_shows_everything_to_create() {
+    let conn = emulator();
+    let org = seed(&conn, "fresh", 2).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    // No log group exists anywhere yet: AWS answers DescribeMetricFilters with
+    // ResourceNotFoundException, which plan must read as "no filters".
+    let ctx = run_ctx(&conn, &org.spec_toml("fresh", REGION), false, state.path());
+    let outcome = plan(&ctx, &EventSink::none()).await.expect("plan");
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    for a in org.all_accounts() {
+        let filters = outcome
+            .reports
+            .iter()
+            .find(|r| r.account == a.id && r.step == "metric filters")
+            .unwrap_or_else(|| panic!("no filter plan for {}", a.id));
+        assert_eq!(filters.action, Action::Create, "{}", a.id);
+    }
+    assert_eq!(
+        trailhead_provisioner::counter::totals(&ctx.calls.snapshot()).1,
+        0
+    );
+}
+
+#[tokio::test]
+async fn suspended_accounts_are_skipped_and_an_account_without_the_role_fails_alone() {
+    let conn = emulator();
+    let req = SeedRequest {
+        prefix: unique("plant"),
+        members: 1,
+        region: REGION.into(),
+        plant_unreachable: true,
+        include_management: false,
+    };
+    let org = seed_org(&conn, &req).await.expect("seed");
+    let closed = org
+        .planted
+        .iter()
+        .find(|(a, _)| a.name.ends_with("-closed"))
+        .expect("closed")
+        .0
+        .id
+        .clone();
+    let no_role = org
+        .planted
+        .iter()
+        .find(|(a, _)| a.name.ends_with("-no-role"))
+        .expect("no role")
+        .0
+        .id
+        .clone();
+    // Their own wave, so that a failure there cannot stop the others.
+    let spec = org.spec_toml("plant", REGION).replace(
+        "failure_tolerance = \"10%\"",
+        "failure_tolerance = \"100%\"",
+    );
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+
+    let problems = preflight(&ctx).await.expect("preflight");
+    let unreachable: Vec<_> = problems.iter().filter(|p| !p.blocking).collect();
+    assert_eq!(unreachable.len(), 1, "{problems:?}");
+    assert!(
+        unreachable[0].message.contains(&no_role)
+            && unreachable[0].message.contains("AccessDenied")
+    );
+    assert!(
+        !problems.iter().any(|p| p.message.contains(&closed)),
+        "{problems:?}"
+    );
+
+    // The rollout goes on: preflight only warns about the account it cannot reach.
+    let (outcome, events) = roll(&ctx).await;
+    assert!(
+        outcome.preflight_problems.is_empty(),
+        "{:?}",
+        outcome.preflight_problems
+    );
+    assert_eq!(outcome.preflight_warnings.len(), 1);
+    let skipped: Vec<(String, String)> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::AccountSkipped {
+                account, reason, ..
+            } => Some((account, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, closed);
+    assert!(skipped[0].1.contains("SUSPENDED"), "{}", skipped[0].1);
+    let failed: Vec<&str> = outcome.failures.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(failed, vec![no_role.as_str()]);
+    // One line a person can act on, not the SDK's nested dump.
+    let why = &outcome.failures[0].1;
+    assert!(
+        why.contains("AccessDenied: cannot assume the access role"),
+        "{why}"
+    );
+    assert!(
+        !why.contains("DispatchFailure(") && !why.contains("{ code:"),
+        "{why}"
+    );
+    assert_eq!(outcome.succeeded, org.all_accounts().count());
+}
+
+#[tokio::test]
+async fn the_management_account_gets_its_trail_with_the_callers_own_credentials() {
+    let conn = emulator();
+    let mut org = seed(&conn, "mgmt", 1).await;
+    org.include_management = true;
+    // One fixed name: every run converges on the same trail of the shared management account.
+    let spec = org.spec_toml("mgmtacct", REGION);
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let (outcome, events) = roll(&ctx).await;
+    assert!(
+        outcome.ok(),
+        "{:?} {:?}",
+        outcome.failures,
+        outcome.preflight_problems
+    );
+    let mgmt = ctx.spec.org.management_account.to_string();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::AccountFinished { account, .. } if *account == mgmt)),
+        "the management account was not in the run"
+    );
+    let trails = ctx
+        .management()
+        .await
+        .cloudtrail()
+        .describe_trails()
+        .send()
+        .await
+        .expect("trails");
+    assert!(
+        trails
+            .trail_list()
+            .iter()
+            .any(|t| t.name() == Some(ctx.spec.trail.name.as_str())),
+        "no trail of ours in the management account"
+    );
+}
+
+#[tokio::test]
+async fn a_log_archive_account_is_created_with_the_specs_access_role() {
+    let conn = emulator();
+    let org = seed(&conn, "role", 0).await;
+    let name = unique("la");
+    let spec = org.spec_toml("role", REGION).replacen(
+        &format!("account_id = \"{}\"", org.log_archive.id),
+        &format!(
+            "name = \"{}\"\nemail = \"{name}@trailhead.example\"",
+            &name[..name.len().min(50)]
+        ),
+        1,
+    );
+    // A custom role name: Organizations must be asked to create it.
+    let spec = format!("[access]\nrole_name = \"PlatformAccess\"\n\n{spec}");
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let outcome = log_archive_stage(&ctx).await.expect("stage");
+    assert_eq!(outcome.reports[0].action, Action::Create);
+    assert!(
+        outcome.bucket.is_some(),
+        "the new account was reached through PlatformAccess"
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_rules_someone_else_made_block_mfa_delete_everywhere_and_stay() {
+    let conn = emulator();
+    let org = seed(&conn, "lcyc", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &org.spec_toml("lcyc", REGION), true, state.path());
+    let first = log_archive_stage(&ctx).await.expect("stage");
+    let bucket = first.bucket.expect("bucket");
+    let s3 = ctx.assume(&org.log_archive.id, REGION).await.s3();
+    let rule = |id: &str| {
+        LifecycleRule::builder()
+            .id(id)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
+            .expiration(LifecycleExpiration::builder().days(30).build())
+            .build()
+            .expect("rule")
+    };
+    // A rule trailhead made (under an earlier spec with expiry) is removed under MFA Delete.
+    let ours = trailhead_provisioner::log_archive::buckets::LIFECYCLE_RULE_ID;
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(rule(ours))
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("our old rule");
+    let fixed = log_archive_stage(&ctx).await.expect("stage");
+    let archive = fixed
+        .reports
+        .iter()
+        .find(|r| r.step == "archive bucket")
+        .expect("archive");
+    assert_eq!(archive.action, Action::Update);
+    assert!(
+        s3.get_bucket_lifecycle_configuration()
+            .bucket(&bucket)
+            .send()
+            .await
+            .is_err()
+    );
+
+    let rule = LifecycleRule::builder()
+        .id("team-cleanup")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .expiration(LifecycleExpiration::builder().days(30).build())
+        .build()
+        .expect("rule");
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(rule)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("a lifecycle rule of someone else");
+
+    let problems = preflight(&ctx).await.expect("preflight");
+    assert!(
+        problems.iter().any(|p| p.blocking
+            && p.message.contains("team-cleanup")
+            && p.message.contains("block MFA Delete")),
+        "{problems:?}"
+    );
+    let plan_ctx = run_ctx(&conn, &org.spec_toml("lcyc", REGION), false, state.path());
+    let planned = log_archive_stage(&plan_ctx).await.expect("plan");
+    let archive = planned
+        .reports
+        .iter()
+        .find(|r| r.step == "archive bucket")
+        .expect("archive");
+    assert!(
+        archive
+            .changes
+            .iter()
+            .any(|c| c.field == "lifecycle" && c.from.contains("team-cleanup"))
+    );
+    let refused = log_archive_stage(&ctx)
+        .await
+        .err()
+        .expect("the stage refuses")
+        .to_string();
+    assert!(refused.contains("block MFA Delete"), "{refused}");
+    let still = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("kept");
+    assert_eq!(
+        still.rules().len(),
+        1,
+        "trailhead never deletes a rule it did not make"
+    );
+}
+
+#[tokio::test]
+async fn preflight_counts_multi_region_trails_of_other_regions() {
+    let conn = emulator();
+    let org = seed(&conn, "quota", 1).await;
+    let member = org.members[0].id.clone();
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &org.spec_toml("quota", REGION), true, state.path());
+    // Five multi-region trails homed in us-east-1: five shadows in eu-west-1, the home region.
+    let elsewhere = ctx.assume(&member, "us-east-1").await;
+    let bucket = unique("quota").to_lowercase();
+    let s3 = elsewhere.s3();
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket");
+    let anyone_cloudtrail = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":["s3:GetBucketAcl","s3:PutObject"],"Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"]}}]}}"#
+    );
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(anyone_cloudtrail)
+        .send()
+        .await
+        .expect("policy");
+    for i in 0..5 {
+        elsewhere
+            .cloudtrail()
+            .create_trail()
+            .name(format!("other-{i}"))
+            .s3_bucket_name(&bucket)
+            .is_multi_region_trail(true)
+            .send()
+            .await
+            .expect("trail");
+    }
+    let problems = preflight(&ctx).await.expect("preflight");
+    assert!(
+        problems.iter().any(|p| p.blocking
+            && p.message.contains(&member)
+            && p.message.contains("counts 5 trails")),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
+    use trailhead_policies::{access_role_policy, caller_policy, grants_action, iam_action};
+    let conn = emulator();
+    let org = seed(&conn, "perm", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &org.spec_toml("perm", REGION), true, state.path());
+    let (outcome, _) = roll(&ctx).await;
+    assert!(outcome.ok(), "{:?}", outcome.failures);
+    let inputs = trailhead_provisioner::permissions::permission_inputs(&ctx.spec);
+    let (caller, role) = (caller_policy(&inputs), access_role_policy(&inputs));
+    let management = ctx.spec.org.management_account.to_string();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (account, op) in ctx.calls.snapshot().keys() {
+        let (service, operation) = op.split_once(':').expect("service:Operation");
+        let action = iam_action(service, operation);
+        let policy = if *account == management {
+            &caller
+        } else {
+            &role
+        };
+        checked += 1;
+        if !grants_action(policy, &action) {
+            missing.push(format!("{account} {op} needs {action}"));
+        }
+    }
+    assert!(checked > 30, "only {checked} operations recorded");
+    assert!(missing.is_empty(), "not granted:\n{}", missing.join("\n"));
+}

@@ -254,3 +254,26 @@ pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConf
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(root))
         .build()
 }
+
+/// A rollout with no view attached: its outcome and every event it sent, in order. The call
+/// counter is reset first, so that a test can count this run's writes.
+pub async fn roll(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    opts: &trailhead_provisioner::rollout::RolloutOptions,
+) -> (
+    trailhead_provisioner::rollout::RolloutOutcome,
+    Vec<trailhead_provisioner::events::Event>,
+) {
+    ctx.calls.reset();
+    let (sink, mut rx) = trailhead_provisioner::events::EventSink::channel();
+    let (_commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = trailhead_provisioner::rollout::rollout(ctx, opts, &sink, commands_rx)
+        .await
+        .unwrap_or_else(|e| panic!("rollout failed: {e}"));
+    drop(sink);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    (outcome, events)
+}

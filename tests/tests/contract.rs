@@ -7,27 +7,13 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter,
 };
-use trailhead_e2e::{REGION, emulator, run_ctx, seed, unique};
+use trailhead_e2e::{REGION, emulator, roll, run_ctx, seed, unique};
 use trailhead_provisioner::events::{Event, EventSink};
-use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
+use trailhead_provisioner::log_archive::log_archive_stage;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::preflight::preflight;
-use trailhead_provisioner::rollout::{RolloutOptions, RolloutOutcome, plan, rollout};
+use trailhead_provisioner::rollout::{RolloutOptions, plan};
 use trailhead_provisioner::seed::{SeedRequest, seed_org};
-
-async fn roll(ctx: &RunCtx) -> (RolloutOutcome, Vec<Event>) {
-    let (sink, mut rx) = EventSink::channel();
-    let (_commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
-    let outcome = rollout(ctx, &RolloutOptions::default(), &sink, commands_rx)
-        .await
-        .unwrap_or_else(|e| panic!("rollout failed: {e}"));
-    drop(sink);
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
-    }
-    (outcome, events)
-}
 
 #[tokio::test]
 async fn plan_of_a_fresh_org_shows_everything_to_create() {
@@ -101,7 +87,7 @@ async fn suspended_accounts_are_skipped_and_an_account_without_the_role_fails_al
     );
 
     // The rollout goes on: preflight only warns about the account it cannot reach.
-    let (outcome, events) = roll(&ctx).await;
+    let (outcome, events) = roll(&ctx, &RolloutOptions::default()).await;
     assert!(
         outcome.preflight_problems.is_empty(),
         "{:?}",
@@ -144,7 +130,7 @@ async fn the_management_account_gets_its_trail_with_the_callers_own_credentials(
     let spec = org.spec_toml("mgmtacct", REGION);
     let state = tempfile::tempdir().expect("tempdir");
     let ctx = run_ctx(&conn, &spec, true, state.path());
-    let (outcome, events) = roll(&ctx).await;
+    let (outcome, events) = roll(&ctx, &RolloutOptions::default()).await;
     assert!(
         outcome.ok(),
         "{:?} {:?}",
@@ -356,7 +342,7 @@ async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
     let org = seed(&conn, "perm", 1).await;
     let state = tempfile::tempdir().expect("tempdir");
     let ctx = run_ctx(&conn, &org.spec_toml("perm", REGION), true, state.path());
-    let (outcome, _) = roll(&ctx).await;
+    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
     assert!(outcome.ok(), "{:?}", outcome.failures);
     let inputs = trailhead_provisioner::permissions::permission_inputs(&ctx.spec);
     let (caller, role) = (caller_policy(&inputs), access_role_policy(&inputs));

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use trailhead_alarms::catalog;
 use trailhead_e2e::faults::{FaultConfig, FaultInjector};
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_e2e::{REGION, emulator, roll, run_ctx, seed};
 use trailhead_policies::{
     cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, same_policy, sns_topic_policy,
 };
@@ -16,22 +16,7 @@ use trailhead_provisioner::events::{Event, EventSink};
 use trailhead_provisioner::log_archive::RunCtx;
 use trailhead_provisioner::member::{Desired, ROLE_NAME, ROLE_POLICY_NAME, monitoring};
 use trailhead_provisioner::plan::Action;
-use trailhead_provisioner::rollout::{RolloutOptions, RolloutOutcome, plan, rollout};
-
-async fn roll(ctx: &RunCtx, opts: &RolloutOptions) -> (RolloutOutcome, Vec<Event>) {
-    ctx.calls.reset();
-    let (sink, mut rx) = EventSink::channel();
-    let (_commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();
-    let outcome = rollout(ctx, opts, &sink, commands_rx)
-        .await
-        .unwrap_or_else(|e| panic!("rollout failed: {e}"));
-    drop(sink);
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
-    }
-    (outcome, events)
-}
+use trailhead_provisioner::rollout::{RolloutOptions, plan};
 
 fn writes(ctx: &RunCtx) -> u64 {
     totals(&ctx.calls.snapshot()).1

@@ -114,19 +114,25 @@ fn cargo() -> Command {
     c
 }
 
-/// Runs the `trailhead` binary (built if needed) with `args`; returns its exit code.
+/// `cargo run` of the `trailhead` binary (built if needed), with `args`.
+fn trailhead_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--package",
+        "trailhead-cli",
+        "--bin",
+        "trailhead",
+        "--",
+    ])
+    .args(args);
+    c
+}
+
+/// Runs the `trailhead` binary with `args`; returns its exit code.
 fn trailhead<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<i32, String> {
-    let status = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "trailhead-cli",
-            "--bin",
-            "trailhead",
-            "--",
-        ])
-        .args(args)
+    let status = trailhead_command(args)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     Ok(status.code().unwrap_or(1))
@@ -142,17 +148,7 @@ fn must(step: &str, status: Result<i32, String>) -> Result<(), String> {
 /// Runs `trailhead` and captures what it prints on stdout (stdin: `input`).
 fn trailhead_output(args: &[&str], input: Option<&str>) -> Result<(i32, String), String> {
     use std::io::Write as _;
-    let mut child = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "trailhead-cli",
-            "--bin",
-            "trailhead",
-            "--",
-        ])
-        .args(args)
+    let mut child = trailhead_command(args)
         .stdin(if input.is_some() {
             std::process::Stdio::piped()
         } else {

@@ -279,23 +279,7 @@ fn read_access(root: &Table, sink: &mut Sink) -> Option<Access> {
 }
 
 fn positive_days(sink: &mut Sink, t: &Table, key: &str, default: u32) -> Option<u32> {
-    let Some(v) = t.int(sink, key) else {
-        return Some(default);
-    };
-    match u32::try_from(v.value) {
-        Ok(n) if n > 0 => Some(n),
-        _ => {
-            sink.push(
-                Diagnostic::error(
-                    v.span.clone(),
-                    format!("`{key}` must be a positive number of days"),
-                )
-                .label("must be ≥ 1")
-                .help(format!("for example `{key} = {default}`")),
-            );
-            None
-        }
-    }
+    optional_days(sink, t, key).map(|v| v.map_or(default, |d| d.value))
 }
 
 /// A day count that may be left out: Some(None) when absent, None when invalid.

@@ -58,6 +58,15 @@ def access_key_of_request():
     return match.group(1) if match else None
 
 
+def access_key_of_environ(environ):
+    """The access key id of a raw WSGI request (before moto sees it), or None."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = re.search(r"Credential=([^/,\s]+)/", auth) or re.search(
+        r"X-Amz-Credential=([^/&%]+)", environ.get("QUERY_STRING", "")
+    )
+    return match.group(1) if match else None
+
+
 def current_caller():
     """The caller of the request being served, or None outside a request."""
     key = access_key_of_request()

@@ -166,7 +166,9 @@ def _statement_matches(statement, who, action, resource, context):
             return False
     elif not any(wildcard_match(a, action, True) for a in _listify(statement.get("Action"))):
         return False
-    if "NotResource" in statement:
+    if resource is None:
+        pass  # the caller judges by action only (see evaluate)
+    elif "NotResource" in statement:
         if any(wildcard_match(r, resource) for r in _listify(statement["NotResource"])):
             return False
     elif "Resource" in statement:
@@ -187,7 +189,8 @@ def _statement_matches(statement, who, action, resource, context):
 
 
 def evaluate(document, who, action, resource, context=None):
-    """ALLOW, DENY or NOT_APPLICABLE for one request against one policy document."""
+    """ALLOW, DENY or NOT_APPLICABLE for one request against one policy document. A resource of
+    None judges by action alone: every statement's Resource then counts as matching."""
     if isinstance(document, (str, bytes)):
         document = json.loads(document)
     context = context or {}

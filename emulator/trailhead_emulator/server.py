@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import MOTO_VERSION, cloudtrail, control, iam, identity, kms, logs, organizations, s3, sns, sts
+from . import MOTO_VERSION, cloudtrail, control, enforce, iam, identity, kms, logs, organizations, s3, sns, sts
 from .tls import ensure_certificates
 
 CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, logs, sns)
@@ -50,7 +50,7 @@ def main(argv=None):
     run_simple(
         "127.0.0.1",
         args.port,
-        control.wrap(app),
+        control.wrap(enforce.wrap(app)),
         threaded=True,
         ssl_context=(cert, key),
         request_handler=MotoRequestHandler,

@@ -365,3 +365,89 @@ async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
     assert!(checked > 30, "only {checked} operations recorded");
     assert!(missing.is_empty(), "not granted:\n{}", missing.join("\n"));
 }
+
+/// Creates `role` in `account` (through the organization's access role): trusted by the
+/// management account, judged by the emulator on its own policies, allowed `policy`.
+async fn least_privilege_role(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    account: &str,
+    role: &str,
+    policy: &str,
+) {
+    let iam = ctx.assume(account, REGION).await.iam();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        ctx.spec.org.management_account
+    );
+    let tag = aws_sdk_iam::types::Tag::builder()
+        .key("trailhead:enforce-identity-policy")
+        .value("true")
+        .build()
+        .expect("tag");
+    if iam.get_role().role_name(role).send().await.is_err() {
+        iam.create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .tags(tag)
+            .send()
+            .await
+            .expect("create role");
+    }
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name("trailhead-access")
+        .policy_document(policy)
+        .send()
+        .await
+        .expect("role policy");
+}
+
+#[tokio::test]
+async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
+    use trailhead_policies::access_role_policy;
+    let conn = emulator();
+    let org = seed(&conn, "least", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let role = "TrailheadLeastPrivilege";
+    let spec = format!(
+        "[access]\nrole_name = \"{role}\"\n\n{}",
+        org.spec_toml("least", REGION)
+    );
+    // The roles are made through the organization's own access role.
+    let setup = run_ctx(&conn, &org.spec_toml("least", REGION), true, state.path());
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let printed = access_role_policy(&trailhead_provisioner::permissions::permission_inputs(
+        &ctx.spec,
+    ));
+    // The member's role lacks one action the rollout needs; the others have exactly the policy.
+    let mut short = printed.clone();
+    for s in &mut short.statements {
+        s.action.retain(|a| a != "logs:PutMetricFilter");
+    }
+    let member = org.members[0].id.clone();
+    for a in org.all_accounts() {
+        let policy = if a.id == member { &short } else { &printed };
+        least_privilege_role(&setup, &a.id, role, &policy.to_json()).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await; // the emulator's IAM delay
+    let opts = RolloutOptions::default();
+    let (first, _) = roll(&ctx, &opts).await;
+    assert_eq!(first.failures.len(), 1, "{:?}", first.failures);
+    assert_eq!(first.failures[0].0, member);
+    assert!(
+        first.failures[0].1.contains("logs:PutMetricFilter"),
+        "{}",
+        first.failures[0].1
+    );
+
+    least_privilege_role(&setup, &member, role, &printed.to_json()).await;
+    // The same run again: the member, and the waves its failure stopped, now converge.
+    let (second, _) = roll(&ctx, &opts).await;
+    assert!(
+        second.ok(),
+        "{:?} {:?}",
+        second.failures,
+        second.preflight_problems
+    );
+    assert_eq!(second.succeeded, org.all_accounts().count());
+}

@@ -37,6 +37,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/control.py"),
     ),
     (
+        "enforce.py",
+        include_str!("../../../../emulator/trailhead_emulator/enforce.py"),
+    ),
+    (
         "errors.py",
         include_str!("../../../../emulator/trailhead_emulator/errors.py"),
     ),

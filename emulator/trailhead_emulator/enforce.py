@@ -1,0 +1,128 @@
+"""Identity policies, for the roles that ask for it: a role tagged
+`trailhead:enforce-identity-policy = true` may make only the calls its own policies (inline and
+attached) allow, as on AWS. It is how a test proves that the access role policy
+`trailhead permissions` prints is enough for a whole rollout.
+
+moto evaluates no identity policy; doing so for every role would need the resource ARN of every
+request of every service. So this judges by **action only**: a statement's `Resource` counts as
+matching (docs/emulator.md says so). An explicit Deny still wins. Roles without the tag are not
+judged, as before.
+
+The action is read off the request: the signing service of its credential scope, then the JSON
+target (`X-Amz-Target`), the query `Action`, or for S3 the method and sub-resource.
+Source: docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html (S3 action names).
+"""
+
+import io
+import re
+from urllib.parse import parse_qs
+
+from . import identity, iam
+from .policy import ALLOW, DENY, evaluate
+
+ENFORCE_TAG = "trailhead:enforce-identity-policy"
+
+# Signing name of the credential scope → IAM action prefix.
+_PREFIX = {"monitoring": "cloudwatch"}
+
+# S3 bucket sub-resources → (GET, PUT, DELETE) actions.
+_S3_SUBRESOURCES = {
+    "versioning": ("GetBucketVersioning", "PutBucketVersioning", None),
+    "publicAccessBlock": ("GetBucketPublicAccessBlock", "PutBucketPublicAccessBlock", "PutBucketPublicAccessBlock"),
+    "ownershipControls": ("GetBucketOwnershipControls", "PutBucketOwnershipControls", "PutBucketOwnershipControls"),
+    "encryption": ("GetEncryptionConfiguration", "PutEncryptionConfiguration", "PutEncryptionConfiguration"),
+    "lifecycle": ("GetLifecycleConfiguration", "PutLifecycleConfiguration", "PutLifecycleConfiguration"),
+    "logging": ("GetBucketLogging", "PutBucketLogging", None),
+    "policy": ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"),
+    "object-lock": ("GetBucketObjectLockConfiguration", "PutBucketObjectLockConfiguration", None),
+    "location": ("GetBucketLocation", None, None),
+    "tagging": ("GetBucketTagging", "PutBucketTagging", "PutBucketTagging"),
+    "acl": ("GetBucketAcl", "PutBucketAcl", None),
+}
+
+
+def _s3_action(method, path, query):
+    parts = [p for p in path.split("/") if p]
+    index = {"GET": 0, "HEAD": 0, "PUT": 1, "DELETE": 2}.get(method)
+    if len(parts) <= 1:
+        for sub, actions in _S3_SUBRESOURCES.items():
+            if sub in query and index is not None and actions[index]:
+                return actions[index]
+        return {"HEAD": "ListBucket", "GET": "ListBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}.get(method)
+    return {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}.get(method)
+
+
+def request_action(environ, body):
+    """`service:Action` of a request, or None when it cannot be told."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
+    if not scope:
+        return None
+    service = scope.group(1)
+    prefix = _PREFIX.get(service, service)
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if service == "s3":
+        action = _s3_action(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), query)
+        return f"s3:{action}" if action else None
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target and "." in target:
+        return f"{prefix}:{target.rsplit('.', 1)[1]}"
+    form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+    action = (form.get("Action") or query.get("Action") or [None])[0]
+    return f"{prefix}:{action}" if action else None
+
+
+def _enforced_role(key):
+    caller = identity.caller_for_key(key)
+    if caller is None or caller.kind != "assumed-role":
+        return None, None
+    role = iam.find_role(caller.role_arn or "")
+    if role is None:
+        return None, None
+    tags = {t.get("Key"): t.get("Value") for t in getattr(role, "tags", []) or []}
+    return (role, caller) if tags.get(ENFORCE_TAG) == "true" else (None, None)
+
+
+def denied(role, caller, action):
+    """Whether the role's own policies refuse `action` (no Allow, or an explicit Deny)."""
+    decisions = [evaluate(doc, caller.principal(), action, None) for doc in iam.role_policies(role)]
+    return DENY in decisions or ALLOW not in decisions
+
+
+def _refuse(environ, start_response, caller, action):
+    message = f"User: {caller.arn} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+    if action.startswith("s3:"):
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>{message}</Message></Error>'
+        headers = [("Content-Type", "application/xml")]
+    elif environ.get("HTTP_X_AMZ_TARGET"):
+        import json
+
+        body = json.dumps({"__type": "AccessDeniedException", "message": message})
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+    else:
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+            f"<Message>{message}</Message></Error><RequestId>trailhead-enforce</RequestId></ErrorResponse>"
+        )
+        headers = [("Content-Type", "text/xml")]
+    data = body.encode()
+    start_response("403 Forbidden", headers + [("Content-Length", str(len(data)))])
+    return [data]
+
+
+def wrap(app):
+    def middleware(environ, start_response):
+        key = identity.access_key_of_environ(environ)
+        role, caller = _enforced_role(key) if key else (None, None)
+        if role is None:
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = request_action(environ, body)
+        if action and denied(role, caller, action):
+            return _refuse(environ, start_response, caller, action)
+        return app(environ, start_response)
+
+    return middleware

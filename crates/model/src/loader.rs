@@ -362,10 +362,71 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
         return None;
     };
     t.reject_unknown(sink);
+    let account = read_archive_account(sink, &t);
+
+    let template = t
+        .string(sink, "bucket_name")
+        .unwrap_or_else(|| Located::new("{org}-cloudtrail-{account_id}".to_string(), t.span()));
+    let template_ok = check_bucket_template(sink, &template, org, &account);
+
+    let retention_days = optional_days(sink, &t, "retention_days");
+    let noncurrent = optional_days(sink, &t, "noncurrent_retention_days");
+    let access_logs = positive_days(sink, &t, "access_log_retention_days", 90);
+    let mfa_delete_key = t.bool(sink, "mfa_delete");
+
+    let kms_alias = t
+        .string(sink, "kms_alias")
+        .unwrap_or_else(|| Located::new("alias/trailhead-cloudtrail".into(), t.span()));
+    let alias_ok = sink.check(
+        &kms_alias,
+        |a| rules::kms_alias(a),
+        "use a name like \"alias/trailhead-cloudtrail\"",
+    );
+
+    let security_account = match t.string(sink, "security_account_id") {
+        Some(v) => Some(account_id(sink, &v)?.value),
+        None => None,
+    };
+
+    let object_lock = read_object_lock(sink, &t);
+    let object_lock = object_lock?;
+    // MFA Delete is the default protection, unless Object Lock is chosen instead.
+    let mfa_delete = mfa_delete_key
+        .as_ref()
+        .map_or(object_lock.is_none(), |v| v.value);
+    let (retention_days, noncurrent) = (retention_days?, noncurrent?);
+    let lifecycle_ok = !mfa_delete
+        || check_mfa_delete_lifecycle(
+            sink,
+            &t,
+            mfa_delete_key.as_ref(),
+            [&retention_days, &noncurrent],
+        );
+    let expiry = |v: Option<Located<u32>>, default: u32| match v {
+        Some(v) => Some(v.value),
+        None if mfa_delete => None,
+        None => Some(default),
+    };
+    (template_ok && alias_ok && lifecycle_ok).then_some(())?;
+    Some(LogArchive {
+        account: account?,
+        bucket_name_template: template.value,
+        retention_days: expiry(retention_days, 365),
+        noncurrent_retention_days: expiry(noncurrent, 90),
+        access_log_retention_days: access_logs?,
+        mfa_delete,
+        object_lock,
+        kms_alias: kms_alias.value,
+        security_account,
+    })
+}
+
+/// The log-archive account: an existing `account_id`, or `name` + `email` to create it.
+fn read_archive_account(sink: &mut Sink, t: &Table) -> Option<LogArchiveAccount> {
     let id = t.string(sink, "account_id");
     let name = t.string(sink, "name");
     let email = t.string(sink, "email");
-    let account = match (id, name, email) {
+    match (id, name, email) {
         (Some(id), None, None) => {
             account_id(sink, &id).map(|id| LogArchiveAccount::Existing(id.value))
         }
@@ -403,33 +464,12 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
             );
             None
         }
-    };
+    }
+}
 
-    let template = t
-        .string(sink, "bucket_name")
-        .unwrap_or_else(|| Located::new("{org}-cloudtrail-{account_id}".to_string(), t.span()));
-    let template_ok = check_bucket_template(sink, &template, org, &account);
-
-    let retention_days = optional_days(sink, &t, "retention_days");
-    let noncurrent = optional_days(sink, &t, "noncurrent_retention_days");
-    let access_logs = positive_days(sink, &t, "access_log_retention_days", 90);
-    let mfa_delete_key = t.bool(sink, "mfa_delete");
-
-    let kms_alias = t
-        .string(sink, "kms_alias")
-        .unwrap_or_else(|| Located::new("alias/trailhead-cloudtrail".into(), t.span()));
-    let alias_ok = sink.check(
-        &kms_alias,
-        |a| rules::kms_alias(a),
-        "use a name like \"alias/trailhead-cloudtrail\"",
-    );
-
-    let security_account = match t.string(sink, "security_account_id") {
-        Some(v) => Some(account_id(sink, &v)?.value),
-        None => None,
-    };
-
-    let object_lock = match t.table(sink, "object_lock", &["mode", "days"]) {
+/// `[log_archive.object_lock]`: Some(None) when absent, None when invalid.
+fn read_object_lock(sink: &mut Sink, t: &Table) -> Option<Option<ObjectLock>> {
+    match t.table(sink, "object_lock", &["mode", "days"]) {
         Some(ol) => {
             ol.reject_unknown(sink);
             let mode = ol.required_string(sink, "mode", "\"GOVERNANCE\"").and_then(|m| {
@@ -471,38 +511,7 @@ fn read_log_archive(root: &Table, sink: &mut Sink, org: Option<&Org>) -> Option<
         }
         None if t.raw("object_lock").is_some() => None,
         None => Some(None),
-    };
-
-    let object_lock = object_lock?;
-    // MFA Delete is the default protection, unless Object Lock is chosen instead.
-    let mfa_delete = mfa_delete_key
-        .as_ref()
-        .map_or(object_lock.is_none(), |v| v.value);
-    let (retention_days, noncurrent) = (retention_days?, noncurrent?);
-    let lifecycle_ok = !mfa_delete
-        || check_mfa_delete_lifecycle(
-            sink,
-            &t,
-            mfa_delete_key.as_ref(),
-            [&retention_days, &noncurrent],
-        );
-    let expiry = |v: Option<Located<u32>>, default: u32| match v {
-        Some(v) => Some(v.value),
-        None if mfa_delete => None,
-        None => Some(default),
-    };
-    (template_ok && alias_ok && lifecycle_ok).then_some(())?;
-    Some(LogArchive {
-        account: account?,
-        bucket_name_template: template.value,
-        retention_days: expiry(retention_days, 365),
-        noncurrent_retention_days: expiry(noncurrent, 90),
-        access_log_retention_days: access_logs?,
-        mfa_delete,
-        object_lock,
-        kms_alias: kms_alias.value,
-        security_account,
-    })
+    }
 }
 
 /// Checks the template, then the name it expands to. An account that is yet to be created has

@@ -83,6 +83,86 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
         .unwrap_or_default()
         .to_string();
 
+    let (root_id, ou_ids) = ensure_ous(&org, &site).await?;
+    let by_email = accounts_by_email(&org, &site).await?;
+
+    let mut wanted = vec![
+        (format!("{}-log-archive", req.prefix), "Security"),
+        (format!("{}-audit", req.prefix), "Security"),
+    ];
+    for i in 1..=req.members {
+        let ou = if i <= 2 { "Sandbox" } else { "Workloads" };
+        wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
+    }
+
+    let planted_names = [
+        (format!("{}-closed", req.prefix), "skipped: SUSPENDED"),
+        (
+            format!("{}-no-role", req.prefix),
+            "fails: its access role does not exist",
+        ),
+    ];
+    if req.plant_unreachable {
+        for (name, _) in &planted_names {
+            wanted.push((name.clone(), "Workloads"));
+        }
+    }
+    let mut seeded = Vec::new();
+    for (name, ou) in wanted {
+        let email = format!("{name}@trailhead.example");
+        let role = if name.ends_with("-no-role") {
+            PLANTED_ROLE
+        } else {
+            "OrganizationAccountAccessRole"
+        };
+        let id = match by_email.get(&email) {
+            Some(account) => account.id().unwrap_or_default().to_string(),
+            None => create_account(&org, &site, &name, &email, role).await?,
+        };
+        let ou_id = ou_ids.get(ou).cloned().unwrap_or_else(|| root_id.clone());
+        place(&org, &site, &id, &ou_id, &root_id).await?;
+        if name.ends_with("-closed") {
+            close_account(&org, &site, &id).await?;
+        }
+        seeded.push(SeededAccount {
+            id,
+            name,
+            email,
+            ou: ou.to_string(),
+        });
+    }
+    let planted: Vec<(SeededAccount, String)> = seeded
+        .iter()
+        .filter_map(|a| {
+            planted_names
+                .iter()
+                .find(|(n, _)| *n == a.name)
+                .map(|(_, why)| (a.clone(), why.to_string()))
+        })
+        .collect();
+    seeded.retain(|a| !planted.iter().any(|(p, _)| p.id == a.id));
+    let mut seeded = seeded.into_iter();
+    let (Some(log_archive), Some(audit)) = (seeded.next(), seeded.next()) else {
+        return Err(ProvisionError::Config(
+            "seeding produced no accounts".into(),
+        ));
+    };
+    Ok(SeededOrg {
+        org_id,
+        management_account,
+        log_archive,
+        audit,
+        members: seeded.collect(),
+        planted,
+        include_management: req.include_management,
+    })
+}
+
+/// The organization's root and the OUs of the seed, created where missing.
+async fn ensure_ous(
+    org: &Client,
+    site: &CallSite,
+) -> Result<(String, HashMap<String, String>), ProvisionError> {
     let roots = org
         .list_roots()
         .send()
@@ -122,7 +202,14 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
             ou_ids.insert(name.to_string(), id.to_string());
         }
     }
+    Ok((root_id, ou_ids))
+}
 
+/// Every account of the organization, by lowercased email.
+async fn accounts_by_email(
+    org: &Client,
+    site: &CallSite,
+) -> Result<HashMap<String, Account>, ProvisionError> {
     let mut by_email: HashMap<String, Account> = HashMap::new();
     let mut pages = org.list_accounts().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -133,97 +220,39 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
             }
         }
     }
+    Ok(by_email)
+}
 
-    let mut wanted = vec![
-        (format!("{}-log-archive", req.prefix), "Security"),
-        (format!("{}-audit", req.prefix), "Security"),
-    ];
-    for i in 1..=req.members {
-        let ou = if i <= 2 { "Sandbox" } else { "Workloads" };
-        wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
-    }
-
-    let planted_names = [
-        (format!("{}-closed", req.prefix), "skipped: SUSPENDED"),
-        (
-            format!("{}-no-role", req.prefix),
-            "fails: its access role does not exist",
-        ),
-    ];
-    if req.plant_unreachable {
-        for (name, _) in &planted_names {
-            wanted.push((name.clone(), "Workloads"));
-        }
-    }
-    let mut seeded = Vec::new();
-    for (name, ou) in wanted {
-        let email = format!("{name}@trailhead.example");
-        let role = if name.ends_with("-no-role") {
-            PLANTED_ROLE
-        } else {
-            "OrganizationAccountAccessRole"
-        };
-        let id = match by_email.get(&email) {
-            Some(account) => account.id().unwrap_or_default().to_string(),
-            None => create_account(&org, &site, &name, &email, role).await?,
-        };
-        let ou_id = ou_ids.get(ou).cloned().unwrap_or_else(|| root_id.clone());
-        let parents = org
-            .list_parents()
-            .child_id(&id)
+/// Moves an account into its OU unless it is there.
+async fn place(
+    org: &Client,
+    site: &CallSite,
+    id: &str,
+    ou_id: &str,
+    root_id: &str,
+) -> Result<(), ProvisionError> {
+    let parents = org
+        .list_parents()
+        .child_id(id)
+        .send()
+        .await
+        .map_err(|e| site.error("ListParents", e))?;
+    let parent = parents
+        .parents()
+        .first()
+        .and_then(|p| p.id())
+        .unwrap_or(root_id)
+        .to_string();
+    if parent != ou_id {
+        org.move_account()
+            .account_id(id)
+            .source_parent_id(&parent)
+            .destination_parent_id(ou_id)
             .send()
             .await
-            .map_err(|e| site.error("ListParents", e))?;
-        let parent = parents
-            .parents()
-            .first()
-            .and_then(|p| p.id())
-            .unwrap_or(&root_id)
-            .to_string();
-        if parent != ou_id {
-            org.move_account()
-                .account_id(&id)
-                .source_parent_id(&parent)
-                .destination_parent_id(&ou_id)
-                .send()
-                .await
-                .map_err(|e| site.error("MoveAccount", e))?;
-        }
-        if name.ends_with("-closed") {
-            close_account(&org, &site, &id).await?;
-        }
-        seeded.push(SeededAccount {
-            id,
-            name,
-            email,
-            ou: ou.to_string(),
-        });
+            .map_err(|e| site.error("MoveAccount", e))?;
     }
-    let planted: Vec<(SeededAccount, String)> = seeded
-        .iter()
-        .filter_map(|a| {
-            planted_names
-                .iter()
-                .find(|(n, _)| *n == a.name)
-                .map(|(_, why)| (a.clone(), why.to_string()))
-        })
-        .collect();
-    seeded.retain(|a| !planted.iter().any(|(p, _)| p.id == a.id));
-    let mut seeded = seeded.into_iter();
-    let (Some(log_archive), Some(audit)) = (seeded.next(), seeded.next()) else {
-        return Err(ProvisionError::Config(
-            "seeding produced no accounts".into(),
-        ));
-    };
-    Ok(SeededOrg {
-        org_id,
-        management_account,
-        log_archive,
-        audit,
-        members: seeded.collect(),
-        planted,
-        include_management: req.include_management,
-    })
+    Ok(())
 }
 
 /// Closes an account (it stays listed, SUSPENDED); closing it again is fine.

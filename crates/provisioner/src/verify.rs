@@ -507,6 +507,124 @@ async fn monitoring_control(
     )
 }
 
+/// What every account's verification reads from the log-archive account, read once.
+struct Shared {
+    controls: Vec<Control>,
+    bucket: String,
+    archive: BucketState,
+    key_arn: Option<String>,
+    rotation: Option<bool>,
+    archive_s3: aws_sdk_s3::Client,
+    log_archive: String,
+}
+
+/// Every control of one account, with evidence.
+async fn verify_account(
+    ctx: &RunCtx,
+    shared: &Shared,
+    id: &str,
+    drift: Vec<String>,
+) -> Vec<ControlResult> {
+    let home = &ctx.spec.org.home_region;
+    let session = ctx.assume(id, home).await;
+    let site = CallSite::new(id, home, "verify");
+    let mut out = trail_and_bucket_controls(ctx, shared, &session, &site).await;
+    out.extend(monitoring_controls(ctx, &shared.controls, &session, &site).await);
+    if id == shared.log_archive {
+        out.extend(archive_controls(
+            ctx,
+            &shared.bucket,
+            &shared.archive,
+            shared.key_arn.as_deref(),
+            shared.rotation,
+        ));
+    }
+    out.push(if drift.is_empty() {
+        result("Drift", Verdict::Pass, "live state matches the spec")
+    } else {
+        result("Drift", Verdict::Fail, drift.join("; "))
+    });
+    out
+}
+
+async fn trail_and_bucket_controls(
+    ctx: &RunCtx,
+    shared: &Shared,
+    session: &AccountSession,
+    site: &CallSite,
+) -> Vec<ControlResult> {
+    let bucket = &shared.bucket;
+    let trail = match read_trail(session, site, &ctx.spec.trail.name).await {
+        Ok(trail) => trail,
+        Err(e) => {
+            return [
+                "CloudTrail.1",
+                "CloudTrail.2",
+                "CloudTrail.4",
+                "CloudTrail.5",
+                "CloudTrail.Delivery",
+            ]
+            .into_iter()
+            .map(|id| result(id, Verdict::Unknown, e.to_string()))
+            .collect();
+        }
+    };
+    let delivered = shared
+        .archive_s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(format!("AWSLogs/{}/CloudTrail/", site.account))
+        .max_keys(1)
+        .send()
+        .await
+        .ok()
+        .map(|o| o.key_count().unwrap_or(0) > 0);
+    let mut out = trail_controls(&trail, &ctx.spec.trail.name, delivered);
+    let trail_bucket = trail.bucket.clone().unwrap_or_default();
+    if trail_bucket == *bucket {
+        out.extend(bucket_controls(bucket, &shared.archive));
+    } else {
+        let why = format!("the trail delivers to {trail_bucket}, not the archive bucket {bucket}");
+        out.push(result("CloudTrail.6", Verdict::Unknown, why.clone()));
+        out.push(result("CloudTrail.7", Verdict::Unknown, why));
+    }
+    out
+}
+
+async fn monitoring_controls(
+    ctx: &RunCtx,
+    controls: &[Control],
+    session: &AccountSession,
+    site: &CallSite,
+) -> Vec<ControlResult> {
+    let group = &ctx.spec.trail.log_group_name;
+    let filters = match read_filters(session, site, group, None).await {
+        Ok(Some(filters)) => filters,
+        Ok(None) => {
+            let why = format!("the log group {group} does not exist, so no metric filter does");
+            return controls
+                .iter()
+                .map(|c| result(c.id, Verdict::Fail, why.clone()))
+                .collect();
+        }
+        Err(e) => {
+            return controls
+                .iter()
+                .map(|c| result(c.id, Verdict::Unknown, e.to_string()))
+                .collect();
+        }
+    };
+    let filters: Vec<(String, String, String, String)> = filters
+        .into_iter()
+        .map(|f| (f.name, f.pattern, f.namespace, f.metric))
+        .collect();
+    let mut out = Vec::new();
+    for c in controls {
+        out.push(monitoring_control(session, ctx.spec.alarms.benchmark, c, &filters).await);
+    }
+    out
+}
+
 pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, ProvisionError> {
     let ctx = RunCtx {
         apply: false,
@@ -557,7 +675,15 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     )
     .await?;
 
-    let controls = catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
+    let shared = Arc::new(Shared {
+        controls: catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude),
+        bucket,
+        archive,
+        key_arn: key.arn.clone(),
+        rotation: key.key_id.as_ref().map(|_| key.rotation),
+        archive_s3: la_session.s3(),
+        log_archive: la,
+    });
     let limit = Arc::new(Semaphore::new(
         ctx.spec.rollout.max_concurrency.max(1) as usize
     ));
@@ -567,80 +693,20 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
         if only.is_some_and(|o| o != id) {
             continue;
         }
-        let ctx = ctx.clone();
+        let (ctx, shared, limit) = (ctx.clone(), shared.clone(), limit.clone());
         let name = t.name.clone();
-        let limit = limit.clone();
-        let controls = controls.clone();
-        let home = home.clone();
-        let bucket = bucket.clone();
-        let archive = archive.clone();
-        let key_arn = key.arn.clone();
-        let rotation = key.key_id.as_ref().map(|_| key.rotation);
         let drift = drift.get(&id).cloned().unwrap_or_default();
-        let is_la = id == la;
-        let archive_s3 = la_session.s3();
         tasks.spawn(Box::pin(async move {
             let _permit = limit.acquire_owned().await;
-            let session = ctx.assume(&id, &home).await;
-            let site = CallSite::new(&id, &home, "verify");
-            let mut out = Vec::new();
-            match read_trail(&session, &site, &ctx.spec.trail.name).await {
-                Ok(trail) => {
-                    let delivered = archive_s3
-                        .list_objects_v2()
-                        .bucket(&bucket)
-                        .prefix(format!("AWSLogs/{id}/CloudTrail/"))
-                        .max_keys(1)
-                        .send()
-                        .await
-                        .ok()
-                        .map(|o| o.key_count().unwrap_or(0) > 0);
-                    out.extend(trail_controls(&trail, &ctx.spec.trail.name, delivered));
-                    let trail_bucket = trail.bucket.clone().unwrap_or_default();
-                    if trail_bucket == bucket {
-                        out.extend(bucket_controls(&bucket, &archive));
-                    } else {
-                        out.push(result("CloudTrail.6", Verdict::Unknown, format!("the trail delivers to {trail_bucket:?}, not the archive bucket {bucket}")));
-                        out.push(result("CloudTrail.7", Verdict::Unknown, format!("the trail delivers to {trail_bucket:?}, not the archive bucket {bucket}")));
-                    }
-                }
-                Err(e) => {
-                    for id in ["CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "CloudTrail.5", "CloudTrail.Delivery"] {
-                        out.push(result(id, Verdict::Unknown, e.to_string()));
-                    }
-                }
-            }
-            let group = &ctx.spec.trail.log_group_name;
-            match read_filters(&session, &site, group, None).await {
-                Ok(Some(filters)) => {
-                    let filters: Vec<(String, String, String, String)> = filters
-                        .into_iter()
-                        .map(|f| (f.name, f.pattern, f.namespace, f.metric))
-                        .collect();
-                    for c in &controls {
-                        out.push(monitoring_control(&session, ctx.spec.alarms.benchmark, c, &filters).await);
-                    }
-                }
-                Ok(None) => {
-                    for c in &controls {
-                        out.push(result(c.id, Verdict::Fail, format!("the log group {group} does not exist, so no metric filter does")));
-                    }
-                }
-                Err(e) => {
-                    for c in &controls {
-                        out.push(result(c.id, Verdict::Unknown, e.to_string()));
-                    }
-                }
-            }
-            if is_la {
-                out.extend(archive_controls(&ctx, &bucket, &archive, key_arn.as_deref(), rotation));
-            }
-            out.push(if drift.is_empty() {
-                result("Drift", Verdict::Pass, "live state matches the spec")
-            } else {
-                result("Drift", Verdict::Fail, drift.join("; "))
-            });
-            (order, AccountReport { account_id: id, name, controls: out })
+            let controls = verify_account(&ctx, &shared, &id, drift).await;
+            (
+                order,
+                AccountReport {
+                    account_id: id,
+                    name,
+                    controls,
+                },
+            )
         }));
     }
     let mut accounts = Vec::new();

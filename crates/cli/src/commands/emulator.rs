@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use trailhead_provisioner::seed::{SeedRequest, seed_org};
@@ -119,51 +119,14 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
             out,
             no_planted,
         } => {
-            let mut args = reach_args.clone();
-            if args.endpoint_url.is_none() {
-                // Seeding real Organizations would create real accounts: only the emulator.
-                args.emulator = true;
-            }
-            let result = reach::runtime().and_then(|rt| {
-                rt.block_on(async {
-                    let conn = reach::connection(&args)?;
-                    let req = SeedRequest {
-                        prefix,
-                        members: accounts,
-                        region: region.clone(),
-                        plant_unreachable: !no_planted,
-                        include_management: true,
-                    };
-                    seed_org(&conn, &req).await.map_err(|e| e.to_string())
-                })
-            });
-            match result {
-                Ok(org) => {
-                    let spec = org.spec_toml(&org_name, &region);
-                    if let Some(parent) = out.parent() {
-                        let _ = std::fs::create_dir_all(parent);
-                    }
-                    if let Err(e) = std::fs::write(&out, spec) {
-                        eprintln!("error: cannot write {}: {e}", out.display());
-                        return exit::ERROR;
-                    }
-                    println!(
-                        "organization {} with {} accounts; spec written to {}",
-                        org.org_id,
-                        org.all_accounts().count(),
-                        out.display()
-                    );
-                    println!("log-archive: {}", org.log_archive.id);
-                    for (a, why) in &org.planted {
-                        println!("planted: {} ({}): a run {why}", a.id, a.name);
-                    }
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::ERROR
-                }
-            }
+            let req = SeedRequest {
+                prefix,
+                members: accounts,
+                region: region.clone(),
+                plant_unreachable: !no_planted,
+                include_management: true,
+            };
+            seed(reach_args, &req, &org_name, &out)
         }
         EmulatorCommand::MfaCode { account } => {
             control(&["mfa-code", "--account", &account], |answer| {
@@ -186,6 +149,48 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                     .unwrap_or(0);
                 Ok(format!("{n} subscription(s) confirmed"))
             })
+        }
+    }
+}
+
+/// Creates the demo (or a test's) organization in the emulator and writes its spec to `out`.
+fn seed(reach_args: &ReachArgs, req: &SeedRequest, org_name: &str, out: &Path) -> u8 {
+    let mut args = reach_args.clone();
+    if args.endpoint_url.is_none() {
+        // Seeding real Organizations would create real accounts: only the emulator.
+        args.emulator = true;
+    }
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(&args)?;
+            seed_org(&conn, req).await.map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(org) => {
+            let spec = org.spec_toml(org_name, &req.region);
+            if let Some(parent) = out.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            if let Err(e) = std::fs::write(out, spec) {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                return exit::ERROR;
+            }
+            println!(
+                "organization {} with {} accounts; spec written to {}",
+                org.org_id,
+                org.all_accounts().count(),
+                out.display()
+            );
+            println!("log-archive: {}", org.log_archive.id);
+            for (a, why) in &org.planted {
+                println!("planted: {} ({}): a run {why}", a.id, a.name);
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
         }
     }
 }

@@ -75,7 +75,7 @@ def current_caller():
     return caller_for_key(key)
 
 
-# Role sessions by access key id, filled as AssumeRole answers (see sts.py).
+# Callers by access key id: role sessions as AssumeRole answers (see sts.py), other keys once seen.
 SESSIONS = {}
 
 
@@ -98,7 +98,11 @@ def caller_for_key(key):
     from moto.iam.models import get_account_id_from
 
     account = get_account_id_from(key) or DEFAULT_ACCOUNT_ID
-    return Caller("user", account, f"arn:aws:iam::{account}:user/moto", access_key=key)
+    caller = Caller("user", account, f"arn:aws:iam::{account}:user/moto", access_key=key)
+    # Not a role session now, and never later (sessions are registered as AssumeRole answers):
+    # remember it, so that the management account's calls do not scan every session.
+    SESSIONS[key] = caller
+    return caller
 
 
 def install():

@@ -122,7 +122,12 @@ async fn main() {
         "max_concurrency = 8",
         &format!("max_concurrency = {concurrency}"),
     );
-    spec.push_str(&format!("\n[rollout]\nmax_concurrency = {concurrency}\n"));
+    // The seeded spec has a [rollout] table already: the cap goes into it.
+    spec = spec.replacen(
+        "[rollout]\n",
+        &format!("[rollout]\nmax_concurrency = {concurrency}\n"),
+        1,
+    );
     let holder = Arc::new(Mutex::new(None));
     let h = holder.clone();
     let slow = clean.clone().wrap_http_client(move |inner| {

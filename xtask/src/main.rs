@@ -573,18 +573,7 @@ fn emulator_tests() -> Result<(), String> {
 
 /// Whether the emulator runs, and its endpoint URL (the last line `emulator status` prints).
 fn emulator_status() -> Result<(bool, String), String> {
-    let out = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "trailhead-cli",
-            "--bin",
-            "trailhead",
-            "--",
-            "emulator",
-            "status",
-        ])
+    let out = trailhead_command(&["emulator", "status"])
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let endpoint = String::from_utf8_lossy(&out.stdout)

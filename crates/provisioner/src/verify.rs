@@ -106,24 +106,27 @@ fn check(id: &str, ok: bool, seen: impl Into<String>, required: &str) -> Control
 
 /// `delivered`: whether the archive holds at least one log file of this account. The endpoint's
 /// own LatestDeliveryTime is not trusted for this: an emulator reports one without delivering.
+/// The controls judged on the account's trail.
+const TRAIL_CONTROLS: [&str; 5] = [
+    "CloudTrail.1",
+    "CloudTrail.2",
+    "CloudTrail.4",
+    "CloudTrail.5",
+    "CloudTrail.Delivery",
+];
+
 fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec<ControlResult> {
     if !trail.exists {
-        return [
-            "CloudTrail.1",
-            "CloudTrail.2",
-            "CloudTrail.4",
-            "CloudTrail.5",
-            "CloudTrail.Delivery",
-        ]
-        .iter()
-        .map(|id| {
-            result(
-                id,
-                Verdict::Fail,
-                format!("no trail named {name} in this account"),
-            )
-        })
-        .collect();
+        return TRAIL_CONTROLS
+            .iter()
+            .map(|id| {
+                result(
+                    id,
+                    Verdict::Fail,
+                    format!("no trail named {name} in this account"),
+                )
+            })
+            .collect();
     }
     let selectors_ok = trail.selectors.len() == 1
         && trail.selectors[0].0 == "All"
@@ -557,16 +560,10 @@ async fn trail_and_bucket_controls(
     let trail = match read_trail(session, site, &ctx.spec.trail.name).await {
         Ok(trail) => trail,
         Err(e) => {
-            return [
-                "CloudTrail.1",
-                "CloudTrail.2",
-                "CloudTrail.4",
-                "CloudTrail.5",
-                "CloudTrail.Delivery",
-            ]
-            .into_iter()
-            .map(|id| result(id, Verdict::Unknown, e.to_string()))
-            .collect();
+            return TRAIL_CONTROLS
+                .into_iter()
+                .map(|id| result(id, Verdict::Unknown, e.to_string()))
+                .collect();
         }
     };
     let delivered = shared

@@ -21,6 +21,9 @@ sys.path.insert(0, PACKAGE_ROOT)
 IAM_DELAY = 1.0
 CREATE_ACCOUNT_SECONDS = 1.0
 REGION = "eu-west-1"
+DELIVERY_SECONDS = 1.0
+# A 60 s alarm period lasts 0.5 s.
+ALARM_TIME_FACTOR = 120.0
 
 
 def free_port():
@@ -72,6 +75,8 @@ def emulator():
         PYTHONPATH=PACKAGE_ROOT,
         TRAILHEAD_EMULATOR_IAM_DELAY=str(IAM_DELAY),
         TRAILHEAD_EMULATOR_CREATE_ACCOUNT_SECONDS=str(CREATE_ACCOUNT_SECONDS),
+        TRAILHEAD_EMULATOR_DELIVERY_SECONDS=str(DELIVERY_SECONDS),
+        TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR=str(ALARM_TIME_FACTOR),
     )
     log = open(os.path.join(state, "moto.log"), "w")
     process = subprocess.Popen(

@@ -85,7 +85,12 @@ class Setup:
 
 @pytest.fixture
 def setup(emulator):
-    return Setup(emulator)
+    made = Setup(emulator)
+    yield made
+    # The default account has room for five trails per region; leave it for the next test.
+    for trail in made.ct.describe_trails()["trailList"]:
+        if trail["Name"] == made.name:
+            made.ct.delete_trail(Name=made.name)
 
 
 def test_a_correct_setup_is_accepted_once_the_role_has_propagated(setup):

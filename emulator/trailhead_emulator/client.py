@@ -2,6 +2,9 @@
 
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem mfa-code --account ID
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem settings --set iam_delay=1
+    python -m trailhead_emulator.client --endpoint URL --ca CA.pem inject --account ID --region R --records JSON
+    python -m trailhead_emulator.client --endpoint URL --ca CA.pem notifications [--topic ARN]
+    python -m trailhead_emulator.client --endpoint URL --ca CA.pem deliver [--digest]
 
 It prints the JSON answer on stdout.
 """
@@ -34,6 +37,12 @@ def main(argv=None):
     for name in ("mfa", "mfa-code"):
         sub.add_parser(name).add_argument("--account", required=True)
     sub.add_parser("sns-confirm").add_argument("--topic", help="every topic when left out")
+    inject = sub.add_parser("inject")
+    inject.add_argument("--account", required=True)
+    inject.add_argument("--region", default="us-east-1")
+    inject.add_argument("--records", required=True, help="a JSON list of records")
+    sub.add_parser("notifications").add_argument("--topic", help="every topic when left out")
+    sub.add_parser("deliver").add_argument("--digest", action="store_true")
     settings = sub.add_parser("settings")
     settings.add_argument("--set", action="append", default=[], metavar="NAME=SECONDS")
     args = parser.parse_args(argv)
@@ -43,6 +52,14 @@ def main(argv=None):
     elif args.command == "sns-confirm":
         query = f"?topic={args.topic}" if args.topic else ""
         answer = call(args.endpoint, args.ca, f"sns/confirm{query}", {})
+    elif args.command == "inject":
+        payload = {"account": args.account, "region": args.region, "records": json.loads(args.records)}
+        answer = call(args.endpoint, args.ca, "events", payload)
+    elif args.command == "notifications":
+        query = f"?topic={args.topic}" if args.topic else ""
+        answer = call(args.endpoint, args.ca, f"sns/notifications{query}")
+    elif args.command == "deliver":
+        answer = call(args.endpoint, args.ca, "deliver?digest=1" if args.digest else "deliver", {})
     else:
         answer = call(args.endpoint, args.ca, f"{args.command}?account={args.account}")
     json.dump(answer, sys.stdout)

@@ -53,8 +53,9 @@ def _bucket_region(bucket):
     return getattr(bucket, "region_name", None)
 
 
-def check_bucket(trail, bucket):
-    """None, or the error AWS answers when CloudTrail could not write to the bucket."""
+def check_bucket(trail, bucket, key=None):
+    """None, or the error AWS answers when CloudTrail could not write `key` (a probe key under
+    the trail's prefix when None) to the bucket."""
     p = partition_of(trail["region"])
     context = {
         "aws:SourceArn": trail["arn"],
@@ -75,8 +76,8 @@ def check_bucket(trail, bucket):
     service = Principal.service(CLOUDTRAIL)
     if not allows(policy, service, "s3:GetBucketAcl", f"arn:{p}:s3:::{bucket.name}", context):
         return insufficient
-    prefix = f"{trail['prefix']}/" if trail.get("prefix") else ""
-    key = f"{prefix}AWSLogs/{trail['account']}/CloudTrail/{trail['region']}/validation-probe.json.gz"
+    if key is None:
+        key = f"{key_prefix(trail)}AWSLogs/{trail['account']}/CloudTrail/{trail['region']}/validation-probe.json.gz"
     put_context = dict(context, **{"s3:x-amz-acl": "bucket-owner-full-control"})
     if trail.get("kms_key_arn"):
         put_context["s3:x-amz-server-side-encryption"] = "aws:kms"
@@ -84,6 +85,20 @@ def check_bucket(trail, bucket):
     if not allows(policy, service, "s3:PutObject", f"arn:{p}:s3:::{bucket.name}/{key}", put_context):
         return insufficient
     return None
+
+
+def key_prefix(trail):
+    return f"{trail['prefix']}/" if trail.get("prefix") else ""
+
+
+def settings_of(trail):
+    """What the checks read of a moto trail."""
+    return {
+        "account": trail.account_id, "region": trail.region_name, "name": trail.trail_name,
+        "arn": trail.arn, "bucket": trail.bucket_name, "prefix": trail.s3_key_prefix,
+        "kms_key_id": trail.kms_key_id, "cw_log_group_arn": trail.cw_log_group_arn,
+        "cw_role_arn": trail.cw_role_arn,
+    }
 
 
 def check_key(trail, bucket):

@@ -8,12 +8,19 @@ GET  /_trailhead/mfa?account=ID         the root user's virtual MFA device: seri
 GET  /_trailhead/mfa-code?account=ID    its current code (so a demo need not implement TOTP)
 POST /_trailhead/sns/confirm?topic=ARN  confirm the topic's pending email subscriptions (all
                                         topics' without `topic`)
+GET  /_trailhead/sns/notifications?topic=ARN   what confirmed email subscriptions received
+POST /_trailhead/events                 add CloudTrail records to an account:
+                                        {"account": ID, "region": R, "records": [{...}]}
+POST /_trailhead/deliver?digest=1       deliver every trail now (and write digests with digest=1),
+                                        then evaluate every alarm, instead of waiting for the clock
 """
 
 import json
 from urllib.parse import parse_qs
 
-from . import MOTO_VERSION, identity, mfa, sns
+import time
+
+from . import MOTO_VERSION, alarms, delivery, identity, mfa, records, sns
 from .settings import SETTINGS
 
 PREFIX = "/_trailhead/"
@@ -28,6 +35,23 @@ def _answer(start_response, status, payload):
 def _account(query):
     account = (query.get("account") or [""])[0]
     return account if len(account) == 12 and account.isdigit() else None
+
+
+def _body(environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(length) or b"{}")
+
+
+def _events(environ, start_response):
+    try:
+        payload = _body(environ)
+    except ValueError as e:
+        return _answer(start_response, "400 Bad Request", {"error": str(e)})
+    account, region = str(payload.get("account", "")), payload.get("region") or "us-east-1"
+    if len(account) != 12 or not account.isdigit() or not isinstance(payload.get("records"), list):
+        return _answer(start_response, "400 Bad Request",
+                       {"error": 'expected {"account": "<12 digits>", "region": "...", "records": [...]}'})
+    return _answer(start_response, "200 OK", {"recorded": records.inject(account, region, payload["records"])})
 
 
 def handle(environ, start_response):
@@ -57,6 +81,16 @@ def handle(environ, start_response):
     if path == "sns/confirm" and method == "POST":
         topic = (query.get("topic") or [""])[0] or None
         return _answer(start_response, "200 OK", {"confirmed": sns.confirm(topic)})
+    if path == "sns/notifications":
+        topic = (query.get("topic") or [""])[0] or None
+        return _answer(start_response, "200 OK", {"notifications": sns.notifications(topic)})
+    if path == "events" and method == "POST":
+        return _events(environ, start_response)
+    if path == "deliver" and method == "POST":
+        digest = (query.get("digest") or [""])[0] in ("1", "true")
+        delivery.tick(force="digest" if digest else True)
+        alarms.tick(time.time())
+        return _answer(start_response, "200 OK", {"delivered": True})
     return _answer(start_response, "404 Not Found", {"error": f"no control call {path}"})
 
 

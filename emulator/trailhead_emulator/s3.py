@@ -35,6 +35,14 @@ def bucket_backend(bucket_name):
         return None, None
 
 
+def bucket_owner(bucket_name):
+    """The account that owns a bucket, or None."""
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket_name)
+    return owner[1] if owner else None
+
+
 def mfa_delete_of(bucket):
     return getattr(bucket, "trailhead_mfa_delete", "Disabled")
 

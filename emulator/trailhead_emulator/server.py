@@ -3,10 +3,13 @@
 import argparse
 import sys
 
-from . import MOTO_VERSION, cloudtrail, control, enforce, iam, identity, kms, logs, organizations, s3, sns, sts
+from . import (
+    MOTO_VERSION, alarms, clock, cloudtrail, control, delivery, enforce, iam, identity, kms, logs,
+    organizations, records, s3, signing, sns, sts,
+)
 from .tls import ensure_certificates
 
-CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, logs, sns)
+CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, logs, sns, signing, delivery, alarms)
 
 
 def install_contracts():
@@ -47,10 +50,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     app = DomainDispatcherApplication(create_backend_app)
+    clock.start()
     run_simple(
         "127.0.0.1",
         args.port,
-        control.wrap(enforce.wrap(app)),
+        control.wrap(records.wrap(enforce.wrap(app))),
         threaded=True,
         ssl_context=(cert, key),
         request_handler=MotoRequestHandler,

@@ -4,6 +4,11 @@
   (AWS: usually a few seconds, sometimes up to a minute). Default 2.
 - TRAILHEAD_EMULATOR_CREATE_ACCOUNT_SECONDS: seconds CreateAccount stays IN_PROGRESS
   (AWS: minutes). Default 2.
+- TRAILHEAD_EMULATOR_DELIVERY_SECONDS: how often trails deliver log files and CloudWatch Logs
+  events (AWS: about every 5 minutes, within 15). Default 2.
+- TRAILHEAD_EMULATOR_DIGEST_SECONDS: how often digest files are written (AWS: hourly). Default 3600.
+- TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR: alarm periods are divided by it (a 300 s period is
+  evaluated every 5 s at 60). Default 60.
 """
 
 import os
@@ -20,15 +25,21 @@ class Settings:
     def __init__(self):
         self.iam_delay = _seconds("TRAILHEAD_EMULATOR_IAM_DELAY", 2.0)
         self.create_account_seconds = _seconds("TRAILHEAD_EMULATOR_CREATE_ACCOUNT_SECONDS", 2.0)
+        self.delivery_seconds = max(0.2, _seconds("TRAILHEAD_EMULATOR_DELIVERY_SECONDS", 2.0))
+        self.digest_seconds = max(1.0, _seconds("TRAILHEAD_EMULATOR_DIGEST_SECONDS", 3600.0))
+        self.alarm_time_factor = max(1.0, _seconds("TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR", 60.0))
+
+    # name → smallest value allowed
+    FIELDS = {"iam_delay": 0.0, "create_account_seconds": 0.0, "delivery_seconds": 0.2,
+              "digest_seconds": 1.0, "alarm_time_factor": 1.0}
 
     def update(self, values):
-        if "iam_delay" in values:
-            self.iam_delay = max(0.0, float(values["iam_delay"]))
-        if "create_account_seconds" in values:
-            self.create_account_seconds = max(0.0, float(values["create_account_seconds"]))
+        for name, lowest in self.FIELDS.items():
+            if name in values:
+                setattr(self, name, max(lowest, float(values[name])))
 
     def as_dict(self):
-        return {"iam_delay": self.iam_delay, "create_account_seconds": self.create_account_seconds}
+        return {name: getattr(self, name) for name in self.FIELDS}
 
 
 SETTINGS = Settings()

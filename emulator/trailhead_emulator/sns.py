@@ -6,12 +6,43 @@ docs.aws.amazon.com/sns/latest/api/API_Subscribe.html, API_ListSubscriptionsByTo
 """
 
 import copy
+import threading
+import time
 
 NEEDS_CONFIRMATION = ("email", "email-json")
 PENDING = "PendingConfirmation"
 
 # Real subscription ARNs whose owner "clicked the link".
 CONFIRMED = set()
+
+# What confirmed email subscriptions received, oldest first (GET /_trailhead/sns/notifications).
+NOTIFICATIONS = []
+_LOCK = threading.Lock()
+
+
+def deliver(topic_arn, subject, message):
+    """Sends a published message to the topic's confirmed email subscriptions; an unconfirmed one
+    receives nothing, as on AWS. Returns how many received it."""
+    from moto.sns.models import sns_backends
+
+    parts = topic_arn.split(":")
+    backend = sns_backends[parts[4]][parts[3]]
+    sent = 0
+    for s in list(backend.subscriptions.values()):
+        if s.topic.arn != topic_arn or s.protocol not in NEEDS_CONFIRMATION or s.arn not in CONFIRMED:
+            continue
+        with _LOCK:
+            NOTIFICATIONS.append({
+                "topic_arn": topic_arn, "subscription_arn": s.arn, "protocol": s.protocol,
+                "endpoint": s.endpoint, "subject": subject, "message": message, "time": time.time(),
+            })
+        sent += 1
+    return sent
+
+
+def notifications(topic_arn=None):
+    with _LOCK:
+        return [n for n in NOTIFICATIONS if topic_arn is None or n["topic_arn"] == topic_arn]
 
 
 def as_listed(subscription):

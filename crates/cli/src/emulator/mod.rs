@@ -25,8 +25,16 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/__main__.py"),
     ),
     (
+        "alarms.py",
+        include_str!("../../../../emulator/trailhead_emulator/alarms.py"),
+    ),
+    (
         "client.py",
         include_str!("../../../../emulator/trailhead_emulator/client.py"),
+    ),
+    (
+        "clock.py",
+        include_str!("../../../../emulator/trailhead_emulator/clock.py"),
     ),
     (
         "cloudtrail.py",
@@ -35,6 +43,10 @@ const PACKAGE: &[(&str, &str)] = &[
     (
         "control.py",
         include_str!("../../../../emulator/trailhead_emulator/control.py"),
+    ),
+    (
+        "delivery.py",
+        include_str!("../../../../emulator/trailhead_emulator/delivery.py"),
     ),
     (
         "enforce.py",
@@ -61,6 +73,14 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/logs.py"),
     ),
     (
+        "matcher.py",
+        include_str!("../../../../emulator/trailhead_emulator/matcher.py"),
+    ),
+    (
+        "metrics.py",
+        include_str!("../../../../emulator/trailhead_emulator/metrics.py"),
+    ),
+    (
         "mfa.py",
         include_str!("../../../../emulator/trailhead_emulator/mfa.py"),
     ),
@@ -77,20 +97,24 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/policy_cli.py"),
     ),
     (
-        "s3.py",
-        include_str!("../../../../emulator/trailhead_emulator/s3.py"),
+        "records.py",
+        include_str!("../../../../emulator/trailhead_emulator/records.py"),
     ),
     (
         "server.py",
         include_str!("../../../../emulator/trailhead_emulator/server.py"),
     ),
     (
-        "sns.py",
-        include_str!("../../../../emulator/trailhead_emulator/sns.py"),
-    ),
-    (
         "settings.py",
         include_str!("../../../../emulator/trailhead_emulator/settings.py"),
+    ),
+    (
+        "signing.py",
+        include_str!("../../../../emulator/trailhead_emulator/signing.py"),
+    ),
+    (
+        "sns.py",
+        include_str!("../../../../emulator/trailhead_emulator/sns.py"),
     ),
     (
         "sts.py",

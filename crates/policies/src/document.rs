@@ -219,7 +219,8 @@ fn normalize(v: &Value) -> Value {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// A URL-encoded document (as IAM returns them) as text.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -16,7 +16,9 @@ pub use builders::{
     ArchiveInputs, DeputyMode, TrailRef, access_log_bucket_policy, archive_bucket_policy,
     cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, key_policy, sns_topic_policy,
 };
-pub use document::{Condition, Effect, PolicyDocument, Principal, Statement, same_policy};
+pub use document::{
+    Condition, Effect, PolicyDocument, Principal, Statement, percent_decode, same_policy,
+};
 pub use evaluate::{Decision, Request, RequestPrincipal, evaluate};
 pub use permissions::{
     PermissionInputs, access_role_policy, caller_policy, grants_action, iam_action,

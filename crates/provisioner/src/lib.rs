@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod connect;
 pub mod counter;
+pub mod delivered;
 pub mod error;
 pub mod events;
 pub mod integrity;

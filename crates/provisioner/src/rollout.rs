@@ -60,9 +60,12 @@ pub struct RolloutOptions {
     pub confirm_waves: bool,
     /// Skip the preflight (tests of failure handling only).
     pub skip_preflight: bool,
-    /// Gate: also wait up to this long for each trail's first delivery to the bucket (on AWS;
-    /// the emulator never delivers).
+    /// Gate: also wait up to this long for a log file of each account, written after its wave
+    /// started, in the archive (on AWS, 5 to 15 minutes after StartLogging).
     pub gate_delivery: Option<Duration>,
+    /// Check delivery after the first (canary) wave only, so that large rollouts do not wait
+    /// for it on every wave.
+    pub gate_delivery_canary_only: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -311,25 +314,45 @@ pub fn controls(ctx: &RunCtx) -> Result<Vec<Control>, ProvisionError> {
     Ok(c)
 }
 
-/// After a wave: every account of it logs, has no delivery error, and has its filters and alarms.
+/// The gate's delivery check: wait up to `limit` for a log file of each account, newer than
+/// `since` (the wave's start), in the archive bucket.
+#[derive(Debug, Clone)]
+pub struct DeliveryCheck {
+    pub limit: Duration,
+    pub since: jiff::Timestamp,
+    pub bucket: String,
+    pub archive_account: String,
+}
+
+/// After a wave: every account of it logs, has no delivery error, and has its filters and
+/// alarms; with `delivery`, its events really arrived in the archive.
 pub async fn gate(
     ctx: &RunCtx,
     accounts: &[TargetAccount],
     controls: &[Control],
-    delivery: Option<Duration>,
+    delivery: Option<DeliveryCheck>,
 ) -> Vec<String> {
     let limit = Arc::new(Semaphore::new(
         ctx.spec.rollout.max_concurrency.max(1) as usize
     ));
+    let archive_s3 = match &delivery {
+        Some(d) => Some(
+            ctx.assume(&d.archive_account, &ctx.spec.org.home_region)
+                .await
+                .s3(),
+        ),
+        None => None,
+    };
     let mut tasks = JoinSet::new();
     for a in accounts {
         let a = a.clone();
         let ctx = ctx.clone();
         let limit = limit.clone();
         let expected = controls.len();
+        let check = delivery.clone().zip(archive_s3.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            gate_account(&ctx, &a, expected, delivery).await
+            gate_account(&ctx, &a, expected, check).await
         });
     }
     let mut problems = Vec::new();
@@ -343,47 +366,78 @@ pub async fn gate(
     problems
 }
 
+/// Waits for a log file of the account that holds one of its records; fails at once on a
+/// delivery error GetTrailStatus reports (the file will not come).
+async fn await_delivery(
+    ctx: &RunCtx,
+    a: &TargetAccount,
+    session: &AccountSession,
+    check: &DeliveryCheck,
+    archive_s3: &aws_sdk_s3::Client,
+) -> Option<String> {
+    let home = &ctx.spec.org.home_region;
+    let site = crate::error::CallSite::new(a.id.as_str(), home, "gate delivery");
+    let deadline = Instant::now() + check.limit;
+    let mut pause = Duration::from_millis(500);
+    loop {
+        match session
+            .cloudtrail()
+            .get_trail_status()
+            .name(&ctx.spec.trail.name)
+            .send()
+            .await
+        {
+            Ok(s) => {
+                if let Some((what, error)) = delivery_errors(&s).into_iter().next() {
+                    return Some(format!("{}: {what} error {error}", a.id));
+                }
+            }
+            Err(e) => return Some(format!("{}: {}", a.id, site.error("GetTrailStatus", e))),
+        }
+        let found = crate::delivered::newest_log_file(
+            archive_s3,
+            &site,
+            &check.bucket,
+            a.id.as_str(),
+            home,
+            Some(check.since),
+        )
+        .await;
+        match found {
+            Ok(Some(d)) if d.own_records > 0 => return None,
+            Ok(Some(d)) if Instant::now() >= deadline => {
+                return Some(format!(
+                    "{}: the newest log file s3://{}/{} holds no record of the account",
+                    a.id, check.bucket, d.key
+                ));
+            }
+            Ok(_) if Instant::now() >= deadline => {
+                return Some(format!(
+                    "{}: no log file delivered to s3://{} within {}s of the wave's start",
+                    a.id,
+                    check.bucket,
+                    check.limit.as_secs()
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Some(format!("{}: {e}", a.id)),
+        }
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(Duration::from_secs(15));
+    }
+}
+
 async fn gate_account(
     ctx: &RunCtx,
     a: &TargetAccount,
     expected: usize,
-    delivery: Option<Duration>,
+    delivery: Option<(DeliveryCheck, aws_sdk_s3::Client)>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let session = ctx.assume(a.id.as_str(), &ctx.spec.org.home_region).await;
     let site = crate::error::CallSite::new(a.id.as_str(), &ctx.spec.org.home_region, "gate");
-    if let Some(limit) = delivery {
-        let deadline = Instant::now() + limit;
-        loop {
-            let status = session
-                .cloudtrail()
-                .get_trail_status()
-                .name(&ctx.spec.trail.name)
-                .send()
-                .await;
-            match status {
-                Ok(s) if s.latest_delivery_time().is_some() => break,
-                Ok(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_secs(10)).await
-                }
-                Ok(_) => {
-                    problems.push(format!(
-                        "{}: no log file delivered within {}s",
-                        a.id,
-                        limit.as_secs()
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    problems.push(format!(
-                        "{}: GetTrailStatus failed: {}",
-                        a.id,
-                        crate::error::describe(&e).0
-                    ));
-                    break;
-                }
-            }
-        }
+    if let Some((check, archive_s3)) = &delivery {
+        problems.extend(await_delivery(ctx, a, &session, check, archive_s3).await);
     }
     let ct = session.cloudtrail();
     let cw = session.cloudwatch();
@@ -672,6 +726,7 @@ pub async fn rollout(
                 continue;
             }
         }
+        let wave_started = jiff::Timestamp::now();
         let result = run_wave(
             ctx,
             wave,
@@ -710,7 +765,20 @@ pub async fn rollout(
                 .filter(|a| result.ok_accounts.contains(&a.id.to_string()))
                 .cloned()
                 .collect();
-            let problems = gate(ctx, &ok_accounts, &controls, opts.gate_delivery).await;
+            let check = opts
+                .gate_delivery
+                .filter(|_| index == 0 || !opts.gate_delivery_canary_only)
+                .zip(archive.account_id.clone())
+                .map(|(limit, archive_account)| DeliveryCheck {
+                    limit,
+                    // S3 keeps whole seconds: a file written in the wave's first second counts.
+                    since: wave_started
+                        .checked_sub(jiff::SignedDuration::from_secs(1))
+                        .unwrap_or(wave_started),
+                    bucket: bucket.clone(),
+                    archive_account,
+                });
+            let problems = gate(ctx, &ok_accounts, &controls, check).await;
             events.send(Event::GateFinished {
                 wave: wave.name.clone(),
                 passed: problems.is_empty(),

@@ -396,3 +396,74 @@ emails = ["secops@trailhead.example"]
         s
     }
 }
+
+/// An SDK configuration that signs as `account`'s root user in the emulator (its root users
+/// sign with the access key id `AKIAROOT<account>`; see docs/emulator.md).
+pub async fn emulator_root_config(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+) -> aws_types::SdkConfig {
+    let root = aws_credential_types::Credentials::new(
+        format!("AKIAROOT{account}"),
+        "emulator-root",
+        None,
+        None,
+        "trailhead-emulator-root",
+    );
+    conn.base_config(region)
+        .await
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(root))
+        .build()
+}
+
+/// Gives a planted account the access role it lacks, as its owner would: as the account's root
+/// user, `role_name` is created with the trust and managed policies of the role the account was
+/// created with. Returns false when the role was already there.
+pub async fn grant_access(
+    conn: &Connection,
+    account: &str,
+    role_name: &str,
+    region: &str,
+) -> Result<bool, ProvisionError> {
+    let iam = aws_sdk_iam::Client::new(&emulator_root_config(conn, account, region).await);
+    let site = CallSite::new(account, region, "grant access");
+    if iam.get_role().role_name(role_name).send().await.is_ok() {
+        return Ok(false);
+    }
+    let planted = iam
+        .get_role()
+        .role_name(PLANTED_ROLE)
+        .send()
+        .await
+        .map_err(|e| site.error("GetRole", e))?;
+    let trust = planted
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .map(trailhead_policies::percent_decode)
+        .unwrap_or_default();
+    iam.create_role()
+        .role_name(role_name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .map_err(|e| site.error("CreateRole", e))?;
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(PLANTED_ROLE)
+        .send()
+        .await
+        .map_err(|e| site.error("ListAttachedRolePolicies", e))?;
+    for policy in attached.attached_policies() {
+        if let Some(arn) = policy.policy_arn() {
+            iam.attach_role_policy()
+                .role_name(role_name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| site.error("AttachRolePolicy", e))?;
+        }
+    }
+    Ok(true)
+}

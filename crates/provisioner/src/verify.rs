@@ -13,6 +13,7 @@ use trailhead_alarms::pattern::{Event as LogEvent, parse};
 use trailhead_alarms::samples::samples;
 use trailhead_model::{Benchmark, LogArchiveAccount};
 
+use crate::delivered::Delivered;
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::RunCtx;
 use crate::log_archive::buckets::{BucketState, LIFECYCLE_RULE_ID, read_bucket};
@@ -104,8 +105,34 @@ fn check(id: &str, ok: bool, seen: impl Into<String>, required: &str) -> Control
     }
 }
 
-/// `delivered`: whether the archive holds at least one log file of this account. The endpoint's
-/// own LatestDeliveryTime is not trusted for this: an emulator reports one without delivering.
+fn delivery_evidence(delivered: &Result<Option<Delivered>, String>) -> ControlResult {
+    let id = "CloudTrail.Delivery";
+    match delivered {
+        Ok(Some(d)) if d.own_records > 0 => result(
+            id,
+            Verdict::Pass,
+            format!(
+                "IsLogging: true; no delivery errors; {} read back: {} of its {} records are this account's",
+                d.key, d.own_records, d.records
+            ),
+        ),
+        Ok(Some(d)) => result(
+            id,
+            Verdict::Fail,
+            format!(
+                "the newest log file {} holds no record of this account ({} records)",
+                d.key, d.records
+            ),
+        ),
+        Ok(None) => result(
+            id,
+            Verdict::Unknown,
+            "IsLogging: true, no delivery errors, but no log file of this account in the archive today or yesterday (on AWS the first arrives 5 to 15 minutes after StartLogging)",
+        ),
+        Err(e) => result(id, Verdict::Unknown, format!("reading the archive failed: {e}")),
+    }
+}
+
 /// The controls judged on the account's trail.
 const TRAIL_CONTROLS: [&str; 5] = [
     "CloudTrail.1",
@@ -115,7 +142,13 @@ const TRAIL_CONTROLS: [&str; 5] = [
     "CloudTrail.Delivery",
 ];
 
-fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec<ControlResult> {
+/// `delivered`: the newest log file of this account in the archive, read back (the same check as
+/// the wave gate). The endpoint's own LatestDeliveryTime is not trusted for this.
+fn trail_controls(
+    trail: &LiveTrail,
+    name: &str,
+    delivered: &Result<Option<Delivered>, String>,
+) -> Vec<ControlResult> {
     if !trail.exists {
         return TRAIL_CONTROLS
             .iter()
@@ -155,19 +188,7 @@ fn trail_controls(trail: &LiveTrail, name: &str, delivered: Option<bool>) -> Vec
         (None, None, None) if !trail.is_logging => {
             result("CloudTrail.Delivery", Verdict::Fail, "IsLogging: false")
         }
-        (None, None, None) if delivered != Some(true) => result(
-            "CloudTrail.Delivery",
-            Verdict::Unknown,
-            format!(
-                "IsLogging: true, no delivery errors, LatestDeliveryTime reported: {}; but no log file of this account is in the archive yet (on AWS the first arrives 5 to 15 minutes after StartLogging; the emulator does not deliver files yet)",
-                trail.delivered
-            ),
-        ),
-        (None, None, None) => result(
-            "CloudTrail.Delivery",
-            Verdict::Pass,
-            "IsLogging: true; log files in the archive; no delivery errors",
-        ),
+        (None, None, None) => delivery_evidence(delivered),
     };
     vec![
         check(
@@ -384,11 +405,36 @@ fn archive_controls(
 
 /// One monitoring control: a filter with the benchmark's pattern (exactly, or equivalent on the
 /// sample records), an alarm on its metric, and a subscribed topic behind the alarm.
+/// The alarms whose newest action failed, with AWS's summary: the alarm history is the only
+/// place AWS records a topic that refused CloudWatch's publish.
+async fn failed_alarm_actions(session: &AccountSession) -> Result<BTreeMap<String, String>, String> {
+    let out = session
+        .cloudwatch()
+        .describe_alarm_history()
+        .history_item_type(aws_sdk_cloudwatch::types::HistoryItemType::Action)
+        .max_records(100)
+        .send()
+        .await
+        .map_err(|e| crate::error::describe(&e).0)?;
+    let mut newest: BTreeMap<String, String> = BTreeMap::new();
+    // Newest first: the first item of an alarm is its latest action.
+    for item in out.alarm_history_items() {
+        if let Some(name) = item.alarm_name() {
+            newest
+                .entry(name.to_string())
+                .or_insert_with(|| item.history_summary().unwrap_or_default().to_string());
+        }
+    }
+    newest.retain(|_, summary| summary.starts_with("Failed"));
+    Ok(newest)
+}
+
 async fn monitoring_control(
     session: &AccountSession,
     benchmark: Benchmark,
     control: &Control,
     filters: &[(String, String, String, String)],
+    failed_actions: &Result<BTreeMap<String, String>, String>,
 ) -> ControlResult {
     let exact = filters.iter().find(|f| f.1 == control.pattern);
     let (positive, negative) = samples(control.topic);
@@ -450,6 +496,16 @@ async fn monitoring_control(
             format!("filter {name} has no alarm with an action on {namespace}/{metric}"),
         );
     };
+    let alarm_name = alarm.alarm_name().unwrap_or_default();
+    if let Ok(failed) = failed_actions
+        && let Some(summary) = failed.get(alarm_name)
+    {
+        return result(
+            control.id,
+            Verdict::Fail,
+            format!("alarm {alarm_name}'s last action failed: {summary}"),
+        );
+    }
     let topic = alarm.alarm_actions()[0].clone();
     let subscribed = session
         .sns()
@@ -500,12 +556,15 @@ async fn monitoring_control(
             ),
         );
     }
+    let history = match failed_actions {
+        Ok(_) => "no failed action in the alarm history".to_string(),
+        Err(e) => format!("alarm history unreadable: {e}"),
+    };
     result(
         control.id,
         Verdict::Pass,
         format!(
-            "filter {name} ({how}), alarm {} → {topic} with {subscriptions} subscription(s)",
-            alarm.alarm_name().unwrap_or_default()
+            "filter {name} ({how}), alarm {alarm_name} → {topic} with {subscriptions} subscription(s); {history}"
         ),
     )
 }
@@ -566,17 +625,17 @@ async fn trail_and_bucket_controls(
                 .collect();
         }
     };
-    let delivered = shared
-        .archive_s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(format!("AWSLogs/{}/CloudTrail/", site.account))
-        .max_keys(1)
-        .send()
-        .await
-        .ok()
-        .map(|o| o.key_count().unwrap_or(0) > 0);
-    let mut out = trail_controls(&trail, &ctx.spec.trail.name, delivered);
+    let delivered = crate::delivered::newest_log_file(
+        &shared.archive_s3,
+        site,
+        bucket,
+        &site.account,
+        &ctx.spec.org.home_region,
+        None,
+    )
+    .await
+    .map_err(|e| e.to_string());
+    let mut out = trail_controls(&trail, &ctx.spec.trail.name, &delivered);
     let trail_bucket = trail.bucket.clone().unwrap_or_default();
     if trail_bucket == *bucket {
         out.extend(bucket_controls(bucket, &shared.archive));
@@ -615,9 +674,13 @@ async fn monitoring_controls(
         .into_iter()
         .map(|f| (f.name, f.pattern, f.namespace, f.metric))
         .collect();
+    let failed_actions = failed_alarm_actions(session).await;
     let mut out = Vec::new();
     for c in controls {
-        out.push(monitoring_control(session, ctx.spec.alarms.benchmark, c, &filters).await);
+        out.push(
+            monitoring_control(session, ctx.spec.alarms.benchmark, c, &filters, &failed_actions)
+                .await,
+        );
     }
     out
 }

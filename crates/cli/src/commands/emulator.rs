@@ -51,6 +51,17 @@ pub enum EmulatorCommand {
         #[arg(long, value_name = "ARN")]
         topic: Option<String>,
     },
+    /// Give an account planted without the access role that role, as its owner would fix it:
+    /// signed as the account's root user, with the trust and policies it was created with
+    GrantAccess {
+        #[arg(long, value_name = "ID")]
+        account: String,
+        /// The access role to create (the spec's `[access] role_name`)
+        #[arg(long, default_value = "OrganizationAccountAccessRole")]
+        role: String,
+        #[arg(long, default_value = "eu-west-1")]
+        region: String,
+    },
 }
 
 pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
@@ -137,6 +148,11 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                 }
             })
         }
+        EmulatorCommand::GrantAccess {
+            account,
+            role,
+            region,
+        } => grant_access(reach_args, &account, &role, &region),
         EmulatorCommand::ConfirmSubscriptions { topic } => {
             let mut args = vec!["sns-confirm"];
             if let Some(t) = &topic {
@@ -149,6 +165,33 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                     .unwrap_or(0);
                 Ok(format!("{n} subscription(s) confirmed"))
             })
+        }
+    }
+}
+
+fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str) -> u8 {
+    let mut args = reach_args.clone();
+    if args.endpoint_url.is_none() {
+        // Root credentials of the emulator's own scheme: never against AWS.
+        args.emulator = true;
+    }
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(&args)?;
+            trailhead_provisioner::seed::grant_access(&conn, account, role, region)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(created) => {
+            let what = if created { "created" } else { "already there" };
+            println!("{account}: access role {role} {what}");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
         }
     }
 }

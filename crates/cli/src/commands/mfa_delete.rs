@@ -70,19 +70,9 @@ pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
                 else {
                     return Err("the log-archive account has no id in the spec yet: run the rollout first, then put its account_id in the spec".to_string());
                 };
-                let root = aws_credential_types::Credentials::new(
-                    format!("AKIAROOT{id}"),
-                    "emulator-root",
-                    None,
-                    None,
-                    "trailhead-emulator-root",
-                );
-                config = config
-                    .to_builder()
-                    .credentials_provider(
-                        aws_credential_types::provider::SharedCredentialsProvider::new(root),
-                    )
-                    .build();
+                config =
+                    trailhead_provisioner::seed::emulator_root_config(&conn, id.as_str(), &home)
+                        .await;
             } else {
                 // The root user's keys, from their own profile: never the caller's usual identity.
                 let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()

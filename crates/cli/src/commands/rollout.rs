@@ -68,9 +68,40 @@ pub struct RolloutArgs {
     /// Also write a JUnit XML summary: one test case per account × step
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Gate: also wait for each trail's first log delivery, up to this many seconds (real AWS)
+    /// Gate: after each wave, wait up to this many seconds for a log file of every account of
+    /// it in the archive, read it back and check it holds the account's records; any delivery
+    /// error fails the account at once. On AWS the first file arrives 5 to 15 minutes after
+    /// StartLogging: give 900 or more. On with 60 s when --emulator is used; 0 turns it off
     #[arg(long, value_name = "SECONDS")]
     pub gate_delivery: Option<u64>,
+    /// Which waves the delivery check runs after: `canary` (the first wave only, so that large
+    /// rollouts do not wait on every wave) or `all`
+    #[arg(long, value_enum, default_value_t = GateWaves::All)]
+    pub gate_delivery_waves: GateWaves,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateWaves {
+    Canary,
+    All,
+}
+
+/// Seconds the delivery check waits by default against the emulator (it delivers every few
+/// seconds); on AWS it is off unless asked for, since a file takes minutes.
+const EMULATOR_GATE_DELIVERY_SECONDS: u64 = 60;
+
+fn rollout_options(args: &RolloutArgs, reach_args: &ReachArgs) -> RolloutOptions {
+    let seconds = args
+        .gate_delivery
+        .or(reach_args.emulator.then_some(EMULATOR_GATE_DELIVERY_SECONDS))
+        .filter(|s| *s > 0);
+    RolloutOptions {
+        resume: args.resume.is_some(),
+        confirm_waves: args.confirm_waves && !args.yes,
+        skip_preflight: false,
+        gate_delivery: seconds.map(Duration::from_secs),
+        gate_delivery_canary_only: args.gate_delivery_waves == GateWaves::Canary,
+    }
 }
 
 #[derive(Args, Debug)]
@@ -398,10 +429,9 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
             let (events, mut rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = RolloutOptions {
-                resume: args.resume.is_some(),
+                // The plain printer asks itself, so that --yes still approves each wave.
                 confirm_waves: args.confirm_waves,
-                skip_preflight: false,
-                gate_delivery: args.gate_delivery.map(Duration::from_secs),
+                ..rollout_options(&args, reach_args)
             };
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {
@@ -464,12 +494,7 @@ fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id:
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            let opts = RolloutOptions {
-                resume: args.resume.is_some(),
-                confirm_waves: args.confirm_waves && !args.yes,
-                skip_preflight: false,
-                gate_delivery: args.gate_delivery.map(Duration::from_secs),
-            };
+            let opts = rollout_options(&args, reach_args);
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {
                 crate::signals::abort_on_signals(interrupts).await;

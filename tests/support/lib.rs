@@ -239,6 +239,42 @@ pub fn confirm_subscriptions() {
     emulator_control(&["sns-confirm"]);
 }
 
+/// Lets every trail of the emulator deliver now (and write its digests with `digest`), then
+/// evaluates every alarm, instead of waiting for the emulator's clock.
+pub fn deliver_now(digest: bool) {
+    if digest {
+        emulator_control(&["deliver", "--digest"]);
+    } else {
+        emulator_control(&["deliver"]);
+    }
+}
+
+/// Adds CloudTrail records to an account, for events the emulator cannot produce itself.
+pub fn inject_records(account: &str, region: &str, records: &serde_json::Value) {
+    let answer = emulator_control(&[
+        "inject",
+        "--account",
+        account,
+        "--region",
+        region,
+        "--records",
+        &records.to_string(),
+    ]);
+    assert_eq!(
+        answer["recorded"].as_u64(),
+        records.as_array().map(|r| r.len() as u64),
+        "{answer}"
+    );
+}
+
+/// What the confirmed email subscriptions of a topic received, oldest first.
+pub fn notifications(topic: &str) -> Vec<serde_json::Value> {
+    emulator_control(&["notifications", "--topic", topic])["notifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// An SDK configuration signed as `account`'s root user in the emulator.
 pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConfig {
     let root = aws_credential_types::Credentials::new(

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use trailhead_e2e::{
-    REGION, confirm_subscriptions, emulator, mfa_device, root_config, run_ctx, seed,
+    REGION, confirm_subscriptions, deliver_now, emulator, mfa_device, root_config, run_ctx, seed,
 };
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
@@ -80,15 +80,12 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
     .expect("MFA Delete");
     assert!(on);
 
+    // Every trail delivers what it recorded; CloudTrail.Delivery reads the files back.
+    deliver_now(false);
     let baseline = check(&ctx).await;
     assert_eq!(baseline.accounts.len(), 4);
     for ((account, id), verdict) in cells(&baseline) {
-        let expected = match id.as_str() {
-            // The emulator does not deliver log files yet: unknown, never "pass".
-            "CloudTrail.Delivery" => Verdict::Unknown,
-            _ => Verdict::Pass,
-        };
-        assert_eq!(verdict, expected, "{account} {id}");
+        assert_eq!(verdict, Verdict::Pass, "{account} {id}");
     }
     let la_report = baseline
         .accounts
@@ -187,7 +184,7 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
     for id in ["CloudTrail.1", "4.7", "Drift"] {
         expected.insert((victim.clone(), id.to_string()));
     }
-    // StopLogging: CloudTrail.Delivery goes from unknown to fail.
+    // StopLogging: CloudTrail.Delivery goes from pass to fail.
     expected.insert((victim.clone(), "CloudTrail.Delivery".to_string()));
     for id in ["KMS.4", "S3.8", "Drift"] {
         expected.insert((la.clone(), id.to_string()));

@@ -240,7 +240,9 @@ fn demo(accounts: usize) -> Result<(), String> {
     println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
     println!("Look around:");
     println!("  cargo xtask validate --org {spec_arg}");
-    println!("  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # no changes");
+    println!(
+        "  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # no changes"
+    );
     println!("  cargo xtask verify --emulator --org {spec_arg} --state-dir {state_arg}");
     println!("  cargo xtask alarms list --benchmark cis-3.0");
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");
@@ -250,7 +252,11 @@ fn demo(accounts: usize) -> Result<(), String> {
 
 /// The first rollout: every account converges but the planted one without an access role.
 /// Returns the accounts that failed (only planted ones may).
-fn demo_rollout(spec_arg: &str, state_arg: &str, planted: &[String]) -> Result<Vec<String>, String> {
+fn demo_rollout(
+    spec_arg: &str,
+    state_arg: &str,
+    planted: &[String],
+) -> Result<Vec<String>, String> {
     let junit = root().join("target").join("demo").join("rollout-junit.xml");
     let code = trailhead(&[
         "--emulator",

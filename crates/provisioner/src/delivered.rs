@@ -32,11 +32,14 @@ pub async fn newest_log_file(
     let today = TimeZone::UTC.to_datetime(Timestamp::now()).date();
     let days = [today, today.yesterday().unwrap_or(today)];
     for day in days {
-        let Some(key) = newest_key(s3, site, bucket, &day_prefix(account, region, day), since).await?
+        let Some(key) =
+            newest_key(s3, site, bucket, &day_prefix(account, region, day), since).await?
         else {
             continue;
         };
-        return read_log_file(s3, site, bucket, &key, account).await.map(Some);
+        return read_log_file(s3, site, bucket, &key, account)
+            .await
+            .map(Some);
     }
     Ok(None)
 }

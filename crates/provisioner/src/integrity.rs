@@ -438,7 +438,11 @@ pub async fn validate(
             for day in req.window.days() {
                 for key in list(s3, site, req.bucket, &day_prefix(req.account, region, day)).await?
                 {
-                    let covered = key_time(&key).is_some_and(|t| t <= newest_end);
+                    // A log file's name holds the minute it was written, floored: only a
+                    // file whose whole minute ended before the newest digest is surely in it.
+                    let covered = key_time(&key)
+                        .and_then(|t| t.checked_add(jiff::SignedDuration::from_secs(60)).ok())
+                        .is_some_and(|t| t <= newest_end);
                     if covered && !signed_logs.contains(&key) {
                         report.push(
                             Kind::LogUnsigned,

@@ -363,6 +363,8 @@ pub async fn gate(
         }
     }
     problems.sort();
+    // The delivery check and the status check both see a delivery error: say it once.
+    problems.dedup();
     problems
 }
 

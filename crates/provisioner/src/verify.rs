@@ -129,7 +129,11 @@ fn delivery_evidence(delivered: &Result<Option<Delivered>, String>) -> ControlRe
             Verdict::Unknown,
             "IsLogging: true, no delivery errors, but no log file of this account in the archive today or yesterday (on AWS the first arrives 5 to 15 minutes after StartLogging)",
         ),
-        Err(e) => result(id, Verdict::Unknown, format!("reading the archive failed: {e}")),
+        Err(e) => result(
+            id,
+            Verdict::Unknown,
+            format!("reading the archive failed: {e}"),
+        ),
     }
 }
 
@@ -407,7 +411,9 @@ fn archive_controls(
 /// sample records), an alarm on its metric, and a subscribed topic behind the alarm.
 /// The alarms whose newest action failed, with AWS's summary: the alarm history is the only
 /// place AWS records a topic that refused CloudWatch's publish.
-async fn failed_alarm_actions(session: &AccountSession) -> Result<BTreeMap<String, String>, String> {
+async fn failed_alarm_actions(
+    session: &AccountSession,
+) -> Result<BTreeMap<String, String>, String> {
     let out = session
         .cloudwatch()
         .describe_alarm_history()
@@ -678,8 +684,14 @@ async fn monitoring_controls(
     let mut out = Vec::new();
     for c in controls {
         out.push(
-            monitoring_control(session, ctx.spec.alarms.benchmark, c, &filters, &failed_actions)
-                .await,
+            monitoring_control(
+                session,
+                ctx.spec.alarms.benchmark,
+                c,
+                &filters,
+                &failed_actions,
+            )
+            .await,
         );
     }
     out

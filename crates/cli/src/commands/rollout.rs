@@ -93,7 +93,9 @@ const EMULATOR_GATE_DELIVERY_SECONDS: u64 = 60;
 fn rollout_options(args: &RolloutArgs, reach_args: &ReachArgs) -> RolloutOptions {
     let seconds = args
         .gate_delivery
-        .or(reach_args.emulator.then_some(EMULATOR_GATE_DELIVERY_SECONDS))
+        .or(reach_args
+            .emulator
+            .then_some(EMULATOR_GATE_DELIVERY_SECONDS))
         .filter(|s| *s > 0);
     RolloutOptions {
         resume: args.resume.is_some(),

@@ -101,6 +101,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/records.py"),
     ),
     (
+        "s3.py",
+        include_str!("../../../../emulator/trailhead_emulator/s3.py"),
+    ),
+    (
         "server.py",
         include_str!("../../../../emulator/trailhead_emulator/server.py"),
     ),

@@ -214,3 +214,23 @@ def test_a_logs_role_without_put_log_events_is_a_cloudwatch_logs_delivery_error(
     status = setup.ct.get_trail_status(Name=setup.name)
     assert status["LatestCloudWatchLogsDeliveryError"] == "AccessDeniedException"
     assert "LatestDeliveryError" not in status
+
+
+def test_records_name_who_called_root_or_an_assumed_role_session(emulator, org):
+    account = org["member"]
+    before = len(records_of(emulator, account))
+    emulator.assume("sts", account).get_caller_identity()
+    emulator.root("iam", account).list_roles()
+    records = records_of(emulator, account)[before:]
+    session = next(r for r in records if r["eventName"] == "GetCallerIdentity")
+    identity = session["userIdentity"]
+    assert identity["type"] == "AssumedRole" and identity["arn"].endswith("/pytest")
+    assert identity["sessionContext"]["sessionIssuer"]["userName"] == "OrganizationAccountAccessRole"
+    assert "SessionToken" not in json.dumps(session) and session["readOnly"] is True
+    root = next(r for r in records if r["eventName"] == "ListRoles")
+    assert root["userIdentity"]["type"] == "Root" and root["awsRegion"] == "us-east-1"
+    assert root["eventSource"] == "iam.amazonaws.com" and root["recipientAccountId"] == account
+
+
+def records_of(emulator, account):
+    return emulator.control(f"events?account={account}")["records"]

@@ -7,6 +7,7 @@ import time
 import traceback
 
 from . import alarms, delivery
+from .settings import SETTINGS
 
 TICK_SECONDS = 0.25
 
@@ -14,6 +15,8 @@ TICK_SECONDS = 0.25
 def _run():
     while True:
         time.sleep(TICK_SECONDS)
+        if not SETTINGS.delivery:
+            continue
         try:
             delivery.tick()
             alarms.tick()

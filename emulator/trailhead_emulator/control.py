@@ -9,6 +9,7 @@ GET  /_trailhead/mfa-code?account=ID    its current code (so a demo need not imp
 POST /_trailhead/sns/confirm?topic=ARN  confirm the topic's pending email subscriptions (all
                                         topics' without `topic`)
 GET  /_trailhead/sns/notifications?topic=ARN   what confirmed email subscriptions received
+GET  /_trailhead/events?account=ID      the CloudTrail records of an account so far, every region
 POST /_trailhead/events                 add CloudTrail records to an account:
                                         {"account": ID, "region": R, "records": [{...}]}
 POST /_trailhead/deliver?digest=1       deliver every trail now (and write digests with digest=1),
@@ -86,6 +87,11 @@ def handle(environ, start_response):
         return _answer(start_response, "200 OK", {"notifications": sns.notifications(topic)})
     if path == "events" and method == "POST":
         return _events(environ, start_response)
+    if path == "events":
+        account = _account(query)
+        if account is None:
+            return _answer(start_response, "400 Bad Request", {"error": "account=<12 digits> is required"})
+        return _answer(start_response, "200 OK", {"records": records.of_account(account)})
     if path == "deliver" and method == "POST":
         digest = (query.get("digest") or [""])[0] in ("1", "true")
         delivery.tick(force="digest" if digest else True)

@@ -41,7 +41,9 @@ MAX_RECORDS_PER_FILE = 1000
 # Records of a StopLogging call are stored just after the call returns.
 STOP_GRACE_SECONDS = 0.5
 
+# Serializes delivery passes (the clock's and the control API's); calls never wait for it.
 LOCK = threading.RLock()
+_STATES_LOCK = threading.Lock()
 STATES = {}
 
 
@@ -78,7 +80,7 @@ class TrailState:
 
 
 def state_of(trail):
-    with LOCK:
+    with _STATES_LOCK:
         return STATES.setdefault(trail.arn, TrailState())
 
 
@@ -206,7 +208,7 @@ def _write_as_cloudtrail(trail, key, body, encrypted):
         return None, _refusal_code(error)
     kms = encrypted and settings.get("kms_key_arn")
     stored = backend.put_object(
-        trail.bucket_name, key, gzip.compress(body, mtime=0),
+        trail.bucket_name, key, gzip.compress(body, compresslevel=6, mtime=0),
         encryption="aws:kms" if kms else "AES256", kms_key_id=settings.get("kms_key_arn") if kms else None,
         disable_notification=True,
     )
@@ -278,7 +280,7 @@ def _deliver_cloudwatch_logs(trail, state, now, until):
     for region, (_, after) in batches.items():
         state.cwl_cursors[region] = after
     state.cwl_time, state.cwl_error = now, None
-    metrics.apply_filters(trail.account_id, trail.region_name, group, messages)
+    metrics.apply_filters(trail.account_id, trail.region_name, group, messages, [rec for _, rec in events])
 
 
 # ---- digests ---------------------------------------------------------------------------------
@@ -405,16 +407,14 @@ def install():
     original_start, original_stop = Trail.start_logging, Trail.stop_logging
 
     def start_logging(self):
-        with LOCK:
-            # From the StartLogging call on: its own record is the trail's first.
-            state_of(self).begin(records.request_time())
+        # From the StartLogging call on: its own record is the trail's first.
+        state_of(self).begin(records.request_time())
         original_start(self)
 
     def stop_logging(self):
-        with LOCK:
-            state = state_of(self)
-            if state.started is not None:
-                state.stopped = time.time()
+        state = state_of(self)
+        if state.started is not None:
+            state.stopped = time.time()
         original_stop(self)
 
     Trail.start_logging, Trail.stop_logging = start_logging, stop_logging

@@ -217,7 +217,7 @@ def _text_matcher(pattern):
             return re.search(term[1:-1], message) is not None
         return term in message
 
-    def matches(message):
+    def matches(message, parsed=None):
         if required:
             ok = all(contains(message, t) for t in required)
         elif optional:
@@ -230,7 +230,8 @@ def _text_matcher(pattern):
 
 
 def compile_pattern(pattern):
-    """A function of a log event's message that says whether the pattern matches it."""
+    """A function of a log event's message (and, optionally, the message already parsed as
+    JSON) that says whether the pattern matches it."""
     text = (pattern or "").strip()
     if text.startswith("["):
         raise Unsupported("space-delimited patterns are not supported by the emulator")
@@ -242,11 +243,13 @@ def compile_pattern(pattern):
         if parser.pos != len(parser.tokens):
             raise Invalid(f"unexpected {parser.peek()[1]} in the pattern")
 
-        def json_matches(message):
-            try:
-                event = json.loads(message)
-            except ValueError:
-                return False
+        def json_matches(message, parsed=None):
+            event = parsed
+            if event is None:
+                try:
+                    event = json.loads(message)
+                except ValueError:
+                    return False
             return isinstance(event, (dict, list)) and test(event)
 
         return json_matches

@@ -29,7 +29,7 @@ def _compiled(pattern):
             _COMPILED[pattern] = matcher.compile_pattern(pattern)
         except (matcher.Invalid, matcher.Unsupported) as e:
             print(f"emulator: metric filter pattern not evaluated ({e}): {pattern}", file=sys.stderr)
-            _COMPILED[pattern] = lambda message: False
+            _COMPILED[pattern] = lambda message, parsed=None: False
     return _COMPILED[pattern]
 
 
@@ -58,14 +58,16 @@ def points(account, region, namespace, name, start, end):
         return [(t, v) for t, v in POINTS.get((account, region, namespace, name), []) if start < t <= end]
 
 
-def apply_filters(account, region, group, messages):
-    """messages: [(timestamp ms, message)] just put in `group`."""
+def apply_filters(account, region, group, messages, parsed=None):
+    """messages: [(timestamp ms, message)] just put in `group`; parsed: the same messages as
+    JSON, when the caller has them (each is then parsed once, not once per filter)."""
     from moto.logs.models import logs_backends
 
     backend = logs_backends[account][region]
+    parsed = parsed or [None] * len(messages)
     for f in list(backend.filters.get_matching_filters(log_group_name=group)):
         test = _compiled(f.get("filterPattern", ""))
-        matched = [(ms, m) for ms, m in messages if test(m)]
+        matched = [(ms, m) for (ms, m), p in zip(messages, parsed) if test(m, p)]
         for transformation in f.get("metricTransformations") or []:
             namespace, name = transformation.get("metricNamespace"), transformation.get("metricName")
             for ms, message in matched:

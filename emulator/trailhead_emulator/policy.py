@@ -17,6 +17,7 @@ reference_policies_elements_condition_operators.html):
   resources and the `Like` operators; ARN operators compare the six ARN fields one by one.
 """
 
+import functools
 import json
 
 ALLOW = "Allow"
@@ -188,11 +189,19 @@ def _statement_matches(statement, who, action, resource, context):
     return True
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text):
+    # Deliveries judge the same few policies many times a second; parse each text once.
+    return json.loads(text)
+
+
 def evaluate(document, who, action, resource, context=None):
     """ALLOW, DENY or NOT_APPLICABLE for one request against one policy document. A resource of
     None judges by action alone: every statement's Resource then counts as matching."""
-    if isinstance(document, (str, bytes)):
-        document = json.loads(document)
+    if isinstance(document, bytes):
+        document = document.decode()
+    if isinstance(document, str):
+        document = _parsed(document)
     context = context or {}
     decision = NOT_APPLICABLE
     for statement in _listify(document.get("Statement")):

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote
 
 from . import enforce, identity, iam
+from .settings import SETTINGS
 
 EVENT_VERSION = "1.09"
 GLOBAL_SOURCES = ("iam.amazonaws.com", "organizations.amazonaws.com")
@@ -86,6 +87,13 @@ def first_index_at(account, region, t):
         while index > 0 and records[index - 1][0] >= t:
             index -= 1
         return index
+
+
+def of_account(account):
+    """Every record of an account, in the order they were recorded."""
+    with LOCK:
+        found = [(t, r) for (a, _), recs in RECORDS.items() if a == account for t, r in recs]
+    return [r for _, r in sorted(found, key=lambda item: item[0])]
 
 
 def regions_of(account):
@@ -280,7 +288,7 @@ def wrap(app):
 
     def middleware(environ, start_response):
         key = identity.access_key_of_environ(environ)
-        if not key:
+        if not key or not SETTINGS.delivery:
             return app(environ, start_response)
         t = time.time()
         _REQUEST.started = t

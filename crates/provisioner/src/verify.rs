@@ -199,15 +199,17 @@ fn trail_controls(
             "CloudTrail.1",
             trail.multi_region && trail.is_logging && selectors_ok,
             format!(
-                "multi-region {}, logging {}, selectors {:?}",
-                trail.multi_region, trail.is_logging, trail.selectors
+                "multi-region {}, logging {}, selectors: {}",
+                trail.multi_region,
+                trail.is_logging,
+                selectors_text(&trail.selectors)
             ),
             "a multi-region trail, logging, read and write management events, no exclusions",
         ),
         check(
             "CloudTrail.2",
             trail.kms_key.is_some(),
-            format!("KmsKeyId {:?}", trail.kms_key),
+            format!("KmsKeyId {}", or_none(&trail.kms_key)),
             "a KMS key",
         ),
         check(
@@ -219,7 +221,10 @@ fn trail_controls(
         check(
             "CloudTrail.5",
             trail.log_group_arn.is_some(),
-            format!("CloudWatchLogsLogGroupArn {:?}", trail.log_group_arn),
+            format!(
+                "CloudWatchLogsLogGroupArn {}",
+                or_none(&trail.log_group_arn)
+            ),
             "a log group",
         ),
         delivery,
@@ -256,6 +261,52 @@ fn tls_only(policy: &str) -> bool {
     })
 }
 
+fn or_none(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("(none)")
+}
+
+fn selectors_text(selectors: &[(String, bool, Vec<String>)]) -> String {
+    if selectors.is_empty() {
+        return "none".into();
+    }
+    selectors
+        .iter()
+        .map(|(rw, management, excluded)| {
+            let excluded = if excluded.is_empty() {
+                "none".to_string()
+            } else {
+                excluded.join(", ")
+            };
+            format!(
+                "ReadWriteType {rw}, management events {management}, excluded sources {excluded}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn block_public_access_text(settings: [bool; 4]) -> String {
+    let names = [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ];
+    names
+        .iter()
+        .zip(settings)
+        .map(|(name, on)| format!("{name} {on}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn logging_text(logging: &Option<(String, String)>) -> String {
+    match logging {
+        Some((bucket, prefix)) => format!("to s3://{bucket}/{prefix}"),
+        None => "off".into(),
+    }
+}
+
 fn bucket_controls(bucket: &str, live: &BucketState) -> Vec<ControlResult> {
     let public = live.policy.as_deref().is_some_and(public_grant);
     vec![
@@ -263,15 +314,18 @@ fn bucket_controls(bucket: &str, live: &BucketState) -> Vec<ControlResult> {
             "CloudTrail.6",
             live.exists && live.public_access_block == [true; 4] && !public,
             format!(
-                "bucket {bucket}: block public access {:?}, public grant in policy: {public}",
-                live.public_access_block
+                "bucket {bucket}: block public access {}, public grant in policy: {public}",
+                block_public_access_text(live.public_access_block)
             ),
             "all four Block Public Access settings and no unconditioned public grant",
         ),
         check(
             "CloudTrail.7",
             live.logging.is_some(),
-            format!("bucket {bucket}: access logging {:?}", live.logging),
+            format!(
+                "bucket {bucket}: access logging {}",
+                logging_text(&live.logging)
+            ),
             "server access logging on",
         ),
     ]
@@ -304,7 +358,7 @@ fn archive_controls(
                 "S3.20",
                 Verdict::Fail,
                 format!(
-                    "MfaDelete {} — only the root user with MFA can enable it: run `trailhead mfa-delete` (an emulator drops this setting, so it always fails there)",
+                    "MfaDelete {} — only the root user with MFA can enable it: run `trailhead mfa-delete`",
                     live.mfa_delete
                 ),
             )
@@ -312,7 +366,7 @@ fn archive_controls(
         check(
             "S3.8",
             live.public_access_block == [true; 4],
-            format!("{:?}", live.public_access_block),
+            block_public_access_text(live.public_access_block),
             "all four true",
         ),
         check(

@@ -116,12 +116,7 @@ pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
         }
         Ok((bucket, false)) => {
             println!(
-                "MFA Delete is NOT enabled on {bucket}: the call was accepted but the bucket reads back without it{}",
-                if reach_args.emulator {
-                    " (the emulator drops this setting)"
-                } else {
-                    ""
-                }
+                "MFA Delete is NOT enabled on {bucket}: the call was accepted but the bucket reads back without it"
             );
             exit::ERROR
         }

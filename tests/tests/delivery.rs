@@ -93,7 +93,7 @@ async fn gate_problems(r: &Rolled) -> Vec<String> {
     };
     let check = DeliveryCheck {
         limit: Duration::from_secs(5),
-        since: jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1),
+        since: jiff::Timestamp::now() - jiff::SignedDuration::from_secs(5),
         bucket: r.bucket.clone(),
         archive_account: r.log_archive.clone(),
     };

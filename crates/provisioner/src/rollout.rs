@@ -368,8 +368,26 @@ pub async fn gate(
     problems
 }
 
-/// Waits for a log file of the account that holds one of its records; fails at once on a
-/// delivery error GetTrailStatus reports (the file will not come).
+/// A delivery error of a status, when it is fresh: the latest S3 delivery attempt failed and was
+/// made at or after `since`. An older error may be stale (AWS keeps it until the next attempt,
+/// minutes later), so the gate waits for that attempt instead of failing on it.
+pub fn fresh_delivery_error(
+    s: &aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput,
+    since: jiff::Timestamp,
+) -> Option<String> {
+    let error = s.latest_delivery_error().filter(|e| !e.is_empty())?;
+    let time = |t: Option<&str>| t.and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let attempt = time(s.latest_delivery_attempt_time())?;
+    let succeeded = time(s.latest_delivery_attempt_succeeded());
+    let failed_last = succeeded.is_none_or(|ok| ok < attempt);
+    // Attempt times have whole seconds: an attempt in the wave's first second counts.
+    let recent = attempt.as_second() >= since.as_second();
+    (failed_last && recent).then(|| error.to_string())
+}
+
+/// Waits for a log file of the account that holds one of its records. A fresh S3 delivery error
+/// fails the account at once (the file will not come); at the deadline, any delivery error the
+/// trail still reports is the reason given, else the missing file.
 async fn await_delivery(
     ctx: &RunCtx,
     a: &TargetAccount,
@@ -382,7 +400,7 @@ async fn await_delivery(
     let deadline = Instant::now() + check.limit;
     let mut pause = Duration::from_millis(500);
     loop {
-        match session
+        let reported = match session
             .cloudtrail()
             .get_trail_status()
             .name(&ctx.spec.trail.name)
@@ -390,12 +408,13 @@ async fn await_delivery(
             .await
         {
             Ok(s) => {
-                if let Some((what, error)) = delivery_errors(&s).into_iter().next() {
-                    return Some(format!("{}: {what} error {error}", a.id));
+                if let Some(error) = fresh_delivery_error(&s, check.since) {
+                    return Some(format!("{}: log delivery error {error}", a.id));
                 }
+                delivery_errors(&s)
             }
             Err(e) => return Some(format!("{}: {}", a.id, site.error("GetTrailStatus", e))),
-        }
+        };
         let found = crate::delivered::newest_log_file(
             archive_s3,
             &site,
@@ -405,15 +424,20 @@ async fn await_delivery(
             Some(check.since),
         )
         .await;
+        let late = Instant::now() >= deadline;
         match found {
             Ok(Some(d)) if d.own_records > 0 => return None,
-            Ok(Some(d)) if Instant::now() >= deadline => {
+            Ok(_) if late && !reported.is_empty() => {
+                let (what, error) = &reported[0];
+                return Some(format!("{}: {what} error {error}", a.id));
+            }
+            Ok(Some(d)) if late => {
                 return Some(format!(
                     "{}: the newest log file s3://{}/{} holds no record of the account",
                     a.id, check.bucket, d.key
                 ));
             }
-            Ok(_) if Instant::now() >= deadline => {
+            Ok(_) if late => {
                 return Some(format!(
                     "{}: no log file delivered to s3://{} within {}s of the wave's start",
                     a.id,
@@ -427,6 +451,11 @@ async fn await_delivery(
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
         pause = (pause * 2).min(Duration::from_secs(15));
     }
+}
+
+/// Whether the gate of wave `index` checks delivery.
+pub fn checks_delivery(index: usize, canary_only: bool) -> bool {
+    index == 0 || !canary_only
 }
 
 async fn gate_account(
@@ -769,7 +798,7 @@ pub async fn rollout(
                 .collect();
             let check = opts
                 .gate_delivery
-                .filter(|_| index == 0 || !opts.gate_delivery_canary_only)
+                .filter(|_| checks_delivery(index, opts.gate_delivery_canary_only))
                 .zip(archive.account_id.clone())
                 .map(|(limit, archive_account)| DeliveryCheck {
                     limit,
@@ -1016,6 +1045,41 @@ async fn run_wave(
 mod tests {
     use super::*;
     use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
+
+    #[test]
+    fn only_a_failed_attempt_since_the_wave_began_fails_the_gate_at_once() {
+        use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
+        let since: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
+        let status = |attempt: &str, ok: Option<&str>| {
+            GetTrailStatusOutput::builder()
+                .latest_delivery_error("AccessDenied")
+                .latest_delivery_attempt_time(attempt)
+                .set_latest_delivery_attempt_succeeded(ok.map(str::to_string))
+                .build()
+        };
+        let fresh = status("2026-12-02T10:00:05Z", Some("2026-12-02T09:00:00Z"));
+        assert_eq!(
+            fresh_delivery_error(&fresh, since).as_deref(),
+            Some("AccessDenied")
+        );
+        assert_eq!(
+            fresh_delivery_error(&status("2026-12-02T10:00:05Z", None), since).as_deref(),
+            Some("AccessDenied")
+        );
+        // Before the wave: possibly stale. Succeeded since: not the latest word.
+        assert_eq!(
+            fresh_delivery_error(&status("2026-12-02T09:59:00Z", None), since),
+            None
+        );
+        let recovered = status("2026-12-02T10:00:05Z", Some("2026-12-02T10:00:05Z"));
+        assert_eq!(fresh_delivery_error(&recovered, since), None);
+    }
+
+    #[test]
+    fn canary_only_checks_delivery_after_the_first_wave_alone() {
+        assert!(checks_delivery(0, true) && checks_delivery(0, false));
+        assert!(!checks_delivery(1, true) && checks_delivery(1, false));
+    }
 
     #[test]
     fn a_digest_delivery_error_is_a_delivery_error() {

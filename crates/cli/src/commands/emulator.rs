@@ -51,6 +51,23 @@ pub enum EmulatorCommand {
         #[arg(long, value_name = "ARN")]
         topic: Option<String>,
     },
+    /// Add CloudTrail records to an account, for activity the emulator cannot produce itself (a
+    /// console sign-in without MFA, root activity); missing fields get CloudTrail's defaults
+    Inject {
+        #[arg(long, value_name = "ID")]
+        account: String,
+        #[arg(long, default_value = "eu-west-1")]
+        region: String,
+        /// A JSON list of records, e.g. '[{"eventName":"ConsoleLogin","userIdentity":{"type":"Root"}}]'
+        #[arg(long, value_name = "JSON")]
+        records: String,
+    },
+    /// What the confirmed email subscriptions of a topic received (every topic's without
+    /// `--topic`), one JSON object per line
+    Notifications {
+        #[arg(long, value_name = "ARN")]
+        topic: Option<String>,
+    },
     /// Give an account planted without the access role that role, as its owner would fix it:
     /// signed as the account's root user, with the trust and policies it was created with
     GrantAccess {
@@ -66,62 +83,9 @@ pub enum EmulatorCommand {
 
 pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
     match cmd {
-        EmulatorCommand::Start { port } => {
-            let emulator = Emulator::locate(port);
-            match emulator.start(&mut |line| eprintln!("emulator: {line}")) {
-                Ok(started) => {
-                    eprintln!(
-                        "emulator: {} (CA: {}, log: {})",
-                        if started {
-                            "started"
-                        } else {
-                            "already running"
-                        },
-                        emulator.ca_path().display(),
-                        emulator.log_path().display()
-                    );
-                    println!("{}", emulator.endpoint());
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::ERROR
-                }
-            }
-        }
-        EmulatorCommand::Stop => {
-            let emulator = Emulator::locate(None);
-            match emulator.stop() {
-                Ok(true) => {
-                    println!("emulator stopped");
-                    exit::OK
-                }
-                Ok(false) => {
-                    println!("emulator was not running");
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::ERROR
-                }
-            }
-        }
-        EmulatorCommand::Status => {
-            let emulator = Emulator::locate(None);
-            if emulator.is_running() {
-                println!(
-                    "running (pid {}), CA {}",
-                    emulator.running_pid().unwrap_or_default(),
-                    emulator.ca_path().display()
-                );
-                println!("{}", emulator.endpoint());
-                exit::OK
-            } else {
-                println!("not running; `cargo xtask emulator start` starts it at");
-                println!("{}", emulator.endpoint());
-                exit::ERROR
-            }
-        }
+        EmulatorCommand::Start { port } => start(port),
+        EmulatorCommand::Stop => stop(),
+        EmulatorCommand::Status => status(),
         EmulatorCommand::Seed {
             accounts,
             prefix,
@@ -148,6 +112,43 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                 }
             })
         }
+        EmulatorCommand::Inject {
+            account,
+            region,
+            records,
+        } => control(
+            &[
+                "inject",
+                "--account",
+                &account,
+                "--region",
+                &region,
+                "--records",
+                &records,
+            ],
+            |answer| {
+                let n = answer.get("recorded").and_then(|v| v.as_u64()).unwrap_or(0);
+                Ok(format!("{n} record(s) added to {account}"))
+            },
+        ),
+        EmulatorCommand::Notifications { topic } => {
+            let mut args = vec!["notifications"];
+            if let Some(t) = &topic {
+                args.extend(["--topic", t.as_str()]);
+            }
+            control(&args, |answer| {
+                let sent = answer
+                    .get("notifications")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(sent
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            })
+        }
         EmulatorCommand::GrantAccess {
             account,
             role,
@@ -166,6 +167,65 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                 Ok(format!("{n} subscription(s) confirmed"))
             })
         }
+    }
+}
+
+fn start(port: Option<u16>) -> u8 {
+    let emulator = Emulator::locate(port);
+    match emulator.start(&mut |line| eprintln!("emulator: {line}")) {
+        Ok(started) => {
+            eprintln!(
+                "emulator: {} (CA: {}, log: {})",
+                if started {
+                    "started"
+                } else {
+                    "already running"
+                },
+                emulator.ca_path().display(),
+                emulator.log_path().display()
+            );
+            println!("{}", emulator.endpoint());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+fn stop() -> u8 {
+    let emulator = Emulator::locate(None);
+    match emulator.stop() {
+        Ok(true) => {
+            println!("emulator stopped");
+            exit::OK
+        }
+        Ok(false) => {
+            println!("emulator was not running");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+fn status() -> u8 {
+    let emulator = Emulator::locate(None);
+    if emulator.is_running() {
+        println!(
+            "running (pid {}), CA {}",
+            emulator.running_pid().unwrap_or_default(),
+            emulator.ca_path().display()
+        );
+        println!("{}", emulator.endpoint());
+        exit::OK
+    } else {
+        println!("not running; `cargo xtask emulator start` starts it at");
+        println!("{}", emulator.endpoint());
+        exit::ERROR
     }
 }
 

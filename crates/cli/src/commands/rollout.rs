@@ -606,3 +606,52 @@ fn log_archive_only(
     }
     exit::OK
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn options(argv: &[&str]) -> RolloutOptions {
+        let cli = crate::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            crate::Command::Rollout(args) => rollout_options(&args, &cli.reach),
+            _ => panic!("not a rollout"),
+        }
+    }
+
+    #[test]
+    fn the_delivery_check_is_on_with_the_emulator_and_off_on_aws_unless_asked() {
+        let emulated = options(&["trailhead", "--emulator", "rollout", "--org", "o.toml"]);
+        assert_eq!(
+            emulated.gate_delivery,
+            Some(Duration::from_secs(EMULATOR_GATE_DELIVERY_SECONDS))
+        );
+        assert!(!emulated.gate_delivery_canary_only);
+        let aws = options(&["trailhead", "rollout", "--org", "o.toml"]);
+        assert_eq!(aws.gate_delivery, None);
+        let asked = options(&[
+            "trailhead",
+            "rollout",
+            "--org",
+            "o.toml",
+            "--gate-delivery",
+            "900",
+            "--gate-delivery-waves",
+            "canary",
+        ]);
+        assert_eq!(asked.gate_delivery, Some(Duration::from_secs(900)));
+        assert!(asked.gate_delivery_canary_only);
+        let off = options(&[
+            "trailhead",
+            "--emulator",
+            "rollout",
+            "--org",
+            "o.toml",
+            "--gate-delivery",
+            "0",
+        ]);
+        assert_eq!(off.gate_delivery, None);
+    }
+}

@@ -176,13 +176,15 @@ def _random_suffix():
     return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
+def _day_folder(trail, kind, region, day):
+    prefix = cloudtrail.key_prefix({"prefix": trail.s3_key_prefix})
+    return f"{prefix}AWSLogs/{trail.account_id}/{kind}/{region}/{day:%Y/%m/%d}/"
+
+
 def log_key(trail, region, t):
     day = _utc(t)
-    prefix = cloudtrail.key_prefix({"prefix": trail.s3_key_prefix})
-    return (
-        f"{prefix}AWSLogs/{trail.account_id}/CloudTrail/{region}/{day:%Y/%m/%d}/"
-        f"{trail.account_id}_CloudTrail_{region}_{day:%Y%m%dT%H%MZ}_{_random_suffix()}.json.gz"
-    )
+    name = f"{trail.account_id}_CloudTrail_{region}_{day:%Y%m%dT%H%MZ}_{_random_suffix()}.json.gz"
+    return _day_folder(trail, "CloudTrail", region, day) + name
 
 
 def _refusal_code(error):
@@ -287,11 +289,9 @@ def _deliver_cloudwatch_logs(trail, state, now, until):
 
 def digest_key(trail, region, end):
     day = _utc(end)
-    prefix = cloudtrail.key_prefix({"prefix": trail.s3_key_prefix})
-    return (
-        f"{prefix}AWSLogs/{trail.account_id}/CloudTrail-Digest/{region}/{day:%Y/%m/%d}/"
-        f"{trail.account_id}_CloudTrail-Digest_{region}_{trail.trail_name}_{trail.region_name}_{day:%Y%m%dT%H%M%SZ}.json.gz"
-    )
+    name = (f"{trail.account_id}_CloudTrail-Digest_{region}_{trail.trail_name}_{trail.region_name}"
+            f"_{day:%Y%m%dT%H%M%SZ}.json.gz")
+    return _day_folder(trail, "CloudTrail-Digest", region, day) + name
 
 
 def _deliver_digest(trail, state, region, now):

@@ -71,6 +71,18 @@ fn control(ctx: &RunCtx, topic: Topic) -> Control {
         .expect("the control of the topic")
 }
 
+/// The SNS topic of an alarm's first action.
+async fn alarm_topic(session: &AccountSession, name: &str) -> String {
+    let out = session
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .expect("DescribeAlarms");
+    out.metric_alarms()[0].alarm_actions()[0].clone()
+}
+
 async fn alarm_state(session: &AccountSession, name: &str) -> Option<StateValue> {
     let out = session
         .cloudwatch()
@@ -406,16 +418,7 @@ async fn stop_logging_raises_the_trail_alarm_and_notifies_the_confirmed_subscrib
         alarm_state(&member, &alarm).await == Some(StateValue::Ok)
     })
     .await;
-    let topic = member
-        .cloudwatch()
-        .describe_alarms()
-        .alarm_names(&alarm)
-        .send()
-        .await
-        .expect("alarm")
-        .metric_alarms()[0]
-        .alarm_actions()[0]
-        .clone();
+    let topic = alarm_topic(&member, &alarm).await;
     let before = notifications(&topic).len();
     member
         .cloudtrail()
@@ -449,16 +452,7 @@ async fn root_activity_raises_the_root_alarm_and_a_topic_refusing_cloudwatch_fai
     let member = r.ctx.assume(&r.member, REGION).await;
     let root = control(&r.ctx, Topic::RootAccountUsage);
     let alarm = root.resource_name();
-    let topic = member
-        .cloudwatch()
-        .describe_alarms()
-        .alarm_names(&alarm)
-        .send()
-        .await
-        .expect("alarm")
-        .metric_alarms()[0]
-        .alarm_actions()[0]
-        .clone();
+    let topic = alarm_topic(&member, &alarm).await;
     let closed = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{}:root", r.member)},
         "Action": "sns:Publish", "Resource": topic}]});

@@ -412,7 +412,9 @@ fn tui_check() -> Result<(), String> {
         let screen = wait_for(session, "FINISHED", 300)?;
         println!("{screen}");
         tmux(&["send-keys", "-t", session, "q"])?;
-        let after = wait_for(session, "DEMO-EXITED", 60)?;
+        wait_for(session, "DEMO-EXITED", 120)?;
+        // The demo goes on after the view (a second rollout, verify): read the scrollback too.
+        let after = tmux(&["capture-pane", "-p", "-S", "-", "-t", session])?;
         if !after.contains("account(s) done") {
             return Err(format!("no summary on the normal screen:\n{after}"));
         }

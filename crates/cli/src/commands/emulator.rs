@@ -229,12 +229,19 @@ fn status() -> u8 {
     }
 }
 
-fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str) -> u8 {
+/// The reach arguments of a command that only makes sense on an emulator (it creates accounts,
+/// or signs with the emulator's root credentials): the embedded one unless another endpoint is
+/// named, never AWS.
+fn emulator_only(reach_args: &ReachArgs) -> ReachArgs {
     let mut args = reach_args.clone();
     if args.endpoint_url.is_none() {
-        // Root credentials of the emulator's own scheme: never against AWS.
         args.emulator = true;
     }
+    args
+}
+
+fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str) -> u8 {
+    let args = emulator_only(reach_args);
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(&args)?;
@@ -258,11 +265,8 @@ fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str)
 
 /// Creates the demo (or a test's) organization in the emulator and writes its spec to `out`.
 fn seed(reach_args: &ReachArgs, req: &SeedRequest, org_name: &str, out: &Path) -> u8 {
-    let mut args = reach_args.clone();
-    if args.endpoint_url.is_none() {
-        // Seeding real Organizations would create real accounts: only the emulator.
-        args.emulator = true;
-    }
+    // Seeding real Organizations would create real accounts: only an emulator.
+    let args = emulator_only(reach_args);
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(&args)?;

@@ -234,3 +234,18 @@ def test_records_name_who_called_root_or_an_assumed_role_session(emulator, org):
 
 def records_of(emulator, account):
     return emulator.control(f"events?account={account}")["records"]
+
+
+def test_a_refused_digest_is_retried_on_the_next_delivery(emulator, trail):
+    setup = trail
+    original = setup.s3.get_bucket_policy(Bucket=setup.bucket)["Policy"]
+    setup.s3.put_bucket_policy(Bucket=setup.bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{setup.account}:root"}, "Action": "s3:*",
+         "Resource": f"arn:aws:s3:::{setup.bucket}/*"}))
+    emulator.control("deliver?digest=1", {})
+    assert setup.ct.get_trail_status(Name=setup.name)["LatestDigestDeliveryError"] == "AccessDenied"
+    setup.s3.put_bucket_policy(Bucket=setup.bucket, Policy=original)
+    emulator.control("deliver", {})
+    status = setup.ct.get_trail_status(Name=setup.name)
+    assert "LatestDigestDeliveryError" not in status and "LatestDigestDeliveryTime" in status
+    assert objects(setup, "CloudTrail-Digest")

@@ -347,7 +347,9 @@ def deliver_trail(trail, now, force=False):
         _deliver_region(trail, state, region, now, until)
     _deliver_cloudwatch_logs(trail, state, now, until)
     digest_due = now - state.last_digest >= SETTINGS.digest_seconds
-    if trail.log_validation and (digest_due or stopping or force == "digest"):
+    # A refused digest is tried again on the next pass, as CloudTrail retries it.
+    retry = state.digest_error is not None
+    if trail.log_validation and (digest_due or stopping or retry or force == "digest"):
         state.last_digest = now
         for region in sorted(set(state.chains) | {trail.region_name}):
             _deliver_digest(trail, state, region, now)

@@ -246,6 +246,13 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
         .send()
         .await
         .expect("restore the bucket policy");
+    // A call to deliver, so that the next attempt is made (and succeeds).
+    member
+        .cloudtrail()
+        .describe_trails()
+        .send()
+        .await
+        .expect("a call to log");
     deliver_now(false);
     assert_eq!(gate_problems(&r).await, Vec::<String>::new());
 

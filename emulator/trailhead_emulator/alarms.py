@@ -1,9 +1,9 @@
 """CloudWatch metric alarms, evaluated on the data points metric filters put (metrics.py):
 every period (divided by `alarm_time_factor`, settings.py: 60 by default, so a 300 s period is
 evaluated every 5 s), over the last EvaluationPeriods periods, with the alarm's statistic,
-threshold, comparison, DatapointsToAlarm and TreatMissingData. Periods end `lag` seconds ago (the
-delivery interval plus a second), so that an event is in the metric before its period is judged,
-as AWS waits for late data.
+threshold, comparison, DatapointsToAlarm and TreatMissingData. Data points count in the period
+they arrived in (metrics.py), so that none is missed because it came after its period was
+judged; AWS waits for late data instead.
 A state change is recorded (DescribeAlarms, DescribeAlarmHistory StateUpdate) and, with actions
 enabled, published to the SNS topics of the new state's actions as `cloudwatch.amazonaws.com`:
 the topic policy is evaluated with aws:SourceArn = the alarm ARN and aws:SourceAccount. Every
@@ -59,8 +59,7 @@ def _history(account, region, alarm, kind, summary, data):
 def judge(alarm, account, region, now):
     """The state the alarm's data says, or None to keep the current one."""
     period = max(alarm.period / SETTINGS.alarm_time_factor, 0.2)
-    lag = SETTINGS.delivery_seconds + 1.0
-    end = now - lag
+    end = now
     periods = max(int(alarm.evaluation_periods or 1), 1)
     needed = int(alarm.datapoints_to_alarm or periods)
     treat = alarm.treat_missing_data or "missing"

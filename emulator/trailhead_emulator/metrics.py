@@ -1,6 +1,6 @@
 """Metric filters of CloudWatch Logs, evaluated on the events CloudTrail puts in a log group:
 each matching event puts its metricValue (`1`, or a number a `$.field` selects) on the filter's
-metric, at the event's time; a batch with no match puts `defaultValue` when the filter has one.
+metric (at the event's time in moto's store; alarms.py judges points by arrival); a batch with no match puts `defaultValue` when the filter has one.
 Patterns are read by matcher.py (not by trailhead's engine). A pattern the matcher cannot read
 counts as matching nothing and is reported on stderr, never silently.
 Data points go to the emulator's own store (alarms.py reads it) and to moto's, so that
@@ -12,6 +12,7 @@ API_MetricTransformation.html.
 import json
 import sys
 import threading
+import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -44,8 +45,10 @@ def _value_of(transformation, message):
 
 
 def put_point(account, region, namespace, name, t, value):
+    # Alarms judge points by when they arrived: a point that came late (a loaded machine) still
+    # lands in a period not judged yet, instead of one already closed. moto's store keeps `t`.
     with LOCK:
-        POINTS[(account, region, namespace, name)].append((t, value))
+        POINTS[(account, region, namespace, name)].append((time.time(), value))
     from moto.cloudwatch.models import cloudwatch_backends
 
     cloudwatch_backends[account][region].put_metric_data(

@@ -230,10 +230,14 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
         .expect("a call to log");
     deliver_now(false);
     let problems = gate_problems(&r).await;
+    // Digests written meanwhile fail too (another test may force one): every problem is the
+    // member's, and the log files' refusal is among them.
     assert!(
-        problems.len() == 1
-            && problems[0].contains(&r.member)
-            && problems[0].contains("AccessDenied"),
+        !problems.is_empty()
+            && problems.iter().all(|p| p.contains(&r.member))
+            && problems
+                .iter()
+                .any(|p| p.contains("log delivery error AccessDenied")),
         "{problems:?}"
     );
 
@@ -289,7 +293,9 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
     deliver_now(false);
     let problems = gate_problems(&r).await;
     assert!(
-        problems.len() == 1 && problems[0].contains("InsufficientEncryptionPolicyException"),
+        problems
+            .iter()
+            .any(|p| p.contains("InsufficientEncryptionPolicyException")),
         "{problems:?}"
     );
 }
@@ -434,7 +440,7 @@ async fn stop_logging_raises_the_trail_alarm_and_notifies_the_confirmed_subscrib
         .send()
         .await
         .expect("StopLogging");
-    wait_for("the trail alarm in ALARM", 30, || async {
+    wait_for("the trail alarm in ALARM", 60, || async {
         alarm_state(&member, &alarm).await == Some(StateValue::Alarm)
     })
     .await;
@@ -481,7 +487,7 @@ async fn root_activity_raises_the_root_alarm_and_a_topic_refusing_cloudwatch_fai
                                   "arn": format!("arn:aws:iam::{}:root", r.member),
                                   "accountId": r.member}}]),
     );
-    wait_for("the root alarm in ALARM", 30, || async {
+    wait_for("the root alarm in ALARM", 60, || async {
         alarm_state(&member, &alarm).await == Some(StateValue::Alarm)
     })
     .await;

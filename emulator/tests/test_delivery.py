@@ -106,6 +106,16 @@ def test_a_key_policy_without_cloudtrail_stops_delivery(emulator, trail):
     assert setup.ct.get_trail_status(Name=setup.name)["LatestDeliveryError"] == "InsufficientEncryptionPolicyException"
 
 
+def test_a_key_in_force_since_this_second_is_listed_for_a_window_ending_this_second(emulator):
+    # A region nobody signed in yet: its key comes into force on this very call. Windows travel
+    # in whole seconds, so a key starting at a fraction of this second must still be listed.
+    ct = emulator.client("cloudtrail", region="ap-southeast-4")
+    now = int(time.time())
+    keys = ct.list_public_keys(StartTime=now - 60, EndTime=now)["PublicKeyList"]
+    assert len(keys) == 1, keys
+    assert keys[0]["ValidityStartTime"].timestamp() <= now
+
+
 def test_digests_chain_and_verify_with_the_listed_public_key(emulator, trail):
     setup = trail
     emulator.control("deliver?digest=1", {})

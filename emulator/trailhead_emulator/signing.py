@@ -28,8 +28,10 @@ class RegionKey:
             serialization.Encoding.DER, serialization.PublicFormat.PKCS1
         )
         self.fingerprint = hashlib.md5(self.der).hexdigest()
-        self.start = now
-        self.end = now + VALIDITY_SECONDS
+        # AWS shows validity in whole seconds; a fractional start would fall after a window
+        # that ends in the same second.
+        self.start = int(now)
+        self.end = self.start + VALIDITY_SECONDS
 
     def sign(self, text):
         from cryptography.hazmat.primitives import hashes

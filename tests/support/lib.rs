@@ -277,18 +277,7 @@ pub fn notifications(topic: &str) -> Vec<serde_json::Value> {
 
 /// An SDK configuration signed as `account`'s root user in the emulator.
 pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConfig {
-    let root = aws_credential_types::Credentials::new(
-        format!("AKIAROOT{account}"),
-        "emulator-root",
-        None,
-        None,
-        "test-root",
-    );
-    conn.base_config(REGION)
-        .await
-        .to_builder()
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(root))
-        .build()
+    trailhead_provisioner::seed::emulator_root_config(conn, account, REGION).await
 }
 
 /// A rollout with no view attached: its outcome and every event it sent, in order. The call

@@ -71,6 +71,17 @@ fn control(ctx: &RunCtx, topic: Topic) -> Control {
         .expect("the control of the topic")
 }
 
+/// One call in the account, then a delivery pass: the trail has something to deliver now.
+async fn delivered_call(session: &AccountSession) {
+    session
+        .cloudtrail()
+        .describe_trails()
+        .send()
+        .await
+        .expect("a call to log");
+    deliver_now(false);
+}
+
 /// The SNS topic of an alarm's first action.
 async fn alarm_topic(session: &AccountSession, name: &str) -> String {
     let out = session
@@ -222,13 +233,7 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
         .await
         .expect("replace the bucket policy");
     let member = r.ctx.assume(&r.member, REGION).await;
-    member
-        .cloudtrail()
-        .describe_trails()
-        .send()
-        .await
-        .expect("a call to log");
-    deliver_now(false);
+    delivered_call(&member).await;
     let problems = gate_problems(&r).await;
     // Digests written meanwhile fail too (another test may force one): every problem is the
     // member's, and the log files' refusal is among them.
@@ -251,13 +256,7 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
         .await
         .expect("restore the bucket policy");
     // A call to deliver, so that the next attempt is made (and succeeds).
-    member
-        .cloudtrail()
-        .describe_trails()
-        .send()
-        .await
-        .expect("a call to log");
-    deliver_now(false);
+    delivered_call(&member).await;
     assert_eq!(gate_problems(&r).await, Vec::<String>::new());
 
     let key_arn = archive
@@ -284,13 +283,7 @@ async fn a_broken_bucket_or_key_policy_fails_the_gate_with_the_aws_error() {
         .send()
         .await
         .expect("replace the key policy");
-    member
-        .cloudtrail()
-        .describe_trails()
-        .send()
-        .await
-        .expect("a call to log");
-    deliver_now(false);
+    delivered_call(&member).await;
     let problems = gate_problems(&r).await;
     assert!(
         problems
@@ -308,13 +301,7 @@ async fn logs_validate_passes_on_the_emulators_digests_and_catches_tampering() {
     deliver_now(true);
     // Two more log files, then the digest that lists them.
     for _ in 0..2 {
-        member
-            .cloudtrail()
-            .describe_trails()
-            .send()
-            .await
-            .expect("a call to log");
-        deliver_now(false);
+        delivered_call(&member).await;
     }
     deliver_now(true);
     let archive = r.ctx.assume(&r.log_archive, REGION).await.s3();

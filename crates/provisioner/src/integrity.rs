@@ -39,15 +39,21 @@ impl KeySource<'_> {
             KeySource::Fixed(keys) => Ok(keys.clone()),
             KeySource::CloudTrail(session) => {
                 let site = CallSite::new(&session.account_id, &session.region, "logs validate");
-                let to_smithy = |t: Timestamp| aws_smithy_types::DateTime::from_secs(t.as_second());
+                // Whole seconds on the wire: widen outwards so a key that came into force
+                // within the window's last second is still listed.
+                let floor = |t: Timestamp| aws_smithy_types::DateTime::from_secs(t.as_second());
+                let ceil = |t: Timestamp| {
+                    let up = i64::from(t.subsec_nanosecond() > 0);
+                    aws_smithy_types::DateTime::from_secs(t.as_second() + up)
+                };
                 let mut keys = Vec::new();
                 let mut token = None;
                 loop {
                     let out = session
                         .cloudtrail()
                         .list_public_keys()
-                        .start_time(to_smithy(window.since))
-                        .end_time(to_smithy(window.until))
+                        .start_time(floor(window.since))
+                        .end_time(ceil(window.until))
                         .set_next_token(token)
                         .send()
                         .await

@@ -114,11 +114,16 @@ def _field_matches(value, selector):
 
 
 def _advanced_selects(selector, record):
-    for field in selector.get("FieldSelectors", []):
+    fields = selector.get("FieldSelectors", [])
+    # A data selector names its resource type; its ARN conditions apply to that resource (an S3
+    # object event also lists the bucket, whose ARN must not answer for the object's).
+    wanted_types = next((f.get("Equals") for f in fields if f.get("Field") == "resources.type"), None)
+    typed = [r for r in record.get("resources") or [] if not wanted_types or r.get("type") in wanted_types]
+    for field in fields:
         name = field.get("Field")
         if name in ("resources.type", "resources.ARN"):
             key = "type" if name == "resources.type" else "ARN"
-            values = [r.get(key) for r in record.get("resources") or []] or [None]
+            values = [r.get(key) for r in typed] or [None]
             if not any(_field_matches(v, field) for v in values):
                 return False
         elif not _field_matches(record.get(name), field):

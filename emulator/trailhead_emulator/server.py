@@ -5,11 +5,11 @@ import sys
 
 from . import (
     MOTO_VERSION, alarms, clock, cloudtrail, control, delivery, enforce, iam, identity, kms, logs,
-    organizations, records, s3, signing, sns, sts,
+    organizations, records, s3, selectors, signing, sns, sts,
 )
 from .tls import ensure_certificates
 
-CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, logs, sns, signing, delivery, alarms)
+CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, selectors, logs, sns, signing, delivery, alarms)
 
 
 def install_contracts():

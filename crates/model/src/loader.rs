@@ -9,9 +9,9 @@ use crate::rules;
 use crate::spec::{ACCESS_LOG_SUFFIX_LEN, expand_template};
 use crate::waves::check_accounts_and_waves;
 use crate::{
-    Access, Account, AccountId, Alarms, Benchmark, Diagnostic, Diagnostics, Discover, Located,
-    LogArchive, LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec, ReadWriteType,
-    RolloutSettings, Tolerance, Trail, Wave, WaveMember,
+    Access, Account, AccountId, Alarms, Benchmark, DataEvents, Diagnostic, Diagnostics, Discover,
+    InsightType, Located, LogArchive, LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec,
+    ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +103,7 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     let org = read_org(&root, sink);
     let access = read_access(&root, sink);
     let log_archive = read_log_archive(&root, sink, org.as_ref());
-    let trail = read_trail(&root, sink);
+    let trail = read_trail(&root, sink, org.as_ref().zip(log_archive.as_ref()));
     let alarms = read_alarms(&root, sink);
     let accounts = read_accounts(&root, sink);
     let discover = read_discover(&root, sink);
@@ -578,7 +578,11 @@ fn check_bucket_template(
     }
 }
 
-fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
+fn read_trail(
+    root: &Table,
+    sink: &mut Sink,
+    archive: Option<(&Org, &LogArchive)>,
+) -> Option<Trail> {
     const KEYS: &[&str] = &[
         "name",
         "multi_region",
@@ -587,6 +591,8 @@ fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
         "management_events",
         "log_group_name",
         "cloudwatch_logs_retention_days",
+        "data_events",
+        "insights",
     ];
     let mut trail = Trail {
         name: "trailhead".into(),
@@ -596,6 +602,8 @@ fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
         management_events: ReadWriteType::All,
         log_group_name: "/trailhead/cloudtrail".into(),
         cloudwatch_logs_retention_days: 365,
+        data_events: DataEvents::default(),
+        insights: Vec::new(),
     };
     let Some(t) = root.table(sink, "trail", KEYS) else {
         return root.raw("trail").is_none().then_some(trail);
@@ -623,18 +631,9 @@ fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
         }
     }
     if let Some(v) = t.string(sink, "management_events") {
-        match v.value.as_str() {
-            "All" => trail.management_events = ReadWriteType::All,
-            "ReadOnly" => trail.management_events = ReadWriteType::ReadOnly,
-            "WriteOnly" => trail.management_events = ReadWriteType::WriteOnly,
-            other => {
-                ok = false;
-                sink.push(
-                    Diagnostic::error(v.span, format!("`{other}` is not a CloudTrail ReadWriteType"))
-                        .label("unknown value")
-                        .help("use \"All\" (CIS and Security Hub CloudTrail.1 require it), \"ReadOnly\" or \"WriteOnly\""),
-                );
-            }
+        match read_write_type(sink, &v, "CIS and Security Hub CloudTrail.1 require it") {
+            Some(kind) => trail.management_events = kind,
+            None => ok = false,
         }
     }
     if let Some(v) = t.string(sink, "log_group_name") {
@@ -653,7 +652,137 @@ fn read_trail(root: &Table, sink: &mut Sink) -> Option<Trail> {
         );
         trail.cloudwatch_logs_retention_days = i32::try_from(v.value).unwrap_or(365);
     }
+    match read_data_events(sink, &t, archive) {
+        Some(events) => trail.data_events = events,
+        None => ok = false,
+    }
+    match read_insights(sink, &t, trail.management_events) {
+        Some(insights) => trail.insights = insights,
+        None => ok = false,
+    }
     ok.then_some(trail)
+}
+
+fn read_write_type(sink: &mut Sink, v: &Located<String>, why_all: &str) -> Option<ReadWriteType> {
+    let kind = ReadWriteType::parse(&v.value);
+    if kind.is_none() {
+        sink.push(
+            Diagnostic::error(
+                v.span.clone(),
+                format!("`{}` is not a CloudTrail ReadWriteType", v.value),
+            )
+            .label("unknown value")
+            .help(format!(
+                "use \"All\" ({why_all}), \"ReadOnly\" or \"WriteOnly\""
+            )),
+        );
+    }
+    kind
+}
+
+/// `[trail.data_events]`: S3 object and Lambda events, recorded through advanced selectors.
+fn read_data_events(
+    sink: &mut Sink,
+    t: &Table,
+    archive: Option<(&Org, &LogArchive)>,
+) -> Option<DataEvents> {
+    let mut events = DataEvents::default();
+    let Some(d) = t.table(sink, "data_events", &["s3", "s3_bucket_arns", "lambda"]) else {
+        return t.raw("data_events").is_none().then_some(events);
+    };
+    d.reject_unknown(sink);
+    let mut ok = true;
+    if let Some(v) = d.string(sink, "s3") {
+        events.s3 = read_write_type(sink, &v, "CIS object-level logging for read and write");
+        ok &= events.s3.is_some();
+    }
+    if let Some(v) = d.bool(sink, "lambda") {
+        events.lambda = v.value;
+    }
+    let Some(arns) = d.strings(sink, "s3_bucket_arns") else {
+        return ok.then_some(events);
+    };
+    if events.s3.is_none() && d.raw("s3").is_none() {
+        sink.push(
+            Diagnostic::error(d.span(), "`s3_bucket_arns` is set but `s3` is not")
+                .label("no S3 data events are recorded without `s3`")
+                .help("add `s3 = \"WriteOnly\"` (or \"ReadOnly\", \"All\") to [trail.data_events], or remove `s3_bucket_arns`"),
+        );
+        ok = false;
+    }
+    if arns.len() > rules::MAX_DATA_EVENT_ARNS {
+        sink.push(
+            Diagnostic::error(arns[0].span.clone(), format!("{} bucket ARN prefixes listed; at most {} fit beside the other selector values", arns.len(), rules::MAX_DATA_EVENT_ARNS))
+                .label("too many")
+                .help("a trail holds at most 500 values across all its advanced event selectors; list shorter, shared prefixes"),
+        );
+        ok = false;
+    }
+    let archive_arn = archive.map(|(org, la)| rules::archive_object_arn_prefix(org, la));
+    for arn in &arns {
+        ok &= sink.check(
+            arn,
+            |a| rules::s3_data_event_arn(a),
+            "for example \"arn:aws:s3:::payments-data/\" (a bucket and a slash) or \"arn:aws:s3:::payments-data/invoices/\"",
+        );
+        if let Some(archive_arn) = &archive_arn {
+            ok &= sink.check(
+                arn,
+                |a| rules::outside_archive(a, archive_arn),
+                "the archive bucket is always left out of data events: every log delivery would be a data event about itself, a loop that grows without end; list a narrower prefix",
+            );
+        }
+    }
+    events.s3_bucket_arns = arns.into_iter().map(|a| a.value).collect();
+    ok.then_some(events)
+}
+
+/// `insights = ["ApiCallRateInsight", "ApiErrorRateInsight"]`, each needing the management
+/// events it analyses.
+fn read_insights(
+    sink: &mut Sink,
+    t: &Table,
+    management: ReadWriteType,
+) -> Option<Vec<InsightType>> {
+    let mut out = Vec::new();
+    let Some(list) = t.strings(sink, "insights") else {
+        return t.raw("insights").is_none().then_some(out);
+    };
+    let mut ok = true;
+    for v in list {
+        let Some(kind) = InsightType::parse(&v.value) else {
+            ok = false;
+            sink.push(
+                Diagnostic::error(
+                    v.span,
+                    format!("`{}` is not a CloudTrail Insights type", v.value),
+                )
+                .label("unknown Insights type")
+                .help("use \"ApiCallRateInsight\" and/or \"ApiErrorRateInsight\""),
+            );
+            continue;
+        };
+        if out.contains(&kind) {
+            ok = false;
+            sink.push(
+                Diagnostic::error(v.span, format!("`{}` is listed twice", v.value))
+                    .label("duplicate")
+                    .help("list each Insights type once"),
+            );
+            continue;
+        }
+        if kind == InsightType::ApiCallRate && management == ReadWriteType::ReadOnly {
+            ok = false;
+            sink.push(
+                Diagnostic::error(v.span, "ApiCallRateInsight analyses write management events, but this trail records only read events")
+                    .label("needs write management events")
+                    .help("set `management_events = \"All\"` (or \"WriteOnly\"), or use only \"ApiErrorRateInsight\""),
+            );
+            continue;
+        }
+        out.push(kind);
+    }
+    ok.then_some(out)
 }
 
 fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {

@@ -160,6 +160,15 @@ pub enum ReadWriteType {
 }
 
 impl ReadWriteType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "All" => Some(ReadWriteType::All),
+            "ReadOnly" => Some(ReadWriteType::ReadOnly),
+            "WriteOnly" => Some(ReadWriteType::WriteOnly),
+            _ => None,
+        }
+    }
+
     pub fn as_aws_str(self) -> &'static str {
         match self {
             ReadWriteType::All => "All",
@@ -178,6 +187,49 @@ pub struct Trail {
     pub management_events: ReadWriteType,
     pub log_group_name: String,
     pub cloudwatch_logs_retention_days: i32,
+    pub data_events: DataEvents,
+    /// CloudTrail Insights types; empty keeps Insights off (it is charged per event analysed).
+    pub insights: Vec<InsightType>,
+}
+
+/// Object-level and function-level events, recorded through advanced event selectors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataEvents {
+    /// S3 object events to record; None records none.
+    pub s3: Option<ReadWriteType>,
+    /// ARN prefixes (`arn:aws:s3:::bucket/` or `arn:aws:s3:::bucket/prefix`) the S3 events are
+    /// limited to; empty means every bucket. The archive and access-log buckets are always left
+    /// out, whatever is listed: a trail recording its own deliveries feeds itself.
+    pub s3_bucket_arns: Vec<String>,
+    /// Lambda Invoke events of every function.
+    pub lambda: bool,
+}
+
+impl DataEvents {
+    pub fn any(&self) -> bool {
+        self.s3.is_some() || self.lambda
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InsightType {
+    ApiCallRate,
+    ApiErrorRate,
+}
+
+impl InsightType {
+    pub const ALL: [InsightType; 2] = [InsightType::ApiCallRate, InsightType::ApiErrorRate];
+
+    pub fn as_aws_str(self) -> &'static str {
+        match self {
+            InsightType::ApiCallRate => "ApiCallRateInsight",
+            InsightType::ApiErrorRate => "ApiErrorRateInsight",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_aws_str() == s)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -508,3 +508,107 @@ fn isolated_partitions_are_refused_with_a_reason() {
         "isolated (aws-iso*) partition",
     );
 }
+
+const DATA_EVENTS: &str = "cloudwatch_logs_retention_days = 365\n";
+
+#[test]
+fn data_events_and_insights_are_read_with_their_defaults() {
+    let (spec, _) = parse_spec("org.toml", BASE).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(!spec.trail.data_events.any());
+    assert!(spec.trail.insights.is_empty());
+
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\ninsights = [\"ApiErrorRateInsight\", \"ApiCallRateInsight\"]\n\n[trail.data_events]\ns3 = \"WriteOnly\"\ns3_bucket_arns = [\"arn:aws:s3:::payments/\"]\nlambda = true\n",
+    );
+    let (spec, _) = parse_spec("org.toml", &src).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    let events = &spec.trail.data_events;
+    assert_eq!(events.s3, Some(trailhead_model::ReadWriteType::WriteOnly));
+    assert_eq!(events.s3_bucket_arns, ["arn:aws:s3:::payments/"]);
+    assert!(events.lambda);
+    assert_eq!(
+        spec.trail.insights,
+        [
+            trailhead_model::InsightType::ApiErrorRate,
+            trailhead_model::InsightType::ApiCallRate
+        ]
+    );
+}
+
+#[test]
+fn a_data_event_prefix_reaching_the_archive_bucket_is_refused() {
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\n\n[trail.data_events]\ns3 = \"All\"\ns3_bucket_arns = [\"arn:aws:s3:::acme-cloudtrail-222222222222/AWSLogs/\"]\n",
+    );
+    let help = one_error_at(
+        &src,
+        "\"arn:aws:s3:::acme-cloudtrail-222222222222/AWSLogs/\"",
+        0,
+        "reaches the log archive's own bucket",
+    );
+    assert!(help.contains("loop"), "{help}");
+}
+
+#[test]
+fn a_data_event_prefix_must_be_an_object_arn_with_a_bucket() {
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\n\n[trail.data_events]\ns3 = \"All\"\ns3_bucket_arns = [\"arn:aws:s3:::payments/\", \"payments\", \"arn:aws:s3:::pay\"]\n",
+    );
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0].1.contains("is not an S3 object ARN prefix"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[1].1.contains("has no `/` after the bucket name"),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn bucket_arns_without_s3_and_unknown_kinds_are_refused() {
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\n\n[trail.data_events]\ns3_bucket_arns = [\"arn:aws:s3:::payments/\"]\n",
+    );
+    one_error_at(
+        &src,
+        "[trail.|data_events]",
+        0,
+        "`s3_bucket_arns` is set but `s3` is not",
+    );
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\n\n[trail.data_events]\ns3 = \"write\"\n",
+    );
+    let help = one_error_at(&src, "\"write\"", 0, "is not a CloudTrail ReadWriteType");
+    assert!(help.contains("\"WriteOnly\""), "{help}");
+}
+
+#[test]
+fn insights_need_the_management_events_they_analyse() {
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\nmanagement_events = \"ReadOnly\"\ninsights = [\"ApiErrorRateInsight\", \"ApiCallRateInsight\"]\n",
+    );
+    one_error_at(
+        &src,
+        "\"ApiCallRateInsight\"",
+        0,
+        "ApiCallRateInsight analyses write management events",
+    );
+    let src = with(
+        DATA_EVENTS,
+        "cloudwatch_logs_retention_days = 365\ninsights = [\"ApiCallRateInsight\", \"ApiCallRateInsight\", \"Anomaly\"]\n",
+    );
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(errs[0].1.contains("is listed twice"), "{errs:#?}");
+    assert!(
+        errs[1].1.contains("is not a CloudTrail Insights type"),
+        "{errs:#?}"
+    );
+}

@@ -139,13 +139,7 @@ pub fn role_arn(region: &str, account: &str, role_name: &str) -> String {
 }
 
 pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
+    trailhead_model::rules::partition_of(region)
 }
 
 /// One accessor per service: a client with the account's retry partition and the call counter.

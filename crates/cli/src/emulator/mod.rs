@@ -105,6 +105,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/s3.py"),
     ),
     (
+        "selectors.py",
+        include_str!("../../../../emulator/trailhead_emulator/selectors.py"),
+    ),
+    (
         "server.py",
         include_str!("../../../../emulator/trailhead_emulator/server.py"),
     ),

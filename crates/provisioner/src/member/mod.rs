@@ -5,11 +5,12 @@
 pub mod log_group;
 pub mod monitoring;
 pub mod role;
+pub mod selectors;
 pub mod topic;
 pub mod trail;
 
 use trailhead_alarms::catalog::Control;
-use trailhead_model::{OrgSpec, ReadWriteType};
+use trailhead_model::{DataEvents, InsightType, OrgSpec, ReadWriteType, access_log_bucket_for};
 
 use crate::session::partition;
 
@@ -34,6 +35,8 @@ pub struct Desired {
     pub global_events: bool,
     pub log_file_validation: bool,
     pub read_write: ReadWriteType,
+    pub data_events: DataEvents,
+    pub insights: Vec<InsightType>,
     pub bucket: String,
     pub key_arn: String,
     pub log_group: String,
@@ -60,6 +63,8 @@ impl Desired {
             global_events: spec.trail.include_global_service_events,
             log_file_validation: spec.trail.log_file_validation,
             read_write: spec.trail.management_events,
+            data_events: spec.trail.data_events.clone(),
+            insights: spec.trail.insights.clone(),
             bucket: bucket.to_string(),
             key_arn: key_arn.to_string(),
             log_group: spec.trail.log_group_name.clone(),
@@ -77,6 +82,17 @@ impl Desired {
             region: self.region.clone(),
             name: self.trail_name.clone(),
         }
+    }
+
+    /// The advanced event selectors the trail needs, or None when basic ones do.
+    pub fn advanced_selectors(&self) -> Option<Vec<selectors::Selector>> {
+        let access_logs = access_log_bucket_for(&self.bucket);
+        selectors::desired(
+            &self.partition,
+            self.read_write,
+            &self.data_events,
+            &[&self.bucket, &access_logs],
+        )
     }
 
     pub fn trail_arn(&self) -> String {

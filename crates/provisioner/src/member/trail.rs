@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
+use aws_sdk_cloudtrail::types::{EventSelector, InsightSelector, InsightType, ReadWriteType, Tag};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use super::selectors::{self, Selector};
 use super::{Desired, STEP_TRAIL};
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff, shown};
@@ -36,8 +37,55 @@ pub struct LiveTrail {
     pub latest_digest_delivery_error: Option<String>,
     /// Whether CloudTrail has ever reported a delivery to the bucket.
     pub delivered: bool,
-    /// (read/write type, include management events, excluded sources) of each selector.
+    /// (read/write type, include management events, excluded sources) of each basic selector.
     pub selectors: Vec<(String, bool, Vec<String>)>,
+    /// The advanced selectors, when the trail uses them instead of basic ones.
+    pub advanced: Vec<Selector>,
+    /// Insights types, sorted.
+    pub insights: Vec<String>,
+}
+
+impl LiveTrail {
+    /// The trail's selectors in words, whichever kind it uses.
+    pub fn selectors_text(&self) -> String {
+        if !self.advanced.is_empty() {
+            return selectors::text(&self.advanced);
+        }
+        basic_selectors_text(&self.selectors)
+    }
+
+    /// What the trail records of management events: the read/write kind and the excluded
+    /// sources; None when it records none.
+    pub fn management_events(&self) -> Option<(String, Vec<String>)> {
+        if !self.advanced.is_empty() {
+            return selectors::management_of(&self.advanced)
+                .map(|(kind, excluded)| (kind.as_aws_str().to_string(), excluded));
+        }
+        match self.selectors.as_slice() {
+            [(kind, true, excluded)] => Some((kind.clone(), excluded.clone())),
+            _ => None,
+        }
+    }
+}
+
+pub fn basic_selectors_text(selectors: &[(String, bool, Vec<String>)]) -> String {
+    if selectors.is_empty() {
+        return "none".into();
+    }
+    selectors
+        .iter()
+        .map(|(rw, management, excluded)| {
+            let excluded = if excluded.is_empty() {
+                "none".to_string()
+            } else {
+                excluded.join(", ")
+            };
+            format!(
+                "ReadWriteType {rw}, management events {management}, excluded sources {excluded}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub async fn read_trail(
@@ -71,6 +119,9 @@ pub async fn read_trail(
         role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
         ..LiveTrail::default()
     };
+    if t.has_insight_selectors().unwrap_or(false) {
+        live.insights = read_insights(session, site, name).await?;
+    }
     let status = ct
         .get_trail_status()
         .name(name)
@@ -110,24 +161,91 @@ pub async fn read_trail(
             )
         })
         .collect();
+    live.advanced = selectors
+        .advanced_event_selectors()
+        .iter()
+        .map(selectors::from_sdk)
+        .collect();
     Ok(live)
 }
 
-fn selectors_ok(live: &LiveTrail, d: &Desired) -> bool {
-    live.selectors.len() == 1
-        && live.selectors[0].0 == d.read_write.as_aws_str()
-        && live.selectors[0].1
-        // Excluding KMS (or any source) fails Security Hub CloudWatch.7 / CloudTrail.1.
-        && live.selectors[0].2.is_empty()
+async fn read_insights(
+    session: &AccountSession,
+    site: &CallSite,
+    name: &str,
+) -> Result<Vec<String>, ProvisionError> {
+    match session
+        .cloudtrail()
+        .get_insight_selectors()
+        .trail_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let mut kinds: Vec<String> = out
+                .insight_selectors()
+                .iter()
+                .filter_map(|s| s.insight_type().map(|t| t.as_str().to_string()))
+                .collect();
+            kinds.sort();
+            Ok(kinds)
+        }
+        Err(e) if e.code() == Some("InsightNotEnabledException") => Ok(Vec::new()),
+        Err(e) => Err(site.error("GetInsightSelectors", e).into()),
+    }
 }
 
-pub async fn ensure_trail(
-    session: &AccountSession,
-    d: &Desired,
-    apply: bool,
-) -> Result<(Action, Diff), ProvisionError> {
-    let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
-    let live = read_trail(session, &site, &d.trail_name).await?;
+fn selectors_ok(live: &LiveTrail, d: &Desired) -> bool {
+    match d.advanced_selectors() {
+        Some(want) => live.selectors.is_empty() && selectors::same(&live.advanced, &want),
+        None => {
+            live.advanced.is_empty()
+                && live.selectors.len() == 1
+                && live.selectors[0].0 == d.read_write.as_aws_str()
+                && live.selectors[0].1
+                // Excluding KMS (or any source) fails Security Hub CloudWatch.7 / CloudTrail.1.
+                && live.selectors[0].2.is_empty()
+        }
+    }
+}
+
+fn desired_selectors_text(d: &Desired) -> String {
+    match d.advanced_selectors() {
+        Some(want) => selectors::text(&want),
+        None => format!(
+            "management events {}, no exclusions",
+            d.read_write.as_aws_str()
+        ),
+    }
+}
+
+fn desired_insights(d: &Desired) -> Vec<String> {
+    let mut kinds: Vec<String> = d
+        .insights
+        .iter()
+        .map(|t| t.as_aws_str().to_string())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+fn insights_text(kinds: &[String]) -> String {
+    if kinds.is_empty() {
+        "off".into()
+    } else {
+        kinds.join(", ")
+    }
+}
+
+/// Which parts of the trail differ from the spec, beside the diff that shows them.
+struct TrailChanges {
+    config: bool,
+    selectors: bool,
+    insights: bool,
+    logging: bool,
+}
+
+fn trail_diff(live: &LiveTrail, d: &Desired) -> (Diff, TrailChanges) {
     let mut diff = Diff::new();
     if !live.exists {
         diff.field("trail", "(none)", &d.trail_name);
@@ -155,69 +273,55 @@ pub async fn ensure_trail(
         shown(live.role_arn.as_deref()),
         d.role_arn(),
     );
-    let selectors_change = !selectors_ok(&live, d)
+    let selectors = !selectors_ok(live, d)
         && diff.field(
             "event_selectors",
-            format!("{:?}", live.selectors),
-            format!(
-                "management events {}, no exclusions",
-                d.read_write.as_aws_str()
-            ),
+            live.selectors_text(),
+            desired_selectors_text(d),
         );
-    let logging_change = diff.field("is_logging", live.is_logging, true);
+    let insights = diff.field(
+        "insight_selectors",
+        insights_text(&live.insights),
+        insights_text(&desired_insights(d)),
+    );
+    let logging = diff.field("is_logging", live.is_logging, true);
+    let changes = TrailChanges {
+        config,
+        selectors,
+        insights,
+        logging,
+    };
+    (diff, changes)
+}
+
+pub async fn ensure_trail(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
+    let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
+    let live = read_trail(session, &site, &d.trail_name).await?;
+    let (diff, changes) = trail_diff(&live, d);
     if apply {
         let ct = session.cloudtrail();
         if !live.exists {
-            let tag = Tag::builder()
-                .key("trailhead:managed")
-                .value("true")
-                .build()
-                .map_err(|e| ProvisionError::Config(format!("cannot build a trail tag: {e}")))?;
-            let created = while_propagating(|| {
-                ct.create_trail()
-                    .name(&d.trail_name)
-                    .s3_bucket_name(&d.bucket)
-                    .is_multi_region_trail(d.multi_region)
-                    .include_global_service_events(d.global_events)
-                    .enable_log_file_validation(d.log_file_validation)
-                    .kms_key_id(&d.key_arn)
-                    .cloud_watch_logs_log_group_arn(d.log_group_arn())
-                    .cloud_watch_logs_role_arn(d.role_arn())
-                    .tags_list(tag.clone())
-                    .send()
-            })
-            .await;
-            match created {
-                Ok(_) => {}
-                // Another run got there first: update it instead, never duplicate it.
-                Err(e) if e.code() == Some("TrailAlreadyExistsException") => {
-                    update(&ct, &site, d).await?
-                }
-                Err(e) => return Err(site.error("CreateTrail", e).into()),
-            }
-        } else if config {
+            create(&ct, &site, d).await?;
+        } else if changes.config {
             update(&ct, &site, d).await?;
         }
-        // Independent once the trail exists: selectors and logging together.
-        let selectors = async {
-            if !selectors_change {
-                return Ok(());
+        // Independent once the trail exists: selectors (then Insights, which read them) and
+        // logging together.
+        let selected = async {
+            if changes.selectors {
+                put_selectors(&ct, &site, d).await?;
             }
-            ct.put_event_selectors()
-                .trail_name(&d.trail_name)
-                .event_selectors(
-                    EventSelector::builder()
-                        .read_write_type(ReadWriteType::from(d.read_write.as_aws_str()))
-                        .include_management_events(true)
-                        .build(),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| site.error("PutEventSelectors", e))
+            if changes.insights {
+                put_insights(&ct, &site, d).await?;
+            }
+            Ok::<(), ProvisionError>(())
         };
         let logging = async {
-            if !logging_change {
+            if !changes.logging {
                 return Ok(());
             }
             ct.start_logging()
@@ -225,10 +329,10 @@ pub async fn ensure_trail(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| site.error("StartLogging", e))
+                .map_err(|e| ProvisionError::from(site.error("StartLogging", e)))
         };
-        let (selectors, logging) = tokio::join!(selectors, logging);
-        selectors?;
+        let (selected, logging) = tokio::join!(selected, logging);
+        selected?;
         logging?;
     }
     let action = if live.exists {
@@ -237,6 +341,92 @@ pub async fn ensure_trail(
         Action::Create
     };
     Ok((action, diff))
+}
+
+async fn create(
+    ct: &aws_sdk_cloudtrail::Client,
+    site: &CallSite,
+    d: &Desired,
+) -> Result<(), ProvisionError> {
+    let tag = Tag::builder()
+        .key("trailhead:managed")
+        .value("true")
+        .build()
+        .map_err(|e| ProvisionError::Config(format!("cannot build a trail tag: {e}")))?;
+    let created = while_propagating(|| {
+        ct.create_trail()
+            .name(&d.trail_name)
+            .s3_bucket_name(&d.bucket)
+            .is_multi_region_trail(d.multi_region)
+            .include_global_service_events(d.global_events)
+            .enable_log_file_validation(d.log_file_validation)
+            .kms_key_id(&d.key_arn)
+            .cloud_watch_logs_log_group_arn(d.log_group_arn())
+            .cloud_watch_logs_role_arn(d.role_arn())
+            .tags_list(tag.clone())
+            .send()
+    })
+    .await;
+    match created {
+        Ok(_) => Ok(()),
+        // Another run got there first: update it instead, never duplicate it.
+        Err(e) if e.code() == Some("TrailAlreadyExistsException") => update(ct, site, d).await,
+        Err(e) => Err(site.error("CreateTrail", e).into()),
+    }
+}
+
+/// Basic selectors for management events alone; advanced ones once data events are asked for
+/// (either kind replaces the other).
+async fn put_selectors(
+    ct: &aws_sdk_cloudtrail::Client,
+    site: &CallSite,
+    d: &Desired,
+) -> Result<(), ProvisionError> {
+    let call = ct.put_event_selectors().trail_name(&d.trail_name);
+    let call = match d.advanced_selectors() {
+        Some(want) => {
+            let advanced = want
+                .iter()
+                .map(selectors::to_sdk)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ProvisionError::Config(format!("cannot build a selector: {e}")))?;
+            call.set_advanced_event_selectors(Some(advanced))
+        }
+        None => call.event_selectors(
+            EventSelector::builder()
+                .read_write_type(ReadWriteType::from(d.read_write.as_aws_str()))
+                .include_management_events(true)
+                .build(),
+        ),
+    };
+    call.send()
+        .await
+        .map(|_| ())
+        .map_err(|e| site.error("PutEventSelectors", e).into())
+}
+
+/// The spec's Insights types; an empty list turns Insights off.
+async fn put_insights(
+    ct: &aws_sdk_cloudtrail::Client,
+    site: &CallSite,
+    d: &Desired,
+) -> Result<(), ProvisionError> {
+    let kinds = d
+        .insights
+        .iter()
+        .map(|t| {
+            InsightSelector::builder()
+                .insight_type(InsightType::from(t.as_aws_str()))
+                .build()
+        })
+        .collect();
+    ct.put_insight_selectors()
+        .trail_name(&d.trail_name)
+        .set_insight_selectors(Some(kinds))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| site.error("PutInsightSelectors", e).into())
 }
 
 /// Retries `call` while IAM and bucket policies written seconds ago propagate.

@@ -280,8 +280,9 @@ pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConf
     trailhead_provisioner::seed::emulator_root_config(conn, account, REGION).await
 }
 
-/// A rollout with no view attached: its outcome and every event it sent, in order. The call
-/// counter is reset first, so that a test can count this run's writes.
+/// A rollout with no view attached, under a new run id unless it resumes: its outcome and every
+/// event it sent, in order. The call counter is reset first, so that a test can count this
+/// run's writes.
 pub async fn roll(
     ctx: &trailhead_provisioner::log_archive::RunCtx,
     opts: &trailhead_provisioner::rollout::RolloutOptions,
@@ -289,6 +290,21 @@ pub async fn roll(
     trailhead_provisioner::rollout::RolloutOutcome,
     Vec<trailhead_provisioner::events::Event>,
 ) {
+    // A run of its own, as the CLI starts one: under the same run id the rollout would resume
+    // and pass over every account the journal already counts as done.
+    let fresh;
+    let ctx = if opts.resume {
+        ctx
+    } else {
+        fresh = trailhead_provisioner::log_archive::RunCtx {
+            role: trailhead_provisioner::session::AccessRole {
+                run_id: unique("run"),
+                ..ctx.role.clone()
+            },
+            ..ctx.clone()
+        };
+        &fresh
+    };
     ctx.calls.reset();
     let (sink, mut rx) = trailhead_provisioner::events::EventSink::channel();
     let (_commands_tx, commands_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -353,6 +353,68 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// The partition of a region, for the ARNs the spec's values are compared against.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// A trail holds at most 500 values across its advanced event selectors (CloudTrail quotas);
+/// the management, S3 and Lambda selectors with their exclusions use about a dozen.
+pub const MAX_DATA_EVENT_ARNS: usize = 450;
+
+/// An S3 data-event scope: `arn:<partition>:s3:::<bucket>/` or a longer object prefix.
+pub fn s3_data_event_arn(s: &str) -> Result<(), String> {
+    let rest = ["aws", "aws-cn", "aws-us-gov"]
+        .iter()
+        .find_map(|p| s.strip_prefix(&format!("arn:{p}:s3:::")));
+    let Some(rest) = rest else {
+        return Err(format!(
+            "`{s}` is not an S3 object ARN prefix (it must start with `arn:aws:s3:::`)"
+        ));
+    };
+    let bucket = rest.split('/').next().unwrap_or_default();
+    if bucket.is_empty() {
+        return Err(format!("`{s}` names no bucket"));
+    }
+    if !rest.contains('/') {
+        return Err(format!(
+            "`{s}` has no `/` after the bucket name, so it would also match every bucket whose name starts with `{bucket}`"
+        ));
+    }
+    Ok(())
+}
+
+/// What every object ARN of the archive bucket, and of its access-log bucket, starts with: the
+/// expanded bucket name, cut before `{account_id}` when the account is still to be created.
+pub fn archive_object_arn_prefix(org: &crate::Org, archive: &crate::LogArchive) -> String {
+    let account = match &archive.account {
+        crate::LogArchiveAccount::Existing(id) => id.to_string(),
+        crate::LogArchiveAccount::Create { .. } => "{account_id}".to_string(),
+    };
+    let bucket = archive.bucket_name(org, &account);
+    let known = bucket.split("{account_id}").next().unwrap_or_default();
+    format!("arn:{}:s3:::{known}", partition_of(&org.home_region))
+}
+
+/// A listed data-event prefix must not reach the archive's objects.
+pub fn outside_archive(listed: &str, archive_prefix: &str) -> Result<(), String> {
+    let base_len = archive_prefix.find(":::").map_or(0, |i| i + 3);
+    let reaches = archive_prefix.starts_with(listed)
+        || (archive_prefix.len() > base_len && listed.starts_with(archive_prefix));
+    if reaches {
+        return Err(format!(
+            "`{listed}` reaches the log archive's own bucket ({archive_prefix}…)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,66 +495,4 @@ mod tests {
         );
         assert_eq!(did_you_mean("zzz", ["home_region", "regions"]), None);
     }
-}
-
-/// The partition of a region, for the ARNs the spec's values are compared against.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-/// A trail holds at most 500 values across its advanced event selectors (CloudTrail quotas);
-/// the management, S3 and Lambda selectors with their exclusions use about a dozen.
-pub const MAX_DATA_EVENT_ARNS: usize = 450;
-
-/// An S3 data-event scope: `arn:<partition>:s3:::<bucket>/` or a longer object prefix.
-pub fn s3_data_event_arn(s: &str) -> Result<(), String> {
-    let rest = ["aws", "aws-cn", "aws-us-gov"]
-        .iter()
-        .find_map(|p| s.strip_prefix(&format!("arn:{p}:s3:::")));
-    let Some(rest) = rest else {
-        return Err(format!(
-            "`{s}` is not an S3 object ARN prefix (it must start with `arn:aws:s3:::`)"
-        ));
-    };
-    let bucket = rest.split('/').next().unwrap_or_default();
-    if bucket.is_empty() {
-        return Err(format!("`{s}` names no bucket"));
-    }
-    if !rest.contains('/') {
-        return Err(format!(
-            "`{s}` has no `/` after the bucket name, so it would also match every bucket whose name starts with `{bucket}`"
-        ));
-    }
-    Ok(())
-}
-
-/// What every object ARN of the archive bucket, and of its access-log bucket, starts with: the
-/// expanded bucket name, cut before `{account_id}` when the account is still to be created.
-pub fn archive_object_arn_prefix(org: &crate::Org, archive: &crate::LogArchive) -> String {
-    let account = match &archive.account {
-        crate::LogArchiveAccount::Existing(id) => id.to_string(),
-        crate::LogArchiveAccount::Create { .. } => "{account_id}".to_string(),
-    };
-    let bucket = archive.bucket_name(org, &account);
-    let known = bucket.split("{account_id}").next().unwrap_or_default();
-    format!("arn:{}:s3:::{known}", partition_of(&org.home_region))
-}
-
-/// A listed data-event prefix must not reach the archive's objects.
-pub fn outside_archive(listed: &str, archive_prefix: &str) -> Result<(), String> {
-    let base_len = archive_prefix.find(":::").map_or(0, |i| i + 3);
-    let reaches = archive_prefix.starts_with(listed)
-        || (archive_prefix.len() > base_len && listed.starts_with(archive_prefix));
-    if reaches {
-        return Err(format!(
-            "`{listed}` reaches the log archive's own bucket ({archive_prefix}…)"
-        ));
-    }
-    Ok(())
 }

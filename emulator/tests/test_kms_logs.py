@@ -60,3 +60,37 @@ def test_email_subscriptions_stay_pending_until_confirmed(emulator):
     assert emulator.control(f"sns/confirm?topic={topic}", {})["confirmed"] == 1
     listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert listed[0]["SubscriptionArn"].startswith(topic + ":")
+
+
+def logs_key(kms, group, region="eu-west-1", service_context=True):
+    """A key the account administers; CloudWatch Logs may use it for `group` (or, without
+    `service_context`, for any group: the condition is what the test takes away)."""
+    use = {"Effect": "Allow", "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+           "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+           "Resource": "*"}
+    if service_context:
+        use["Condition"] = {"ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:123456789012:log-group:{group}"}}
+    admin = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}
+    return kms.create_key(Policy=policy(admin, use))["KeyMetadata"]["Arn"]
+
+
+def test_a_group_key_must_let_cloudwatch_logs_use_it_for_that_group(emulator):
+    kms, logs = emulator.client("kms"), emulator.client("logs")
+    group, other = unique("/trailhead/enc"), unique("/trailhead/other")
+    key = logs_key(kms, group)
+    logs.create_log_group(logGroupName=group, kmsKeyId=key)
+    described = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+    assert described["kmsKeyId"] == key
+    # The same key names another group in its context: refused for this one.
+    assert code_of(lambda: logs.create_log_group(logGroupName=other, kmsKeyId=key)) == "AccessDeniedException"
+    admin_only = kms.create_key()["KeyMetadata"]["Arn"]
+    logs.create_log_group(logGroupName=other)
+    assert code_of(lambda: logs.associate_kms_key(logGroupName=other, kmsKeyId=admin_only)) == "AccessDeniedException"
+    assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix=other)["logGroups"][0]
+    fitting = logs_key(kms, other)
+    logs.associate_kms_key(logGroupName=other, kmsKeyId=fitting)
+    assert logs.describe_log_groups(logGroupNamePrefix=other)["logGroups"][0]["kmsKeyId"] == fitting
+    logs.disassociate_kms_key(logGroupName=other)
+    assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix=other)["logGroups"][0]
+    assert code_of(lambda: logs.associate_kms_key(logGroupName=unique("/missing"), kmsKeyId=fitting)) == "ResourceNotFoundException"

@@ -19,7 +19,7 @@ use trailhead_provisioner::rollout::{RolloutOptions, plan};
 use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::{Verdict, verify};
 
-const TRAIL_OPTIONS: &str = "cloudwatch_logs_retention_days = 365\ninsights = [\"ApiCallRateInsight\"]\n\n[trail.data_events]\ns3 = \"WriteOnly\"\nlambda = true\n";
+const TRAIL_OPTIONS: &str = "insights = [\"ApiCallRateInsight\"]\n\n[trail.data_events]\ns3 = \"WriteOnly\"\nlambda = true\n";
 
 async fn live_selectors(s: &AccountSession, trail: &str) -> (Vec<Selector>, usize) {
     let out = s

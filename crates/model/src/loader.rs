@@ -593,6 +593,8 @@ fn read_trail(
         "cloudwatch_logs_retention_days",
         "data_events",
         "insights",
+        "encrypt_log_group",
+        "log_group_kms_alias",
     ];
     let mut trail = Trail {
         name: "trailhead".into(),
@@ -602,6 +604,7 @@ fn read_trail(
         management_events: ReadWriteType::All,
         log_group_name: "/trailhead/cloudtrail".into(),
         cloudwatch_logs_retention_days: 365,
+        log_group_kms_alias: Some(DEFAULT_LOG_GROUP_KMS_ALIAS.into()),
         data_events: DataEvents::default(),
         insights: Vec::new(),
     };
@@ -652,6 +655,10 @@ fn read_trail(
         );
         trail.cloudwatch_logs_retention_days = i32::try_from(v.value).unwrap_or(365);
     }
+    match read_log_group_key(sink, &t, archive.map(|(_, la)| la.kms_alias.as_str())) {
+        Some(alias) => trail.log_group_kms_alias = alias,
+        None => ok = false,
+    }
     match read_data_events(sink, &t, archive) {
         Some(events) => trail.data_events = events,
         None => ok = false,
@@ -661,6 +668,49 @@ fn read_trail(
         None => ok = false,
     }
     ok.then_some(trail)
+}
+
+const DEFAULT_LOG_GROUP_KMS_ALIAS: &str = "alias/trailhead-cloudwatch-logs";
+
+/// `encrypt_log_group` (default on) and the alias of the key in each account.
+fn read_log_group_key(
+    sink: &mut Sink,
+    t: &Table,
+    archive_alias: Option<&str>,
+) -> Option<Option<String>> {
+    let encrypt = t.bool(sink, "encrypt_log_group");
+    let alias = t.string(sink, "log_group_kms_alias");
+    if encrypt.as_ref().is_some_and(|e| !e.value) {
+        if let Some(a) = alias {
+            sink.push(
+                Diagnostic::error(
+                    a.span,
+                    "`log_group_kms_alias` is set but `encrypt_log_group = false`",
+                )
+                .label("no key is made without encryption")
+                .help("remove `log_group_kms_alias`, or set `encrypt_log_group = true`"),
+            );
+            return None;
+        }
+        return Some(None);
+    }
+    let Some(alias) = alias else {
+        return Some(Some(DEFAULT_LOG_GROUP_KMS_ALIAS.into()));
+    };
+    let mut ok = sink.check(
+        &alias,
+        |a| rules::kms_alias(a),
+        "use a name like \"alias/trailhead-cloudwatch-logs\"",
+    );
+    if archive_alias == Some(alias.value.as_str()) {
+        ok = false;
+        sink.push(
+            Diagnostic::error(alias.span.clone(), format!("`{}` is also the archive key's alias", alias.value))
+                .label("same alias as [log_archive] kms_alias")
+                .help("in the log-archive account both keys would answer to one alias; choose another name"),
+        );
+    }
+    ok.then_some(Some(alias.value))
 }
 
 fn read_write_type(sink: &mut Sink, v: &Located<String>, why_all: &str) -> Option<ReadWriteType> {

@@ -187,6 +187,9 @@ pub struct Trail {
     pub management_events: ReadWriteType,
     pub log_group_name: String,
     pub cloudwatch_logs_retention_days: i32,
+    /// The alias of the customer managed key that encrypts the log group in each account; None
+    /// leaves the group under CloudWatch Logs' own encryption.
+    pub log_group_kms_alias: Option<String>,
     pub data_events: DataEvents,
     /// CloudTrail Insights types; empty keeps Insights off (it is charged per event analysed).
     pub insights: Vec<InsightType>,

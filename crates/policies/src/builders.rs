@@ -328,6 +328,44 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     ])
 }
 
+/// The key of an account's CloudTrail log group: the account administers it; CloudWatch Logs of
+/// the group's region may use it only for that group (its encryption context names the group).
+pub fn log_group_key_policy(
+    partition: &str,
+    account: &str,
+    region: &str,
+    log_group: &str,
+) -> PolicyDocument {
+    let suffix = if partition == "aws-cn" { ".cn" } else { "" };
+    PolicyDocument::new(vec![
+        Statement::new("KeyAdministration", Effect::Allow)
+            .principal(Principal::Aws(vec![format!(
+                "arn:{partition}:iam::{account}:root"
+            )]))
+            .actions(&["kms:*"])
+            .resources(&["*"]),
+        Statement::new("CloudWatchLogsUseKey", Effect::Allow)
+            .principal(Principal::Service(vec![format!(
+                "logs.{region}.amazonaws.com{suffix}"
+            )]))
+            .actions(&[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ])
+            .resources(&["*"])
+            .when(
+                "ArnEquals",
+                "kms:EncryptionContext:aws:logs:arn",
+                &[format!(
+                    "arn:{partition}:logs:{region}:{account}:log-group:{log_group}"
+                )],
+            ),
+    ])
+}
+
 /// Trust of the role CloudTrail uses to deliver to CloudWatch Logs: CloudTrail, unconditioned.
 /// CloudTrail sends neither `aws:SourceArn` nor `aws:SourceAccount` when it assumes this role
 /// ("confused deputy prevention is not applicable to the role policy for CloudWatch Logs

@@ -14,7 +14,8 @@ mod permissions;
 pub use budget::{BudgetError, PolicyKind, check_budget, minified_size};
 pub use builders::{
     ArchiveInputs, DeputyMode, TrailRef, access_log_bucket_policy, archive_bucket_policy,
-    cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, key_policy, sns_topic_policy,
+    cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, key_policy, log_group_key_policy,
+    sns_topic_policy,
 };
 pub use document::{
     Condition, Effect, PolicyDocument, Principal, Statement, percent_decode, same_policy,

@@ -75,6 +75,8 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
                 "cloudtrail:GetTrailStatus",
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:PutEventSelectors",
+                "cloudtrail:GetInsightSelectors",
+                "cloudtrail:PutInsightSelectors",
                 "cloudtrail:StartLogging",
                 "cloudtrail:AddTags",
                 "cloudtrail:ListTags",
@@ -116,6 +118,8 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
                 "logs:PutMetricFilter",
                 "logs:DeleteMetricFilter",
                 "logs:TagResource",
+                "logs:AssociateKmsKey",
+                "logs:DisassociateKmsKey",
             ],
             &[group.clone(), format!("{group}:*")],
         ),
@@ -180,9 +184,10 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
                 format!("{bucket}-access-logs"),
             ],
         ),
-        // CreateKey has no resource; the key is then administered through its own policy.
+        // The archive key and each account's log group key. CreateKey has no resource; a key is
+        // then administered through its own policy.
         allow(
-            "ArchiveKey",
+            "Keys",
             &[
                 "kms:CreateKey",
                 "kms:CreateAlias",

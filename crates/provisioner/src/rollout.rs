@@ -18,8 +18,8 @@ use crate::events::{AccountStatus, Command, Event, EventSink, WaveInfo, WaveStat
 use crate::journal;
 use crate::log_archive::{LogArchiveOutcome, RunCtx, log_archive_stage};
 use crate::member::{
-    Desired, STEP_ALARMS, STEP_FILTERS, STEP_LOG_GROUP, STEP_ROLE, STEP_TOPIC, STEP_TRAIL,
-    log_group, monitoring, role, topic, trail,
+    Desired, STEP_ALARMS, STEP_FILTERS, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY, STEP_ROLE, STEP_TOPIC,
+    STEP_TRAIL, log_group, monitoring, role, topic, trail,
 };
 use crate::plan::{Action, Diff, StepReport};
 use crate::preflight::preflight;
@@ -271,22 +271,16 @@ pub async fn run_account(
     events: &EventSink,
     journal_file: Option<&Path>,
 ) -> Result<Vec<StepReport>, ProvisionError> {
-    let (r, g, t) = tokio::join!(
+    let (r, kg, t) = tokio::join!(
         step(STEP_ROLE, session, events, journal_file, |s| async move {
             role::ensure_role(&s, d, apply).await
         }),
-        step(
-            STEP_LOG_GROUP,
-            session,
-            events,
-            journal_file,
-            |s| async move { log_group::ensure_log_group(&s, d, apply).await }
-        ),
+        log_group_steps(session, d, apply, events, journal_file),
         step(STEP_TOPIC, session, events, journal_file, |s| async move {
             topic::ensure_topic(&s, d, apply).await
         }),
     );
-    let (r, g, t) = (r?, g?, t?);
+    let (r, (k, g), t) = (r?, kg?, t?);
     // The trail needs its role and log group, the filters their log group, the alarms their
     // topic: the three run together.
     let (tr, fl, al) = tokio::join!(
@@ -304,7 +298,54 @@ pub async fn run_account(
             monitoring::ensure_alarms(&s, d, apply).await
         }),
     );
-    Ok(vec![r, g, t, tr?, fl?, al?])
+    let mut reports = vec![r];
+    reports.extend(k);
+    reports.extend([g, t, tr?, fl?, al?]);
+    Ok(reports)
+}
+
+/// The group's key (when the spec encrypts the group), then the group under it.
+async fn log_group_steps(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+    events: &EventSink,
+    journal_file: Option<&Path>,
+) -> Result<(Option<StepReport>, StepReport), ProvisionError> {
+    let key_arn = std::sync::OnceLock::new();
+    let key = match d.log_group_kms_alias {
+        Some(_) => {
+            let key_arn = &key_arn;
+            Some(
+                step(
+                    STEP_LOG_GROUP_KEY,
+                    session,
+                    events,
+                    journal_file,
+                    |s| async move {
+                        let (action, diff, arn) =
+                            log_group::ensure_log_group_key(&s, d, apply).await?;
+                        if let Some(arn) = arn {
+                            let _ = key_arn.set(arn);
+                        }
+                        Ok((action, diff))
+                    },
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let key_arn = key_arn.get().map(String::as_str);
+    let group = step(
+        STEP_LOG_GROUP,
+        session,
+        events,
+        journal_file,
+        |s| async move { log_group::ensure_log_group(&s, d, key_arn, apply).await },
+    )
+    .await?;
+    Ok((key, group))
 }
 
 /// The controls the spec deploys, each pattern already checked.

@@ -328,6 +328,12 @@ impl SeededOrg {
     /// A spec for this org: the sandbox accounts as canaries, the security accounts, then the
     /// workloads.
     pub fn spec_toml(&self, org_name: &str, home_region: &str) -> String {
+        self.spec_toml_with(org_name, home_region, "")
+    }
+
+    /// The spec, with `trail_tables` (TOML under `[trail]`: more keys, then sub-tables such as
+    /// `[trail.data_events]`) in its trail section.
+    pub fn spec_toml_with(&self, org_name: &str, home_region: &str, trail_tables: &str) -> String {
         let mut s = String::new();
         let _ = write!(
             s,
@@ -349,7 +355,7 @@ security_account_id = "{audit}"
 name = "{org_name}-audit"
 log_group_name = "/trailhead/{org_name}/cloudtrail"
 cloudwatch_logs_retention_days = 365
-
+{trail_tables}
 [alarms]
 benchmark = "cis-3.0"
 sns_topic_name = "{org_name}-cis-alarms"

@@ -232,6 +232,59 @@ fn trail_controls(
     ]
 }
 
+/// (trailhead) The trail's log group is encrypted under the account's key of the spec's alias.
+async fn log_group_key_control(
+    group: &str,
+    alias: &str,
+    session: &AccountSession,
+    site: &CallSite,
+) -> ControlResult {
+    const ID: &str = "LogGroup.KMS";
+    let found = session
+        .logs()
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await;
+    let live = match found {
+        Ok(out) => out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(group))
+            .map(|g| g.kms_key_id().map(str::to_string)),
+        Err(e) => {
+            let e = site.error("DescribeLogGroups", e);
+            return result(ID, Verdict::Unknown, e.to_string());
+        }
+    };
+    let Some(live) = live else {
+        return result(
+            ID,
+            Verdict::Fail,
+            format!("the log group {group} does not exist"),
+        );
+    };
+    let wanted = match session.kms().describe_key().key_id(alias).send().await {
+        Ok(out) => out.key_metadata().and_then(|m| m.arn()).map(str::to_string),
+        Err(e) => {
+            let e = site.error("DescribeKey", e);
+            if e.code != "NotFoundException" {
+                return result(ID, Verdict::Unknown, e.to_string());
+            }
+            None
+        }
+    };
+    check(
+        ID,
+        wanted.is_some() && live == wanted,
+        format!("kmsKeyId {}", or_none(&live)),
+        &format!(
+            "the key behind {alias} ({})",
+            wanted.as_deref().unwrap_or("no such key in this account")
+        ),
+    )
+}
+
 /// Security Hub S3.22 (object-level write events; CIS v1.4 3.10, v3.0 3.8) and S3.23 (read;
 /// CIS v1.4 3.11, v3.0 3.9), judged where the spec asks for that kind of S3 data event.
 fn data_event_control_ids(asked: &DataEvents) -> Vec<&'static str> {
@@ -676,6 +729,10 @@ async fn verify_account(
     let site = CallSite::new(id, home, "verify");
     let mut out = trail_and_bucket_controls(ctx, shared, &session, &site).await;
     out.extend(monitoring_controls(ctx, &shared.controls, &session, &site).await);
+    if let Some(alias) = &ctx.spec.trail.log_group_kms_alias {
+        let group = &ctx.spec.trail.log_group_name;
+        out.push(log_group_key_control(group, alias, &session, &site).await);
+    }
     if id == shared.log_archive {
         out.extend(archive_controls(
             ctx,

@@ -18,7 +18,8 @@ pub enum EmulatorCommand {
     Stop,
     /// Say whether the emulator runs; the last line is its endpoint URL
     Status,
-    /// Create an organization in the emulator and write the matching spec
+    /// Create an organization in the emulator and write the matching spec (it records S3
+    /// object writes as data events, as the demo shows)
     Seed {
         /// Member accounts besides the log-archive and audit accounts
         #[arg(long, default_value_t = 12)]
@@ -263,6 +264,10 @@ fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str)
     }
 }
 
+/// What the seeded spec turns on beyond the defaults, so that the demo shows it: S3 object
+/// writes recorded as data events (the archive's own buckets left out).
+const DEMO_TRAIL_OPTIONS: &str = "\n[trail.data_events]\ns3 = \"WriteOnly\"\n";
+
 /// Creates the demo (or a test's) organization in the emulator and writes its spec to `out`.
 fn seed(reach_args: &ReachArgs, req: &SeedRequest, org_name: &str, out: &Path) -> u8 {
     // Seeding real Organizations would create real accounts: only an emulator.
@@ -275,7 +280,7 @@ fn seed(reach_args: &ReachArgs, req: &SeedRequest, org_name: &str, out: &Path) -
     });
     match result {
         Ok(org) => {
-            let spec = org.spec_toml(org_name, &req.region);
+            let spec = org.spec_toml_with(org_name, &req.region, DEMO_TRAIL_OPTIONS);
             if let Some(parent) = out.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }

@@ -19,6 +19,7 @@ pub const ROLE_POLICY_NAME: &str = "trailhead-cloudtrail-log-delivery";
 
 pub const STEP_ROLE: &str = "cwl role";
 pub const STEP_LOG_GROUP: &str = "log group";
+pub const STEP_LOG_GROUP_KEY: &str = "log group key";
 pub const STEP_TOPIC: &str = "alarm topic";
 pub const STEP_TRAIL: &str = "trail";
 pub const STEP_FILTERS: &str = "metric filters";
@@ -41,6 +42,7 @@ pub struct Desired {
     pub key_arn: String,
     pub log_group: String,
     pub log_retention_days: i32,
+    pub log_group_kms_alias: Option<String>,
     pub topic_name: String,
     pub emails: Vec<String>,
     pub controls: Vec<Control>,
@@ -69,6 +71,7 @@ impl Desired {
             key_arn: key_arn.to_string(),
             log_group: spec.trail.log_group_name.clone(),
             log_retention_days: spec.trail.cloudwatch_logs_retention_days,
+            log_group_kms_alias: spec.trail.log_group_kms_alias.clone(),
             topic_name: spec.alarms.sns_topic_name.clone(),
             emails: spec.alarms.emails.clone(),
             controls: controls.to_vec(),
@@ -109,6 +112,15 @@ impl Desired {
     pub fn log_group_arn(&self) -> String {
         format!(
             "arn:{}:logs:{}:{}:log-group:{}:*",
+            self.partition, self.region, self.account, self.log_group
+        )
+    }
+
+    /// The group's own ARN (without the `:*` CloudTrail wants): what the logs service names as
+    /// the encryption context of the group's key.
+    pub fn log_group_context_arn(&self) -> String {
+        format!(
+            "arn:{}:logs:{}:{}:log-group:{}",
             self.partition, self.region, self.account, self.log_group
         )
     }

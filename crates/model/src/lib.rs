@@ -18,7 +18,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use loader::{LoadError, load_file, parse_spec};
 pub use spec::{
     Access, Account, AccountId, Alarms, DataEvents, Discover, InsightType, Located, LogArchive,
-    LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec, ReadWriteType, RolloutSettings,
-    Tolerance, Trail, Wave, WaveMember, access_log_bucket_for,
+    LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec, OrganizationTrailMode,
+    ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember, access_log_bucket_for,
 };
 pub use waves::{REMAINING_WAVE, ResolvedWave, TargetAccount, resolve_waves};

@@ -11,7 +11,7 @@ use crate::waves::check_accounts_and_waves;
 use crate::{
     Access, Account, AccountId, Alarms, Benchmark, DataEvents, Diagnostic, Diagnostics, Discover,
     InsightType, Located, LogArchive, LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec,
-    ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember,
+    OrganizationTrailMode, ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -595,6 +595,7 @@ fn read_trail(
         "insights",
         "encrypt_log_group",
         "log_group_kms_alias",
+        "organization_trail",
     ];
     let mut trail = Trail {
         name: "trailhead".into(),
@@ -607,6 +608,7 @@ fn read_trail(
         log_group_kms_alias: Some(DEFAULT_LOG_GROUP_KMS_ALIAS.into()),
         data_events: DataEvents::default(),
         insights: Vec::new(),
+        organization_trail: OrganizationTrailMode::default(),
     };
     let Some(t) = root.table(sink, "trail", KEYS) else {
         return root.raw("trail").is_none().then_some(trail);
@@ -658,6 +660,19 @@ fn read_trail(
     match read_log_group_key(sink, &t, archive.map(|(_, la)| la.kms_alias.as_str())) {
         Some(alias) => trail.log_group_kms_alias = alias,
         None => ok = false,
+    }
+    if let Some(v) = t.string(sink, "organization_trail") {
+        match OrganizationTrailMode::parse(&v.value) {
+            Some(mode) => trail.organization_trail = mode,
+            None => {
+                ok = false;
+                sink.push(
+                    Diagnostic::error(v.span, format!("`{}` is not a choice for an existing organization trail", v.value))
+                        .label("unknown value")
+                        .help("use \"keep-per-account\" (per-account trails anyway: their CIS alarms need a log group in each account) or \"skip-covered\" (leave out the accounts an organization trail records)"),
+                );
+            }
+        }
     }
     match read_data_events(sink, &t, archive) {
         Some(events) => trail.data_events = events,

@@ -193,6 +193,29 @@ pub struct Trail {
     pub data_events: DataEvents,
     /// CloudTrail Insights types; empty keeps Insights off (it is charged per event analysed).
     pub insights: Vec<InsightType>,
+    /// What to do beside an organization trail made outside trailhead.
+    pub organization_trail: OrganizationTrailMode,
+}
+
+/// Accounts an existing organization trail already records: per-account trails anyway (their
+/// CIS alarms need a log group in each account), or none there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrganizationTrailMode {
+    #[default]
+    KeepPerAccount,
+    SkipCovered,
+}
+
+impl OrganizationTrailMode {
+    pub const NAMES: [&'static str; 2] = ["keep-per-account", "skip-covered"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "keep-per-account" => Some(OrganizationTrailMode::KeepPerAccount),
+            "skip-covered" => Some(OrganizationTrailMode::SkipCovered),
+            _ => None,
+        }
+    }
 }
 
 /// Object-level and function-level events, recorded through advanced event selectors.

@@ -15,6 +15,7 @@ pub mod integrity;
 pub mod journal;
 pub mod log_archive;
 pub mod member;
+pub mod org_trail;
 pub mod permissions;
 pub mod plan;
 pub mod preflight;

@@ -13,6 +13,7 @@ use crate::log_archive::RunCtx;
 use crate::log_archive::buckets::{lifecycle_blocks_mfa_delete, read_bucket};
 use crate::log_archive::key::ALIAS_TAG;
 use crate::member::trail::read_trail;
+use crate::org_trail::find_org_trails;
 use crate::session::{AccountSession, role_arn, session_name};
 use crate::targets::{read_org, resolve_targets};
 
@@ -175,6 +176,13 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<Problem>, ProvisionError> {
     let bucket = la
         .as_ref()
         .map(|la| ctx.spec.log_archive.bucket_name(&ctx.spec.org, la));
+    match find_org_trails(&management).await {
+        Ok(trails) => problems.extend(trails.iter().map(|t| Problem {
+            message: t.describe(ctx.spec.trail.organization_trail),
+            blocking: false,
+        })),
+        Err(e) => problems.push(Problem::blocking(e.to_string())),
+    }
 
     let limit = Arc::new(Semaphore::new(
         ctx.spec.rollout.max_concurrency.max(1) as usize

@@ -20,6 +20,7 @@ use trailhead_policies::{
 use crate::Connection;
 use crate::counter::CallLog;
 use crate::error::{CallSite, ProvisionError};
+use crate::org_trail::{STEP_ORG_TRAIL, find_org_trails, skip_covered};
 use crate::plan::{Action, Diff, StepReport};
 use crate::session::{AccessRole, AccountSession, partition};
 use crate::targets::{OrgView, Resolved, SkippedAccount, read_org, resolve_targets};
@@ -162,10 +163,26 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
     let Resolved {
         targets,
         problems,
-        skipped,
+        mut skipped,
     } = resolve_targets(&management, spec, &org, la.as_deref()).await?;
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
+    }
+    let started = Instant::now();
+    let org_trails = find_org_trails(&management).await?;
+    let mode = spec.trail.organization_trail;
+    let (targets, covered) = skip_covered(targets, &org_trails, mode);
+    skipped.extend(covered);
+    for t in &org_trails {
+        reports.push(report(
+            &management.account_id,
+            &home,
+            STEP_ORG_TRAIL,
+            Action::NoOp,
+            Diff::new(),
+            vec![t.describe(mode)],
+            started,
+        ));
     }
     let Some(la) = la else {
         reports.extend(account_to_be_created(&la_label, &home));

@@ -1,5 +1,7 @@
 """CreateTrail / UpdateTrail refuse what AWS refuses: one break at a time from a setup that works."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -189,3 +191,47 @@ def test_multi_region_trails_count_against_every_region(emulator, org):
     other_region = emulator.assume("cloudtrail", account, region="us-east-1")
     code = error_code(lambda: other_region.create_trail(Name="one-too-many", S3BucketName=bucket))
     assert code == "MaximumNumberOfTrailsExceededException"
+
+
+def topic_policy(topic_arn, condition):
+    return policy({"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                   "Action": "SNS:Publish", "Resource": topic_arn, "Condition": condition})
+
+
+def test_a_notification_topic_must_let_cloudtrail_publish_for_the_trail(setup, emulator):
+    wait_for_propagation()
+    sns = emulator.client("sns")
+    topic = sns.create_topic(Name=unique("deliveries"))["TopicArn"]
+    # moto's default topic policy lets only the owner publish.
+    assert error_code(lambda: setup.create(SnsTopicName=topic)) == "InsufficientSnsTopicPolicyException"
+    other = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/someone-elses"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
+                             AttributeValue=topic_policy(topic, {"StringEquals": {"aws:SourceArn": other}}))
+    assert error_code(lambda: setup.create(SnsTopicName=topic)) == "InsufficientSnsTopicPolicyException"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
+                             AttributeValue=topic_policy(topic, {"StringEquals": {"aws:SourceArn": setup.arn}}))
+    setup.create(SnsTopicName=topic)
+    described = setup.ct.describe_trails(trailNameList=[setup.name])["trailList"][0]
+    assert described["SnsTopicARN"] == topic
+
+
+def test_a_topic_of_another_account_is_named_by_arn_and_hears_of_each_delivery(setup, emulator, org):
+    from test_delivery import until
+
+    wait_for_propagation()
+    sns = emulator.assume("sns", org["member"])
+    topic = sns.create_topic(Name=unique("central"))["TopicArn"]
+    assert f":{org['member']}:" in topic
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=topic_policy(
+        topic, {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"},
+                "StringEquals": {"aws:SourceOrgID": org["id"]}}))
+    subscription = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="deliveries@example.com")
+    emulator.control(f"sns/confirm?topic={topic}", {})
+    assert subscription["SubscriptionArn"]
+    setup.create(SnsTopicName=topic)
+    setup.ct.start_logging(Name=setup.name)
+    emulator.control("deliver", {})
+    sent = until(lambda: emulator.control(f"sns/notifications?topic={topic}")["notifications"], 5.0)
+    notice = json.loads(sent[0]["message"])
+    assert notice["s3Bucket"] == setup.bucket
+    assert notice["s3ObjectKey"][0].startswith(f"AWSLogs/{setup.account}/CloudTrail/")

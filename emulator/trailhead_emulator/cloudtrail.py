@@ -17,7 +17,10 @@ CreateTrail / UpdateTrail check, as CloudTrail does, that it can deliver:
 Also: an existing name answers TrailAlreadyExistsException; 5 trails per region, a multi-region
 trail counting in every region (MaximumNumberOfTrailsExceededException); GetTrail,
 GetTrailStatus and GetEventSelectors accept a multi-region trail's ARN from any region.
-Sources: docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html,
+With SnsTopicName (a name, or the ARN of a topic in another account) the topic's policy must let
+CloudTrail `sns:Publish` with `aws:SourceArn` = the trail ARN (InsufficientSnsTopicPolicyException);
+each delivered log file is then announced on the topic.
+Sources: cloudtrail-permissions-for-sns-notifications.html, docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html,
 create-kms-key-policy-for-cloudtrail.html, cloudtrail-required-policy-for-cloudwatch-logs.html,
 WhatIsCloudTrail-Limits.html.
 """
@@ -97,7 +100,7 @@ def settings_of(trail):
         "account": trail.account_id, "region": trail.region_name, "name": trail.trail_name,
         "arn": trail.arn, "bucket": trail.bucket_name, "prefix": trail.s3_key_prefix,
         "kms_key_id": trail.kms_key_id, "cw_log_group_arn": trail.cw_log_group_arn,
-        "cw_role_arn": trail.cw_role_arn,
+        "cw_role_arn": trail.cw_role_arn, "sns_topic": trail.sns_topic_name,
     }
 
 
@@ -159,6 +162,41 @@ def check_logs_role(trail):
     return None
 
 
+def topic_arn_of(trail):
+    """The notification topic a trail names (a name in its own account, or any topic's ARN)."""
+    ref = trail.get("sns_topic")
+    if not ref:
+        return None
+    if ref.startswith("arn:"):
+        return ref
+    return f"arn:{partition_of(trail['region'])}:sns:{trail['region']}:{trail['account']}:{ref}"
+
+
+def topic_allows(trail, topic_arn):
+    """Whether the topic exists and its policy lets CloudTrail publish for this trail."""
+    from moto.sns.models import sns_backends
+
+    parts = topic_arn.split(":")
+    try:
+        topic = sns_backends[parts[4]][parts[3]].topics[topic_arn]
+    except (KeyError, IndexError):
+        return False
+    context = {"aws:SourceArn": trail["arn"], "aws:SourceAccount": trail["account"]}
+    org = organizations.org_id_of(trail["account"])
+    if org:
+        context["aws:SourceOrgID"] = org
+    return allows(topic.policy, Principal.service(CLOUDTRAIL), "sns:Publish", topic_arn, context)
+
+
+def check_topic(trail):
+    """None, or InsufficientSnsTopicPolicyException when CloudTrail could not notify the topic."""
+    arn = topic_arn_of(trail)
+    if arn is None or topic_allows(trail, arn):
+        return None
+    return json_error("InsufficientSnsTopicPolicyException",
+                      f"SNS Topic does not exist or the topic policy is incorrect: {arn}")
+
+
 def validate_delivery(trail):
     """Every check CloudTrail makes on CreateTrail/UpdateTrail, in AWS's order."""
     _, bucket = s3.bucket_backend(trail["bucket"])
@@ -168,7 +206,7 @@ def validate_delivery(trail):
         error = check_key(trail, bucket)
         if error is not None:
             return error
-    return check_bucket(trail, bucket) or check_logs_role(trail)
+    return check_bucket(trail, bucket) or check_logs_role(trail) or check_topic(trail)
 
 
 def _visible_trails(account, region):
@@ -218,7 +256,7 @@ def install():
         error = check_quota(self.account_id, self.region_name, is_multi_region)
         error = error or validate_delivery(_settings(
             self, name, bucket=bucket_name, prefix=s3_key_prefix, kms_key_id=kms_key_id,
-            cw_log_group_arn=cw_log_group_arn, cw_role_arn=cw_role_arn,
+            cw_log_group_arn=cw_log_group_arn, cw_role_arn=cw_role_arn, sns_topic=sns_topic_name,
         ))
         if error is not None:
             raise error
@@ -246,6 +284,7 @@ def install():
             kms_key_id=pick(kms_key_id, current.kms_key_id),
             cw_log_group_arn=pick(cw_log_group_arn, current.cw_log_group_arn),
             cw_role_arn=pick(cw_role_arn, current.cw_role_arn),
+            sns_topic=pick(sns_topic_name, current.sns_topic_name),
         ))
         if error is not None:
             raise error
@@ -270,3 +309,12 @@ def install():
         return original_get(self, name_or_arn)
 
     CloudTrailBackend.get_trail = get_trail
+
+    from moto.cloudtrail.models import Trail
+
+    # A topic of another account is named by its ARN; check_topic above judges it (moto looked
+    # only in the trail's own account, and built an ARN out of an ARN).
+    Trail.topic_arn = property(lambda self: topic_arn_of({
+        "sns_topic": self.sns_topic_name, "region": self.region_name, "account": self.account_id,
+    }))
+    Trail.check_topic_exists = lambda self: None

@@ -33,7 +33,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import cloudtrail, records, s3, signing
+from . import cloudtrail, records, s3, signing, sns
 from .settings import SETTINGS
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -231,6 +231,16 @@ def _write_as_cloudtrail(trail, key, body, encrypted):
     return stored, None
 
 
+def _notify(trail, key):
+    """CloudTrail's notice of a delivered log file, on the trail's topic, when the topic's
+    policy still lets CloudTrail publish."""
+    settings = cloudtrail.settings_of(trail)
+    topic = cloudtrail.topic_arn_of(settings)
+    if topic and cloudtrail.topic_allows(settings, topic):
+        message = json.dumps({"s3Bucket": trail.bucket_name, "s3ObjectKey": [key]})
+        sns.deliver(topic, None, message)
+
+
 def _deliver_region(trail, state, region, now, until):
     batch, after = _pending(trail, state, state.cursors, region, until)
     if not batch:
@@ -245,6 +255,7 @@ def _deliver_region(trail, state, region, now, until):
         return
     state.cursors[region] = after
     state.delivery_time, state.delivery_error = now, None
+    _notify(trail, key)
     chain = state.chains.setdefault(region, Chain(state.started))
     chain.log_files.append({
         "s3Bucket": trail.bucket_name, "s3Object": key,

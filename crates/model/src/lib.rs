@@ -17,8 +17,9 @@ pub use benchmark::Benchmark;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use loader::{LoadError, load_file, parse_spec};
 pub use spec::{
-    Access, Account, AccountId, Alarms, DataEvents, Discover, InsightType, Located, LogArchive,
-    LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec, OrganizationTrailMode,
-    ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember, access_log_bucket_for,
+    Access, Account, AccountId, Alarms, DataEvents, DeliveryNotifications, Discover, InsightType,
+    Located, LogArchive, LogArchiveAccount, NotificationTopic, ObjectLock, ObjectLockMode, Org,
+    OrgSpec, OrganizationTrailMode, ReadWriteType, RolloutSettings, Tolerance, Trail, Wave,
+    WaveMember, access_log_bucket_for,
 };
 pub use waves::{REMAINING_WAVE, ResolvedWave, TargetAccount, resolve_waves};

@@ -9,9 +9,10 @@ use crate::rules;
 use crate::spec::{ACCESS_LOG_SUFFIX_LEN, expand_template};
 use crate::waves::check_accounts_and_waves;
 use crate::{
-    Access, Account, AccountId, Alarms, Benchmark, DataEvents, Diagnostic, Diagnostics, Discover,
-    InsightType, Located, LogArchive, LogArchiveAccount, ObjectLock, ObjectLockMode, Org, OrgSpec,
-    OrganizationTrailMode, ReadWriteType, RolloutSettings, Tolerance, Trail, Wave, WaveMember,
+    Access, Account, AccountId, Alarms, Benchmark, DataEvents, DeliveryNotifications, Diagnostic,
+    Diagnostics, Discover, InsightType, Located, LogArchive, LogArchiveAccount, NotificationTopic,
+    ObjectLock, ObjectLockMode, Org, OrgSpec, OrganizationTrailMode, ReadWriteType,
+    RolloutSettings, Tolerance, Trail, Wave, WaveMember,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +111,9 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     let waves = read_waves(&root, sink);
     let rollout = read_rollout(&root, sink);
 
+    if let (Some(trail), Some(alarms)) = (&trail, &alarms) {
+        check_topic_names(sink, trail, alarms);
+    }
     if let (Some(org), Some(log_archive)) = (&org, &log_archive) {
         check_accounts_and_waves(sink, org, log_archive, &accounts, discover.as_ref(), &waves);
     }
@@ -125,6 +129,24 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
         waves,
         rollout: rollout?,
     })
+}
+
+/// A topic in each account for deliveries must not be the alarm topic: two steps would each
+/// write their own policy onto it, and never agree.
+fn check_topic_names(sink: &mut Sink, trail: &Trail, alarms: &Alarms) {
+    let Some(n) = &trail.notifications else {
+        return;
+    };
+    if n.topic == NotificationTopic::Member && n.topic_name.value == alarms.sns_topic_name {
+        sink.push(
+            Diagnostic::error(
+                n.topic_name.span.clone(),
+                format!("`{}` is also the alarm topic's name", n.topic_name.value),
+            )
+            .label("same name as [alarms] sns_topic_name")
+            .help("give delivery notifications a topic of their own, for example \"trailhead-cloudtrail-deliveries\""),
+        );
+    }
 }
 
 fn account_id(sink: &mut Sink, v: &Located<String>) -> Option<Located<AccountId>> {
@@ -596,6 +618,7 @@ fn read_trail(
         "encrypt_log_group",
         "log_group_kms_alias",
         "organization_trail",
+        "notifications",
     ];
     let mut trail = Trail {
         name: "trailhead".into(),
@@ -609,6 +632,7 @@ fn read_trail(
         data_events: DataEvents::default(),
         insights: Vec::new(),
         organization_trail: OrganizationTrailMode::default(),
+        notifications: None,
     };
     let Some(t) = root.table(sink, "trail", KEYS) else {
         return root.raw("trail").is_none().then_some(trail);
@@ -674,6 +698,10 @@ fn read_trail(
             }
         }
     }
+    match read_notifications(sink, &t, archive.map(|(_, la)| la)) {
+        Some(n) => trail.notifications = n,
+        None => ok = false,
+    }
     match read_data_events(sink, &t, archive) {
         Some(events) => trail.data_events = events,
         None => ok = false,
@@ -683,6 +711,54 @@ fn read_trail(
         None => ok = false,
     }
     ok.then_some(trail)
+}
+
+/// `[trail.notifications]`: CloudTrail's SNS notice of each delivered log file.
+fn read_notifications(
+    sink: &mut Sink,
+    t: &Table,
+    archive: Option<&LogArchive>,
+) -> Option<Option<DeliveryNotifications>> {
+    let Some(n) = t.table(sink, "notifications", &["topic", "topic_name"]) else {
+        return t.raw("notifications").is_none().then_some(None);
+    };
+    n.reject_unknown(sink);
+    let mut ok = true;
+    let topic = match n.string(sink, "topic") {
+        None => NotificationTopic::Member,
+        Some(v) => match v.value.as_str() {
+            "member" => NotificationTopic::Member,
+            "audit" => {
+                if archive.is_some_and(|la| la.security_account.is_none()) {
+                    ok = false;
+                    sink.push(
+                        Diagnostic::error(v.span, "a central topic in the audit account needs the audit account")
+                            .label("no audit account named")
+                            .help("set `security_account_id` in [log_archive], or use `topic = \"member\"` (a topic in each account)"),
+                    );
+                }
+                NotificationTopic::Audit
+            }
+            other => {
+                ok = false;
+                sink.push(
+                    Diagnostic::error(v.span, format!("`{other}` is not a notification topic choice"))
+                        .label("unknown value")
+                        .help("use \"member\" (a topic in each account) or \"audit\" (one topic in the audit account)"),
+                );
+                NotificationTopic::Member
+            }
+        },
+    };
+    let topic_name = n
+        .string(sink, "topic_name")
+        .unwrap_or_else(|| Located::new("trailhead-cloudtrail-deliveries".to_string(), n.span()));
+    ok &= sink.check(
+        &topic_name,
+        |s| rules::sns_topic_name(s),
+        "for example \"trailhead-cloudtrail-deliveries\"",
+    );
+    ok.then_some(Some(DeliveryNotifications { topic, topic_name }))
 }
 
 const DEFAULT_LOG_GROUP_KMS_ALIAS: &str = "alias/trailhead-cloudwatch-logs";

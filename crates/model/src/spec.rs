@@ -195,6 +195,23 @@ pub struct Trail {
     pub insights: Vec<InsightType>,
     /// What to do beside an organization trail made outside trailhead.
     pub organization_trail: OrganizationTrailMode,
+    /// An SNS topic CloudTrail notifies on every log file it delivers; None sends none.
+    pub notifications: Option<DeliveryNotifications>,
+}
+
+/// Where log-file delivery notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationTopic {
+    /// A topic in each account, for that account's trail.
+    Member,
+    /// One topic in the audit account (`[log_archive] security_account_id`) for every trail.
+    Audit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryNotifications {
+    pub topic: NotificationTopic,
+    pub topic_name: Located<String>,
 }
 
 /// Accounts an existing organization trail already records: per-account trails anyway (their

@@ -328,6 +328,56 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     ])
 }
 
+/// Which trails may publish log-file delivery notifications to a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicPublishers {
+    /// One account's own topic: its trail only.
+    Trail(String),
+    /// One central topic: the org's trails of this name, in any account of the organization.
+    OrgTrails { trail_name: String, org_id: String },
+}
+
+/// A topic CloudTrail notifies on each log file delivered: the owner manages it; CloudTrail may
+/// publish only for our trails (`aws:SourceArn`, and the organization for a central topic).
+pub fn cloudtrail_topic_policy(
+    partition: &str,
+    owner: &str,
+    topic_arn: &str,
+    publishers: &TopicPublishers,
+) -> PolicyDocument {
+    let publish = Statement::new("CloudTrailPublish", Effect::Allow)
+        .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
+        .actions(&["sns:Publish"])
+        .resources(&[topic_arn]);
+    let publish = match publishers {
+        TopicPublishers::Trail(arn) => {
+            publish.when("StringEquals", "aws:SourceArn", &[arn.as_str()])
+        }
+        TopicPublishers::OrgTrails { trail_name, org_id } => publish
+            .when(
+                "ArnLike",
+                "aws:SourceArn",
+                &[format!("arn:{partition}:cloudtrail:*:*:trail/{trail_name}")],
+            )
+            .when("StringEquals", "aws:SourceOrgID", &[org_id.as_str()]),
+    };
+    PolicyDocument::new(vec![
+        Statement::new("OwnerManagesTopic", Effect::Allow)
+            .principal(Principal::Aws(vec![format!(
+                "arn:{partition}:iam::{owner}:root"
+            )]))
+            .actions(&[
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:DeleteTopic",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+            ])
+            .resources(&[topic_arn]),
+        publish,
+    ])
+}
+
 /// The key of an account's CloudTrail log group: the account administers it; CloudWatch Logs of
 /// the group's region may use it only for that group (its encryption context names the group).
 pub fn log_group_key_policy(

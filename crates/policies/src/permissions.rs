@@ -12,6 +12,8 @@ pub struct PermissionInputs {
     pub trail_name: String,
     pub log_group: String,
     pub topic_name: String,
+    /// The topic of log-file delivery notifications, when the spec asks for one.
+    pub delivery_topic: Option<String>,
     /// The CloudWatch Logs role trailhead creates in each account.
     pub logs_role: String,
     /// The archive bucket name; `*` where the account id is not known yet.
@@ -151,7 +153,10 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
                 "sns:ListSubscriptionsByTopic",
                 "sns:TagResource",
             ],
-            &[format!("arn:{part}:sns:*:*:{}", p.topic_name)],
+            &std::iter::once(&p.topic_name)
+                .chain(&p.delivery_topic)
+                .map(|t| format!("arn:{part}:sns:*:*:{t}"))
+                .collect::<Vec<_>>(),
         ),
         allow("ListTopics", &["sns:ListTopics"], &["*".to_string()]),
         // The log-archive account's buckets (the archive and its access-log bucket).
@@ -257,6 +262,7 @@ mod tests {
             trail_name: "org-audit".into(),
             log_group: "/trailhead/cloudtrail".into(),
             topic_name: "cis".into(),
+            delivery_topic: None,
             logs_role: "trailhead-logs".into(),
             bucket: "acme-cloudtrail-*".into(),
             creates_account: false,

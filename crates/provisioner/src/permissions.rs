@@ -18,6 +18,11 @@ pub fn permission_inputs(spec: &OrgSpec) -> PermissionInputs {
         trail_name: spec.trail.name.clone(),
         log_group: spec.trail.log_group_name.clone(),
         topic_name: spec.alarms.sns_topic_name.clone(),
+        delivery_topic: spec
+            .trail
+            .notifications
+            .as_ref()
+            .map(|n| n.topic_name.value.clone()),
         logs_role: ROLE_NAME.to_string(),
         bucket: la.bucket_name(&spec.org, &account),
         creates_account: matches!(la.account, LogArchiveAccount::Create { .. }),

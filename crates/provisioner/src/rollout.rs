@@ -18,8 +18,8 @@ use crate::events::{AccountStatus, Command, Event, EventSink, WaveInfo, WaveStat
 use crate::journal;
 use crate::log_archive::{LogArchiveOutcome, RunCtx, log_archive_stage};
 use crate::member::{
-    Desired, STEP_ALARMS, STEP_FILTERS, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY, STEP_ROLE, STEP_TOPIC,
-    STEP_TRAIL, log_group, monitoring, role, topic, trail,
+    Desired, STEP_ALARMS, STEP_DELIVERY_TOPIC, STEP_FILTERS, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY,
+    STEP_ROLE, STEP_TOPIC, STEP_TRAIL, log_group, monitoring, role, topic, trail,
 };
 use crate::plan::{Action, Diff, StepReport};
 use crate::preflight::preflight;
@@ -271,7 +271,8 @@ pub async fn run_account(
     events: &EventSink,
     journal_file: Option<&Path>,
 ) -> Result<Vec<StepReport>, ProvisionError> {
-    let (r, kg, t) = tokio::join!(
+    let own_delivery_topic = d.delivery_topic.as_ref().is_some_and(|t| !t.central);
+    let (r, kg, t, dt) = tokio::join!(
         step(STEP_ROLE, session, events, journal_file, |s| async move {
             role::ensure_role(&s, d, apply).await
         }),
@@ -279,8 +280,22 @@ pub async fn run_account(
         step(STEP_TOPIC, session, events, journal_file, |s| async move {
             topic::ensure_topic(&s, d, apply).await
         }),
+        async {
+            if !own_delivery_topic {
+                return Ok(None);
+            }
+            step(
+                STEP_DELIVERY_TOPIC,
+                session,
+                events,
+                journal_file,
+                |s| async move { topic::ensure_delivery_topic(&s, d, apply).await },
+            )
+            .await
+            .map(Some)
+        },
     );
-    let (r, (k, g), t) = (r?, kg?, t?);
+    let (r, (k, g), t, dt) = (r?, kg?, t?, dt?);
     // The trail needs its role and log group, the filters their log group, the alarms their
     // topic: the three run together.
     let (tr, fl, al) = tokio::join!(
@@ -300,7 +315,9 @@ pub async fn run_account(
     );
     let mut reports = vec![r];
     reports.extend(k);
-    reports.extend([g, t, tr?, fl?, al?]);
+    reports.extend([g, t]);
+    reports.extend(dt);
+    reports.extend([tr?, fl?, al?]);
     Ok(reports)
 }
 

@@ -13,13 +13,15 @@ use std::time::{Duration, Instant};
 
 use trailhead_model::{OrgSpec, TargetAccount, access_log_bucket_for};
 use trailhead_policies::{
-    ArchiveInputs, DeputyMode, TrailRef, access_log_bucket_policy, archive_bucket_policy,
-    key_policy,
+    ArchiveInputs, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
+    archive_bucket_policy, cloudtrail_topic_policy, key_policy,
 };
 
 use crate::Connection;
 use crate::counter::CallLog;
 use crate::error::{CallSite, ProvisionError};
+use crate::member::topic::{TopicSpec, converge_topic};
+use crate::member::{DeliveryTopic, STEP_DELIVERY_TOPIC};
 use crate::org_trail::{STEP_ORG_TRAIL, find_org_trails, skip_covered};
 use crate::plan::{Action, Diff, StepReport};
 use crate::session::{AccessRole, AccountSession, partition};
@@ -214,6 +216,9 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         archive.converge_archive_bucket(ctx, mode, &key_arn).await?;
     reports.push(bucket_report);
     reports.push(archive.mfa_delete_status(ctx, bucket_action).await?);
+    if let Some(topic) = DeliveryTopic::of(spec, &la).filter(|t| t.central) {
+        reports.push(central_delivery_topic(ctx, &org.org_id, &topic).await?);
+    }
     Ok(LogArchiveOutcome {
         org,
         account_id: Some(la),
@@ -224,6 +229,50 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         skipped,
         reports,
     })
+}
+
+/// One delivery-notification topic in the audit account for every trail of the organization.
+async fn central_delivery_topic(
+    ctx: &RunCtx,
+    org_id: &str,
+    topic: &DeliveryTopic,
+) -> Result<StepReport, ProvisionError> {
+    let started = Instant::now();
+    let home = &ctx.spec.org.home_region;
+    let audit = ctx
+        .spec
+        .log_archive
+        .security_account
+        .as_ref()
+        .map(|a| a.to_string())
+        .ok_or_else(|| {
+            ProvisionError::Config(
+                "a central delivery topic needs [log_archive] security_account_id".into(),
+            )
+        })?;
+    let session = ctx.assume(&audit, home).await;
+    let site = CallSite::new(&audit, home, STEP_DELIVERY_TOPIC);
+    let publishers = TopicPublishers::OrgTrails {
+        trail_name: ctx.spec.trail.name.clone(),
+        org_id: org_id.to_string(),
+    };
+    let spec = TopicSpec {
+        name: &topic.name,
+        policy: cloudtrail_topic_policy(partition(home), &audit, &topic.arn, &publishers),
+        arn: topic.arn.clone(),
+        policy_words: "cloudtrail.amazonaws.com publishes for the organization's trails",
+        emails: &[],
+    };
+    let (action, diff) = converge_topic(&session, &site, &spec, ctx.apply).await?;
+    Ok(report(
+        &audit,
+        home,
+        STEP_DELIVERY_TOPIC,
+        action,
+        diff,
+        Vec::new(),
+        started,
+    ))
 }
 
 /// A plan of an account yet to be created: everything in it is to be created.

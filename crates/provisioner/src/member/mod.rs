@@ -10,7 +10,9 @@ pub mod topic;
 pub mod trail;
 
 use trailhead_alarms::catalog::Control;
-use trailhead_model::{DataEvents, InsightType, OrgSpec, ReadWriteType, access_log_bucket_for};
+use trailhead_model::{
+    DataEvents, InsightType, NotificationTopic, OrgSpec, ReadWriteType, access_log_bucket_for,
+};
 
 use crate::session::partition;
 
@@ -20,10 +22,39 @@ pub const ROLE_POLICY_NAME: &str = "trailhead-cloudtrail-log-delivery";
 pub const STEP_ROLE: &str = "cwl role";
 pub const STEP_LOG_GROUP: &str = "log group";
 pub const STEP_LOG_GROUP_KEY: &str = "log group key";
+pub const STEP_DELIVERY_TOPIC: &str = "delivery topic";
 pub const STEP_TOPIC: &str = "alarm topic";
 pub const STEP_TRAIL: &str = "trail";
 pub const STEP_FILTERS: &str = "metric filters";
 pub const STEP_ALARMS: &str = "alarms";
+
+/// The topic a trail notifies of each delivered log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryTopic {
+    pub name: String,
+    pub arn: String,
+    /// One topic in the audit account for every trail, converged with the archive.
+    pub central: bool,
+}
+
+impl DeliveryTopic {
+    /// The spec's topic for `account`'s trail; None without notifications, or for a central
+    /// topic when the spec names no audit account (validation refuses that).
+    pub fn of(spec: &OrgSpec, account: &str) -> Option<Self> {
+        let n = spec.trail.notifications.as_ref()?;
+        let region = &spec.org.home_region;
+        let owner = match n.topic {
+            NotificationTopic::Member => account.to_string(),
+            NotificationTopic::Audit => spec.log_archive.security_account.as_ref()?.to_string(),
+        };
+        let name = n.topic_name.value.clone();
+        Some(DeliveryTopic {
+            arn: format!("arn:{}:sns:{region}:{owner}:{name}", partition(region)),
+            name,
+            central: n.topic == NotificationTopic::Audit,
+        })
+    }
+}
 
 /// What one account must look like.
 #[derive(Debug, Clone)]
@@ -45,6 +76,7 @@ pub struct Desired {
     pub log_group_kms_alias: Option<String>,
     pub topic_name: String,
     pub emails: Vec<String>,
+    pub delivery_topic: Option<DeliveryTopic>,
     pub controls: Vec<Control>,
 }
 
@@ -74,6 +106,7 @@ impl Desired {
             log_group_kms_alias: spec.trail.log_group_kms_alias.clone(),
             topic_name: spec.alarms.sns_topic_name.clone(),
             emails: spec.alarms.emails.clone(),
+            delivery_topic: DeliveryTopic::of(spec, account),
             controls: controls.to_vec(),
             region,
         }

@@ -1,12 +1,26 @@
-//! The SNS topic alarms notify: CloudWatch may publish for this account's alarms only, and the
-//! spec's addresses are subscribed.
+//! SNS topics trailhead owns: the one alarms notify (CloudWatch may publish for this account's
+//! alarms only, and the spec's addresses are subscribed), and the one CloudTrail notifies of each
+//! delivered log file (only our trails may publish).
 
-use trailhead_policies::{PolicyKind, check_budget, same_policy, sns_topic_policy};
+use trailhead_policies::{
+    PolicyDocument, PolicyKind, TopicPublishers, check_budget, cloudtrail_topic_policy,
+    same_policy, sns_topic_policy,
+};
 
-use super::{Desired, STEP_TOPIC};
+use super::{Desired, STEP_DELIVERY_TOPIC, STEP_TOPIC};
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff};
 use crate::session::AccountSession;
+
+/// A topic to converge: its name and ARN, its policy (and what it means, for a plan), and the
+/// email addresses to subscribe.
+pub struct TopicSpec<'a> {
+    pub name: &'a str,
+    pub arn: String,
+    pub policy: PolicyDocument,
+    pub policy_words: &'a str,
+    pub emails: &'a [String],
+}
 
 pub async fn ensure_topic(
     session: &AccountSession,
@@ -14,11 +28,50 @@ pub async fn ensure_topic(
     apply: bool,
 ) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_TOPIC);
-    let sns = session.sns();
     let arn = d.topic_arn();
-    let policy = sns_topic_policy(&d.partition, &d.account, &d.region, &arn);
-    check_budget(PolicyKind::TopicPolicy, &policy)
-        .map_err(|e| ProvisionError::Config(format!("topic {}: {e}", d.topic_name)))?;
+    let spec = TopicSpec {
+        name: &d.topic_name,
+        policy: sns_topic_policy(&d.partition, &d.account, &d.region, &arn),
+        arn,
+        policy_words: "cloudwatch.amazonaws.com publishes for this account",
+        emails: &d.emails,
+    };
+    converge_topic(session, &site, &spec, apply).await
+}
+
+/// The account's own delivery-notification topic (a central one is converged with the archive).
+pub async fn ensure_delivery_topic(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
+    let Some(topic) = &d.delivery_topic else {
+        return Ok((Action::NoOp, Diff::new()));
+    };
+    let site = CallSite::new(&d.account, &d.region, STEP_DELIVERY_TOPIC);
+    let publishers = TopicPublishers::Trail(d.trail_arn());
+    let spec = TopicSpec {
+        name: &topic.name,
+        policy: cloudtrail_topic_policy(&d.partition, &d.account, &topic.arn, &publishers),
+        arn: topic.arn.clone(),
+        policy_words: "cloudtrail.amazonaws.com publishes for this account's trail",
+        emails: &[],
+    };
+    converge_topic(session, &site, &spec, apply).await
+}
+
+/// Creates the topic if missing, puts its policy, subscribes the missing addresses.
+pub async fn converge_topic(
+    session: &AccountSession,
+    site: &CallSite,
+    spec: &TopicSpec<'_>,
+    apply: bool,
+) -> Result<(Action, Diff), ProvisionError> {
+    let sns = session.sns();
+    let arn = &spec.arn;
+    let policy = &spec.policy;
+    check_budget(PolicyKind::TopicPolicy, policy)
+        .map_err(|e| ProvisionError::Config(format!("topic {}: {e}", spec.name)))?;
 
     // CreateTopic is idempotent but still a write; list first so a converged run only reads.
     let mut exists = false;
@@ -38,7 +91,7 @@ pub async fn ensure_topic(
     let (live_policy, subscribed) = if exists {
         let attrs = sns
             .get_topic_attributes()
-            .topic_arn(&arn)
+            .topic_arn(arn)
             .send()
             .await
             .map_err(|e| site.error("GetTopicAttributes", e))?;
@@ -46,7 +99,7 @@ pub async fn ensure_topic(
         let mut subscribed = Vec::new();
         let mut pages = sns
             .list_subscriptions_by_topic()
-            .topic_arn(&arn)
+            .topic_arn(arn)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -59,12 +112,12 @@ pub async fn ensure_topic(
         }
         (live_policy, subscribed)
     } else {
-        diff.field("topic", "(none)", &d.topic_name);
+        diff.field("topic", "(none)", spec.name);
         (None, Vec::new())
     };
     let policy_changes = !live_policy
         .as_deref()
-        .is_some_and(|p| same_policy(p, &policy))
+        .is_some_and(|p| same_policy(p, policy))
         && diff.field(
             "policy",
             if live_policy.is_some() {
@@ -72,9 +125,9 @@ pub async fn ensure_topic(
             } else {
                 "(none)"
             },
-            "cloudwatch.amazonaws.com publishes for this account",
+            spec.policy_words,
         );
-    let missing: Vec<&String> = d
+    let missing: Vec<&String> = spec
         .emails
         .iter()
         .filter(|e| !subscribed.contains(&e.to_ascii_lowercase()))
@@ -85,7 +138,7 @@ pub async fn ensure_topic(
     if apply {
         if !exists {
             sns.create_topic()
-                .name(&d.topic_name)
+                .name(spec.name)
                 .send()
                 .await
                 .map_err(|e| site.error("CreateTopic", e))?;
@@ -96,7 +149,7 @@ pub async fn ensure_topic(
                 return Ok(());
             }
             sns.set_topic_attributes()
-                .topic_arn(&arn)
+                .topic_arn(arn)
                 .attribute_name("Policy")
                 .attribute_value(policy.to_json())
                 .send()
@@ -107,7 +160,7 @@ pub async fn ensure_topic(
         let subscribe = async {
             for email in missing {
                 sns.subscribe()
-                    .topic_arn(&arn)
+                    .topic_arn(arn)
                     .protocol("email")
                     .endpoint(email)
                     .send()

@@ -31,6 +31,7 @@ pub struct LiveTrail {
     pub kms_key: Option<String>,
     pub log_group_arn: Option<String>,
     pub role_arn: Option<String>,
+    pub sns_topic: Option<String>,
     pub is_logging: bool,
     pub latest_delivery_error: Option<String>,
     pub latest_cwl_delivery_error: Option<String>,
@@ -117,6 +118,7 @@ pub async fn read_trail(
         kms_key: t.kms_key_id().map(str::to_string),
         log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_string),
         role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
+        sns_topic: t.sns_topic_arn().map(str::to_string),
         ..LiveTrail::default()
     };
     if t.has_insight_selectors().unwrap_or(false) {
@@ -273,6 +275,12 @@ fn trail_diff(live: &LiveTrail, d: &Desired) -> (Diff, TrailChanges) {
         shown(live.role_arn.as_deref()),
         d.role_arn(),
     );
+    let wanted_topic = d.delivery_topic.as_ref().map(|t| t.arn.as_str());
+    config |= diff.field(
+        "sns_topic",
+        shown(live.sns_topic.as_deref()),
+        shown(wanted_topic),
+    );
     let selectors = !selectors_ok(live, d)
         && diff.field(
             "event_selectors",
@@ -363,6 +371,7 @@ async fn create(
             .kms_key_id(&d.key_arn)
             .cloud_watch_logs_log_group_arn(d.log_group_arn())
             .cloud_watch_logs_role_arn(d.role_arn())
+            .set_sns_topic_name(d.delivery_topic.as_ref().map(|t| t.arn.clone()))
             .tags_list(tag.clone())
             .send()
     })
@@ -466,6 +475,8 @@ async fn update(
             .kms_key_id(&d.key_arn)
             .cloud_watch_logs_log_group_arn(d.log_group_arn())
             .cloud_watch_logs_role_arn(d.role_arn())
+            // An empty name takes the notifications off, as UpdateTrail documents.
+            .sns_topic_name(d.delivery_topic.as_ref().map_or("", |t| t.arn.as_str()))
             .send()
     })
     .await

@@ -43,6 +43,13 @@ pub fn caller_policy(p: &PermissionInputs) -> PolicyDocument {
             ],
             &["*".to_string()],
         ),
+        // Organization trails live in the management account: found there, and their status
+        // read, so that preflight and plan can say what they already record.
+        allow(
+            "ReadOrganizationTrails",
+            &["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"],
+            &["*".to_string()],
+        ),
         allow(
             "AssumeAccessRole",
             &["sts:AssumeRole"],

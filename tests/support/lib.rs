@@ -318,3 +318,83 @@ pub async fn roll(
     }
     (outcome, events)
 }
+
+/// Creates `bucket` in the test region (S3 wants its location named outside us-east-1).
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+        .build();
+    if let Err(e) = s3
+        .create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(location)
+        .send()
+        .await
+    {
+        panic!("CreateBucket {bucket}: {e:?}");
+    }
+}
+
+/// The records of every log file under `prefix` of `bucket`, read back and unzipped.
+pub async fn archived_records(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Vec<serde_json::Value> {
+    let listed = match s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => panic!("ListObjectsV2 {bucket}/{prefix}: {e:?}"),
+    };
+    let mut out = Vec::new();
+    for key in listed.contents().iter().filter_map(|o| o.key()) {
+        let body = match s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(o) => o.body.collect().await.map(|b| b.into_bytes()),
+            Err(e) => panic!("GetObject {key}: {e:?}"),
+        };
+        let text = body
+            .ok()
+            .and_then(|b| trailhead_alarms::replay::decode(&b).ok())
+            .unwrap_or_else(|| panic!("{key} is not a gzipped log file"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{key}: {e}"));
+        out.extend(doc["Records"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+/// What a plan of `ctx` would change: (account, step, changed fields) of every step that would
+/// write, in the plan's order.
+pub async fn planned_changes(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+) -> Vec<(String, String, Vec<String>)> {
+    let planning = trailhead_provisioner::log_archive::RunCtx {
+        apply: false,
+        ..ctx.clone()
+    };
+    let events = trailhead_provisioner::events::EventSink::none();
+    let planned = match trailhead_provisioner::rollout::plan(&planning, &events).await {
+        Ok(p) => p,
+        Err(e) => panic!("plan failed: {e}"),
+    };
+    planned
+        .reports
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.action,
+                trailhead_provisioner::plan::Action::Create
+                    | trailhead_provisioner::plan::Action::Update
+            )
+        })
+        .map(|r| {
+            let fields = r.changes.iter().map(|c| c.field.clone()).collect();
+            (r.account.clone(), r.step.clone(), fields)
+        })
+        .collect()
+}

@@ -6,15 +6,16 @@
 
 use aws_sdk_cloudtrail::types::EventSelector;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
-use trailhead_e2e::{REGION, deliver_now, emulator, roll, run_ctx, seed, unique};
+use trailhead_e2e::{
+    REGION, archived_records, create_bucket, deliver_now, emulator, planned_changes, roll, run_ctx,
+    seed, unique,
+};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
 use trailhead_provisioner::member::selectors::{
     self, LAMBDA_FUNCTION, NOT_STARTS_WITH, S3_OBJECT, Selector,
 };
-use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::rollout::{RolloutOptions, plan};
 use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::{Verdict, verify};
@@ -45,32 +46,7 @@ async fn delivered_records(
     account: &str,
 ) -> Vec<serde_json::Value> {
     let archive = ctx.assume(la, REGION).await.s3();
-    let listed = archive
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(format!("AWSLogs/{account}/CloudTrail/"))
-        .send()
-        .await
-        .expect("list");
-    let mut out = Vec::new();
-    for o in listed.contents() {
-        let body = archive
-            .get_object()
-            .bucket(bucket)
-            .key(o.key().unwrap())
-            .send()
-            .await
-            .expect("GetObject")
-            .body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes();
-        let text = trailhead_alarms::replay::decode(&body).expect("gzip");
-        let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
-        out.extend(doc["Records"].as_array().cloned().unwrap_or_default());
-    }
-    out
+    archived_records(&archive, bucket, &format!("AWSLogs/{account}/CloudTrail/")).await
 }
 
 fn data_event_on(records: &[serde_json::Value], bucket: &str) -> Vec<String> {
@@ -169,17 +145,7 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
     // that carry it are not recorded by the log-archive account's trail.
     let member_s3 = ctx.assume(&member, REGION).await.s3();
     let watched = unique("watched").to_lowercase();
-    member_s3
-        .create_bucket()
-        .bucket(&watched)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&member_s3, &watched).await;
     member_s3
         .put_object()
         .bucket(&watched)
@@ -245,24 +211,8 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
         .send()
         .await
         .expect("PutInsightSelectors");
-    let plan_ctx = RunCtx {
-        apply: false,
-        ..ctx.clone()
-    };
-    let reports = plan(&plan_ctx, &EventSink::none())
-        .await
-        .expect("plan")
-        .reports;
-    let changed: Vec<(String, String, Vec<String>)> = reports
-        .iter()
-        .filter(|r| matches!(r.action, Action::Create | Action::Update))
-        .map(|r| {
-            let fields = r.changes.iter().map(|c| c.field.clone()).collect();
-            (r.account.clone(), r.step.clone(), fields)
-        })
-        .collect();
     assert_eq!(
-        changed,
+        planned_changes(&ctx).await,
         [(
             member.clone(),
             "trail".to_string(),
@@ -272,6 +222,14 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
             ]
         )]
     );
+    let plan_ctx = RunCtx {
+        apply: false,
+        ..ctx.clone()
+    };
+    let reports = plan(&plan_ctx, &EventSink::none())
+        .await
+        .expect("plan")
+        .reports;
     let selectors_change = reports
         .iter()
         .flat_map(|r| &r.changes)

@@ -11,8 +11,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
 use trailhead_alarms::catalog::{Control, Topic};
 use trailhead_e2e::{
-    REGION, confirm_subscriptions, deliver_now, emulator, inject_records, notifications, roll,
-    run_ctx, seed,
+    REGION, archived_records, confirm_subscriptions, deliver_now, emulator, inject_records,
+    notifications, roll, run_ctx, seed,
 };
 use trailhead_provisioner::archive::Window;
 use trailhead_provisioner::error::CallSite;
@@ -167,38 +167,21 @@ async fn the_gate_reads_back_each_accounts_log_file_from_the_archive() {
         "{key_arn}"
     );
     // Every record of the member's files: the trail's own calls name the trail.
-    let listed = archive
-        .list_objects_v2()
-        .bucket(&r.bucket)
-        .prefix(format!("AWSLogs/{}/CloudTrail/", r.member))
-        .send()
-        .await
-        .expect("list");
+    let records = archived_records(
+        &archive,
+        &r.bucket,
+        &format!("AWSLogs/{}/CloudTrail/", r.member),
+    )
+    .await;
     let mut trail_calls = 0;
-    for o in listed.contents() {
-        let body = archive
-            .get_object()
-            .bucket(&r.bucket)
-            .key(o.key().unwrap())
-            .send()
-            .await
-            .expect("GetObject")
-            .body
-            .collect()
-            .await
-            .expect("body")
-            .into_bytes();
-        let text = trailhead_alarms::replay::decode(&body).expect("gzip");
-        let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
-        for rec in doc["Records"].as_array().unwrap() {
-            assert_eq!(rec["recipientAccountId"], json!(r.member));
-            if rec["eventName"] == "StartLogging" {
-                assert_eq!(
-                    rec["requestParameters"]["Name"],
-                    json!(r.ctx.spec.trail.name)
-                );
-                trail_calls += 1;
-            }
+    for rec in &records {
+        assert_eq!(rec["recipientAccountId"], json!(r.member));
+        if rec["eventName"] == "StartLogging" {
+            assert_eq!(
+                rec["requestParameters"]["Name"],
+                json!(r.ctx.spec.trail.name)
+            );
+            trail_calls += 1;
         }
     }
     assert!(trail_calls >= 1, "no StartLogging record of the trail");

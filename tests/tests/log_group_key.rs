@@ -4,13 +4,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use trailhead_e2e::{REGION, emulator, roll, run_ctx, seed};
+use trailhead_e2e::{REGION, emulator, planned_changes, roll, run_ctx, seed};
 use trailhead_policies::{log_group_key_policy, same_policy};
 use trailhead_provisioner::counter::totals;
-use trailhead_provisioner::events::EventSink;
-use trailhead_provisioner::log_archive::RunCtx;
-use trailhead_provisioner::plan::Action;
-use trailhead_provisioner::rollout::{RolloutOptions, plan};
+use trailhead_provisioner::rollout::RolloutOptions;
 use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::{Verdict, verify};
 
@@ -111,24 +108,8 @@ async fn every_log_group_is_encrypted_under_its_accounts_key_and_drift_is_seen()
         .send()
         .await
         .expect("DisassociateKmsKey");
-    let plan_ctx = RunCtx {
-        apply: false,
-        ..ctx.clone()
-    };
-    let reports = plan(&plan_ctx, &EventSink::none())
-        .await
-        .expect("plan")
-        .reports;
-    let changed: Vec<(String, String, Vec<String>)> = reports
-        .iter()
-        .filter(|r| matches!(r.action, Action::Create | Action::Update))
-        .map(|r| {
-            let fields = r.changes.iter().map(|c| c.field.clone()).collect();
-            (r.account.clone(), r.step.clone(), fields)
-        })
-        .collect();
     assert_eq!(
-        changed,
+        planned_changes(&ctx).await,
         [(
             member.clone(),
             "log group".to_string(),

@@ -5,14 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
 use trailhead_e2e::{
-    REGION, confirm_subscriptions, deliver_now, emulator, notifications, roll, run_ctx, seed,
+    REGION, confirm_subscriptions, deliver_now, emulator, notifications, planned_changes, roll,
+    run_ctx, seed,
 };
 use trailhead_policies::{TopicPublishers, cloudtrail_topic_policy, same_policy};
 use trailhead_provisioner::counter::totals;
-use trailhead_provisioner::events::EventSink;
-use trailhead_provisioner::log_archive::RunCtx;
-use trailhead_provisioner::plan::Action;
-use trailhead_provisioner::rollout::{RolloutOptions, plan};
+use trailhead_provisioner::rollout::RolloutOptions;
 use trailhead_provisioner::session::AccountSession;
 
 const TOPIC: &str = "trailhead-cloudtrail-deliveries";
@@ -65,19 +63,6 @@ async fn announced(s: &AccountSession, topic: &str, active: &[&AccountSession]) 
         .filter_map(|n| serde_json::from_str::<serde_json::Value>(n["message"].as_str()?).ok())
         .flat_map(|m| m["s3ObjectKey"].as_array().cloned().unwrap_or_default())
         .filter_map(|k| k.as_str().map(str::to_string))
-        .collect()
-}
-
-fn changed(
-    reports: &[trailhead_provisioner::plan::StepReport],
-) -> Vec<(String, String, Vec<String>)> {
-    reports
-        .iter()
-        .filter(|r| matches!(r.action, Action::Create | Action::Update))
-        .map(|r| {
-            let fields = r.changes.iter().map(|c| c.field.clone()).collect();
-            (r.account.clone(), r.step.clone(), fields)
-        })
         .collect()
 }
 
@@ -135,16 +120,8 @@ async fn a_topic_in_each_account_hears_of_its_trails_deliveries() {
         .send()
         .await
         .expect("UpdateTrail");
-    let plan_ctx = RunCtx {
-        apply: false,
-        ..ctx.clone()
-    };
-    let reports = plan(&plan_ctx, &EventSink::none())
-        .await
-        .expect("plan")
-        .reports;
     assert_eq!(
-        changed(&reports),
+        planned_changes(&ctx).await,
         [(
             member.clone(),
             "trail".to_string(),

@@ -6,8 +6,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
-use trailhead_e2e::{REGION, emulator, run_ctx, seed, unique};
+use trailhead_e2e::{REGION, create_bucket, emulator, run_ctx, seed, unique};
 use trailhead_model::OrganizationTrailMode;
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
@@ -21,16 +20,7 @@ async fn plant_org_trail(ctx: &RunCtx) -> (String, String) {
     let management = ctx.management().await;
     let bucket = unique("org-trail").to_lowercase();
     let s3 = management.s3();
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, &bucket).await;
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{

@@ -319,7 +319,8 @@ async fn tolerance_zero_stops_later_waves_and_tolerance_one_continues() {
     let conn = emulator();
     let org = seed(&conn, "tol", 4).await;
     let failing = org.members[0].id.clone();
-    // The failing account's trail points at its own log group: deny exactly those calls.
+    // The failing account's trail points at its own log group: deny exactly the trail calls
+    // that name it (the group's key policy names the group too, without the field name).
     let injector_for = |conn: &trailhead_provisioner::Connection| {
         let injector_holder = std::sync::Arc::new(std::sync::Mutex::new(None));
         let holder = injector_holder.clone();
@@ -328,7 +329,9 @@ async fn tolerance_zero_stops_later_waves_and_tolerance_one_continues() {
             let injector = FaultInjector::new(
                 inner,
                 FaultConfig {
-                    deny_matching: vec![format!("arn:aws:logs:{REGION}:{failing}:log-group")],
+                    deny_matching: vec![format!(
+                        "\"CloudWatchLogsLogGroupArn\":\"arn:aws:logs:{REGION}:{failing}:log-group"
+                    )],
                     ..FaultConfig::default()
                 },
             );

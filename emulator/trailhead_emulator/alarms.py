@@ -20,7 +20,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import metrics, sns
+from . import backends, metrics, sns
 from .policy import Principal, allows
 from .settings import SETTINGS
 
@@ -143,21 +143,20 @@ def tick(now=None):
 
     now = now or time.time()
     with LOCK:
-        for account in list(cloudwatch_backends.keys()):
-            for region, backend in list(cloudwatch_backends[account].items()):
-                for alarm in list(backend.alarms.values()):
-                    if not alarm.metric_name:
-                        continue
-                    period = max(alarm.period / SETTINGS.alarm_time_factor, 0.2)
-                    if now - LAST_EVALUATED.get(alarm.alarm_arn, 0.0) < period:
-                        continue
-                    LAST_EVALUATED[alarm.alarm_arn] = now
-                    try:
-                        new = judge(alarm, account, region, now)
-                        if new is not None and new != alarm.state_value:
-                            _change(alarm, account, region, new, now)
-                    except Exception:
-                        traceback.print_exc(file=sys.stderr)
+        for account, region, backend in backends.existing(cloudwatch_backends):
+            for alarm in list(backend.alarms.values()):
+                if not alarm.metric_name:
+                    continue
+                period = max(alarm.period / SETTINGS.alarm_time_factor, 0.2)
+                if now - LAST_EVALUATED.get(alarm.alarm_arn, 0.0) < period:
+                    continue
+                LAST_EVALUATED[alarm.alarm_arn] = now
+                try:
+                    new = judge(alarm, account, region, now)
+                    if new is not None and new != alarm.state_value:
+                        _change(alarm, account, region, new, now)
+                except Exception:
+                    traceback.print_exc(file=sys.stderr)
 
 
 def history(account, region, name=None, kind=None, start=None, end=None):

@@ -33,7 +33,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import cloudtrail, records, s3, signing, sns
+from . import backends, cloudtrail, records, s3, signing, sns
 from .settings import SETTINGS
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -378,13 +378,12 @@ def tick(now=None, force=False):
 
     now = now or time.time()
     with LOCK:
-        for account in list(cloudtrail_backends.keys()):
-            for backend in list(cloudtrail_backends[account].values()):
-                for trail in list(backend.trails.values()):
-                    try:
-                        deliver_trail(trail, now, force)
-                    except Exception:  # one trail's bug must not stop every delivery
-                        traceback.print_exc(file=sys.stderr)
+        for _, _, backend in backends.existing(cloudtrail_backends):
+            for trail in list(backend.trails.values()):
+                try:
+                    deliver_trail(trail, now, force)
+                except Exception:  # one trail's bug must not stop every delivery
+                    traceback.print_exc(file=sys.stderr)
 
 
 def status_of(trail):

@@ -56,6 +56,8 @@ _REQUEST = threading.local()
 LOCK = threading.Lock()
 # (account, region) → [(time, record)], in the order the calls were served.
 RECORDS = defaultdict(list)
+# account → the regions it has records in (every multi-region trail asks, on every tick).
+REGIONS = defaultdict(set)
 
 
 def now_iso(t=None):
@@ -70,6 +72,7 @@ def request_time():
 def store(account, region, record, t=None):
     with LOCK:
         RECORDS[(account, region)].append((t or time.time(), record))
+        REGIONS[account].add(region)
 
 
 def since(account, region, index):
@@ -98,7 +101,7 @@ def of_account(account):
 
 def regions_of(account):
     with LOCK:
-        return sorted({region for (a, region) in RECORDS if a == account})
+        return sorted(REGIONS.get(account, ()))
 
 
 def user_identity(caller):

@@ -29,6 +29,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/alarms.py"),
     ),
     (
+        "backends.py",
+        include_str!("../../../../emulator/trailhead_emulator/backends.py"),
+    ),
+    (
         "client.py",
         include_str!("../../../../emulator/trailhead_emulator/client.py"),
     ),

@@ -351,6 +351,22 @@ pub async fn ensure_trail(
     Ok((action, diff))
 }
 
+/// The fields trailhead manages, set alike on CreateTrail's and UpdateTrail's builders (two
+/// types with the same setters).
+macro_rules! managed_fields {
+    ($call:expr, $d:expr) => {
+        $call
+            .name(&$d.trail_name)
+            .s3_bucket_name(&$d.bucket)
+            .is_multi_region_trail($d.multi_region)
+            .include_global_service_events($d.global_events)
+            .enable_log_file_validation($d.log_file_validation)
+            .kms_key_id(&$d.key_arn)
+            .cloud_watch_logs_log_group_arn($d.log_group_arn())
+            .cloud_watch_logs_role_arn($d.role_arn())
+    };
+}
+
 async fn create(
     ct: &aws_sdk_cloudtrail::Client,
     site: &CallSite,
@@ -362,15 +378,7 @@ async fn create(
         .build()
         .map_err(|e| ProvisionError::Config(format!("cannot build a trail tag: {e}")))?;
     let created = while_propagating(|| {
-        ct.create_trail()
-            .name(&d.trail_name)
-            .s3_bucket_name(&d.bucket)
-            .is_multi_region_trail(d.multi_region)
-            .include_global_service_events(d.global_events)
-            .enable_log_file_validation(d.log_file_validation)
-            .kms_key_id(&d.key_arn)
-            .cloud_watch_logs_log_group_arn(d.log_group_arn())
-            .cloud_watch_logs_role_arn(d.role_arn())
+        managed_fields!(ct.create_trail(), d)
             .set_sns_topic_name(d.delivery_topic.as_ref().map(|t| t.arn.clone()))
             .tags_list(tag.clone())
             .send()
@@ -466,15 +474,7 @@ async fn update(
     d: &Desired,
 ) -> Result<(), ProvisionError> {
     while_propagating(|| {
-        ct.update_trail()
-            .name(&d.trail_name)
-            .s3_bucket_name(&d.bucket)
-            .is_multi_region_trail(d.multi_region)
-            .include_global_service_events(d.global_events)
-            .enable_log_file_validation(d.log_file_validation)
-            .kms_key_id(&d.key_arn)
-            .cloud_watch_logs_log_group_arn(d.log_group_arn())
-            .cloud_watch_logs_role_arn(d.role_arn())
+        managed_fields!(ct.update_trail(), d)
             // An empty name takes the notifications off, as UpdateTrail documents.
             .sns_topic_name(d.delivery_topic.as_ref().map_or("", |t| t.arn.as_str()))
             .send()

@@ -398,3 +398,29 @@ pub async fn planned_changes(
         })
         .collect()
 }
+
+/// A rollout of a new organization of this test's own (`members` member accounts) whose spec has
+/// `trail_tables` in its `[trail]` section; asserts it succeeded. The state directory lives as
+/// long as the returned guard.
+pub async fn rolled_out_org(
+    prefix: &str,
+    members: usize,
+    trail_tables: &str,
+) -> (
+    SeededOrg,
+    trailhead_provisioner::log_archive::RunCtx,
+    tempfile::TempDir,
+) {
+    let conn = emulator();
+    let org = seed(&conn, prefix, members).await;
+    let state = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let spec = org.spec_toml_with(prefix, REGION, trail_tables);
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let opts = trailhead_provisioner::rollout::RolloutOptions::default();
+    let (outcome, _) = roll(&ctx, &opts).await;
+    assert!(outcome.ok(), "{:?}", outcome.failures);
+    (org, ctx, state)
+}

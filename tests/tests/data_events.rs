@@ -7,8 +7,8 @@
 use aws_sdk_cloudtrail::types::EventSelector;
 use aws_sdk_s3::primitives::ByteStream;
 use trailhead_e2e::{
-    REGION, archived_records, create_bucket, deliver_now, emulator, planned_changes, roll, run_ctx,
-    seed, unique,
+    REGION, archived_records, create_bucket, deliver_now, planned_changes, roll, rolled_out_org,
+    unique,
 };
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
@@ -72,17 +72,7 @@ fn cell(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() {
-    let conn = emulator();
-    let org = seed(&conn, "dataev", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
-    let spec_text = org.spec_toml("dataev", REGION).replacen(
-        "cloudwatch_logs_retention_days = 365\n",
-        TRAIL_OPTIONS,
-        1,
-    );
-    let ctx = run_ctx(&conn, &spec_text, true, state.path());
-    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
-    assert!(outcome.ok(), "{:?}", outcome.failures);
+    let (org, ctx, _state) = rolled_out_org("dataev", 1, TRAIL_OPTIONS).await;
 
     let la = org.log_archive.id.clone();
     let member = org.members[0].id.clone();

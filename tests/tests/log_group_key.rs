@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use trailhead_e2e::{REGION, emulator, planned_changes, roll, run_ctx, seed};
+use trailhead_e2e::{REGION, planned_changes, roll, rolled_out_org};
 use trailhead_policies::{log_group_key_policy, same_policy};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::rollout::RolloutOptions;
@@ -45,17 +45,12 @@ fn verdict(report: &trailhead_provisioner::verify::VerifyReport, account: &str) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_log_group_is_encrypted_under_its_accounts_key_and_drift_is_seen() {
-    let conn = emulator();
-    let org = seed(&conn, "lgkey", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
-    let ctx = run_ctx(&conn, &org.spec_toml("lgkey", REGION), true, state.path());
+    let (org, ctx, _state) = rolled_out_org("lgkey", 1, "").await;
     assert_eq!(
         ctx.spec.trail.log_group_kms_alias.as_deref(),
         Some(ALIAS),
         "on by default"
     );
-    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
-    assert!(outcome.ok(), "{:?}", outcome.failures);
 
     let group = ctx.spec.trail.log_group_name.clone();
     let accounts: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();

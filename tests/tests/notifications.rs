@@ -5,8 +5,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
 use trailhead_e2e::{
-    REGION, confirm_subscriptions, deliver_now, emulator, notifications, planned_changes, roll,
-    run_ctx, seed,
+    REGION, confirm_subscriptions, deliver_now, notifications, planned_changes, roll,
+    rolled_out_org,
 };
 use trailhead_policies::{TopicPublishers, cloudtrail_topic_policy, same_policy};
 use trailhead_provisioner::counter::totals;
@@ -68,17 +68,15 @@ async fn announced(s: &AccountSession, topic: &str, active: &[&AccountSession]) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_in_each_account_hears_of_its_trails_deliveries() {
-    let conn = emulator();
-    let org = seed(&conn, "notify", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
-    let spec = org.spec_toml_with(
+    let (org, ctx, _state) = rolled_out_org(
         "notify",
-        REGION,
-        "\n[trail.notifications]\ntopic = \"member\"\n",
-    );
-    let ctx = run_ctx(&conn, &spec, true, state.path());
-    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
-    assert!(outcome.ok(), "{:?}", outcome.failures);
+        1,
+        "
+[trail.notifications]
+topic = \"member\"
+",
+    )
+    .await;
 
     let trail = ctx.spec.trail.name.clone();
     let member = org.members[0].id.clone();
@@ -132,17 +130,15 @@ async fn a_topic_in_each_account_hears_of_its_trails_deliveries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_central_topic_in_the_audit_account_hears_of_every_trail() {
-    let conn = emulator();
-    let org = seed(&conn, "central", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
-    let spec = org.spec_toml_with(
+    let (org, ctx, _state) = rolled_out_org(
         "central",
-        REGION,
-        "\n[trail.notifications]\ntopic = \"audit\"\n",
-    );
-    let ctx = run_ctx(&conn, &spec, true, state.path());
-    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
-    assert!(outcome.ok(), "{:?}", outcome.failures);
+        1,
+        "
+[trail.notifications]
+topic = \"audit\"
+",
+    )
+    .await;
 
     let audit = org.audit.id.clone();
     let central = format!("arn:aws:sns:{REGION}:{audit}:{TOPIC}");

@@ -4,6 +4,7 @@
 //!
 //! Pure and offline: no AWS SDK, no network. Reading local log files is the only I/O.
 
+pub mod athena;
 pub mod catalog;
 pub mod corpus;
 pub mod pattern;

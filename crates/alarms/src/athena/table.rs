@@ -1,0 +1,221 @@
+//! The archive's table: its definition (columns, CloudTrail's SerDe, partition projection) and the
+//! queries trailhead runs over it, always restricted to the partitions of a search.
+
+use super::schema::{CLOUDTRAIL, column_name, hive_type};
+use super::translate::literal;
+
+pub const SERDE: &str = "com.amazon.emr.hive.serde.CloudTrailSerde";
+pub const INPUT_FORMAT: &str = "com.amazon.emr.cloudtrail.CloudTrailInputFormat";
+pub const OUTPUT_FORMAT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+
+/// The partition columns, in the order of the archive's keys:
+/// `AWSLogs/<account>/CloudTrail/<region>/<yyyy/MM/dd>/`.
+pub const PARTITIONS: [&str; 3] = ["account", "region", "day"];
+
+/// The CloudTrail table over one archive bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub database: String,
+    pub name: String,
+    pub bucket: String,
+    /// The regions of the spec: the region partition's enum.
+    pub regions: Vec<String>,
+    /// The first day of the date projection, `yyyy/MM/dd`.
+    pub start_day: String,
+}
+
+/// What a query may read: accounts, regions, days (`yyyy/MM/dd`) and the exact window
+/// (ISO 8601 UTC, as CloudTrail writes eventTime).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub first_day: String,
+    pub last_day: String,
+    pub since: String,
+    pub until: String,
+}
+
+impl Table {
+    pub fn location(&self) -> String {
+        format!("s3://{}/AWSLogs/", self.bucket)
+    }
+
+    /// `"database"."table"`, quoted for SQL.
+    pub fn qualified(&self) -> String {
+        format!("\"{}\".\"{}\"", self.database, self.name)
+    }
+
+    /// Record columns (name, Hive type), in the documented order.
+    pub fn columns() -> Vec<(String, String)> {
+        CLOUDTRAIL
+            .iter()
+            .map(|f| (column_name(f.key), hive_type(f.kind)))
+            .collect()
+    }
+
+    /// The table parameters: partition projection, so that Athena computes partitions from the
+    /// query instead of a catalog that would have to list every account and day.
+    pub fn properties(&self) -> Vec<(String, String)> {
+        let template = format!(
+            "s3://{}/AWSLogs/${{account}}/CloudTrail/${{region}}/${{day}}",
+            self.bucket
+        );
+        [
+            ("EXTERNAL", "TRUE".to_string()),
+            ("classification", "cloudtrail".into()),
+            ("projection.enabled", "true".into()),
+            // Injected: a query names its accounts, so no list of ids has to be kept.
+            ("projection.account.type", "injected".into()),
+            ("projection.region.type", "enum".into()),
+            ("projection.region.values", self.regions.join(",")),
+            ("projection.day.type", "date".into()),
+            ("projection.day.format", "yyyy/MM/dd".into()),
+            ("projection.day.range", format!("{},NOW", self.start_day)),
+            ("projection.day.interval", "1".into()),
+            ("projection.day.interval.unit", "DAYS".into()),
+            ("storage.location.template", template),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The same table as a CREATE statement, for `--print` and for running by hand.
+    pub fn ddl(&self) -> String {
+        let columns: Vec<String> = Self::columns()
+            .iter()
+            .map(|(name, ty)| format!("  `{name}` {ty}"))
+            .collect();
+        let partitions: Vec<String> = PARTITIONS
+            .iter()
+            .map(|p| format!("  `{p}` STRING"))
+            .collect();
+        let properties: Vec<String> = self
+            .properties()
+            .iter()
+            .filter(|(k, _)| k != "EXTERNAL")
+            .map(|(k, v)| format!("  {}={}", literal(k), literal(v)))
+            .collect();
+        format!(
+            "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{}\n)\nPARTITIONED BY (\n{}\n)\nROW FORMAT SERDE {}\nSTORED AS INPUTFORMAT {}\nOUTPUTFORMAT {}\nLOCATION {}\nTBLPROPERTIES (\n{}\n);",
+            self.database,
+            self.name,
+            columns.join(",\n"),
+            partitions.join(",\n"),
+            literal(SERDE),
+            literal(INPUT_FORMAT),
+            literal(OUTPUT_FORMAT),
+            literal(&self.location()),
+            properties.join(",\n")
+        )
+    }
+
+    /// Every record of the scope that `condition` holds for: its object and event id, which is
+    /// enough to stream the very records from the archive.
+    pub fn search_query(&self, scope: &Scope, condition: &str) -> String {
+        format!(
+            "SELECT \"$path\" AS object, eventid\nFROM {}\nWHERE {}\n  AND ({condition})\nORDER BY eventtime",
+            self.qualified(),
+            scope.predicate()
+        )
+    }
+
+    /// One count per alarm over the scope, in a single pass over the data.
+    pub fn backtest_query(&self, scope: &Scope, alarms: &[(String, String)]) -> String {
+        let counts: Vec<String> = alarms
+            .iter()
+            .map(|(name, condition)| {
+                format!("  count_if({condition}) AS \"{}\"", name.replace('"', ""))
+            })
+            .collect();
+        format!(
+            "SELECT\n{}\nFROM {}\nWHERE {}",
+            counts.join(",\n"),
+            self.qualified(),
+            scope.predicate()
+        )
+    }
+}
+
+impl Scope {
+    /// The partition predicates (Athena reads only these prefixes) and the exact window.
+    pub fn predicate(&self) -> String {
+        let list = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| literal(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "\"account\" IN ({})\n  AND \"region\" IN ({})\n  AND \"day\" BETWEEN {} AND {}\n  AND eventtime BETWEEN {} AND {}",
+            list(&self.accounts),
+            list(&self.regions),
+            literal(&self.first_day),
+            literal(&self.last_day),
+            literal(&self.since),
+            literal(&self.until)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            database: "trailhead_acme".into(),
+            name: "cloudtrail".into(),
+            bucket: "acme-archive".into(),
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            start_day: "2026/01/01".into(),
+        }
+    }
+
+    fn scope() -> Scope {
+        Scope {
+            accounts: vec!["111111111111".into()],
+            regions: vec!["us-east-1".into()],
+            first_day: "2026/11/01".into(),
+            last_day: "2026/11/02".into(),
+            since: "2026-11-01T10:00:00Z".into(),
+            until: "2026-11-02T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn projection_follows_the_archive_layout() {
+        let props = table().properties();
+        let get = |k: &str| props.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("projection.account.type"), Some("injected"));
+        assert_eq!(get("projection.region.values"), Some("us-east-1,eu-west-1"));
+        assert_eq!(get("projection.day.range"), Some("2026/01/01,NOW"));
+        assert_eq!(
+            get("storage.location.template"),
+            Some("s3://acme-archive/AWSLogs/${account}/CloudTrail/${region}/${day}")
+        );
+    }
+
+    #[test]
+    fn ddl_names_the_serde_and_every_partition() {
+        let ddl = table().ddl();
+        assert!(ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `trailhead_acme`.`cloudtrail`"));
+        assert!(ddl.contains(SERDE));
+        assert!(ddl.contains("`day` STRING"));
+        assert!(ddl.contains("`useridentity` STRUCT<"));
+        assert!(!ddl.contains("'EXTERNAL'"));
+    }
+
+    #[test]
+    fn queries_always_carry_partition_predicates() {
+        let q = table().search_query(&scope(), "TRUE");
+        assert!(q.contains("\"account\" IN ('111111111111')"));
+        assert!(q.contains("\"day\" BETWEEN '2026/11/01' AND '2026/11/02'"));
+        assert!(q.contains("eventtime BETWEEN '2026-11-01T10:00:00Z'"));
+        let b = table().backtest_query(&scope(), &[("CIS.4.3".into(), "TRUE".into())]);
+        assert!(b.contains("count_if(TRUE) AS \"CIS.4.3\""));
+        assert!(b.contains("\"region\" IN ('us-east-1')"));
+    }
+}

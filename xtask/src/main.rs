@@ -555,12 +555,14 @@ fn test(extra: &[String]) -> Result<(), String> {
     let (already_running, _) = emulator_status()?;
     must("starting the emulator", trailhead(&["emulator", "start"]))?;
     let (_, endpoint) = emulator_status()?;
+    install_test_tools()?;
     let contract = emulator_tests();
     let result = cargo()
         .args(["test", "--workspace", "--all-targets"])
         .args(extra)
         .env("TRAILHEAD_TEST_ENDPOINT", &endpoint)
         .env("TRAILHEAD_TEST_CA", root().join("target/emulator/ca.pem"))
+        .env("TRAILHEAD_TEST_PYTHON", venv_python())
         .status()
         .map_err(|e| format!("cannot run cargo test: {e}"));
     let tests = match result?.code() {
@@ -584,28 +586,47 @@ fn test(extra: &[String]) -> Result<(), String> {
     contract.and(tests).and(terminal)
 }
 
-/// The pinned test runner of the emulator package, installed into the emulator's venv.
-const PYTEST: &str = "pytest==9.2.0";
+/// The pinned Python tools of the tests, installed into the emulator's venv: pytest runs the
+/// emulator's contract tests; DuckDB is the SQL engine that the Athena translation is checked
+/// against (Athena itself cannot run here), and the search benchmark's reference.
+const TEST_TOOLS: [(&str, &str); 2] = [("pytest", "pytest==9.2.0"), ("duckdb", "duckdb==2.0.1")];
 
-/// The emulator's own contract tests (emulator/tests), with the venv `emulator start` made.
-fn emulator_tests() -> Result<(), String> {
-    let venv = root().join("target/emulator/venv/bin");
-    let python = venv.join("python");
-    let has_pytest = Command::new(&python)
-        .args(["-c", "import pytest"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pytest {
-        let status = Command::new(venv.join("pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", PYTEST])
+fn venv_python() -> PathBuf {
+    root().join("target/emulator/venv/bin/python")
+}
+
+/// Installs the missing test tools into the venv `emulator start` made.
+fn install_test_tools() -> Result<(), String> {
+    let python = venv_python();
+    for (module, pin) in TEST_TOOLS {
+        let present = Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if present {
+            continue;
+        }
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                pin,
+            ])
             .status()
             .map_err(|e| format!("cannot run pip: {e}"))?;
         if !status.success() {
-            return Err(format!(
-                "installing {PYTEST} into the emulator's venv failed"
-            ));
+            return Err(format!("installing {pin} into the emulator's venv failed"));
         }
     }
+    Ok(())
+}
+
+/// The emulator's own contract tests (emulator/tests), with the venv `emulator start` made.
+fn emulator_tests() -> Result<(), String> {
+    let python = venv_python();
     let status = Command::new(&python)
         .args([
             "-m",

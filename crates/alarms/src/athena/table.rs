@@ -188,7 +188,12 @@ mod tests {
     #[test]
     fn projection_follows_the_archive_layout() {
         let props = table().properties();
-        let get = |k: &str| props.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            props
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("projection.account.type"), Some("injected"));
         assert_eq!(get("projection.region.values"), Some("us-east-1,eu-west-1"));
         assert_eq!(get("projection.day.range"), Some("2026/01/01,NOW"));
@@ -201,7 +206,9 @@ mod tests {
     #[test]
     fn ddl_names_the_serde_and_every_partition() {
         let ddl = table().ddl();
-        assert!(ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `trailhead_acme`.`cloudtrail`"));
+        assert!(
+            ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `trailhead_acme`.`cloudtrail`")
+        );
         assert!(ddl.contains(SERDE));
         assert!(ddl.contains("`day` STRING"));
         assert!(ddl.contains("`useridentity` STRUCT<"));

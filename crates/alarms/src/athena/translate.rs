@@ -89,9 +89,8 @@ fn resolve(selector: &Selector, schema: Schema) -> Result<Node, Refusal> {
         ));
     }
     match schema {
-        Schema::Document(column) => {
-            document_node(column.to_string(), &selector.0).map_err(|why| Refusal::new(selector, why))
-        }
+        Schema::Document(column) => document_node(column.to_string(), &selector.0)
+            .map_err(|why| Refusal::new(selector, why)),
         Schema::CloudTrail => typed_node(String::new(), CLOUDTRAIL, &selector.0)
             .map_err(|why| Refusal::new(selector, why)),
     }
@@ -154,7 +153,12 @@ fn is_path_key(key: &str) -> bool {
 
 fn test_sql(node: &Node, test: &Test) -> Result<String, String> {
     match node {
-        Node::Nothing => Ok(if *test == Test::NotExists { "TRUE" } else { "FALSE" }.into()),
+        Node::Nothing => Ok(if *test == Test::NotExists {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+        .into()),
         Node::Typed(expr, kind) => typed_test(expr, *kind, test),
         Node::InDocument { column, path } => Ok(document_test(column, path, test)),
     }
@@ -312,7 +316,12 @@ mod tests {
         assert!(s.contains("json_extract_scalar(additionaleventdata, '$.MFAUsed')"));
         assert!(s.contains("NOT (json_extract_scalar"));
         let s = sql("{ $.requestParameters.maxResults > 10 }").unwrap_or_default();
-        assert!(s.contains("TRY_CAST(json_extract(requestparameters, '$.maxResults') AS DOUBLE) > DOUBLE '1e1'"), "{s}");
+        assert!(
+            s.contains(
+                "TRY_CAST(json_extract(requestparameters, '$.maxResults') AS DOUBLE) > DOUBLE '1e1'"
+            ),
+            "{s}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! reaches the network, and knows nothing of the AWS SDK. Every problem in a spec is reported at
 //! once, as a [`Diagnostic`] with the file, line and column of the offending value.
 
+mod athena;
 mod benchmark;
 mod diagnostic;
 mod loader;
@@ -13,6 +14,7 @@ pub mod rules;
 mod spec;
 mod waves;
 
+pub use athena::{Athena, athena_results_bucket_for};
 pub use benchmark::Benchmark;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use loader::{LoadError, load_file, parse_spec};

@@ -75,6 +75,7 @@ const ROOT_KEYS: &[&str] = &[
     "discover",
     "wave",
     "rollout",
+    "athena",
 ];
 
 fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
@@ -110,6 +111,7 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     let discover = read_discover(&root, sink);
     let waves = read_waves(&root, sink);
     let rollout = read_rollout(&root, sink);
+    let athena = crate::athena::read_athena(&root, sink, org.as_ref());
 
     if let (Some(trail), Some(alarms)) = (&trail, &alarms) {
         check_topic_names(sink, trail, alarms);
@@ -128,6 +130,7 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
         discover,
         waves,
         rollout: rollout?,
+        athena: athena?,
     })
 }
 

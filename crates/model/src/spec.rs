@@ -49,6 +49,8 @@ pub struct OrgSpec {
     pub discover: Option<Discover>,
     pub waves: Vec<Wave>,
     pub rollout: RolloutSettings,
+    /// `[athena]`: query the archive with Athena; None when the spec has no such table.
+    pub athena: Option<crate::athena::Athena>,
 }
 
 #[derive(Debug, Clone)]

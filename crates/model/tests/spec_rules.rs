@@ -612,3 +612,26 @@ fn insights_need_the_management_events_they_analyse() {
         "{errs:#?}"
     );
 }
+
+#[test]
+fn athena_defaults_and_its_bad_values_are_located() {
+    let (spec, _) = parse_spec("org.toml", &format!("{BASE}\n[athena]\n")).unwrap();
+    let athena = spec.athena.unwrap();
+    assert_eq!(athena.database, "trailhead_acme");
+    assert_eq!(athena.table, "cloudtrail");
+    assert_eq!(athena.workgroup, "trailhead");
+    assert_eq!(athena.bytes_scanned_cutoff_gb, 100);
+    assert_eq!(athena.start_day, "2013/11/01");
+    let (spec, _) = parse_spec("org.toml", BASE).unwrap();
+    assert!(spec.athena.is_none());
+
+    let src = format!("{BASE}\n[athena]\ndatabase = \"Audit-Logs\"\n");
+    one_error_at(&src, "\"Audit-Logs\"", 0, "lower-case");
+    let src = format!("{BASE}\n[athena]\nstart_date = \"2026/01/01\"\n");
+    one_error_at(&src, "\"2026/01/01\"", 0, "YYYY-MM-DD");
+    let src = format!("{BASE}\n[athena]\nbytes_scanned_cutoff_gb = 0\n");
+    one_error_at(&src, "cutoff_gb = |0", 0, "between 1 and");
+    let src = format!("{BASE}\n[athena]\nstart_date = \"2026-02-01\"\n");
+    let (spec, _) = parse_spec("org.toml", &src).unwrap();
+    assert_eq!(spec.athena.unwrap().start_day, "2026/02/01");
+}

@@ -59,6 +59,15 @@ pub struct ArchiveInputs {
     pub trails: Vec<TrailRef>,
     /// The archive key, once it exists: objects encrypted under any other key are refused.
     pub key_arn: Option<String>,
+    /// Athena's query results: the bucket, and the account whose principals run the queries.
+    pub athena: Option<AthenaGrant>,
+}
+
+/// Who queries the archive with Athena, and where the results go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AthenaGrant {
+    pub results_bucket: String,
+    pub query_account: String,
 }
 
 impl ArchiveInputs {
@@ -296,7 +305,7 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
         )
     };
     let readers = inputs.readers();
-    PolicyDocument::new(vec![
+    let mut statements = vec![
         Statement::new("KeyAdministration", Effect::Allow)
             .principal(Principal::Aws(vec![
                 inputs.root(&inputs.log_archive_account),
@@ -325,6 +334,64 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
                 "kms:EncryptionContext:aws:cloudtrail:arn",
                 &["false"],
             ),
+    ];
+    if let Some(athena) = &inputs.athena {
+        statements.push(athena_results_key_statement(inputs, athena));
+    }
+    PolicyDocument::new(statements)
+}
+
+/// Athena encrypts its results with the archive key through S3 as the querying principal: only
+/// that account, only through S3, only for objects of the results bucket.
+fn athena_results_key_statement(inputs: &ArchiveInputs, athena: &AthenaGrant) -> Statement {
+    let results = format!("arn:{}:s3:::{}", inputs.partition, athena.results_bucket);
+    Statement::new("AthenaQueryResults", Effect::Allow)
+        .principal(Principal::Aws(vec![inputs.root(&athena.query_account)]))
+        .actions(&["kms:GenerateDataKey", "kms:Decrypt"])
+        .resources(&["*"])
+        .when(
+            "StringEquals",
+            "kms:CallerAccount",
+            &[&athena.query_account],
+        )
+        .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"])
+        .when(
+            "StringLike",
+            "kms:EncryptionContext:aws:s3:arn",
+            &both(&results),
+        )
+}
+
+/// The bucket of Athena's query results: the querying account may write and read results; TLS
+/// only; nobody outside the organization.
+pub fn athena_results_bucket_policy(
+    partition: &str,
+    bucket: &str,
+    query_account: &str,
+    org_id: &str,
+) -> PolicyDocument {
+    let arn = format!("arn:{partition}:s3:::{bucket}");
+    PolicyDocument::new(vec![
+        Statement::new("AthenaQueryResults", Effect::Allow)
+            .principal(Principal::Aws(vec![format!(
+                "arn:{partition}:iam::{query_account}:root"
+            )]))
+            .actions(&[
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ])
+            .resources(&both(&arn)),
+        deny_insecure_transport(&arn),
+        Statement::new("DenyOutsideOrganization", Effect::Deny)
+            .principal(Principal::Any)
+            .actions(&["s3:*"])
+            .resources(&both(&arn))
+            .when("StringNotEqualsIfExists", "aws:PrincipalOrgID", &[org_id])
+            .when("BoolIfExists", "aws:PrincipalIsAWSService", &["false"]),
     ])
 }
 

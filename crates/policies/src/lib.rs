@@ -13,9 +13,10 @@ mod permissions;
 
 pub use budget::{BudgetError, PolicyKind, check_budget, minified_size};
 pub use builders::{
-    ArchiveInputs, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
-    archive_bucket_policy, cloudtrail_logs_role_policy, cloudtrail_logs_role_trust,
-    cloudtrail_topic_policy, key_policy, log_group_key_policy, sns_topic_policy,
+    ArchiveInputs, AthenaGrant, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
+    archive_bucket_policy, athena_results_bucket_policy, cloudtrail_logs_role_policy,
+    cloudtrail_logs_role_trust, cloudtrail_topic_policy, key_policy, log_group_key_policy,
+    sns_topic_policy,
 };
 pub use document::{
     Condition, Effect, PolicyDocument, Principal, Statement, percent_decode, same_policy,

@@ -24,6 +24,7 @@ fn inputs(accounts: &[&str]) -> ArchiveInputs {
         security_account: Some(SEC.into()),
         trail_name: "org-audit".into(),
         key_arn: Some(KEY.into()),
+        athena: None,
         trails: accounts
             .iter()
             .map(|a| TrailRef {
@@ -944,4 +945,42 @@ fn the_emulators_evaluator_agrees_on_the_matrix_and_on_random_requests() {
         disagreements.len(),
         disagreements.join("\n")
     );
+}
+
+#[test]
+fn athena_results_are_written_only_by_the_query_account_through_s3() {
+    use Decision::{Allow, ExplicitDeny, ImplicitDeny};
+    let results = "acme-archive-athena";
+    let mut input = inputs(&[LA, SEC, M1]);
+    input.athena = Some(trailhead_policies::AthenaGrant {
+        results_bucket: results.into(),
+        query_account: SEC.into(),
+    });
+    let key = key_policy(&input, DeputyMode::SourceArn);
+    let result_object = format!("arn:aws:s3:::{results}/query/1.csv");
+    let encrypt = |account: &str, context: &str| {
+        user(account, Some(ORG), "kms:GenerateDataKey", "*")
+            .with("kms:ViaService", "s3.eu-west-1.amazonaws.com")
+            .with("kms:EncryptionContext:aws:s3:arn", context)
+    };
+    assert_eq!(evaluate(&key, &encrypt(SEC, &result_object)), Allow);
+    // Another account, the archive bucket's context, or a call outside S3: no grant.
+    assert_eq!(evaluate(&key, &encrypt(M1, &result_object)), ImplicitDeny);
+    assert_eq!(evaluate(&key, &encrypt(SEC, &object(M1))), ImplicitDeny);
+    let direct = without(encrypt(SEC, &result_object), "kms:ViaService");
+    assert_eq!(evaluate(&key, &direct), ImplicitDeny);
+    // Without [athena], no such statement at all.
+    let plain = key_policy(&inputs(&[LA, SEC, M1]), DeputyMode::SourceArn);
+    assert_eq!(
+        evaluate(&plain, &encrypt(SEC, &result_object)),
+        ImplicitDeny
+    );
+
+    let bucket = trailhead_policies::athena_results_bucket_policy("aws", results, SEC, ORG);
+    let put = |account: &str, org: Option<&str>| user(account, org, "s3:PutObject", &result_object);
+    assert_eq!(evaluate(&bucket, &put(SEC, Some(ORG))), Allow);
+    assert_eq!(evaluate(&bucket, &put(M1, Some(ORG))), ImplicitDeny);
+    assert_eq!(evaluate(&bucket, &put(SEC, Some("o-other"))), ExplicitDeny);
+    let plain_http = replace(put(SEC, Some(ORG)), "aws:SecureTransport", "false");
+    assert_eq!(evaluate(&bucket, &plain_http), ExplicitDeny);
 }

@@ -168,6 +168,8 @@ clients! {
     logs => aws_sdk_cloudwatchlogs, "logs";
     sns => aws_sdk_sns, "sns";
     cloudwatch => aws_sdk_cloudwatch, "cloudwatch";
+    glue => aws_sdk_glue, "glue";
+    athena => aws_sdk_athena, "athena";
 }
 
 impl AccountSession {

@@ -11,9 +11,9 @@ pub mod mfa;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use trailhead_model::{OrgSpec, TargetAccount, access_log_bucket_for};
+use trailhead_model::{OrgSpec, TargetAccount, access_log_bucket_for, athena_results_bucket_for};
 use trailhead_policies::{
-    ArchiveInputs, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
+    ArchiveInputs, AthenaGrant, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
     archive_bucket_policy, cloudtrail_topic_policy, key_policy,
 };
 
@@ -131,7 +131,19 @@ pub fn archive_inputs(
             })
             .collect(),
         key_arn: None,
+        athena: spec.athena.as_ref().map(|_| AthenaGrant {
+            results_bucket: athena_results_bucket_for(&spec.log_archive.bucket_name(&spec.org, la)),
+            query_account: query_account(spec, la),
+        }),
     }
+}
+
+/// The account where Athena queries run: the audit account, else the log-archive account.
+pub fn query_account(spec: &OrgSpec, log_archive: &str) -> String {
+    spec.log_archive
+        .security_account
+        .as_ref()
+        .map_or_else(|| log_archive.to_string(), |a| a.to_string())
 }
 
 pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, ProvisionError> {

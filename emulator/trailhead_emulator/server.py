@@ -4,12 +4,12 @@ import argparse
 import sys
 
 from . import (
-    MOTO_VERSION, alarms, clock, cloudtrail, control, delivery, enforce, iam, identity, kms, logs,
+    MOTO_VERSION, alarms, athena, clock, cloudtrail, control, delivery, enforce, iam, identity, kms, logs,
     organizations, records, s3, selectors, signing, sns, sts,
 )
 from .tls import ensure_certificates
 
-CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, selectors, logs, sns, signing, delivery, alarms)
+CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, selectors, logs, sns, signing, delivery, alarms, athena)
 
 
 def install_contracts():

@@ -20,6 +20,78 @@ pub struct PermissionInputs {
     pub bucket: String,
     /// Whether the spec asks trailhead to create the log-archive account.
     pub creates_account: bool,
+    /// `[athena]`: the Glue database and table and the workgroup.
+    pub athena: Option<AthenaNames>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AthenaNames {
+    pub database: String,
+    pub table: String,
+    pub workgroup: String,
+}
+
+/// Athena's part of the access role: its catalog and workgroup, the results bucket, the archive
+/// bucket read by queries, and the key S3 encrypts results with (through S3 only).
+fn athena_statements(p: &PermissionInputs, names: &AthenaNames) -> Vec<Statement> {
+    let part = &p.partition;
+    let results = format!("arn:{part}:s3:::{}-athena", p.bucket);
+    let db = &names.database;
+    vec![
+        allow(
+            "AthenaCatalog",
+            &[
+                "glue:GetDatabase",
+                "glue:CreateDatabase",
+                "glue:GetTable",
+                "glue:CreateTable",
+                "glue:UpdateTable",
+                "glue:GetPartitions",
+            ],
+            &[
+                format!("arn:{part}:glue:*:*:catalog"),
+                format!("arn:{part}:glue:*:*:database/{db}"),
+                format!("arn:{part}:glue:*:*:table/{db}/{}", names.table),
+            ],
+        ),
+        allow(
+            "AthenaWorkgroup",
+            &[
+                "athena:GetWorkGroup",
+                "athena:CreateWorkGroup",
+                "athena:UpdateWorkGroup",
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+            ],
+            &[format!(
+                "arn:{part}:athena:*:*:workgroup/{}",
+                names.workgroup
+            )],
+        ),
+        allow(
+            "AthenaResultsBucket",
+            &[
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            &[
+                results.clone(),
+                format!("{results}/*"),
+                format!("arn:{part}:s3:::{}", p.bucket),
+                format!("arn:{part}:s3:::{}/*", p.bucket),
+            ],
+        ),
+        Statement::new("AthenaResultsKey", Effect::Allow)
+            .actions(&["kms:GenerateDataKey", "kms:Decrypt"])
+            .resources(&["*"])
+            .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"]),
+    ]
 }
 
 fn allow(sid: &str, actions: &[&str], resources: &[String]) -> Statement {
@@ -75,7 +147,15 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
     let logs_role = format!("arn:{part}:iam::*:role/{}", p.logs_role);
     let group = format!("arn:{part}:logs:*:*:log-group:{}", p.log_group);
     let bucket = format!("arn:{part}:s3:::{}", p.bucket);
-    PolicyDocument::new(vec![
+    let mut archive_buckets = vec![
+        bucket.clone(),
+        format!("{bucket}/*"),
+        format!("{bucket}-access-logs"),
+    ];
+    if p.athena.is_some() {
+        archive_buckets.push(format!("{bucket}-athena"));
+    }
+    let mut statements = vec![
         allow(
             "Trail",
             &[
@@ -190,11 +270,7 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
                 "s3:PutBucketObjectLockConfiguration",
                 "s3:GetObject",
             ],
-            &[
-                bucket.clone(),
-                format!("{bucket}/*"),
-                format!("{bucket}-access-logs"),
-            ],
+            &archive_buckets,
         ),
         // The archive key and each account's log group key. CreateKey has no resource; a key is
         // then administered through its own policy.
@@ -216,7 +292,11 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
             ],
             &["*".to_string()],
         ),
-    ])
+    ];
+    if let Some(names) = &p.athena {
+        statements.extend(athena_statements(p, names));
+    }
+    PolicyDocument::new(statements)
 }
 
 /// Whether `policy` has an Allow statement that lists `action` (wildcards as IAM reads them).
@@ -273,6 +353,7 @@ mod tests {
             logs_role: "trailhead-logs".into(),
             bucket: "acme-cloudtrail-*".into(),
             creates_account: false,
+            athena: None,
         }
     }
 
@@ -319,5 +400,30 @@ mod tests {
         assert!(!grants_action(&role, "iam:DeleteRole"));
         assert!(!grants_action(&role, "s3:DeleteBucket"));
         assert!(!grants_action(&role, "cloudtrail:DeleteTrail"));
+    }
+
+    #[test]
+    fn athena_permissions_only_with_athena() {
+        let plain = access_role_policy(&inputs());
+        assert!(!grants_action(&plain, "athena:StartQueryExecution"));
+        assert!(!grants_action(&plain, "glue:CreateTable"));
+        let with = PermissionInputs {
+            athena: Some(AthenaNames {
+                database: "trailhead_acme".into(),
+                table: "cloudtrail".into(),
+                workgroup: "trailhead".into(),
+            }),
+            ..inputs()
+        };
+        let role = access_role_policy(&with);
+        for action in [
+            "athena:StartQueryExecution",
+            "athena:UpdateWorkGroup",
+            "glue:UpdateTable",
+            "kms:GenerateDataKey",
+        ] {
+            assert!(grants_action(&role, action), "{action}");
+        }
+        assert!(!grants_action(&role, "glue:DeleteTable"));
     }
 }

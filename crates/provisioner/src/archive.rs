@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tokio::sync::Semaphore;
+use trailhead_alarms::athena::table::Scope;
 use trailhead_alarms::pattern::{Event, Pattern};
 use trailhead_alarms::projection::Projection;
 use trailhead_alarms::replay::{decode, raw_records};
@@ -35,6 +36,39 @@ impl Window {
             }
         }
         days
+    }
+
+    /// The window cut to whole seconds, as CloudTrail's event times are: every engine then
+    /// compares the same text.
+    pub fn whole_seconds(&self) -> Window {
+        let floor = |t: Timestamp| Timestamp::from_second(t.as_second()).unwrap_or(t);
+        Window {
+            since: floor(self.since),
+            until: floor(self.until),
+        }
+    }
+
+    /// What an Athena query over this window may read.
+    pub fn scope(&self, accounts: &[String], regions: &[String]) -> Scope {
+        let days = self.days();
+        let day = |d: Option<&Date>| {
+            d.map(|d| format!("{:04}/{:02}/{:02}", d.year(), d.month(), d.day()))
+                .unwrap_or_default()
+        };
+        let second = |t: Timestamp| {
+            TimeZone::UTC
+                .to_datetime(t)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        Scope {
+            accounts: accounts.to_vec(),
+            regions: regions.to_vec(),
+            first_day: day(days.first()),
+            last_day: day(days.last()),
+            since: second(self.since),
+            until: second(self.until),
+        }
     }
 
     pub fn contains(&self, event_time: &str) -> bool {
@@ -86,6 +120,40 @@ pub struct SearchProgress {
     pub matched: u64,
 }
 
+/// Every log object (key, size) of these accounts and regions on the window's days.
+pub async fn list_window(
+    s3: &aws_sdk_s3::Client,
+    site: &CallSite,
+    bucket: &str,
+    accounts: &[String],
+    regions: &[String],
+    window: &Window,
+) -> Result<Vec<(String, i64)>, ProvisionError> {
+    let mut objects = Vec::new();
+    for account in accounts {
+        for region in regions {
+            for day in window.days() {
+                let prefix = day_prefix(account, region, day);
+                let mut pages = s3
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(&prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
+                    objects.extend(
+                        page.contents().iter().filter_map(|o| {
+                            o.key().map(|k| (k.to_string(), o.size().unwrap_or(0)))
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    Ok(objects)
+}
+
 /// What to search: which accounts' logs of which regions, in which window, for what.
 pub struct SearchRequest<'a> {
     pub bucket: &'a str,
@@ -115,28 +183,11 @@ pub async fn search(
     } = *req;
     let s3 = archive.s3();
     let site = CallSite::new(&archive.account_id, &archive.region, "logs search");
-    let mut keys = Vec::new();
-    for account in accounts {
-        for region in regions {
-            for day in window.days() {
-                let prefix = day_prefix(account, region, day);
-                let mut pages = s3
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_string)),
-                    );
-                }
-            }
-        }
-    }
+    let keys: Vec<String> = list_window(&s3, &site, bucket, accounts, regions, window)
+        .await?
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
     let mut progress = SearchProgress {
         listed: keys.len(),
         ..SearchProgress::default()
@@ -231,5 +282,23 @@ mod tests {
             Ok("2026-11-01T00:00:00Z".into())
         );
         assert!(parse_time("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn an_athena_scope_names_days_and_whole_seconds() {
+        let w = Window {
+            since: "2026-10-31T23:00:00.75Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            until: "2026-11-02T01:00:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+        .whole_seconds();
+        let scope = w.scope(&["111122223333".into()], &["eu-west-1".into()]);
+        assert_eq!(scope.first_day, "2026/10/31");
+        assert_eq!(scope.last_day, "2026/11/02");
+        assert_eq!(scope.since, "2026-10-31T23:00:00Z");
+        assert_eq!(scope.until, "2026-11-02T01:00:00Z");
     }
 }

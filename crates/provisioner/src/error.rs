@@ -154,6 +154,13 @@ pub enum ProvisionError {
     Aws(Box<AwsError>),
     #[error("{0}")]
     Config(String),
+    #[error("account {account}: the Athena query {id} ended {state}: {reason}")]
+    Query {
+        account: String,
+        id: String,
+        state: String,
+        reason: String,
+    },
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,

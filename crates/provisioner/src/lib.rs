@@ -6,6 +6,7 @@
 //! Secrets (session tokens, MFA codes, ExternalIds) never enter an event, an error or a log line.
 
 pub mod archive;
+pub mod athena;
 pub mod connect;
 pub mod counter;
 pub mod delivered;

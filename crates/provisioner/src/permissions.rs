@@ -1,7 +1,7 @@
 //! The identity policies a spec needs, scoped to its names (see `trailhead permissions`).
 
 use trailhead_model::{LogArchiveAccount, OrgSpec};
-use trailhead_policies::PermissionInputs;
+use trailhead_policies::{AthenaNames, PermissionInputs};
 
 use crate::member::ROLE_NAME;
 use crate::session::partition;
@@ -26,5 +26,10 @@ pub fn permission_inputs(spec: &OrgSpec) -> PermissionInputs {
         logs_role: ROLE_NAME.to_string(),
         bucket: la.bucket_name(&spec.org, &account),
         creates_account: matches!(la.account, LogArchiveAccount::Create { .. }),
+        athena: spec.athena.as_ref().map(|a| AthenaNames {
+            database: a.database.clone(),
+            table: a.table.clone(),
+            workgroup: a.workgroup.clone(),
+        }),
     }
 }

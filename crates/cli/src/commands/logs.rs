@@ -1,11 +1,9 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use trailhead_alarms::pattern::parse;
 use trailhead_model::LogArchiveAccount;
-use trailhead_provisioner::archive::{SearchRequest, Window, parse_time, search};
+use trailhead_provisioner::archive::{Window, parse_time};
 use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::session::{AccessRole, AccountSession, new_run_id};
 
@@ -32,29 +30,11 @@ pub enum LogsCommand {
         until: Option<String>,
     },
     /// Search the archived CloudTrail logs with a filter pattern; matching records go to stdout
-    /// as NDJSON, progress to stderr
-    Search {
-        #[arg(long, value_name = "FILE")]
-        org: PathBuf,
-        /// A CloudWatch Logs filter pattern, e.g. '{ $.eventName = "StopLogging" }'
-        #[arg(long)]
-        pattern: String,
-        /// Only this account's logs (repeatable); default: every account of the spec
-        #[arg(long = "account", value_name = "ID")]
-        accounts: Vec<String>,
-        /// Only this region (repeatable); default: the spec's regions
-        #[arg(long = "region", value_name = "REGION")]
-        regions: Vec<String>,
-        /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
-        #[arg(long, default_value = "24h")]
-        since: String,
-        /// End of the window, same forms; default: now
-        #[arg(long)]
-        until: Option<String>,
-        /// Objects fetched at once
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-    },
+    /// as NDJSON, progress to stderr. Locally (list, fetch, scan) or with Athena
+    Search(super::search::SearchArgs),
+    /// Query the archive with Athena: the Glue table and the workgroup
+    #[command(subcommand)]
+    Athena(super::athena::AthenaCommand),
 }
 
 pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
@@ -73,138 +53,19 @@ pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
             until.as_deref(),
             reach_args,
         ),
-        LogsCommand::Search {
-            org,
-            pattern,
-            accounts,
-            regions,
-            since,
-            until,
-            concurrency,
-        } => {
-            let spec = match spec::load(&org) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let pattern = match parse(&pattern) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!(
-                        "error: invalid filter pattern at column {}: {}",
-                        e.column, e.message
-                    );
-                    return exit::BAD_INPUT;
-                }
-            };
-            let now = jiff::Timestamp::now();
-            let window = match (
-                parse_time(&since, now),
-                until
-                    .as_deref()
-                    .map(|u| parse_time(u, now))
-                    .unwrap_or(Ok(now)),
-            ) {
-                (Ok(since), Ok(until)) if since <= until => Window { since, until },
-                (Ok(_), Ok(_)) => {
-                    eprintln!("error: --since is after --until");
-                    return exit::BAD_INPUT;
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    eprintln!("error: {e}");
-                    return exit::BAD_INPUT;
-                }
-            };
-            let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
-                eprintln!(
-                    "error: the log-archive account has no id in the spec yet; run `trailhead rollout` to create it, then set log_archive.account_id"
-                );
-                return exit::BAD_INPUT;
-            };
-            let accounts = if accounts.is_empty() {
-                let mut all: Vec<String> = spec
-                    .accounts
-                    .iter()
-                    .filter_map(|a| a.id.as_ref().map(|i| i.value.to_string()))
-                    .collect();
-                if !all.contains(&archive_id.to_string()) {
-                    all.push(archive_id.to_string());
-                }
-                all
-            } else {
-                accounts
-            };
-            let regions = if regions.is_empty() {
-                spec.org.regions.clone()
-            } else {
-                regions
-            };
-            let bucket = spec.log_archive.bucket_name(&spec.org, archive_id.as_str());
-            let role = AccessRole {
-                role_name: spec.access.role_name.clone(),
-                external_id: spec.access.external_id.clone(),
-                session_duration: Duration::from_secs(u64::from(
-                    spec.access.session_duration_seconds,
-                )),
-                run_id: new_run_id(),
-            };
-            let home = spec.org.home_region.clone();
-            let result = reach::runtime().and_then(|rt| {
-                rt.block_on(async {
-                    let conn = reach::connection(reach_args)?;
-                    let base = conn.base_config(&home).await;
-                    let session = AccountSession::assume(
-                        &conn,
-                        &base,
-                        archive_id.as_str(),
-                        &home,
-                        &role,
-                        &CallLog::new(),
-                    )
-                    .await;
-                    let mut stdout = std::io::stdout().lock();
-                    let mut on_match = |raw: &str| {
-                        let _ = writeln!(stdout, "{raw}");
-                    };
-                    let mut on_progress = |p: trailhead_provisioner::archive::SearchProgress| {
-                        eprint!(
-                            "\rsearch: {}/{} object(s), {} record(s), {} match(es)",
-                            p.fetched, p.listed, p.records, p.matched
-                        );
-                    };
-                    let req = SearchRequest {
-                        bucket: &bucket,
-                        accounts: &accounts,
-                        regions: &regions,
-                        window: &window,
-                        pattern: &pattern,
-                        concurrency,
-                    };
-                    let done = search(&session, &req, &mut on_match, &mut on_progress)
-                        .await
-                        .map_err(|e| e.to_string());
-                    eprintln!();
-                    done
-                })
-            });
-            match result {
-                Ok(_) => exit::OK,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::ERROR
-                }
-            }
-        }
+        LogsCommand::Search(args) => super::search::run(args, reach_args),
+        LogsCommand::Athena(cmd) => super::athena::run(cmd, reach_args),
     }
 }
 
-fn window_of(since: &str, until: Option<&str>) -> Result<Window, String> {
+pub fn window_of(since: &str, until: Option<&str>) -> Result<Window, String> {
     let now = jiff::Timestamp::now();
     let since = parse_time(since, now)?;
     let until = until.map(|u| parse_time(u, now)).unwrap_or(Ok(now))?;
     if since > until {
         return Err("--since is after --until".into());
     }
-    Ok(Window { since, until })
+    Ok(Window { since, until }.whole_seconds())
 }
 
 fn validate_cmd(

@@ -1,8 +1,10 @@
 pub mod alarms;
+pub mod athena;
 pub mod emulator;
 pub mod logs;
 pub mod mfa_delete;
 pub mod permissions;
 pub mod rollout;
+pub mod search;
 pub mod validate;
 pub mod verify;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use tokio::sync::mpsc;
 use trailhead_model::OrgSpec;
+use trailhead_provisioner::athena::athena_stage;
 use trailhead_provisioner::counter::{CallLog, totals};
 use trailhead_provisioner::events::{Command, Event, EventSink};
 use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
@@ -21,6 +22,8 @@ use crate::{ReachArgs, exit, junit, reach, spec};
 pub enum Stage {
     /// The log-archive account only: buckets, key, MFA Delete
     LogArchive,
+    /// The log-archive stage, then Athena: results bucket, Glue table, workgroup (needs [athena])
+    Athena,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,6 +197,11 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
                     failures: Vec::new(),
                     skipped: o.skipped,
                 }),
+                Some(Stage::Athena) => athena_stage(&ctx).await.map(|(o, athena)| PlanOutcome {
+                    reports: o.reports.into_iter().chain(athena).collect(),
+                    failures: Vec::new(),
+                    skipped: o.skipped,
+                }),
                 None => plan(&ctx, &EventSink::none()).await,
             };
             reports
@@ -259,7 +267,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     }
 }
 
-fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
+pub fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
     if output == Output::Json {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         v["event"] = serde_json::json!("step_planned");
@@ -412,7 +420,7 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     } else {
         Output::Plain
     });
-    if args.stage == Some(Stage::LogArchive) {
+    if args.stage.is_some() {
         let output = if output == Output::Tui {
             Output::Plain
         } else {
@@ -578,7 +586,13 @@ fn log_archive_only(
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
             let ctx = ctx_for(spec, &args.common, conn, run_id, true);
-            let o = log_archive_stage(&ctx).await.map_err(|e| e.to_string())?;
+            let o = if args.stage == Some(Stage::Athena) {
+                let (mut o, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
+                o.reports.extend(athena);
+                o
+            } else {
+                log_archive_stage(&ctx).await.map_err(|e| e.to_string())?
+            };
             Ok((o, ctx.calls.clone()))
         })
     });
@@ -597,7 +611,12 @@ fn log_archive_only(
     if output != Output::Json {
         let _ = writeln!(
             out,
-            "rollout {run_id} (log-archive stage): {} step(s); {calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
+            "rollout {run_id} ({} stage): {} step(s); {calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
+            if args.stage == Some(Stage::Athena) {
+                "athena"
+            } else {
+                "log-archive"
+            },
             outcome.reports.len()
         );
         if let Some(bucket) = &outcome.bucket {

@@ -29,6 +29,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/alarms.py"),
     ),
     (
+        "athena.py",
+        include_str!("../../../../emulator/trailhead_emulator/athena.py"),
+    ),
+    (
         "backends.py",
         include_str!("../../../../emulator/trailhead_emulator/backends.py"),
     ),

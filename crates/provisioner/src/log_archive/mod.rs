@@ -84,7 +84,7 @@ pub const STEP_KEY: &str = "archive key";
 pub const STEP_ARCHIVE_BUCKET: &str = "archive bucket";
 pub const STEP_MFA_DELETE: &str = "mfa delete";
 
-fn report(
+pub(crate) fn report(
     account: &str,
     region: &str,
     step: &str,

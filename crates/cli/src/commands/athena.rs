@@ -1,0 +1,110 @@
+//! `logs athena setup`: the Glue table over the archive and the Athena workgroup, converged.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+use trailhead_model::LogArchiveAccount;
+use trailhead_provisioner::athena::{AthenaSite, athena_stage};
+use trailhead_provisioner::counter::totals;
+use trailhead_provisioner::plan::Action;
+use trailhead_provisioner::session::new_run_id;
+
+use super::rollout::{CommonArgs, Output, ctx_for, print_report};
+use crate::{ReachArgs, exit, reach, spec};
+
+#[derive(Subcommand, Debug)]
+pub enum AthenaCommand {
+    /// Create or converge what Athena needs: the results bucket (log-archive account), the key
+    /// and bucket grants, the Glue database and CloudTrail table with partition projection, and
+    /// the workgroup (audit account). A second run writes nothing
+    Setup(SetupArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print the table's CREATE statement (for running by hand) and make no call
+    #[arg(long)]
+    pub print: bool,
+    /// plain (a table) or json (NDJSON step reports)
+    #[arg(long, value_enum, default_value_t = Output::Plain)]
+    pub output: Output,
+}
+
+pub fn run(cmd: AthenaCommand, reach_args: &ReachArgs) -> u8 {
+    match cmd {
+        AthenaCommand::Setup(args) => setup(args, reach_args),
+    }
+}
+
+fn setup(args: SetupArgs, reach_args: &ReachArgs) -> u8 {
+    let spec = match spec::load(&args.common.org) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if args.print {
+        let LogArchiveAccount::Existing(la) = &spec.log_archive.account else {
+            eprintln!(
+                "error: the table's location needs the log-archive account id: set log_archive.account_id (a rollout prints it)"
+            );
+            return exit::BAD_INPUT;
+        };
+        return match AthenaSite::of(&spec, la.as_str()) {
+            Ok(site) => {
+                println!("{}", site.table.ddl());
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::BAD_INPUT
+            }
+        };
+    }
+    if spec.athena.is_none() {
+        eprintln!(
+            "error: the spec has no [athena] table: add `[athena]` (every key has a default; see docs/athena.md)"
+        );
+        return exit::BAD_INPUT;
+    }
+    let run_id = new_run_id();
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connection(reach_args)?;
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let (archive, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
+            let mut reports = archive.reports;
+            reports.extend(athena);
+            Ok::<_, String>((reports, ctx.calls.clone()))
+        })
+    });
+    let (reports, calls) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        print_report(&mut out, r, args.output);
+    }
+    let (calls, writes, retries, _) = totals(&calls.snapshot());
+    if args.output != Output::Json {
+        let changed = reports
+            .iter()
+            .filter(|r| matches!(r.action, Action::Create | Action::Update))
+            .count();
+        let _ = writeln!(
+            out,
+            "athena setup {run_id}: {} step(s), {changed} changed; {calls} API call(s), {writes} write(s), {retries} retr(ies)",
+            reports.len()
+        );
+        let _ = writeln!(
+            out,
+            "search with: trailhead logs search --org {} --engine athena --pattern '{{ $.eventName = \"StopLogging\" }}' --since 7d",
+            args.common.org.display()
+        );
+    }
+    exit::OK
+}

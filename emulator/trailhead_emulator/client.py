@@ -5,6 +5,10 @@
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem inject --account ID --region R --records JSON
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem notifications [--topic ARN]
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem deliver [--digest]
+    python -m trailhead_emulator.client --endpoint URL --ca CA.pem athena-results --account ID --region R --columns a,b --rows JSON
+
+athena-results queues the rows of the next Athena query of that account and region through
+moto's documented /moto-api/static/athena/query-results (moto runs no query).
 
 It prints the JSON answer on stdout.
 """
@@ -16,17 +20,18 @@ import sys
 import urllib.request
 
 
-def call(endpoint, ca, path, payload=None):
+def call(endpoint, ca, path, payload=None, base="/_trailhead/"):
     context = ssl.create_default_context(cafile=ca)
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
-        endpoint.rstrip("/") + "/_trailhead/" + path,
+        endpoint.rstrip("/") + base + path,
         data=data,
         method="POST" if data is not None else "GET",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, context=context, timeout=10) as response:
-        return json.loads(response.read())
+        body = response.read()
+        return json.loads(body) if body.strip() else {"status": response.status}
 
 
 def main(argv=None):
@@ -43,6 +48,11 @@ def main(argv=None):
     inject.add_argument("--records", required=True, help="a JSON list of records")
     sub.add_parser("notifications").add_argument("--topic", help="every topic when left out")
     sub.add_parser("deliver").add_argument("--digest", action="store_true")
+    athena = sub.add_parser("athena-results")
+    athena.add_argument("--account", required=True)
+    athena.add_argument("--region", required=True)
+    athena.add_argument("--columns", required=True, help="comma-separated column names")
+    athena.add_argument("--rows", required=True, help="a JSON list of rows, each a list of strings or nulls")
     settings = sub.add_parser("settings")
     settings.add_argument("--set", action="append", default=[], metavar="NAME=SECONDS")
     args = parser.parse_args(argv)
@@ -55,6 +65,17 @@ def main(argv=None):
     elif args.command == "inject":
         payload = {"account": args.account, "region": args.region, "records": json.loads(args.records)}
         answer = call(args.endpoint, args.ca, "events", payload)
+    elif args.command == "athena-results":
+        columns = args.columns.split(",")
+        header = {"Data": [{"VarCharValue": c} for c in columns]}
+        rows = [header] + [
+            {"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+            for row in json.loads(args.rows)
+        ]
+        info = [{"Name": c, "Label": c, "Type": "varchar", "Nullable": "UNKNOWN"} for c in columns]
+        payload = {"account_id": args.account, "region": args.region,
+                   "results": [{"rows": rows, "column_info": info}]}
+        answer = call(args.endpoint, args.ca, "static/athena/query-results", payload, base="/moto-api/")
     elif args.command == "notifications":
         query = f"?topic={args.topic}" if args.topic else ""
         answer = call(args.endpoint, args.ca, f"sns/notifications{query}")

@@ -268,6 +268,27 @@ pub fn inject_records(account: &str, region: &str, records: &serde_json::Value) 
     );
 }
 
+/// Queues the rows the next Athena query of `account` in `region` answers (the emulator runs no
+/// query): a header row of `columns`, then `rows`.
+pub fn queue_athena_results(
+    account: &str,
+    region: &str,
+    columns: &[&str],
+    rows: &serde_json::Value,
+) {
+    emulator_control(&[
+        "athena-results",
+        "--account",
+        account,
+        "--region",
+        region,
+        "--columns",
+        &columns.join(","),
+        "--rows",
+        &rows.to_string(),
+    ]);
+}
+
 /// What the confirmed email subscriptions of a topic received, oldest first.
 pub fn notifications(topic: &str) -> Vec<serde_json::Value> {
     emulator_control(&["notifications", "--topic", topic])["notifications"]

@@ -198,6 +198,16 @@ pub fn projection_for(alarms: &[Alarm]) -> Projection {
 }
 
 pub fn replay(files: &[PathBuf], alarms: &[Alarm]) -> Result<ReplayReport, ReplayError> {
+    replay_where(files, alarms, &|_| true)
+}
+
+/// [`replay`], counting only the records `keep` accepts (a time window, say); the record it is
+/// given is projected to the alarms' fields and `eventTime`.
+pub fn replay_where(
+    files: &[PathBuf],
+    alarms: &[Alarm],
+    keep: &(dyn Fn(&Value) -> bool + Sync),
+) -> Result<ReplayReport, ReplayError> {
     let total = AtomicU64::new(0);
     let unreadable = AtomicU64::new(0);
     let projection = projection_for(alarms);
@@ -226,6 +236,9 @@ pub fn replay(files: &[PathBuf], alarms: &[Alarm]) -> Result<ReplayReport, Repla
                             unreadable.fetch_add(1, Ordering::Relaxed);
                             return (counts, examples, hits);
                         };
+                        if !keep(&record) {
+                            return (counts, examples, hits);
+                        }
                         for (i, hit) in hits.iter().enumerate() {
                             if *hit {
                                 counts[i] += 1;

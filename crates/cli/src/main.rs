@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args, &cli.reach),
         Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
         Command::Permissions(args) => commands::permissions::run(args),
-        Command::Alarms(cmd) => commands::alarms::run(cmd),
+        Command::Alarms(cmd) => commands::alarms::run(cmd, &cli.reach),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),
     };

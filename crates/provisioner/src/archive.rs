@@ -154,6 +154,59 @@ pub async fn list_window(
     Ok(objects)
 }
 
+/// Fetches every log object of the window into `dir` (one file per object), `concurrency` at
+/// a time; returns the files written.
+pub async fn download_window(
+    archive: &AccountSession,
+    bucket: &str,
+    accounts: &[String],
+    regions: &[String],
+    window: &Window,
+    dir: &std::path::Path,
+    concurrency: usize,
+) -> Result<Vec<std::path::PathBuf>, ProvisionError> {
+    let s3 = archive.s3();
+    let site = CallSite::new(&archive.account_id, &archive.region, "alarms backtest");
+    let objects = list_window(&s3, &site, bucket, accounts, regions, window).await?;
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, (key, _)) in objects.into_iter().enumerate() {
+        let (s3, site, limit) = (s3.clone(), site.clone(), limit.clone());
+        let bucket = bucket.to_string();
+        let path = dir.join(format!("{n:08}.json.gz"));
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let object = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| site.error("GetObject", e))?;
+            let bytes =
+                object.body.collect().await.map_err(|e| {
+                    ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}"))
+                })?;
+            tokio::fs::write(&path, bytes.into_bytes())
+                .await
+                .map_err(|source| ProvisionError::Io {
+                    action: "write",
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            Ok::<_, ProvisionError>(path)
+        });
+    }
+    let mut files = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        files.push(
+            joined.map_err(|e| ProvisionError::Config(format!("a fetch task failed: {e}")))??,
+        );
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// What to search: which accounts' logs of which regions, in which window, for what.
 pub struct SearchRequest<'a> {
     pub bucket: &'a str,

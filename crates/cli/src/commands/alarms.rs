@@ -31,6 +31,9 @@ pub enum AlarmsCommand {
         #[arg(long)]
         pattern: String,
     },
+    /// Count what each alarm of the spec's benchmark would have caught over a window of the
+    /// archive, across the org: one Athena query, or the objects replayed here
+    Backtest(super::backtest::BacktestArgs),
     /// Replay CloudTrail log files (.json, .json.gz, NDJSON; directories are walked) through a
     /// benchmark's alarms and report what would have alarmed
     Test {
@@ -50,8 +53,9 @@ pub fn parse_benchmark(s: &str) -> Result<Benchmark, String> {
     })
 }
 
-pub fn run(cmd: AlarmsCommand) -> u8 {
+pub fn run(cmd: AlarmsCommand, reach_args: &crate::ReachArgs) -> u8 {
     match cmd {
+        AlarmsCommand::Backtest(args) => super::backtest::run(args, reach_args),
         AlarmsCommand::List { benchmark, output } => list(benchmark, output),
         AlarmsCommand::Match { pattern } => match_stdin(&pattern),
         AlarmsCommand::Test {

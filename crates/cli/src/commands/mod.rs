@@ -1,10 +1,12 @@
 pub mod alarms;
 pub mod athena;
+pub mod backtest;
 pub mod emulator;
 pub mod logs;
 pub mod mfa_delete;
 pub mod permissions;
 pub mod rollout;
 pub mod search;
+pub mod target;
 pub mod validate;
 pub mod verify;

@@ -9,19 +9,18 @@ use clap::{Args, ValueEnum};
 use trailhead_alarms::athena::table::Table;
 use trailhead_alarms::athena::{Schema, translate};
 use trailhead_alarms::pattern::{Pattern, parse};
-use trailhead_model::{LogArchiveAccount, OrgSpec};
 use trailhead_provisioner::archive::{
-    SearchProgress, SearchRequest, Window, day_prefix, list_window, search,
+    SearchProgress, SearchRequest, day_prefix, list_window, search,
 };
 use trailhead_provisioner::athena::AthenaSite;
 use trailhead_provisioner::athena::query::{QueryProgress, QueryTarget};
 use trailhead_provisioner::athena::search::athena_search;
 use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::error::CallSite;
-use trailhead_provisioner::session::{AccessRole, AccountSession, new_run_id};
+use trailhead_provisioner::session::AccountSession;
 
-use super::logs::window_of;
-use crate::{ReachArgs, exit, reach, spec};
+use super::target::ArchiveTarget;
+use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Engine {
@@ -64,19 +63,28 @@ pub struct SearchArgs {
     pub explain: bool,
 }
 
-/// Everything a search needs, resolved from the spec and the arguments before any call.
+/// A search: where it reads, and the pattern.
 struct Plan {
-    spec: OrgSpec,
+    target: ArchiveTarget,
     pattern: Pattern,
-    window: Window,
-    archive_id: String,
-    bucket: String,
-    accounts: Vec<String>,
-    regions: Vec<String>,
+}
+
+impl std::ops::Deref for Plan {
+    type Target = ArchiveTarget;
+
+    fn deref(&self) -> &ArchiveTarget {
+        &self.target
+    }
 }
 
 fn resolve(args: &SearchArgs) -> Result<Plan, u8> {
-    let spec = spec::load(&args.org)?;
+    let target = ArchiveTarget::resolve(
+        &args.org,
+        &args.accounts,
+        &args.regions,
+        &args.since,
+        args.until.as_deref(),
+    )?;
     let pattern = parse(&args.pattern).map_err(|e| {
         eprintln!(
             "error: invalid filter pattern at column {}: {}",
@@ -84,62 +92,10 @@ fn resolve(args: &SearchArgs) -> Result<Plan, u8> {
         );
         exit::BAD_INPUT
     })?;
-    let window = window_of(&args.since, args.until.as_deref()).map_err(|e| {
-        eprintln!("error: {e}");
-        exit::BAD_INPUT
-    })?;
-    let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
-        eprintln!(
-            "error: the log-archive account has no id in the spec yet; run `trailhead rollout` to create it, then set log_archive.account_id"
-        );
-        return Err(exit::BAD_INPUT);
-    };
-    let archive_id = archive_id.to_string();
-    let accounts = if args.accounts.is_empty() {
-        let mut all: Vec<String> = spec
-            .accounts
-            .iter()
-            .filter_map(|a| a.id.as_ref().map(|i| i.value.to_string()))
-            .collect();
-        if !all.contains(&archive_id) {
-            all.push(archive_id.clone());
-        }
-        all
-    } else {
-        args.accounts.clone()
-    };
-    let regions = if args.regions.is_empty() {
-        spec.org.regions.clone()
-    } else {
-        args.regions.clone()
-    };
-    Ok(Plan {
-        bucket: spec.log_archive.bucket_name(&spec.org, &archive_id),
-        spec,
-        pattern,
-        window,
-        archive_id,
-        accounts,
-        regions,
-    })
+    Ok(Plan { target, pattern })
 }
 
 impl Plan {
-    fn role(&self) -> AccessRole {
-        AccessRole {
-            role_name: self.spec.access.role_name.clone(),
-            external_id: self.spec.access.external_id.clone(),
-            session_duration: Duration::from_secs(u64::from(
-                self.spec.access.session_duration_seconds,
-            )),
-            run_id: new_run_id(),
-        }
-    }
-
-    fn athena_site(&self) -> Result<AthenaSite, String> {
-        AthenaSite::of(&self.spec, &self.archive_id).map_err(|e| e.to_string())
-    }
-
     /// The query, or why the pattern has no faithful SQL.
     fn athena_query(&self, table: &Table, source: &str) -> Result<String, String> {
         let condition = translate(&self.pattern, Schema::CloudTrail).map_err(|r| {

@@ -1,0 +1,88 @@
+//! What a command over the archive reads: the spec, the window, the accounts and regions, the
+//! bucket; resolved from the arguments before any call.
+
+use std::path::Path;
+use std::time::Duration;
+
+use trailhead_model::{LogArchiveAccount, OrgSpec};
+use trailhead_provisioner::archive::Window;
+use trailhead_provisioner::athena::AthenaSite;
+use trailhead_provisioner::session::{AccessRole, new_run_id};
+
+use super::logs::window_of;
+use crate::{exit, spec};
+
+pub struct ArchiveTarget {
+    pub spec: OrgSpec,
+    pub window: Window,
+    pub archive_id: String,
+    pub bucket: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl ArchiveTarget {
+    /// Accounts default to every account of the spec (and the log-archive account), regions to
+    /// the spec's. Errors are printed; the exit code comes back.
+    pub fn resolve(
+        org: &Path,
+        accounts: &[String],
+        regions: &[String],
+        since: &str,
+        until: Option<&str>,
+    ) -> Result<Self, u8> {
+        let spec = spec::load(org)?;
+        let window = window_of(since, until).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        })?;
+        let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
+            eprintln!(
+                "error: the log-archive account has no id in the spec yet; run `trailhead rollout` to create it, then set log_archive.account_id"
+            );
+            return Err(exit::BAD_INPUT);
+        };
+        let archive_id = archive_id.to_string();
+        let accounts = if accounts.is_empty() {
+            let mut all: Vec<String> = spec
+                .accounts
+                .iter()
+                .filter_map(|a| a.id.as_ref().map(|i| i.value.to_string()))
+                .collect();
+            if !all.contains(&archive_id) {
+                all.push(archive_id.clone());
+            }
+            all
+        } else {
+            accounts.to_vec()
+        };
+        let regions = if regions.is_empty() {
+            spec.org.regions.clone()
+        } else {
+            regions.to_vec()
+        };
+        Ok(ArchiveTarget {
+            bucket: spec.log_archive.bucket_name(&spec.org, &archive_id),
+            spec,
+            window,
+            archive_id,
+            accounts,
+            regions,
+        })
+    }
+
+    pub fn role(&self) -> AccessRole {
+        AccessRole {
+            role_name: self.spec.access.role_name.clone(),
+            external_id: self.spec.access.external_id.clone(),
+            session_duration: Duration::from_secs(u64::from(
+                self.spec.access.session_duration_seconds,
+            )),
+            run_id: new_run_id(),
+        }
+    }
+
+    pub fn athena_site(&self) -> Result<AthenaSite, String> {
+        AthenaSite::of(&self.spec, &self.archive_id).map_err(|e| e.to_string())
+    }
+}

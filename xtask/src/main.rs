@@ -527,6 +527,27 @@ fn bench(which: &str, args: &[String]) -> Result<(), String> {
                 .args(args)
                 .status()
         }
+        "search" => {
+            // DuckDB, the reference engine, lives in the emulator's venv.
+            must(
+                "preparing the emulator's venv",
+                trailhead(&["emulator", "start"]),
+            )?;
+            install_test_tools()?;
+            cargo()
+                .args([
+                    "bench",
+                    "--quiet",
+                    "--package",
+                    "trailhead-alarms",
+                    "--bench",
+                    "search",
+                    "--",
+                ])
+                .args(args)
+                .env("TRAILHEAD_TEST_PYTHON", venv_python())
+                .status()
+        }
         "render" => cargo()
             .args([
                 "bench",

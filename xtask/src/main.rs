@@ -51,9 +51,10 @@ enum Task {
     /// (target/verify-report.html and .png)
     HtmlCheck,
     /// Benchmarks: `bench filter [--records N]`, `bench render`, `bench rollout --accounts N
-    /// --latency-ms L [--concurrency C]`
+    /// --latency-ms L [--concurrency C]`, `bench search [--gb G]` (the local engine against
+    /// DuckDB on G GB of gzipped CloudTrail logs)
     Bench {
-        #[arg(value_parser = ["filter", "render", "rollout"])]
+        #[arg(value_parser = ["filter", "render", "rollout", "search"])]
         which: String,
         /// Arguments of the benchmark (e.g. --records 200000)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

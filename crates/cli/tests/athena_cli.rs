@@ -70,10 +70,25 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
     let (code, out, err) = trailhead(&setup);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(" 0 write(s)"), "a second setup wrote:\n{out}");
-    let plan = ["--emulator", "plan", "--org", spec_arg, "--stage", "athena", "--state-dir", state_arg];
+    let plan = [
+        "--emulator",
+        "plan",
+        "--org",
+        spec_arg,
+        "--stage",
+        "athena",
+        "--state-dir",
+        state_arg,
+    ];
     let (code, out, err) = trailhead(&plan);
-    assert_eq!(code, 0, "a converged Athena stage plans no change:\n{out}\n{err}");
-    assert!(out.contains("athena workgroup") && out.contains("0 with changes"), "{out}");
+    assert_eq!(
+        code, 0,
+        "a converged Athena stage plans no change:\n{out}\n{err}"
+    );
+    assert!(
+        out.contains("athena workgroup") && out.contains("0 with changes"),
+        "{out}"
+    );
 
     let pattern = r#"{ $.eventName = "StopLogging" }"#;
     let window = ["--since", "2026-11-01", "--until", "2026-11-03"];

@@ -105,6 +105,7 @@ pub fn run_ctx(
         },
         spec,
         spec_path: "test.toml".into(),
+        resume_prefix: "trailhead rollout --org test.toml --resume ".into(),
         calls: trailhead_provisioner::counter::CallLog::new(),
         apply,
         state_dir: state_dir.to_path_buf(),

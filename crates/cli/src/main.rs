@@ -5,6 +5,7 @@ mod commands;
 mod emulator;
 mod exit;
 mod junit;
+mod pipes;
 mod reach;
 mod signals;
 mod spec;
@@ -13,11 +14,19 @@ mod verify_output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+/// The version and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TRAILHEAD_GIT_COMMIT"),
+    ")"
+);
 
 /// Bootstrap and verify org-wide audit logging: CloudTrail, a hardened log archive, CIS alarms.
 #[derive(Parser, Debug)]
-#[command(name = "trailhead", version, about, long_about = None, after_help = exit::HELP)]
+#[command(name = "trailhead", version = VERSION, about, long_about = None, after_help = exit::HELP)]
 struct Cli {
     #[command(flatten)]
     reach: ReachArgs,
@@ -37,6 +46,16 @@ struct ReachArgs {
     /// Use the embedded emulator: start it if needed, then use its URL and test credentials
     #[arg(long, global = true, conflicts_with = "endpoint_url")]
     emulator: bool,
+    /// Use this profile of ~/.aws/config and ~/.aws/credentials (SSO, credential_process and
+    /// role profiles included), as the aws CLI does
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_PROFILE",
+        value_name = "NAME",
+        conflicts_with = "emulator"
+    )]
+    profile: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,12 +87,23 @@ enum Command {
     /// Work with the archived CloudTrail logs
     #[command(subcommand)]
     Logs(commands::logs::LogsCommand),
+    /// The runs remembered in the state directory, to resume or audit
+    #[command(subcommand)]
+    Runs(commands::runs::RunsCommand),
     /// Start, stop or inspect the embedded AWS emulator (moto)
     #[command(subcommand)]
     Emulator(commands::emulator::EmulatorCommand),
+    /// Print a shell completion script: `trailhead completions bash > /etc/bash_completion.d/trailhead`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `trailhead man > trailhead.1 && man ./trailhead.1`
+    Man,
 }
 
 fn main() -> ExitCode {
+    pipes::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Validate { org } => commands::validate::run(&org),
@@ -86,6 +116,32 @@ fn main() -> ExitCode {
         Command::Alarms(cmd) => commands::alarms::run(cmd, &cli.reach),
         Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
         Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),
+        Command::Runs(cmd) => commands::runs::run(cmd),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trailhead", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => write_stdout(&page),
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    exit::ERROR
+                }
+            }
+        }
     };
     ExitCode::from(code)
+}
+
+/// Writes generated text to stdout; a reader that went away ends it quietly.
+fn write_stdout(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => exit::OK,
+        Err(e) => pipes::exit_code_of_write_error(&e),
+    }
 }

@@ -154,9 +154,22 @@ async fn sigterm_stops_gracefully_and_leaves_a_resumable_journal() {
             .any(|l| l.contains("\"kind\":\"finished\"") && l.contains("aborted"))
     );
 
-    let out = start(&spec, &state, &["--resume", "last"])
-        .wait_with_output()
-        .expect("resume");
+    // The printed command works as printed: same emulator, same state directory.
+    let printed = finished["resume_command"].as_str().unwrap_or_default();
+    assert!(
+        printed.starts_with("trailhead --emulator rollout --org "),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("--state-dir {}", state.display())),
+        "{printed}"
+    );
+    let binary = env!("CARGO_BIN_EXE_trailhead");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{binary}{}", &printed["trailhead".len()..]))
+        .output()
+        .expect("resume as printed");
     assert!(
         out.status.success(),
         "{}",

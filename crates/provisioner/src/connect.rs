@@ -35,6 +35,8 @@ pub struct Connection {
     pub ca_bundle: Option<PathBuf>,
     /// Use the emulator's fixed test credentials instead of the standard chain.
     pub emulator_credentials: bool,
+    /// `--profile`: this profile of the shared config and credentials files, as the aws CLI.
+    pub profile: Option<String>,
     http_client: Option<SharedHttpClient>,
     /// `None`: [`default_retry`].
     retry: Option<RetryConfig>,
@@ -59,8 +61,7 @@ impl Connection {
             endpoint_url: Some(endpoint_url),
             ca_bundle: Some(ca),
             emulator_credentials: true,
-            http_client: None,
-            retry: None,
+            ..Connection::default()
         }
     }
 
@@ -119,6 +120,9 @@ impl Connection {
             .retry_config(self.retry.clone().unwrap_or_else(default_retry));
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
         }
         if let Some(client) = &self.http_client {
             loader = loader.http_client(client.clone());

@@ -154,6 +154,9 @@ pub enum ProvisionError {
     Aws(Box<AwsError>),
     #[error("{0}")]
     Config(String),
+    /// An account named on the command line that the spec does not govern.
+    #[error("{0}")]
+    UnknownAccount(String),
     #[error("account {account}: the Athena query {id} ended {state}: {reason}")]
     Query {
         account: String,

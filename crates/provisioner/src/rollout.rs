@@ -98,6 +98,60 @@ pub fn journal_path(state_dir: &Path, run_id: &str) -> PathBuf {
     state_dir.join("runs").join(format!("{run_id}.jsonl"))
 }
 
+/// What a journal says of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    pub run_id: String,
+    /// The status the run finished with, or None: killed, or still running.
+    pub finished: Option<String>,
+    pub accounts: usize,
+    pub failed: usize,
+}
+
+/// Every run of a state directory, newest first.
+pub fn list_runs(state_dir: &Path) -> Vec<RunSummary> {
+    let Ok(entries) = std::fs::read_dir(state_dir.join("runs")) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .map(str::to_string)
+        })
+        .collect();
+    ids.sort();
+    ids.reverse();
+    ids.into_iter()
+        .map(|run_id| {
+            let lines: Vec<Entry> =
+                journal::read_all(&journal_path(state_dir, &run_id)).unwrap_or_default();
+            let mut summary = RunSummary {
+                run_id,
+                finished: None,
+                accounts: 0,
+                failed: 0,
+            };
+            // A resumed run journals an account again: its last status counts.
+            let mut accounts = std::collections::BTreeMap::new();
+            for line in lines {
+                match line {
+                    Entry::Account { account, status } => {
+                        accounts.insert(account, status);
+                    }
+                    Entry::Finished { status } => summary.finished = Some(status),
+                    _ => {}
+                }
+            }
+            summary.accounts = accounts.len();
+            summary.failed = accounts.values().filter(|s| *s != "succeeded").count();
+            summary
+        })
+        .collect()
+}
+
 /// The newest run id of a state directory.
 pub fn last_run_id(state_dir: &Path) -> Option<String> {
     let mut runs: Vec<String> = std::fs::read_dir(state_dir.join("runs"))
@@ -922,12 +976,7 @@ pub async fn rollout(
         retries,
         throttled,
         duration_ms: started.elapsed().as_millis() as u64,
-        resume_command: (!outcome.ok()).then(|| {
-            format!(
-                "trailhead rollout --org {} --resume {run_id}",
-                ctx.spec_path
-            )
-        }),
+        resume_command: (!outcome.ok()).then(|| format!("{}{run_id}", ctx.resume_prefix)),
     });
     Ok(outcome)
 }

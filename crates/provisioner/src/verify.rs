@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use trailhead_alarms::catalog::{self, Control};
 use trailhead_alarms::pattern::{Event as LogEvent, parse};
 use trailhead_alarms::samples::samples;
-use trailhead_model::{Benchmark, DataEvents, LogArchiveAccount, ReadWriteType};
+use trailhead_model::{Benchmark, DataEvents, LogArchiveAccount, ReadWriteType, TargetAccount};
 
 use crate::delivered::Delivered;
 use crate::error::{CallSite, ProvisionError};
@@ -834,6 +834,27 @@ async fn monitoring_controls(
     out
 }
 
+/// The one target `given` names, by id or name; a name that matches nothing is an error that
+/// lists the accounts there are (a typo must not pass a CI gate as "0 accounts").
+fn only_account(targets: &[TargetAccount], given: &str) -> Result<String, ProvisionError> {
+    if let Some(t) = targets
+        .iter()
+        .find(|t| t.id.to_string() == given || t.name == given)
+    {
+        return Ok(t.id.to_string());
+    }
+    let known: Vec<String> = targets
+        .iter()
+        .take(20)
+        .map(|t| format!("{} ({})", t.id, t.name))
+        .collect();
+    Err(ProvisionError::UnknownAccount(format!(
+        "no account `{given}` among the {} account(s) this spec governs; known: {}",
+        targets.len(),
+        known.join(", ")
+    )))
+}
+
 pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, ProvisionError> {
     let ctx = RunCtx {
         apply: false,
@@ -858,6 +879,10 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
     }
+    let only = match only {
+        None => None,
+        Some(given) => Some(only_account(&targets, given)?),
+    };
     let home = ctx.spec.org.home_region.clone();
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
 
@@ -899,7 +924,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     let mut tasks = JoinSet::new();
     for (order, t) in targets.iter().enumerate() {
         let id = t.id.to_string();
-        if only.is_some_and(|o| o != id) {
+        if only.as_ref().is_some_and(|o| *o != id) {
             continue;
         }
         let (ctx, shared, limit) = (ctx.clone(), shared.clone(), limit.clone());

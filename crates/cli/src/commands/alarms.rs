@@ -127,14 +127,14 @@ fn match_stdin(pattern: &str) -> u8 {
             return exit::BAD_INPUT;
         };
         let verdict = parsed.matches(&Event::new(&line));
-        if writeln!(out, "{verdict}").is_err() {
-            return exit::ERROR;
+        if let Err(e) = writeln!(out, "{verdict}") {
+            return crate::pipes::exit_code_of_write_error(&e);
         }
     }
-    if out.flush().is_err() {
-        return exit::ERROR;
+    match out.flush() {
+        Ok(()) => exit::OK,
+        Err(e) => crate::pipes::exit_code_of_write_error(&e),
     }
-    exit::OK
 }
 
 fn test(benchmark: Benchmark, output: ListOutput, paths: &[PathBuf]) -> u8 {

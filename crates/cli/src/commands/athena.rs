@@ -71,7 +71,7 @@ fn setup(args: SetupArgs, reach_args: &ReachArgs) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (archive, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
             let mut reports = archive.reports;
             reports.extend(athena);

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod mfa_delete;
 pub mod permissions;
 pub mod rollout;
+pub mod runs;
 pub mod search;
 pub mod target;
 pub mod validate;

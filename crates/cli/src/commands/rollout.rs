@@ -13,7 +13,9 @@ use trailhead_provisioner::events::{Command, Event, EventSink};
 use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
 use trailhead_provisioner::plan::{Action, StepReport};
 use trailhead_provisioner::preflight::preflight;
-use trailhead_provisioner::rollout::{PlanOutcome, RolloutOptions, last_run_id, plan, rollout};
+use trailhead_provisioner::rollout::{
+    PlanOutcome, RolloutOptions, journal_path, last_run_id, plan, rollout,
+};
 use trailhead_provisioner::session::{AccessRole, new_run_id};
 
 use crate::{ReachArgs, exit, junit, reach, spec};
@@ -41,12 +43,67 @@ pub struct CommonArgs {
     /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
-    /// Where run journals, pending requests and the lock are kept (per org)
-    #[arg(long, value_name = "DIR", default_value = ".trailhead")]
-    pub state_dir: PathBuf,
+    /// Where run journals, pending requests and the lock are kept (one directory per org).
+    /// Default: $XDG_STATE_HOME/trailhead, else ~/.local/state/trailhead, whatever the working
+    /// directory
+    #[arg(long, value_name = "DIR", env = "TRAILHEAD_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// How long to wait for a new account's access role to become assumable, in seconds
     #[arg(long, default_value_t = 600)]
     pub assume_timeout: u64,
+}
+
+impl CommonArgs {
+    /// The state root: `--state-dir`, else the platform's state directory.
+    pub fn state_root(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(default_state_root)
+    }
+
+    /// This org's state directory.
+    pub fn org_state(&self, spec: &OrgSpec) -> PathBuf {
+        self.state_root().join(&spec.org.name)
+    }
+}
+
+/// XDG's state home on Linux and the BSDs, and the same place elsewhere (there is no other
+/// convention a CLI could follow on macOS without surprising someone).
+pub fn default_state_root() -> PathBuf {
+    let xdg = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state"));
+    xdg.or(home)
+        .map(|d| d.join("trailhead"))
+        .unwrap_or_else(|| PathBuf::from(".trailhead"))
+}
+
+/// A word a shell reads back as itself.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The resume command up to the run id: the same spec, state directory and way of reaching AWS.
+pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs) -> String {
+    let mut words = vec!["trailhead".to_string()];
+    words.extend(reach::flags(reach_args).iter().map(|w| shell_word(w)));
+    words.extend([
+        "rollout".into(),
+        "--org".into(),
+        shell_word(&common.org.display().to_string()),
+    ]);
+    if let Some(dir) = &common.state_dir {
+        words.extend(["--state-dir".into(), shell_word(&dir.display().to_string())]);
+    }
+    words.push("--resume".into());
+    format!("{} ", words.join(" "))
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +184,7 @@ pub fn ctx_for(
     conn: trailhead_provisioner::Connection,
     run_id: &str,
     apply: bool,
+    reach_args: &ReachArgs,
 ) -> RunCtx {
     RunCtx {
         conn,
@@ -138,9 +196,10 @@ pub fn ctx_for(
         },
         spec: spec.clone(),
         spec_path: common.org.display().to_string(),
+        resume_prefix: resume_prefix(common, reach_args),
         calls: CallLog::new(),
         apply,
-        state_dir: common.state_dir.join(&spec.org.name),
+        state_dir: common.org_state(spec),
         assume_timeout: Duration::from_secs(common.assume_timeout),
     }
 }
@@ -153,7 +212,7 @@ pub fn preflight_cmd(common: CommonArgs, reach_args: &ReachArgs) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(&spec, &common, conn, &new_run_id(), false);
+            let ctx = ctx_for(&spec, &common, conn, &new_run_id(), false, reach_args);
             preflight(&ctx).await.map_err(|e| e.to_string())
         })
     });
@@ -190,7 +249,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, false);
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
             let reports = match args.stage {
                 Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| PlanOutcome {
                     reports: o.reports,
@@ -403,15 +462,27 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let state_dir = args.common.state_dir.join(&spec.org.name);
+    let state_dir = args.common.org_state(&spec);
     let run_id = match args.resume.as_deref() {
         Some("last") => match last_run_id(&state_dir) {
             Some(id) => id,
             None => {
-                eprintln!("error: no earlier run in {} to resume", state_dir.display());
+                eprintln!(
+                    "error: no earlier run of org {} in {} to resume (is --state-dir the one the run used?)",
+                    spec.org.name,
+                    state_dir.display()
+                );
                 return exit::BAD_INPUT;
             }
         },
+        Some(id) if !journal_path(&state_dir, id).exists() => {
+            eprintln!(
+                "error: no run `{id}` in {}; the recent runs:",
+                state_dir.display()
+            );
+            super::runs::print_runs(&state_dir, 10);
+            return exit::BAD_INPUT;
+        }
         Some(id) => id.to_string(),
         None => new_run_id(),
     };
@@ -435,7 +506,7 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (events, mut rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = RolloutOptions {
@@ -501,7 +572,7 @@ fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id:
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true);
+            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = rollout_options(&args, reach_args);
@@ -585,7 +656,7 @@ fn log_archive_only(
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(spec, &args.common, conn, run_id, true);
+            let ctx = ctx_for(spec, &args.common, conn, run_id, true, reach_args);
             let o = if args.stage == Some(Stage::Athena) {
                 let (mut o, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
                 o.reports.extend(athena);

@@ -54,7 +54,10 @@ impl ArchiveTarget {
             }
             all
         } else {
-            accounts.to_vec()
+            named_accounts(&spec, &archive_id, accounts).map_err(|e| {
+                eprintln!("error: {e}");
+                exit::BAD_INPUT
+            })?
         };
         let regions = if regions.is_empty() {
             spec.org.regions.clone()
@@ -85,4 +88,50 @@ impl ArchiveTarget {
     pub fn athena_site(&self) -> Result<AthenaSite, String> {
         AthenaSite::of(&self.spec, &self.archive_id).map_err(|e| e.to_string())
     }
+}
+
+/// Each `--account` as an id: an id or a name of an account of the spec (the log-archive and
+/// audit accounts included). An id the spec does not list is taken only when the spec discovers
+/// accounts from OUs; anything else is a typo, refused with the accounts there are.
+pub fn named_accounts(
+    spec: &OrgSpec,
+    archive_id: &str,
+    given: &[String],
+) -> Result<Vec<String>, String> {
+    let mut known: Vec<(String, String)> = spec
+        .accounts
+        .iter()
+        .filter_map(|a| a.id.as_ref().map(|i| (i.value.to_string(), a.label())))
+        .collect();
+    known.push((archive_id.to_string(), "log-archive".into()));
+    if let Some(audit) = &spec.log_archive.security_account {
+        known.push((audit.to_string(), "audit".into()));
+    }
+    let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    given
+        .iter()
+        .map(|g| {
+            if let Some((id, _)) = known.iter().find(|(id, name)| id == g || name == g) {
+                return Ok(id.clone());
+            }
+            if is_id(g) && spec.discover.is_some() {
+                return Ok(g.clone());
+            }
+            let list: Vec<String> = known
+                .iter()
+                .take(20)
+                .map(|(id, name)| format!("{id} ({name})"))
+                .collect();
+            let more = known.len().saturating_sub(20);
+            Err(format!(
+                "no account `{g}` in the spec; known: {}{}",
+                list.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ))
+        })
+        .collect()
 }

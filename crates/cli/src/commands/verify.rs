@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
+use trailhead_provisioner::error::ProvisionError;
 use trailhead_provisioner::verify::verify;
 
 use crate::commands::rollout::{CommonArgs, ctx_for};
@@ -18,8 +19,8 @@ pub enum VerifyOutput {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Only this account
-    #[arg(long, value_name = "ID")]
+    /// Only this account, by id or name (an account the spec does not govern is an error, exit 2)
+    #[arg(long, value_name = "ID|NAME")]
     pub account: Option<String>,
     #[arg(long, value_enum, default_value_t = VerifyOutput::Table)]
     pub output: VerifyOutput,
@@ -33,26 +34,28 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let result = reach::runtime().and_then(|rt| {
-        rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
-            let ctx = ctx_for(
-                &spec,
-                &args.common,
-                conn,
-                &trailhead_provisioner::session::new_run_id(),
-                false,
-            );
-            verify(&ctx, args.account.as_deref())
-                .await
-                .map_err(|e| e.to_string())
-        })
-    });
+    let result = reach::runtime()
+        .map_err(|e| (e, exit::ERROR))
+        .and_then(|rt| {
+            rt.block_on(async {
+                let conn = reach::connection(reach_args).map_err(|e| (e, exit::ERROR))?;
+                let run_id = trailhead_provisioner::session::new_run_id();
+                let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
+                verify(&ctx, args.account.as_deref()).await.map_err(|e| {
+                    let code = if matches!(e, ProvisionError::UnknownAccount(_)) {
+                        exit::BAD_INPUT
+                    } else {
+                        exit::ERROR
+                    };
+                    (e.to_string(), code)
+                })
+            })
+        });
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
+        Err((e, code)) => {
             eprintln!("error: {e}");
-            return exit::ERROR;
+            return code;
         }
     };
     let text = match args.output {

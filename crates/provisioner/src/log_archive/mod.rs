@@ -36,6 +36,9 @@ pub struct RunCtx {
     pub spec: OrgSpec,
     /// How the spec was named on the command line, for instructions.
     pub spec_path: String,
+    /// The printed resume command up to the run id: the same spec, state directory and way of
+    /// reaching AWS as this run (`trailhead --emulator rollout --org … --state-dir … --resume `).
+    pub resume_prefix: String,
     pub calls: CallLog,
     /// False: read and compare only (plan).
     pub apply: bool,

@@ -1,0 +1,203 @@
+//! What a user of any serious CLI expects: quiet exits into a closed pipe, a version that names
+//! its commit, completions and a man page, names accepted where accounts are named, typos
+//! refused (exit 2), and runs that can be listed and resumed by id.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use trailhead_e2e::{REGION, emulator, seed};
+
+use common::trailhead;
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // A million lines to judge: far more than a pipe holds, so writes hit the closed pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["alarms", "match", "--pattern", "ERROR"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for _ in 0..1_000_000 {
+            if stdin.write_all(b"an ERROR line\n").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "true\n");
+    // The reader is gone now (as `| head -1` leaves).
+    let out = child.wait_with_output().unwrap();
+    let _ = feeder.join();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+
+    // A reader gone before the first write: the print macros (alarms list) and the generated
+    // texts (completions) end quietly too.
+    for args in [&["alarms", "list"][..], &["completions", "zsh"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_completions_and_man_page_exist() {
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let (code, out, _) = trailhead(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("trailhead 0."), "{out}");
+    assert!(
+        out.contains(&head),
+        "--version must name commit {head}: {out}"
+    );
+
+    let (code, bash, _) = trailhead(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        bash.contains("_trailhead()") && bash.contains("rollout"),
+        "{bash}"
+    );
+    let (_, fish, _) = trailhead(&["completions", "fish"]);
+    assert!(fish.contains("complete -c trailhead"), "{fish}");
+    let (code, man, _) = trailhead(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        man.contains(".TH trailhead") && man.contains("rollout"),
+        "{man}"
+    );
+}
+
+#[tokio::test]
+async fn accounts_are_named_by_id_or_name_and_typos_are_refused() {
+    let conn = emulator();
+    let org = seed(&conn, "named", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = dir.path().join("org.toml");
+    std::fs::write(&spec_path, org.spec_toml("named", REGION)).unwrap();
+    let spec_arg = spec_path.to_str().unwrap();
+    let (spec, _) = trailhead_model::load_file(&spec_path).unwrap();
+    let member = spec
+        .accounts
+        .iter()
+        .find(|a| a.name.is_some() && a.id.is_some())
+        .unwrap();
+    let (name, id) = (
+        member.label(),
+        member.id.as_ref().unwrap().value.to_string(),
+    );
+
+    // logs search resolves a name offline (--explain makes no call) and refuses a typo.
+    let explain = |who: &str| {
+        trailhead(&[
+            "logs",
+            "search",
+            "--org",
+            spec_arg,
+            "--pattern",
+            "{ $.eventName = \"x\" }",
+            "--account",
+            who,
+            "--explain",
+            "--engine",
+            "athena",
+        ])
+    };
+    let (code, _, err) = explain(&name);
+    // No [athena] in this spec: the name was resolved first, then Athena is asked for.
+    assert!(err.contains("[athena]"), "{err}");
+    assert_eq!(code, 2);
+    let (code, _, err) = explain("111111111111");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no account `111111111111`") && err.contains(&id),
+        "{err}"
+    );
+
+    // verify refuses an account the spec does not govern, with the ones it does.
+    let (code, _, err) = trailhead(&[
+        "--emulator",
+        "verify",
+        "--org",
+        spec_arg,
+        "--account",
+        "111111111111",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no account `111111111111`") && err.contains(&id),
+        "{err}"
+    );
+    assert!(!err.contains("Some(") && !err.contains("{ "), "{err}");
+
+    // --resume of a run that never was: exit 2, and the runs there are.
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let (code, _, err) = trailhead(&[
+        "--emulator",
+        "rollout",
+        "--org",
+        spec_arg,
+        "--state-dir",
+        state_arg,
+        "--resume",
+        "20990101T000000Z-0000",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no run `20990101T000000Z-0000`"), "{err}");
+    let (code, out, _) = trailhead(&["runs", "list", "--org", spec_arg, "--state-dir", state_arg]);
+    assert_eq!(code, 0);
+    assert!(out.contains("no runs in"), "{out}");
+}
+
+#[test]
+fn the_state_directory_does_not_depend_on_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("org.toml");
+    std::fs::write(&spec, include_str!("../../../config/org.example.toml")).unwrap();
+    let xdg = dir.path().join("xdg");
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["runs", "list", "--org"])
+        .arg(&spec)
+        .env("XDG_STATE_HOME", &xdg)
+        .env_remove("TRAILHEAD_STATE_DIR")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&xdg.join("trailhead").display().to_string()),
+        "{stdout}"
+    );
+}

@@ -26,6 +26,128 @@ pub fn connection(args: &ReachArgs) -> Result<Connection, String> {
     conn.prepare().map_err(|e| e.to_string())
 }
 
+/// [`connection`], then checks what can be checked before the first call: the endpoint answers
+/// (a closed port fails now, not after minutes of retries), and credentials can be had. Each
+/// failure is one line that says what to do.
+pub async fn connect(args: &ReachArgs) -> Result<Connection, String> {
+    let conn = connection(args)?;
+    if let Some(url) = &conn.endpoint_url {
+        reachable(url).await?;
+    }
+    if !args.emulator {
+        credentials(&conn, args.profile.as_deref()).await?;
+    }
+    Ok(conn)
+}
+
+async fn reachable(url: &str) -> Result<(), String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let address = if authority.contains(':') {
+        authority.to_string()
+    } else if url.starts_with("http://") {
+        format!("{authority}:80")
+    } else {
+        format!("{authority}:443")
+    };
+    let attempt = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(&address),
+    )
+    .await;
+    match attempt {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!(
+            "cannot reach {url}: {e}; check --endpoint-url (for the embedded emulator: `trailhead emulator start`, or pass --emulator)"
+        )),
+        Err(_) => Err(format!(
+            "cannot reach {url}: no answer within 5 s; check --endpoint-url"
+        )),
+    }
+}
+
+async fn credentials(conn: &Connection, profile: Option<&str>) -> Result<(), String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_credential_types::provider::error::CredentialsError;
+    let config = conn.base_config("us-east-1").await;
+    let Some(provider) = config.credentials_provider() else {
+        return Err(no_credentials());
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(CredentialsError::CredentialsNotLoaded(_)) => match profile {
+            Some(name) if !profile_defined(name) => Err(undefined_profile(name)),
+            _ => Err(no_credentials()),
+        },
+        Err(e) => Err(explain_credentials_error(&one_line(&e), profile)),
+    }
+}
+
+/// Whether a section of the shared config or credentials file names the profile.
+fn profile_defined(name: &str) -> bool {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+    };
+    [
+        file("AWS_CONFIG_FILE", ".aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|path| std::fs::read_to_string(path).ok())
+    .any(|text| {
+        text.lines().any(|l| {
+            let l = l.trim();
+            l == format!("[{name}]") || l == format!("[profile {name}]")
+        })
+    })
+}
+
+fn undefined_profile(name: &str) -> String {
+    format!(
+        "the AWS profile `{name}` is not defined in ~/.aws/config or ~/.aws/credentials (`aws configure list-profiles` lists them)"
+    )
+}
+
+fn no_credentials() -> String {
+    "no AWS credentials found: set AWS_PROFILE or pass --profile, run `aws sso login`, or pass --emulator to use the embedded emulator".into()
+}
+
+/// The error and its sources on one line, without the SDK's Debug dumps.
+fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+fn explain_credentials_error(text: &str, profile: Option<&str>) -> String {
+    let lower = text.to_ascii_lowercase();
+    let name = profile.unwrap_or("default");
+    if lower.contains("profile")
+        && (lower.contains("not defined")
+            || lower.contains("could not find")
+            || lower.contains("not found"))
+    {
+        undefined_profile(name)
+    } else if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
+        format!(
+            "the SSO session of profile `{name}` has expired or was never started: run `aws sso login --profile {name}`"
+        )
+    } else {
+        format!("cannot get AWS credentials: {text}")
+    }
+}
+
 /// The global flags that reproduce this way of reaching AWS, for printed commands.
 pub fn flags(args: &ReachArgs) -> Vec<String> {
     let mut words = Vec::new();

@@ -201,3 +201,92 @@ fn the_state_directory_does_not_depend_on_the_working_directory() {
         "{stdout}"
     );
 }
+
+/// The example spec in a directory of its own, and an environment with no AWS settings at all.
+fn bare(dir: &std::path::Path, args: &[&str]) -> (i32, String, String, std::time::Duration) {
+    let spec = dir.join("org.toml");
+    std::fs::write(&spec, include_str!("../../../config/org.example.toml")).unwrap();
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let started = std::time::Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhead"));
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_CA_BUNDLE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(args)
+        .arg("--org")
+        .arg(&spec)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_closed_port_and_missing_credentials_are_one_line_each_and_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("https://127.0.0.1:{port}");
+
+    let (code, _, err, took) = bare(dir.path(), &["--endpoint-url", &url, "plan"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(took.as_secs() < 10, "a closed port took {took:?}");
+    assert!(
+        err.contains(&format!("cannot reach {url}")) && err.contains("emulator"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let (code, out, err, _) = bare(
+        dir.path(),
+        &["--endpoint-url", &url, "rollout", "--output", "json"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let event: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(event["event"], "run_failed");
+    assert!(
+        event["message"].as_str().unwrap().contains("cannot reach"),
+        "{event}"
+    );
+
+    let (code, _, err, _) = bare(dir.path(), &["--profile", "nope", "plan"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("profile `nope` is not defined"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let (code, _, err, _) = bare(dir.path(), &["preflight"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no AWS credentials found") && err.contains("--emulator"),
+        "{err}"
+    );
+    for e in [&err] {
+        assert!(
+            !e.contains("DispatchFailure") && !e.contains("Some(") && !e.contains("{ "),
+            "{e}"
+        );
+    }
+}

@@ -70,7 +70,7 @@ fn setup(args: SetupArgs, reach_args: &ReachArgs) -> u8 {
     let run_id = new_run_id();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (archive, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
             let mut reports = archive.reports;

@@ -112,7 +112,7 @@ fn athena_counts(
     let site = target.athena_site()?;
     let home = target.spec.org.home_region.clone();
     reach::runtime()?.block_on(async {
-        let conn = reach::connection(reach_args)?;
+        let conn = reach::connect(reach_args).await?;
         let base = conn.base_config(&home).await;
         let querier = AccountSession::assume(
             &conn,
@@ -168,7 +168,7 @@ fn local_counts(
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a scratch directory: {e}"))?;
     let home = target.spec.org.home_region.clone();
     let files = reach::runtime()?.block_on(async {
-        let conn = reach::connection(reach_args)?;
+        let conn = reach::connect(reach_args).await?;
         let base = conn.base_config(&home).await;
         let archive = AccountSession::assume(
             &conn,

@@ -107,7 +107,7 @@ fn validate_cmd(
     };
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let base = conn.base_config(&home).await;
             let calls = CallLog::new();
             let archive =

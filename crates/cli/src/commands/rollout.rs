@@ -211,7 +211,7 @@ pub fn preflight_cmd(common: CommonArgs, reach_args: &ReachArgs) -> u8 {
     };
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &common, conn, &new_run_id(), false, reach_args);
             preflight(&ctx).await.map_err(|e| e.to_string())
         })
@@ -248,7 +248,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     let run_id = new_run_id();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
             let reports = match args.stage {
                 Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| PlanOutcome {
@@ -505,7 +505,7 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (events, mut rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -571,7 +571,7 @@ fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id:
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -614,6 +614,13 @@ fn finish(
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
+            // A pipeline reading NDJSON learns of the failure on stdout too.
+            if args.output == Some(Output::Json) {
+                println!(
+                    "{}",
+                    serde_json::json!({"event": "run_failed", "message": e})
+                );
+            }
             eprintln!("error: {e}");
             return exit::ERROR;
         }
@@ -655,7 +662,7 @@ fn log_archive_only(
 ) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connection(reach_args)?;
+            let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(spec, &args.common, conn, run_id, true, reach_args);
             let o = if args.stage == Some(Stage::Athena) {
                 let (mut o, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;

@@ -175,7 +175,7 @@ fn run_auto_or_local(plan: &Plan, args: &SearchArgs, reach_args: &ReachArgs) -> 
     let home = plan.spec.org.home_region.clone();
     let runtime = reach::runtime()?;
     runtime.block_on(async {
-        let conn = reach::connection(reach_args)?;
+        let conn = reach::connect(reach_args).await?;
         let base = conn.base_config(&home).await;
         let role = plan.role();
         let archive = AccountSession::assume(
@@ -264,7 +264,7 @@ fn run_athena(
 ) -> Result<(), String> {
     let home = plan.spec.org.home_region.clone();
     reach::runtime()?.block_on(async {
-        let conn = reach::connection(reach_args)?;
+        let conn = reach::connect(reach_args).await?;
         let base = conn.base_config(&home).await;
         let archive = AccountSession::assume(
             &conn,

@@ -38,7 +38,9 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
         .map_err(|e| (e, exit::ERROR))
         .and_then(|rt| {
             rt.block_on(async {
-                let conn = reach::connection(reach_args).map_err(|e| (e, exit::ERROR))?;
+                let conn = reach::connect(reach_args)
+                    .await
+                    .map_err(|e| (e, exit::ERROR))?;
                 let run_id = trailhead_provisioner::session::new_run_id();
                 let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
                 verify(&ctx, args.account.as_deref()).await.map_err(|e| {

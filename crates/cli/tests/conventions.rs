@@ -283,10 +283,8 @@ fn a_closed_port_and_missing_credentials_are_one_line_each_and_fast() {
         err.contains("no AWS credentials found") && err.contains("--emulator"),
         "{err}"
     );
-    for e in [&err] {
-        assert!(
-            !e.contains("DispatchFailure") && !e.contains("Some(") && !e.contains("{ "),
-            "{e}"
-        );
-    }
+    assert!(
+        !err.contains("DispatchFailure") && !err.contains("Some(") && !err.contains("{ "),
+        "{err}"
+    );
 }

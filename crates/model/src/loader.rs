@@ -202,15 +202,17 @@ fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
     let home_ok = home.as_ref().is_some_and(|h| check_region(sink, h));
     let mut regions = Vec::new();
     let mut regions_ok = true;
-    if let Some(list) = t.strings(sink, "regions") {
-        for r in &list {
-            regions_ok &= check_region(sink, r);
-            if !regions.contains(&r.value) {
-                regions.push(r.value.clone());
-            }
+    let listed = t.strings(sink, "regions").unwrap_or_default();
+    for r in &listed {
+        regions_ok &= check_region(sink, r);
+        if !regions.contains(&r.value) {
+            regions.push(r.value.clone());
         }
     }
     let home = home?;
+    if home_ok {
+        regions_ok &= same_partition(sink, &home.value, &listed);
+    }
     if !regions.contains(&home.value) {
         regions.insert(0, home.value.clone());
     }
@@ -221,6 +223,31 @@ fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
         home_region: home.value,
         regions,
     })
+}
+
+/// A trail and its archive live in one partition: a region of another partition than the home
+/// region has no way to deliver to it.
+fn same_partition(sink: &mut Sink, home: &str, regions: &[Located<String>]) -> bool {
+    let want = rules::partition_of(home);
+    let mut ok = true;
+    for r in regions {
+        if rules::region(&r.value).is_ok() && rules::partition_of(&r.value) != want {
+            ok = false;
+            sink.push(
+                Diagnostic::error(
+                    r.span.clone(),
+                    format!(
+                        "`{}` is in the {} partition, the home region `{home}` in {want}",
+                        r.value,
+                        rules::partition_of(&r.value)
+                    ),
+                )
+                .label("another partition")
+                .help("a spec governs one partition: use a separate spec (and organization) for the other"),
+            );
+        }
+    }
+    ok
 }
 
 fn check_region(sink: &mut Sink, r: &Located<String>) -> bool {
@@ -1074,6 +1101,13 @@ fn read_waves(root: &Table, sink: &mut Sink) -> Vec<Wave> {
                 .filter_map(|m| wave_member(sink, m))
                 .collect(),
         };
+        if name.value == crate::REMAINING_WAVE {
+            sink.push(
+                Diagnostic::error(name.span.clone(), "`remaining` is the name of the automatic last wave")
+                    .label("reserved")
+                    .help("the accounts no wave names run in a wave called `remaining`; give this wave another name"),
+            );
+        }
         let max_concurrency = match t.int(sink, "max_concurrency") {
             None => 1,
             Some(v) if v.value >= 1 => u32::try_from(v.value).unwrap_or(u32::MAX),
@@ -1088,6 +1122,7 @@ fn read_waves(root: &Table, sink: &mut Sink) -> Vec<Wave> {
         };
         let failure_tolerance = read_tolerance(sink, &t);
         out.push(Wave {
+            members_span: t.raw("members").map_or(t.span(), |v| v.span()),
             name,
             members,
             max_concurrency,

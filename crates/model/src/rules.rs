@@ -72,7 +72,7 @@ pub fn log_retention(days: i64) -> Result<(), String> {
 
 /// S3 general purpose bucket naming rules.
 pub fn bucket_name(name: &str) -> Result<(), String> {
-    let len = name.len();
+    let len = name.chars().count();
     if !(3..=63).contains(&len) {
         return Err(format!(
             "bucket name `{name}` is {len} characters; S3 needs 3 to 63"
@@ -128,7 +128,7 @@ fn looks_like_ipv4(s: &str) -> bool {
 
 /// CloudTrail trail naming rules.
 pub fn trail_name(name: &str) -> Result<(), String> {
-    let len = name.len();
+    let len = name.chars().count();
     if !(3..=128).contains(&len) {
         return Err(format!(
             "trail name `{name}` is {len} characters; CloudTrail needs 3 to 128"
@@ -171,7 +171,7 @@ pub fn kms_alias(alias: &str) -> Result<(), String> {
             "KMS alias `{alias}` is under `alias/aws/`, which AWS reserves for its managed keys"
         ));
     }
-    if rest.is_empty() || alias.len() > 256 {
+    if rest.is_empty() || alias.chars().count() > 256 {
         return Err(format!(
             "KMS alias `{alias}` needs a name after `alias/` of at most 250 characters"
         ));
@@ -194,13 +194,13 @@ pub fn email(s: &str) -> Result<(), String> {
             "`{s}` is not an email address (expected name@domain.tld)"
         ))
     };
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().count() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
     let Some((local, domain)) = s.split_once('@') else {
         return bad();
     };
-    if local.is_empty() || local.len() > 64 || domain.contains('@') {
+    if local.is_empty() || local.chars().count() > 64 || domain.contains('@') {
         return bad();
     }
     let labels: Vec<&str> = domain.split('.').collect();
@@ -219,7 +219,7 @@ pub fn email(s: &str) -> Result<(), String> {
 
 /// IAM role names: 1 to 64 of letters, digits and `+=,.@_-`.
 pub fn role_name(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 64 {
+    if s.is_empty() || s.chars().count() > 64 {
         return Err(format!("role name `{s}` must be 1 to 64 characters"));
     }
     if let Some(c) = s
@@ -236,7 +236,7 @@ pub fn role_name(s: &str) -> Result<(), String> {
 /// STS ExternalId: 2 to 1224 of letters, digits and `+=,.@:/-_`. The value itself is never
 /// echoed back in the message, since some teams treat it as a shared secret.
 pub fn external_id(s: &str) -> Result<(), String> {
-    if !(2..=1224).contains(&s.len()) {
+    if !(2..=1224).contains(&s.chars().count()) {
         return Err("external_id must be 2 to 1224 characters".to_string());
     }
     if !s
@@ -275,7 +275,7 @@ pub fn new_account_email(s: &str) -> Result<(), String> {
 }
 
 pub fn log_group_name(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 512 {
+    if s.is_empty() || s.chars().count() > 512 {
         return Err(format!("log group name `{s}` must be 1 to 512 characters"));
     }
     if s.starts_with("aws/") {
@@ -295,7 +295,7 @@ pub fn log_group_name(s: &str) -> Result<(), String> {
 }
 
 pub fn sns_topic_name(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 256 {
+    if s.is_empty() || s.chars().count() > 256 {
         return Err(format!("topic name `{s}` must be 1 to 256 characters"));
     }
     if let Some(c) = s

@@ -352,6 +352,8 @@ impl Tolerance {
 pub struct Wave {
     pub name: Located<String>,
     pub members: Vec<Located<WaveMember>>,
+    /// Where `members` is written (the wave's header when it is not).
+    pub members_span: Range<usize>,
     pub max_concurrency: u32,
     pub failure_tolerance: Tolerance,
     pub span: Range<usize>,

@@ -146,7 +146,7 @@ pub(crate) fn check_accounts_and_waves(
         }
         if wave.members.is_empty() {
             sink.push(
-                Diagnostic::error(wave.span.clone(), format!("wave `{}` has no members", wave.name.value))
+                Diagnostic::error(wave.members_span.clone(), format!("wave `{}` has no members", wave.name.value))
                     .label("empty wave")
                     .help("list account ids, account names or \"ou:<name>\" in `members`, or remove the wave"),
             );

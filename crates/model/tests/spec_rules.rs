@@ -246,7 +246,7 @@ fn account_in_two_waves() {
 #[test]
 fn empty_wave() {
     let src = with("members = [\"ou:Workloads\"]", "members = []");
-    one_error_at(&src, "[[wave]]", 1, "wave `rest` has no members");
+    one_error_at(&src, "members = |[]", 0, "wave `rest` has no members");
 }
 
 #[test]
@@ -634,4 +634,31 @@ fn athena_defaults_and_its_bad_values_are_located() {
     let src = format!("{BASE}\n[athena]\nstart_date = \"2026-02-01\"\n");
     let (spec, _) = parse_spec("org.toml", &src).unwrap();
     assert_eq!(spec.athena.unwrap().start_day, "2026/02/01");
+}
+
+#[test]
+fn waves_may_not_be_empty_nor_take_the_automatic_name() {
+    let src = with("name = \"rest\"", "name = \"remaining\"");
+    let help = one_error_at(&src, "\"remaining\"", 0, "automatic last wave");
+    assert!(help.contains("another name"), "{help}");
+}
+
+#[test]
+fn regions_of_another_partition_are_refused() {
+    let src = with(
+        "regions = [\"eu-west-1\", \"us-east-1\"]",
+        "regions = [\"eu-west-1\", \"cn-north-1\"]",
+    );
+    one_error_at(&src, "\"cn-north-1\"", 0, "aws-cn partition");
+}
+
+#[test]
+fn lengths_count_characters_not_bytes() {
+    // 40 two-byte characters: 80 bytes, yet under 64 characters, so the character is what is
+    // wrong, not the length.
+    let role = "é".repeat(40);
+    let src = format!("{BASE}\n[access]\nrole_name = \"{role}\"\n");
+    let errs = errors(&src);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].1.contains("has `é`"), "{}", errs[0].1);
 }

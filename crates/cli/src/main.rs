@@ -65,6 +65,9 @@ enum Command {
         /// The org spec (TOML)
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
+        /// Treat warnings (settings that fall short of the benchmark) as errors: exit 2
+        #[arg(long)]
+        strict: bool,
     },
     /// Converge the organization to the spec: preflight, the log archive, then every account in
     /// waves (trail, CloudWatch Logs, alarm topic, CIS metric filters and alarms)
@@ -106,7 +109,7 @@ fn main() -> ExitCode {
     pipes::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Validate { org } => commands::validate::run(&org),
+        Command::Validate { org, strict } => commands::validate::run(&org, strict),
         Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
         Command::Plan(args) => commands::rollout::plan_cmd(args, &cli.reach),
         Command::Preflight(args) => commands::rollout::preflight_cmd(args, &cli.reach),

@@ -72,3 +72,44 @@ fn an_empty_file_gets_one_clear_error() {
     assert!(stderr.contains("the org spec is empty"), "{stderr}");
     assert!(stderr.contains("1 error(s)"), "{stderr}");
 }
+
+#[test]
+fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("org.toml");
+    let text = std::fs::read_to_string(example())
+        .unwrap()
+        .replace("benchmark = \"cis-3.0\"", "benchmark = \"cis-1.4\"")
+        .replace("multi_region = true", "multi_region = false")
+        .replace("log_file_validation = true", "log_file_validation = false")
+        .replace(
+            "management_events = \"All\"",
+            "management_events = \"WriteOnly\"",
+        );
+    std::fs::write(&path, &text).unwrap();
+    let org = path.to_str().unwrap();
+    let (code, stdout, stderr) = trailhead(&["validate", "--org", org]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("valid"), "{stdout}");
+    assert_eq!(stderr.matches("warning:").count(), 4, "{stderr}");
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, what) in [
+        ("multi_region = false", "single-region"),
+        ("log_file_validation = false", "log file validation"),
+        (
+            "management_events = \"WriteOnly\"",
+            "only read or only write",
+        ),
+        ("benchmark = \"cis-1.4\"", "fires constantly"),
+    ] {
+        assert!(stderr.contains(what), "{stderr}");
+        assert!(
+            stderr.contains(&format!("org.toml:{}:", line_of(needle))),
+            "{needle}: {stderr}"
+        );
+    }
+    let (code, stdout, stderr) = trailhead(&["validate", "--strict", "--org", org]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stdout.contains("valid"), "{stdout}");
+    assert!(stderr.contains("--strict: 4 warning(s)"), "{stderr}");
+}

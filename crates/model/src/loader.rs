@@ -687,11 +687,19 @@ fn read_trail(
     ] {
         if let Some(v) = t.bool(sink, key) {
             *slot = v.value;
+            if !v.value {
+                warn_short_of_benchmark(sink, key, v.span);
+            }
         }
     }
     if let Some(v) = t.string(sink, "management_events") {
         match read_write_type(sink, &v, "CIS and Security Hub CloudTrail.1 require it") {
-            Some(kind) => trail.management_events = kind,
+            Some(kind) => {
+                trail.management_events = kind;
+                if kind != ReadWriteType::All {
+                    warn_short_of_benchmark(sink, "management_events", v.span);
+                }
+            }
             None => ok = false,
         }
     }
@@ -834,6 +842,35 @@ fn read_log_group_key(
     ok.then_some(Some(alias.value))
 }
 
+/// A setting the spec may choose but every benchmark fails: said at once, not first in verify.
+fn warn_short_of_benchmark(sink: &mut Sink, key: &str, span: std::ops::Range<usize>) {
+    let (what, control) = match key {
+        "multi_region" => (
+            "a single-region trail misses every other region's activity",
+            "CIS 3.1 / Security Hub CloudTrail.1 want a multi-region trail",
+        ),
+        "log_file_validation" => (
+            "without log file validation, a modified or deleted log cannot be proven",
+            "CIS 3.2 / Security Hub CloudTrail.4 want it on",
+        ),
+        "include_global_service_events" => (
+            "IAM, STS and CloudFront events are global: this trail would not record them",
+            "CIS 3.1 wants them recorded",
+        ),
+        _ => (
+            "a trail that records only read or only write management events",
+            "CIS 3.1 / Security Hub CloudTrail.1 want All",
+        ),
+    };
+    sink.push(
+        Diagnostic::warning(span, what)
+            .label("falls short of the benchmark")
+            .help(format!(
+                "{control}; verify will fail this control (validate --strict makes this an error)"
+            )),
+    );
+}
+
 fn read_write_type(sink: &mut Sink, v: &Located<String>, why_all: &str) -> Option<ReadWriteType> {
     let kind = ReadWriteType::parse(&v.value);
     if kind.is_none() {
@@ -971,7 +1008,16 @@ fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
     let mut ok = true;
     if let Some(v) = t.string(sink, "benchmark") {
         match Benchmark::parse(&v.value) {
-            Some(b) => alarms.benchmark = b,
+            Some(b) => {
+                alarms.benchmark = b;
+                if b == Benchmark::Cis14 {
+                    sink.push(
+                        Diagnostic::warning(v.span.clone(), "CIS v1.3–v1.5's 4.1 pattern ORs two `!=` terms, so it matches nearly every event: its alarm fires constantly")
+                            .label("a noisy alarm")
+                            .help("prefer \"cis-3.0\" (or \"securityhub\"), or exclude \"4.1\""),
+                    );
+                }
+            }
             None => {
                 ok = false;
                 let ids: Vec<&str> = Benchmark::ALL.iter().map(|b| b.id()).collect();

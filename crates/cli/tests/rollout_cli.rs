@@ -112,4 +112,32 @@ async fn plan_exit_codes_ndjson_events_and_junit() {
             .all(|l| l.contains("\"no_op\"") || l.contains("\"pending\"")),
         "{stdout}"
     );
+
+    // A person sees one line for a converged org (MFA Delete stays pending: it is listed), and
+    // -v every step, accounts named beside their ids.
+    let (code, stdout, _) = trailhead(&["--emulator", "plan", "--org", spec, "--state-dir", state]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains(" no-op"), "{stdout}");
+    assert!(
+        stdout.contains("unchanged not shown (-v shows them)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("No changes. ") && stdout.contains("account(s) match the spec."),
+        "{stdout}"
+    );
+    let (_, verbose, _) = trailhead(&[
+        "--emulator",
+        "plan",
+        "--org",
+        spec,
+        "--state-dir",
+        state,
+        "-v",
+    ]);
+    assert!(
+        verbose.lines().count() > stdout.lines().count() + 10,
+        "{verbose}"
+    );
+    assert!(verbose.contains("-log-archive) "), "{verbose}");
 }

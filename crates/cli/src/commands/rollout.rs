@@ -176,6 +176,9 @@ pub struct PlanArgs {
     /// plain (a table) or json (NDJSON step reports)
     #[arg(long, value_enum, default_value_t = Output::Plain)]
     pub output: Output,
+    /// Also list the steps that would change nothing
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 pub fn ctx_for(
@@ -278,8 +281,28 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     let mut reports = outcome.reports;
     reports.sort_by(|a, b| (&a.account, &a.step).cmp(&(&b.account, &b.step)));
     let mut out = std::io::stdout().lock();
-    for r in &reports {
-        print_report(&mut out, r, args.output);
+    let names = account_names(&spec);
+    let label = |account: &str| match names.get(account) {
+        Some(name) => format!("{account} ({name})"),
+        None => account.to_string(),
+    };
+    let shown: Vec<&StepReport> = reports
+        .iter()
+        .filter(|r| r.action != Action::NoOp || args.output == Output::Json || args.verbose)
+        .collect();
+    let hidden = reports.len() - shown.len();
+    let width = shown
+        .iter()
+        .map(|r| label(&r.account).chars().count())
+        .max()
+        .unwrap_or(14);
+    for r in shown {
+        print_report_as(
+            &mut out,
+            r,
+            args.output,
+            &format!("{:<width$}", label(&r.account)),
+        );
     }
     for s in &outcome.skipped {
         if args.output == Output::Json {
@@ -302,15 +325,34 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         .filter(|r| matches!(r.action, Action::Create | Action::Update))
         .count();
     let (calls, writes, _, _) = totals(&calls.snapshot());
+    let pending = reports
+        .iter()
+        .filter(|r| r.action == Action::Pending)
+        .count();
     if args.output != Output::Json {
+        if changes == 0 && outcome.failures.is_empty() {
+            let accounts: std::collections::BTreeSet<&str> =
+                reports.iter().map(|r| r.account.as_str()).collect();
+            let waiting = if pending > 0 {
+                format!(" {pending} step(s) wait on a person: see the pending lines above.")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "No changes. {} account(s) match the spec.{waiting}",
+                accounts.len()
+            );
+        }
         let _ = writeln!(
             out,
-            "plan: {} step(s), {changes} with changes, {} pending; {calls} read call(s), {writes} write(s)",
+            "plan: {} step(s), {changes} with changes, {pending} pending{}; {calls} read call(s), {writes} write(s)",
             reports.len(),
-            reports
-                .iter()
-                .filter(|r| r.action == Action::Pending)
-                .count()
+            if hidden > 0 {
+                format!(", {hidden} unchanged not shown (-v shows them)")
+            } else {
+                String::new()
+            }
         );
     }
     if !outcome.failures.is_empty() {
@@ -326,7 +368,37 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     }
 }
 
+/// Account id → the name the spec gives it, for rows a person reads.
+fn account_names(spec: &OrgSpec) -> std::collections::HashMap<String, String> {
+    let mut names: std::collections::HashMap<String, String> = spec
+        .accounts
+        .iter()
+        .filter_map(|a| {
+            let name = a.name.as_ref()?;
+            Some((a.id.as_ref()?.value.to_string(), name.value.clone()))
+        })
+        .collect();
+    if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account {
+        names
+            .entry(id.to_string())
+            .or_insert_with(|| "log-archive".into());
+    }
+    if let Some(id) = &spec.log_archive.security_account {
+        names
+            .entry(id.to_string())
+            .or_insert_with(|| "audit".into());
+    }
+    names
+        .entry(spec.org.management_account.to_string())
+        .or_insert_with(|| "management".into());
+    names
+}
+
 pub fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
+    print_report_as(out, r, output, &r.account);
+}
+
+fn print_report_as(out: &mut impl Write, r: &StepReport, output: Output, label: &str) {
     if output == Output::Json {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         v["event"] = serde_json::json!("step_planned");
@@ -336,7 +408,7 @@ pub fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
     let _ = writeln!(
         out,
         "{:<14} {:<10} {:<20} {}",
-        r.account, r.region, r.step, r.action
+        label, r.region, r.step, r.action
     );
     for c in &r.changes {
         let _ = writeln!(out, "    {c}");

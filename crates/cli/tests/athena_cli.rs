@@ -86,7 +86,7 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
         "a converged Athena stage plans no change:\n{out}\n{err}"
     );
     assert!(
-        out.contains("athena workgroup") && out.contains("0 with changes"),
+        out.contains("No changes.") && out.contains("0 with changes"),
         "{out}"
     );
 

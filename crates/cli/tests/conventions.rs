@@ -288,3 +288,12 @@ fn a_closed_port_and_missing_credentials_are_one_line_each_and_fast() {
         "{err}"
     );
 }
+
+#[test]
+fn the_debug_syntax_scanner_finds_what_it_must() {
+    assert!(common::debug_syntax("evidence: Some(\"x\")").is_some());
+    assert!(common::debug_syntax("AwsError { code: \"x\" }").is_some());
+    assert!(common::debug_syntax("got None").is_some());
+    assert!(common::debug_syntax("{ $.eventName = \"x\" } and {\"event\":1}").is_none());
+    assert!(common::debug_syntax("(none) → alias/x").is_none());
+}

@@ -23,6 +23,26 @@ pub enum WaveStatus {
     Skipped,
 }
 
+impl std::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AccountStatus::Succeeded => "Succeeded",
+            AccountStatus::Failed => "Failed",
+            AccountStatus::Skipped => "Skipped",
+        })
+    }
+}
+
+impl std::fmt::Display for WaveStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WaveStatus::Passed => "Passed",
+            WaveStatus::Failed => "Failed",
+            WaveStatus::Skipped => "Skipped",
+        })
+    }
+}
+
 /// One thing that happened. The NDJSON schema is this enum, tagged by `event`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

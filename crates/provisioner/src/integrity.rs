@@ -145,6 +145,21 @@ pub enum Kind {
     LogUnsigned,
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::DigestValid => "digest valid",
+            Kind::DigestInvalid => "digest invalid",
+            Kind::DigestMissing => "digest missing",
+            Kind::ChainGap => "chain gap",
+            Kind::LogValid => "log valid",
+            Kind::LogModified => "log modified",
+            Kind::LogMissing => "log missing",
+            Kind::LogUnsigned => "log unsigned",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub kind: Kind,

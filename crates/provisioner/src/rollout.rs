@@ -940,7 +940,7 @@ pub async fn rollout(
             &journal_file,
             &Entry::Wave {
                 wave: wave.name.clone(),
-                status: format!("{status:?}").to_lowercase(),
+                status: status.to_string().to_lowercase(),
             },
         )?;
         events.send(Event::WaveFinished {

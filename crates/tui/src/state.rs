@@ -368,7 +368,7 @@ impl ViewState {
                     WaveStatus::Failed => WaveState::Failed,
                     WaveStatus::Skipped => WaveState::Skipped,
                 };
-                self.note(format!("wave {wave}: {status:?}"));
+                self.note(format!("wave {wave}: {status}"));
             }
             Event::RunFinished {
                 api_calls,

@@ -146,7 +146,7 @@ fn validate_cmd(
                 } else {
                     "INVALID"
                 };
-                println!("{mark} {:?} {}: {}", f.kind, f.key, f.detail);
+                println!("{mark} {} {}: {}", f.kind, f.key, f.detail);
             }
             println!(
                 "{} digest(s) valid, {} invalid, {} missing, {} gap(s); {} log file(s) valid, {} modified, {} missing, {} unsigned",

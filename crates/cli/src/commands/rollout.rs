@@ -481,7 +481,7 @@ fn plain_line(e: &Event) -> Option<String> {
             retries,
             ..
         } => {
-            format!("   {account}: {status:?} in {duration_ms} ms, {retries} retr(ies)")
+            format!("   {account}: {status} in {duration_ms} ms, {retries} retr(ies)")
         }
         Event::GateFinished {
             wave,
@@ -501,9 +501,7 @@ fn plain_line(e: &Event) -> Option<String> {
             failed,
             skipped,
         } => {
-            format!(
-                "== wave {wave}: {status:?} ({succeeded} ok, {failed} failed, {skipped} skipped)"
-            )
+            format!("== wave {wave}: {status} ({succeeded} ok, {failed} failed, {skipped} skipped)")
         }
         Event::RunFinished {
             run_id,

@@ -417,7 +417,11 @@ fn run_logged(command: &mut Command, log_path: &Path) -> Result<(), EmulatorErro
     }
     let tail: String = tail.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
     Err(EmulatorError::Install {
-        command: format!("{command:?}"),
+        command: std::iter::once(command.get_program())
+            .chain(command.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
         status: format!("{status}; last lines: {tail}"),
         log: log_path.display().to_string(),
     })

@@ -22,11 +22,47 @@ pub fn trailhead_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String)
         .write_all(stdin.as_bytes())
         .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
+    let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    );
+    // Every output of every CLI test is scanned: Rust's Debug syntax is never for people.
+    for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if let Some(found) = debug_syntax(text) {
+            panic!(
+                "`trailhead {}` printed Rust Debug syntax on {stream}: {found}\n{text}",
+                args.join(" ")
+            );
+        }
+    }
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// The first line holding Rust Debug syntax: `Some(…)`, `Ok(…)`, `Err(…)`, a bare `None`, or a
+/// struct dump such as `Name { field: …`.
+pub fn debug_syntax(text: &str) -> Option<&str> {
+    text.lines().find(|line| {
+        ["Some(", "Ok(", "Err(", "DispatchFailure", "ConnectorError"]
+            .iter()
+            .any(|m| line.contains(m))
+            || line.split_whitespace().any(|w| w == "None" || w == "None,")
+            || struct_dump(line)
+    })
+}
+
+fn struct_dump(line: &str) -> bool {
+    line.match_indices(" { ").any(|(i, _)| {
+        let before = line[..i]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let after = &line[i + 3..];
+        let field: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        before && !field.is_empty() && after[field.len()..].starts_with(": ")
+    })
 }
 
 pub fn trailhead(args: &[&str]) -> (i32, String, String) {

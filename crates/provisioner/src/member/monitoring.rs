@@ -234,7 +234,7 @@ pub async fn ensure_alarms(
             live.insert(
                 a.alarm_name().unwrap_or_default().to_string(),
                 format!(
-                    "{}/{} {} {}s {} {:?} x{} missing={} actions={:?}",
+                    "{}/{} {} {}s {} {} x{} missing={} actions=[{}]",
                     a.namespace().unwrap_or_default(),
                     a.metric_name().unwrap_or_default(),
                     a.statistic().map_or("", |s| s.as_str()),
@@ -243,16 +243,15 @@ pub async fn ensure_alarms(
                     a.threshold().unwrap_or_default(),
                     a.evaluation_periods().unwrap_or_default(),
                     a.treat_missing_data().unwrap_or_default(),
-                    a.alarm_actions(),
+                    a.alarm_actions().join(", "),
                 ),
             );
         }
     }
     let want_of = |c: &Control| {
         format!(
-            "{METRIC_NAMESPACE}/{} Sum {ALARM_PERIOD}s GreaterThanOrEqualToThreshold {ALARM_THRESHOLD:?} x{ALARM_EVALUATION_PERIODS} missing={ALARM_MISSING_DATA} actions={:?}",
-            c.metric_name,
-            [topic.as_str()]
+            "{METRIC_NAMESPACE}/{} Sum {ALARM_PERIOD}s GreaterThanOrEqualToThreshold {ALARM_THRESHOLD} x{ALARM_EVALUATION_PERIODS} missing={ALARM_MISSING_DATA} actions=[{}]",
+            c.metric_name, topic
         )
     };
     let mut diff = Diff::new();

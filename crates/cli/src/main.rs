@@ -48,14 +48,13 @@ struct ReachArgs {
     emulator: bool,
     /// Use this profile of ~/.aws/config and ~/.aws/credentials (SSO, credential_process and
     /// role profiles included), as the aws CLI does
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_PROFILE",
-        value_name = "NAME",
-        conflicts_with = "emulator"
-    )]
+    /// (ignored with --emulator)
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     profile: Option<String>,
+    /// Log every AWS call on stderr: service, operation, account, region, HTTP status, latency,
+    /// attempt and throttling (never a credential). RUST_LOG refines it
+    #[arg(long, global = true)]
+    debug: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +107,9 @@ enum Command {
 fn main() -> ExitCode {
     pipes::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    if cli.reach.debug {
+        debug_log();
+    }
     let code = match cli.command {
         Command::Validate { org, strict } => commands::validate::run(&org, strict),
         Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
@@ -147,4 +149,16 @@ fn write_stdout(bytes: &[u8]) -> u8 {
         Ok(()) => exit::OK,
         Err(e) => pipes::exit_code_of_write_error(&e),
     }
+}
+
+/// `--debug`: the provisioner's per-call events, as lines on stderr.
+fn debug_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("trailhead::aws=debug"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(spec::color())
+        .with_target(false)
+        .init();
 }

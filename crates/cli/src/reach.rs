@@ -161,7 +161,7 @@ pub fn flags(args: &ReachArgs) -> Vec<String> {
     if let Some(ca) = args.ca_bundle.as_ref().filter(|_| !args.emulator) {
         words.extend(["--ca-bundle".into(), ca.display().to_string()]);
     }
-    if let Some(profile) = &args.profile {
+    if let Some(profile) = args.profile.as_ref().filter(|_| !args.emulator) {
         words.extend(["--profile".into(), profile.clone()]);
     }
     words

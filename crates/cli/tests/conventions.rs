@@ -156,6 +156,33 @@ async fn accounts_are_named_by_id_or_name_and_typos_are_refused() {
     );
     assert!(!err.contains("Some(") && !err.contains("{ "), "{err}");
 
+    // --debug: every AWS call on stderr, by name and number, never a credential.
+    let (_, _, err) = trailhead(&[
+        "--emulator",
+        "--debug",
+        "verify",
+        "--org",
+        spec_arg,
+        "--account",
+        &id,
+    ]);
+    let calls: Vec<&str> = err.lines().filter(|l| l.contains("call=")).collect();
+    assert!(
+        calls
+            .iter()
+            .any(|l| l.contains("call=Organizations:ListAccounts")),
+        "{err}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|l| l.contains("account=") && l.contains("latency_ms=") && l.contains("attempt=")),
+        "{err}"
+    );
+    for secret in ["Signature=", "Credential=", "SessionToken", "testing"] {
+        assert!(!err.contains(secret), "{secret} in the debug log");
+    }
+
     // --resume of a run that never was: exit 2, and the runs there are.
     let state = dir.path().join("state");
     let state_arg = state.to_str().unwrap();

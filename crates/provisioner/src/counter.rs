@@ -13,7 +13,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpStats {
@@ -130,6 +130,17 @@ impl CallCounter {
     }
 }
 
+/// When the current attempt of a call started, and which attempt it is: for the `--debug` log.
+#[derive(Debug, Clone, Copy)]
+struct AttemptClock {
+    started: std::time::Instant,
+    attempt: u32,
+}
+
+impl Storable for AttemptClock {
+    type Storer = StoreReplace<Self>;
+}
+
 fn key(cfg: &ConfigBag) -> String {
     match cfg.load::<Metadata>() {
         Some(m) => format!("{}:{}", m.service(), m.name()),
@@ -161,6 +172,11 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.update(key(cfg), |s| s.attempts += 1);
+        let attempt = cfg.load::<AttemptClock>().map_or(1, |c| c.attempt + 1);
+        cfg.interceptor_state().store_put(AttemptClock {
+            started: std::time::Instant::now(),
+            attempt,
+        });
         Ok(())
     }
 
@@ -170,8 +186,23 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if context.response().is_some_and(is_throttle) {
+        let throttled = context.response().is_some_and(is_throttle);
+        if throttled {
             self.update(key(cfg), |s| s.throttled += 1);
+        }
+        // Names and numbers only: never a header, a body or a credential.
+        if tracing::enabled!(target: "trailhead::aws", tracing::Level::DEBUG) {
+            let clock = cfg.load::<AttemptClock>();
+            tracing::debug!(
+                target: "trailhead::aws",
+                call = %key(cfg),
+                account = %self.account,
+                region = %cfg.load::<aws_types::region::Region>().map_or("", |r| r.as_ref()),
+                status = context.response().map_or(0, |r| r.status().as_u16()),
+                latency_ms = clock.map_or(0, |c| c.started.elapsed().as_millis() as u64),
+                attempt = clock.map_or(1, |c| c.attempt),
+                throttled,
+            );
         }
         Ok(())
     }

@@ -75,7 +75,7 @@ enum Command {
     Plan(commands::rollout::PlanArgs),
     /// Check everything that can fail before the first write: roles, regions, quotas, name
     /// clashes, accounts in the organization. Writes nothing.
-    Preflight(commands::rollout::CommonArgs),
+    Preflight(commands::rollout::PreflightArgs),
     /// Judge every account against the CIS / Security Hub controls, with evidence, and report
     /// drift (exit 4 when a control fails)
     Verify(commands::verify::VerifyArgs),

@@ -324,3 +324,49 @@ fn the_debug_syntax_scanner_finds_what_it_must() {
     assert!(common::debug_syntax("{ $.eventName = \"x\" } and {\"event\":1}").is_none());
     assert!(common::debug_syntax("(none) → alias/x").is_none());
 }
+
+#[tokio::test]
+async fn preflight_names_a_caller_outside_the_management_account_in_json() {
+    let conn = emulator();
+    let org = seed(&conn, "caller", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = dir.path().join("org.toml");
+    // The emulator's caller is 123456789012: a spec naming another management account is wrong.
+    let text = org.spec_toml("caller", REGION).replace(
+        "management_account = \"123456789012\"",
+        "management_account = \"999999999999\"",
+    );
+    assert!(
+        text.contains("999999999999"),
+        "the seeded spec names its management account"
+    );
+    std::fs::write(&spec_path, text).unwrap();
+    let spec_arg = spec_path.to_str().unwrap();
+    let (code, out, err) = trailhead(&[
+        "--emulator",
+        "preflight",
+        "--org",
+        spec_arg,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let problem = events
+        .iter()
+        .find(|e| e["event"] == "preflight_problem")
+        .unwrap();
+    assert_eq!(problem["blocking"], true);
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "the caller is account 123456789012, not the spec's management account 999999999999"
+        ),
+        "{message}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "preflight_finished");
+    assert_eq!(events.last().unwrap()["blocking"], 1);
+}

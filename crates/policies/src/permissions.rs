@@ -112,6 +112,12 @@ pub fn caller_policy(p: &PermissionInputs) -> PolicyDocument {
                 "organizations:ListAccounts",
                 "organizations:ListAccountsForParent",
                 "organizations:DescribeAccount",
+                // Preflight: is the caller a delegated administrator (asked only when the
+                // caller is not the management account)?
+                "organizations:ListDelegatedAdministrators",
+                // Preflight: who the caller is. AWS grants it to every principal; listed so
+                // that the policy names every call trailhead makes.
+                "sts:GetCallerIdentity",
             ],
             &["*".to_string()],
         ),

@@ -156,8 +156,65 @@ async fn check_trails(
     Ok(problems)
 }
 
+/// The caller must be the spec's management account, or a delegated administrator of the
+/// organization (then some calls, CreateAccount among them, stay the management account's).
+async fn check_caller(
+    ctx: &RunCtx,
+    management: &AccountSession,
+) -> Result<Option<Problem>, ProvisionError> {
+    let home = &ctx.spec.org.home_region;
+    let site = CallSite::new("caller", home, "preflight");
+    let caller = management
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| site.error("GetCallerIdentity", e))?
+        .account
+        .unwrap_or_default();
+    let want = ctx.spec.org.management_account.to_string();
+    if caller == want {
+        return Ok(None);
+    }
+    let mut delegated = false;
+    let mut pages = management
+        .organizations()
+        .list_delegated_administrators()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                delegated |= page
+                    .delegated_administrators()
+                    .iter()
+                    .any(|d| d.id() == Some(caller.as_str()))
+            }
+            // Only the management account (or a delegated admin) may ask: not being allowed to
+            // ask is itself the answer.
+            Err(_) => break,
+        }
+    }
+    Ok(Some(if delegated {
+        Problem {
+            message: format!(
+                "the caller is account {caller}, a delegated administrator of the organization, not its management account {want}: creating the log-archive account and organization-wide reads may be refused"
+            ),
+            blocking: false,
+        }
+    } else {
+        Problem::blocking(format!(
+            "the caller is account {caller}, not the spec's management account {want} (nor a delegated administrator): use the management account's credentials (--profile), or correct org.management_account"
+        ))
+    }))
+}
+
 pub async fn preflight(ctx: &RunCtx) -> Result<Vec<Problem>, ProvisionError> {
     let management = ctx.management().await;
+    let caller = check_caller(ctx, &management).await?;
+    if let Some(p) = caller.as_ref().filter(|p| p.blocking) {
+        return Ok(vec![p.clone()]);
+    }
     let org = read_org(&management).await?;
     let la = match &ctx.spec.log_archive.account {
         LogArchiveAccount::Existing(id) => Some(id.to_string()),
@@ -208,6 +265,7 @@ pub async fn preflight(ctx: &RunCtx) -> Result<Vec<Problem>, ProvisionError> {
         let found = check_log_archive(ctx, la, bucket).await;
         problems.extend(found.into_iter().map(Problem::blocking));
     }
+    problems.extend(caller);
     Ok(problems)
 }
 

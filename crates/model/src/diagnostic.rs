@@ -57,11 +57,59 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Values quoted in a heading longer than this are cut: the snippet below shows them anyway.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// Cuts every `quoted` value of a message that is longer than [`MAX_QUOTED_CHARS`].
+fn cut_quoted(message: String) -> String {
+    let parts: Vec<&str> = message.split('`').collect();
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in parts.iter().enumerate() {
+        // Odd parts sit between a pair of backticks (the last one only if it was closed).
+        let quoted = i % 2 == 1 && i + 1 < parts.len();
+        if !quoted {
+            if i > 0 && i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(part);
+            continue;
+        }
+        let n = part.chars().count();
+        if n > MAX_QUOTED_CHARS {
+            let head: String = part.chars().take(MAX_QUOTED_CHARS - 20).collect();
+            out.push_str(&format!("`{head}…` ({n} characters)"));
+        } else {
+            out.push_str(&format!("`{part}`"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_values_are_cut_and_short_ones_kept() {
+        let long = "x".repeat(500);
+        let cut = cut_quoted(format!("`{long}` is not an AWS region code"));
+        assert!(
+            cut.starts_with(&format!("`{}…` (500 characters)", "x".repeat(40))),
+            "{cut}"
+        );
+        assert!(cut.ends_with(" is not an AWS region code"));
+        assert!(cut.chars().count() < 100);
+        let kept = "`eu-wset-1` is not an AWS region code; did you mean `eu-west-1`?";
+        assert_eq!(cut_quoted(kept.into()), kept);
+        assert_eq!(cut_quoted("an odd ` backtick".into()), "an odd ` backtick");
+    }
+}
+
 impl Diagnostic {
     pub fn error(span: Range<usize>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            message: message.into(),
+            message: cut_quoted(message.into()),
             span,
             label: String::new(),
             help: None,

@@ -662,3 +662,28 @@ fn lengths_count_characters_not_bytes() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].1.contains("has `é`"), "{}", errs[0].1);
 }
+
+#[test]
+fn a_stray_byte_is_reported_at_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bad, what) in [(0x9Fu8, "0x9F"), (0u8, "NUL")] {
+        let path = dir.path().join("org.toml");
+        let mut bytes = BASE.as_bytes().to_vec();
+        let at = BASE.find("kms_alias").unwrap() + 3;
+        bytes.insert(at, bad);
+        std::fs::write(&path, &bytes).unwrap();
+        match trailhead_model::load_file(&path) {
+            Err(trailhead_model::LoadError::Invalid(d)) => {
+                assert_eq!(d.items.len(), 1);
+                assert!(d.items[0].message.contains(what), "{}", d.items[0].message);
+                assert_eq!(d.items[0].location(&d.source), Location::of(BASE, at));
+                let shown = d.render(false);
+                assert!(
+                    shown.contains(&format!("org.toml:{}", Location::of(BASE, at).line)),
+                    "{shown}"
+                );
+            }
+            other => panic!("a stray byte was accepted: {other:?}"),
+        }
+    }
+}

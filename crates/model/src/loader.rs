@@ -36,17 +36,20 @@ pub fn load_file(path: &Path) -> Result<(OrgSpec, Diagnostics), LoadError> {
     })?;
     match text_of(&bytes) {
         Ok(source) => parse_spec(&label, &source).map_err(LoadError::Invalid),
-        Err((source, diagnostic)) => Err(LoadError::Invalid(Diagnostics {
-            path: label,
-            source,
-            items: vec![diagnostic],
-        })),
+        Err(found) => {
+            let (source, diagnostic) = *found;
+            Err(LoadError::Invalid(Diagnostics {
+                path: label,
+                source,
+                items: vec![diagnostic],
+            }))
+        }
     }
 }
 
 /// The file as text, or where it stops being text: a stray byte inside a text file is reported
 /// at its own line and column; a file that is not text from its first byte, as such.
-fn text_of(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
+fn text_of(bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> {
     let bad_utf8 = std::str::from_utf8(bytes).err().map(|e| e.valid_up_to());
     let nul = bytes.iter().position(|b| *b == 0);
     let Some(at) = [bad_utf8, nul].into_iter().flatten().min() else {
@@ -56,7 +59,7 @@ fn text_of(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
     if at == 0 {
         let d = Diagnostic::error(0..0, "this is not a text file")
             .help("an org spec is a UTF-8 TOML file; see config/org.example.toml");
-        return Err((String::new(), d));
+        return Err(Box::new((String::new(), d)));
     }
     let what = if bytes[at] == 0 {
         "a NUL byte".to_string()
@@ -67,7 +70,7 @@ fn text_of(bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
     let d = Diagnostic::error(at..at + 3, format!("{what} in the middle of the spec"))
         .label("here")
         .help("an org spec is UTF-8 text: remove the byte (an editor or a copy from a binary file put it there)");
-    Err((shown, d))
+    Err(Box::new((shown, d)))
 }
 
 /// Validates spec text. `path` only labels the diagnostics.

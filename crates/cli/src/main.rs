@@ -97,6 +97,7 @@ enum Command {
     Emulator(commands::emulator::EmulatorCommand),
     /// Print a shell completion script: `trailhead completions bash > /etc/bash_completion.d/trailhead`
     Completions {
+        /// The shell to complete in
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -161,4 +162,37 @@ fn debug_log() {
         .with_ansi(spec::color())
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every option of every command says what it is for in `--help`.
+    #[test]
+    fn every_option_has_a_description() {
+        let mut missing = Vec::new();
+        let mut stack = vec![(String::from("trailhead"), Cli::command())];
+        while let Some((path, cmd)) = stack.pop() {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "options without a description:\n{}",
+            missing.join("\n")
+        );
+    }
 }

@@ -370,3 +370,12 @@ async fn preflight_names_a_caller_outside_the_management_account_in_json() {
     assert_eq!(events.last().unwrap()["event"], "preflight_finished");
     assert_eq!(events.last().unwrap()["blocking"], 1);
 }
+
+#[test]
+fn plan_offers_no_interactive_view() {
+    let (_, help, _) = trailhead(&["plan", "--help"]);
+    assert!(help.contains("plain") && help.contains("json"), "{help}");
+    assert!(!help.contains("tui"), "{help}");
+    let (code, _, err) = trailhead(&["plan", "--org", "x.toml", "--output", "tui"]);
+    assert_eq!(code, 2, "{err}");
+}

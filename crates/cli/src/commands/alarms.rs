@@ -22,6 +22,7 @@ pub enum AlarmsCommand {
         /// One benchmark only: cis-1.2, cis-1.4, cis-3.0 or securityhub
         #[arg(long, value_parser = parse_benchmark)]
         benchmark: Option<Benchmark>,
+        /// table (for people) or json (the catalog, every field)
         #[arg(long, value_enum, default_value_t = ListOutput::Table)]
         output: ListOutput,
     },
@@ -37,11 +38,14 @@ pub enum AlarmsCommand {
     /// Replay CloudTrail log files (.json, .json.gz, NDJSON; directories are walked) through a
     /// benchmark's alarms and report what would have alarmed
     Test {
+        /// Whose alarms: cis-1.2, cis-1.4, cis-3.0 or securityhub
         #[arg(long, value_parser = parse_benchmark, default_value = "cis-3.0")]
         benchmark: Benchmark,
+        /// table (counts and examples) or json (the whole report)
         #[arg(long, value_enum, default_value_t = ListOutput::Table)]
         output: ListOutput,
-        #[arg(required = true)]
+        /// Log files or directories of them
+        #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
 }

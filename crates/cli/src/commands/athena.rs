@@ -9,7 +9,7 @@ use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::session::new_run_id;
 
-use super::rollout::{CommonArgs, Output, ctx_for, print_report};
+use super::rollout::{CommonArgs, ReportOutput, ctx_for, print_report};
 use crate::{ReachArgs, exit, reach, spec};
 
 #[derive(Subcommand, Debug)]
@@ -28,8 +28,8 @@ pub struct SetupArgs {
     #[arg(long)]
     pub print: bool,
     /// plain (a table) or json (NDJSON step reports)
-    #[arg(long, value_enum, default_value_t = Output::Plain)]
-    pub output: Output,
+    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
+    pub output: ReportOutput,
 }
 
 pub fn run(cmd: AthenaCommand, reach_args: &ReachArgs) -> u8 {
@@ -87,10 +87,10 @@ fn setup(args: SetupArgs, reach_args: &ReachArgs) -> u8 {
     };
     let mut out = std::io::stdout().lock();
     for r in &reports {
-        print_report(&mut out, r, args.output);
+        print_report(&mut out, r, args.output.into());
     }
     let (calls, writes, retries, _) = totals(&calls.snapshot());
-    if args.output != Output::Json {
+    if args.output != ReportOutput::Json {
         let changed = reports
             .iter()
             .filter(|r| matches!(r.action, Action::Create | Action::Update))

@@ -29,6 +29,7 @@ pub enum BacktestEngine {
 
 #[derive(Args, Debug)]
 pub struct BacktestArgs {
+    /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
     /// Only this account's logs (repeatable); default: every account of the spec

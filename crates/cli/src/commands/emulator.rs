@@ -30,6 +30,7 @@ pub enum EmulatorCommand {
         /// Org name in the spec
         #[arg(long, default_value = "demo")]
         org_name: String,
+        /// The home region of the organization and of the spec written
         #[arg(long, default_value = "eu-west-1")]
         region: String,
         /// Where to write the spec
@@ -42,6 +43,7 @@ pub enum EmulatorCommand {
     /// The current code of an account root user's virtual MFA device in the emulator, printed
     /// as `<serial> <code>` (emulator test devices only; AWS codes never pass through trailhead)
     MfaCode {
+        /// The account whose root user's device is read
         #[arg(long, value_name = "ID")]
         account: String,
     },
@@ -55,8 +57,10 @@ pub enum EmulatorCommand {
     /// Add CloudTrail records to an account, for activity the emulator cannot produce itself (a
     /// console sign-in without MFA, root activity); missing fields get CloudTrail's defaults
     Inject {
+        /// The account the records happened in
         #[arg(long, value_name = "ID")]
         account: String,
+        /// The region the records happened in
         #[arg(long, default_value = "eu-west-1")]
         region: String,
         /// A JSON list of records, e.g. '[{"eventName":"ConsoleLogin","userIdentity":{"type":"Root"}}]'
@@ -66,17 +70,20 @@ pub enum EmulatorCommand {
     /// What the confirmed email subscriptions of a topic received (every topic's without
     /// `--topic`), one JSON object per line
     Notifications {
+        /// Only this topic's notifications
         #[arg(long, value_name = "ARN")]
         topic: Option<String>,
     },
     /// Give an account planted without the access role that role, as its owner would fix it:
     /// signed as the account's root user, with the trust and policies it was created with
     GrantAccess {
+        /// The account that lacks the access role
         #[arg(long, value_name = "ID")]
         account: String,
         /// The access role to create (the spec's `[access] role_name`)
         #[arg(long, default_value = "OrganizationAccountAccessRole")]
         role: String,
+        /// The region to sign in (IAM is global)
         #[arg(long, default_value = "eu-west-1")]
         region: String,
     },

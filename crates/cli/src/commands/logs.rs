@@ -14,6 +14,7 @@ pub enum LogsCommand {
     /// Prove the archived logs of an account whole and unaltered: the digest chain's signatures
     /// and links, and the SHA-256 of every log file (as `aws cloudtrail validate-logs`)
     Validate {
+        /// The org spec (TOML)
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
         /// The account whose trail's logs are checked

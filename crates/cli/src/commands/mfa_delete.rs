@@ -12,6 +12,7 @@ use crate::{ReachArgs, exit, reach, spec};
 
 #[derive(Args, Debug)]
 pub struct MfaDeleteArgs {
+    /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     org: PathBuf,
     /// AWS profile holding the log-archive account's root access keys (with --emulator: unused,

@@ -38,6 +38,24 @@ pub enum Output {
     Json,
 }
 
+/// The outputs of commands that report and end: no interactive view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutput {
+    /// Human-readable lines
+    Plain,
+    /// NDJSON: one object per line (see docs/events.md)
+    Json,
+}
+
+impl From<ReportOutput> for Output {
+    fn from(o: ReportOutput) -> Self {
+        match o {
+            ReportOutput::Plain => Output::Plain,
+            ReportOutput::Json => Output::Json,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct CommonArgs {
     /// The org spec (TOML)
@@ -174,8 +192,8 @@ pub struct PlanArgs {
     #[arg(long, value_enum)]
     pub stage: Option<Stage>,
     /// plain (a table) or json (NDJSON step reports)
-    #[arg(long, value_enum, default_value_t = Output::Plain)]
-    pub output: Output,
+    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
+    pub output: ReportOutput,
     /// Also list the steps that would change nothing
     #[arg(short, long)]
     pub verbose: bool,
@@ -212,11 +230,12 @@ pub struct PreflightArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// plain (one line per problem) or json (one object per problem, then a summary)
-    #[arg(long, value_enum, default_value_t = Output::Plain)]
-    pub output: Output,
+    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
+    pub output: ReportOutput,
 }
 
 pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
+    let output = Output::from(args.output);
     let common = &args.common;
     let spec = match spec::load(&common.org) {
         Ok(s) => s,
@@ -232,7 +251,7 @@ pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
     let problems = match result {
         Ok(p) => p,
         Err(e) => {
-            if args.output == Output::Json {
+            if output == Output::Json {
                 println!(
                     "{}",
                     serde_json::json!({"event": "preflight_failed", "message": e})
@@ -243,7 +262,7 @@ pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
         }
     };
     let blocking = problems.iter().filter(|p| p.blocking).count();
-    if args.output == Output::Json {
+    if output == Output::Json {
         for p in &problems {
             println!(
                 "{}",
@@ -270,6 +289,7 @@ pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
 }
 
 pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
+    let output = Output::from(args.output);
     let spec = match spec::load(&args.common.org) {
         Ok(s) => s,
         Err(code) => return code,
@@ -314,7 +334,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
     };
     let shown: Vec<&StepReport> = reports
         .iter()
-        .filter(|r| r.action != Action::NoOp || args.output == Output::Json || args.verbose)
+        .filter(|r| r.action != Action::NoOp || output == Output::Json || args.verbose)
         .collect();
     let hidden = reports.len() - shown.len();
     let width = shown
@@ -326,12 +346,12 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         print_report_as(
             &mut out,
             r,
-            args.output,
+            output,
             &format!("{:<width$}", label(&r.account)),
         );
     }
     for s in &outcome.skipped {
-        if args.output == Output::Json {
+        if output == Output::Json {
             let v = serde_json::json!({"event": "account_skipped", "account": s.id, "name": s.name, "reason": s.reason});
             let _ = writeln!(out, "{v}");
         } else {
@@ -339,7 +359,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         }
     }
     for (account, error) in &outcome.failures {
-        if args.output == Output::Json {
+        if output == Output::Json {
             let v = serde_json::json!({"event": "account_failed", "account": account, "message": error});
             let _ = writeln!(out, "{v}");
         } else {
@@ -355,7 +375,7 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         .iter()
         .filter(|r| r.action == Action::Pending)
         .count();
-    if args.output != Output::Json {
+    if output != Output::Json {
         if changes == 0 && outcome.failures.is_empty() {
             let accounts: std::collections::BTreeSet<&str> =
                 reports.iter().map(|r| r.account.as_str()).collect();

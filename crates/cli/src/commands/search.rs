@@ -35,6 +35,7 @@ pub enum Engine {
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
+    /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
     /// A CloudWatch Logs filter pattern, e.g. '{ $.eventName = "StopLogging" }'

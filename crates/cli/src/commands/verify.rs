@@ -22,6 +22,7 @@ pub struct VerifyArgs {
     /// Only this account, by id or name (an account the spec does not govern is an error, exit 2)
     #[arg(long, value_name = "ID|NAME")]
     pub account: Option<String>,
+    /// table (a matrix for people), json, junit (one case per account × control) or html
     #[arg(long, value_enum, default_value_t = VerifyOutput::Table)]
     pub output: VerifyOutput,
     /// Write the report here instead of stdout

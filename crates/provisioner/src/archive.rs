@@ -154,6 +154,40 @@ pub async fn list_window(
     Ok(objects)
 }
 
+/// One object's bytes.
+pub async fn fetch_object(
+    s3: &aws_sdk_s3::Client,
+    site: &CallSite,
+    bucket: &str,
+    key: &str,
+) -> Result<aws_smithy_types::byte_stream::AggregatedBytes, ProvisionError> {
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| site.error("GetObject", e))?;
+    object
+        .body
+        .collect()
+        .await
+        .map_err(|e| ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}")))
+}
+
+/// One CloudTrail log object's text, decompressed.
+pub async fn fetch_log(
+    s3: &aws_sdk_s3::Client,
+    site: &CallSite,
+    bucket: &str,
+    key: &str,
+) -> Result<String, ProvisionError> {
+    let bytes = fetch_object(s3, site, bucket, key).await?;
+    decode(&bytes.into_bytes()).map_err(|e| {
+        ProvisionError::Config(format!("s3://{bucket}/{key} is not a CloudTrail log: {e}"))
+    })
+}
+
 /// Fetches every log object of the window into `dir` (one file per object), `concurrency` at
 /// a time; returns the files written.
 pub async fn download_window(
@@ -176,17 +210,7 @@ pub async fn download_window(
         let path = dir.join(format!("{n:08}.json.gz"));
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let object = s3
-                .get_object()
-                .bucket(&bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| site.error("GetObject", e))?;
-            let bytes =
-                object.body.collect().await.map_err(|e| {
-                    ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}"))
-                })?;
+            let bytes = fetch_object(&s3, &site, &bucket, &key).await?;
             tokio::fs::write(&path, bytes.into_bytes())
                 .await
                 .map_err(|source| ProvisionError::Io {
@@ -256,21 +280,7 @@ pub async fn search(
         let limit = limit.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let object = s3
-                .get_object()
-                .bucket(&bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| site.error("GetObject", e))?;
-            let bytes =
-                object.body.collect().await.map_err(|e| {
-                    ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}"))
-                })?;
-            let text = decode(&bytes.into_bytes()).map_err(|e| {
-                ProvisionError::Config(format!("s3://{bucket}/{key} is not a CloudTrail log: {e}"))
-            })?;
-            Ok::<String, ProvisionError>(text)
+            fetch_log(&s3, &site, &bucket, &key).await
         });
     }
     let everything = Projection::everything();

@@ -110,21 +110,9 @@ pub struct RunSummary {
 
 /// Every run of a state directory, newest first.
 pub fn list_runs(state_dir: &Path) -> Vec<RunSummary> {
-    let Ok(entries) = std::fs::read_dir(state_dir.join("runs")) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".jsonl"))
-                .map(str::to_string)
-        })
-        .collect();
-    ids.sort();
-    ids.reverse();
-    ids.into_iter()
+    run_ids(state_dir)
+        .into_iter()
+        .rev()
         .map(|run_id| {
             let lines: Vec<Entry> =
                 journal::read_all(&journal_path(state_dir, &run_id)).unwrap_or_default();
@@ -152,10 +140,12 @@ pub fn list_runs(state_dir: &Path) -> Vec<RunSummary> {
         .collect()
 }
 
-/// The newest run id of a state directory.
-pub fn last_run_id(state_dir: &Path) -> Option<String> {
-    let mut runs: Vec<String> = std::fs::read_dir(state_dir.join("runs"))
-        .ok()?
+/// The run ids of a state directory, oldest first (ids sort by time).
+fn run_ids(state_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(state_dir.join("runs")) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             e.file_name()
@@ -164,8 +154,13 @@ pub fn last_run_id(state_dir: &Path) -> Option<String> {
                 .map(str::to_string)
         })
         .collect();
-    runs.sort();
-    runs.pop()
+    ids.sort();
+    ids
+}
+
+/// The newest run id of a state directory.
+pub fn last_run_id(state_dir: &Path) -> Option<String> {
+    run_ids(state_dir).pop()
 }
 
 /// A lock that keeps two rollouts of one org in one state directory apart. A lock left by a

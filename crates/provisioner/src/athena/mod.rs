@@ -14,7 +14,9 @@ use trailhead_policies::athena_results_bucket_policy;
 
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::buckets::{BucketSpec, Encryption, Lifecycle, ensure_bucket};
-use crate::log_archive::{LogArchiveOutcome, RunCtx, log_archive_stage, query_account, report};
+use crate::log_archive::{
+    LogArchiveOutcome, RunCtx, log_archive_stage, query_account, report, to_be_created,
+};
 use crate::plan::{Action, Diff, StepReport};
 use crate::session::partition;
 use workgroup::{WorkgroupSpec, converge_workgroup};
@@ -71,28 +73,13 @@ pub async fn athena_stage(
     }
     let archive = log_archive_stage(ctx).await?;
     let (Some(la), Some(key_arn)) = (archive.account_id.clone(), archive.key_arn.clone()) else {
-        let home = &ctx.spec.org.home_region;
-        let reports = [
+        let steps = [
             STEP_RESULTS_BUCKET,
             STEP_DATABASE,
             STEP_TABLE,
             STEP_WORKGROUP,
-        ]
-        .into_iter()
-        .map(|step| {
-            let mut diff = Diff::new();
-            diff.field(step, "(none)", "(new)");
-            report(
-                "(new)",
-                home,
-                step,
-                Action::Create,
-                diff,
-                Vec::new(),
-                Instant::now(),
-            )
-        })
-        .collect();
+        ];
+        let reports = to_be_created("(new)", &ctx.spec.org.home_region, &steps);
         return Ok((archive, reports));
     };
     let site = AthenaSite::of(&ctx.spec, &la)?;

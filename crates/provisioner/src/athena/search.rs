@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
-use trailhead_alarms::replay::{decode, raw_records};
+use trailhead_alarms::replay::raw_records;
 
 use super::query::{QueryProgress, QueryTarget};
+use crate::archive::fetch_log;
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -77,21 +78,7 @@ pub async fn athena_search(
         matched: 0,
     };
     for (key, ids) in hits {
-        let object = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| site.error("GetObject", e))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| ProvisionError::Config(format!("reading s3://{bucket}/{key}: {e}")))?;
-        let text = decode(&bytes.into_bytes()).map_err(|e| {
-            ProvisionError::Config(format!("s3://{bucket}/{key} is not a CloudTrail log: {e}"))
-        })?;
+        let text = fetch_log(&s3, &site, bucket, &key).await?;
         let (records, _) = raw_records(&text);
         for raw in records {
             let id = serde_json::from_str::<EventId>(raw)

@@ -292,27 +292,36 @@ async fn central_delivery_topic(
 
 /// A plan of an account yet to be created: everything in it is to be created.
 fn account_to_be_created(label: &str, home: &str) -> Vec<StepReport> {
-    [
-        STEP_ACCESS_LOG_BUCKET,
-        STEP_KEY,
-        STEP_ARCHIVE_BUCKET,
-        STEP_MFA_DELETE,
-    ]
-    .into_iter()
-    .map(|step| {
-        let mut diff = Diff::new();
-        diff.field(step, "(none)", "(new)");
-        report(
-            label,
-            home,
-            step,
-            Action::Create,
-            diff,
-            Vec::new(),
-            Instant::now(),
-        )
-    })
-    .collect()
+    to_be_created(
+        label,
+        home,
+        &[
+            STEP_ACCESS_LOG_BUCKET,
+            STEP_KEY,
+            STEP_ARCHIVE_BUCKET,
+            STEP_MFA_DELETE,
+        ],
+    )
+}
+
+/// Steps a plan cannot read yet (their account or key is still to come): each is a creation.
+pub(crate) fn to_be_created(label: &str, home: &str, steps: &[&str]) -> Vec<StepReport> {
+    steps
+        .iter()
+        .map(|step| {
+            let mut diff = Diff::new();
+            diff.field(step, "(none)", "(new)");
+            report(
+                label,
+                home,
+                step,
+                Action::Create,
+                diff,
+                Vec::new(),
+                Instant::now(),
+            )
+        })
+        .collect()
 }
 
 /// The log-archive account, reached, with what its policies are built from.

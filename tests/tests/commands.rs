@@ -99,8 +99,8 @@ async fn approval_gates_waves_and_skip_keeps_an_account_out() {
     }
     let outcome = task.await.expect("task");
     assert_eq!(
-        approvals, 2,
-        "every wave after the first waits for approval"
+        approvals, 3,
+        "every wave, the first included, waits for approval"
     );
     assert!(
         !seen

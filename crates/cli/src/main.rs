@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// The version and the git commit it was built from.
-const VERSION: &str = concat!(
+pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
     env!("TRAILHEAD_GIT_COMMIT"),
@@ -72,10 +72,10 @@ enum Command {
     /// waves (trail, CloudWatch Logs, alarm topic, CIS metric filters and alarms)
     Rollout(commands::rollout::RolloutArgs),
     /// Show what a rollout would change, field by field; writes nothing (exit 3: changes pending)
-    Plan(commands::rollout::PlanArgs),
+    Plan(commands::plan::PlanArgs),
     /// Check everything that can fail before the first write: roles, regions, quotas, name
     /// clashes, accounts in the organization. Writes nothing.
-    Preflight(commands::rollout::PreflightArgs),
+    Preflight(commands::preflight::PreflightArgs),
     /// Judge every account against the CIS / Security Hub controls, with evidence, and report
     /// drift (exit 4 when a control fails)
     Verify(commands::verify::VerifyArgs),
@@ -114,8 +114,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { org, strict } => commands::validate::run(&org, strict),
         Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
-        Command::Plan(args) => commands::rollout::plan_cmd(args, &cli.reach),
-        Command::Preflight(args) => commands::rollout::preflight_cmd(args, &cli.reach),
+        Command::Plan(args) => commands::plan::plan_cmd(args, &cli.reach),
+        Command::Preflight(args) => commands::preflight::preflight_cmd(args, &cli.reach),
         Command::Verify(args) => commands::verify::run(args, &cli.reach),
         Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
         Command::Permissions(args) => commands::permissions::run(args),

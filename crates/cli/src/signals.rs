@@ -2,9 +2,15 @@
 //! written, and the resume command is printed. A second signal exits at once.
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 use trailhead_provisioner::events::Command;
 
-pub async fn abort_on_signals(commands: UnboundedSender<Command>) {
+/// Asks the scheduler to stop at the first signal, and tells `interrupted` (a question waiting
+/// on stdin gives up at once); exits at the second.
+pub async fn abort_on_signals(
+    commands: UnboundedSender<Command>,
+    interrupted: watch::Sender<bool>,
+) {
     let mut seen = 0;
     loop {
         wait_for_signal().await;
@@ -16,6 +22,7 @@ pub async fn abort_on_signals(commands: UnboundedSender<Command>) {
         eprintln!(
             "\ninterrupted: finishing in-flight steps, then stopping (interrupt again to exit now)"
         );
+        interrupted.send_replace(true);
         if commands.send(Command::Abort).is_err() {
             return;
         }

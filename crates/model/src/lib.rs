@@ -11,6 +11,7 @@ mod diagnostic;
 mod loader;
 mod reader;
 pub mod rules;
+mod selection;
 mod spec;
 mod waves;
 
@@ -18,6 +19,7 @@ pub use athena::{Athena, athena_results_bucket_for};
 pub use benchmark::Benchmark;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use loader::{LoadError, load_file, parse_spec};
+pub use selection::Selection;
 pub use spec::{
     Access, Account, AccountId, Alarms, DataEvents, DeliveryNotifications, Discover, InsightType,
     Located, LogArchive, LogArchiveAccount, NotificationTopic, ObjectLock, ObjectLockMode, Org,

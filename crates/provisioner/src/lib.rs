@@ -21,6 +21,7 @@ pub mod permissions;
 pub mod plan;
 pub mod preflight;
 pub mod rollout;
+pub mod saved_plan;
 pub mod seed;
 pub mod session;
 pub mod targets;

@@ -4,9 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -28,7 +28,7 @@ impl fmt::Display for Action {
 }
 
 /// One field that differs between live state and the spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
     pub from: String,
@@ -50,8 +50,11 @@ pub struct StepReport {
     pub changes: Vec<Change>,
     /// Warnings and instructions a person must read.
     pub notes: Vec<String>,
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
+    /// The API calls the step made, and how many of them were retried attempts.
+    pub api_calls: u64,
+    pub retries: u64,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use trailhead_alarms::catalog::{self, Control};
-use trailhead_model::{ResolvedWave, TargetAccount, resolve_waves};
+use trailhead_model::{ResolvedWave, Selection, TargetAccount, resolve_waves};
 
 use crate::counter::{CallLog, totals};
 use crate::error::{AwsError, ProvisionError};
@@ -56,7 +56,7 @@ pub enum Entry {
 pub struct RolloutOptions {
     /// Continue this run id (its journal and session name) instead of starting a new one.
     pub resume: bool,
-    /// Ask before each wave after the first.
+    /// Ask before each wave, the first included.
     pub confirm_waves: bool,
     /// Skip the preflight (tests of failure handling only).
     pub skip_preflight: bool,
@@ -66,6 +66,9 @@ pub struct RolloutOptions {
     /// Check delivery after the first (canary) wave only, so that large rollouts do not wait
     /// for it on every wave.
     pub gate_delivery_canary_only: bool,
+    /// `--account` / `--wave`: the member accounts to converge (the log archive is always
+    /// converged for every account, so that narrowing never drops one from its policies).
+    pub selection: Selection,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -228,7 +231,7 @@ impl Drop for Lock {
     }
 }
 
-fn report_event(r: &StepReport, calls: u64, retries: u64) -> Event {
+fn report_event(r: &StepReport) -> Event {
     Event::StepFinished {
         account: r.account.clone(),
         region: r.region.clone(),
@@ -237,8 +240,8 @@ fn report_event(r: &StepReport, calls: u64, retries: u64) -> Event {
         changes: r.changes.clone(),
         notes: r.notes.clone(),
         duration_ms: r.duration.as_millis() as u64,
-        api_calls: calls,
-        retries,
+        api_calls: r.api_calls,
+        retries: r.retries,
     }
 }
 
@@ -274,8 +277,10 @@ where
                 changes: diff.changes,
                 notes: Vec::new(),
                 duration: started.elapsed(),
+                api_calls: calls,
+                retries,
             };
-            events.send(report_event(&r, calls, retries));
+            events.send(report_event(&r));
             if let Some(path) = journal_file {
                 journal::append(
                     path,
@@ -655,7 +660,7 @@ fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
             region: r.region.clone(),
             step: r.step.clone(),
         });
-        events.send(report_event(r, 0, 0));
+        events.send(report_event(r));
     }
 }
 
@@ -664,6 +669,9 @@ fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
 #[derive(Debug, Clone, Default)]
 pub struct PlanOutcome {
     pub reports: Vec<StepReport>,
+    /// The waves planned (narrowed to the selection), for showing rows in the order a rollout
+    /// would reach them.
+    pub waves: Vec<ResolvedWave>,
     /// (account, what went wrong)
     pub failures: Vec<(String, String)>,
     pub skipped: Vec<SkippedAccount>,
@@ -671,6 +679,33 @@ pub struct PlanOutcome {
 
 /// `plan`: the same engine as the rollout, reading and comparing only.
 pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<PlanOutcome, ProvisionError> {
+    plan_selected(ctx, events, &Selection::default()).await
+}
+
+/// The waves a run covers: every target placed, then narrowed to the selection. A selection
+/// that leaves nothing is an error, not a silent no-op.
+pub fn selected_waves(
+    ctx: &RunCtx,
+    targets: &[TargetAccount],
+    selection: &Selection,
+) -> Result<Vec<ResolvedWave>, ProvisionError> {
+    let waves = selection.narrow(resolve_waves(&ctx.spec, targets));
+    if waves.is_empty() && !selection.is_all() {
+        return Err(ProvisionError::UnknownAccount(format!(
+            "{} matches no account this run governs ({} account(s) in the organization's scope)",
+            selection.describe(),
+            targets.len()
+        )));
+    }
+    Ok(waves)
+}
+
+/// `plan` of the accounts and waves selected; the log archive is planned whole.
+pub async fn plan_selected(
+    ctx: &RunCtx,
+    events: &EventSink,
+    selection: &Selection,
+) -> Result<PlanOutcome, ProvisionError> {
     let ctx = RunCtx {
         apply: false,
         ..ctx.clone()
@@ -678,8 +713,10 @@ pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<PlanOutcome, Provi
     let controls = controls(&ctx)?;
     let archive = log_archive_stage(&ctx).await?;
     archive_events(&archive, events);
+    let waves = selected_waves(&ctx, &archive.targets, selection)?;
     let mut outcome = PlanOutcome {
         reports: archive.reports.clone(),
+        waves: waves.clone(),
         failures: Vec::new(),
         skipped: archive.skipped.clone(),
     };
@@ -693,7 +730,7 @@ pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<PlanOutcome, Provi
         .unwrap_or_else(|| "(new key)".into());
     let limit = Arc::new(Semaphore::new(ctx.spec.rollout.max_concurrency as usize));
     let mut tasks = JoinSet::new();
-    for t in archive.targets.clone() {
+    for t in waves.into_iter().flat_map(|w| w.accounts) {
         let ctx = ctx.clone();
         let d = Desired::new(&ctx.spec, t.id.as_str(), &bucket, &key, &controls);
         let events = events.clone();
@@ -707,12 +744,23 @@ pub async fn plan(ctx: &RunCtx, events: &EventSink) -> Result<PlanOutcome, Provi
             )
         });
     }
+    let mut members = Vec::new();
     while let Some(done) = tasks.join_next().await {
         match done.map_err(|e| ProvisionError::Config(format!("a plan task failed: {e}")))? {
-            (_, Ok(r)) => outcome.reports.extend(r),
+            (_, Ok(r)) => members.extend(r),
             (account, Err(e)) => outcome.failures.push((account, e.to_string())),
         }
     }
+    // Accounts in the order the rollout reaches them; each account's steps stay in step order.
+    let rank: BTreeMap<String, usize> = outcome
+        .waves
+        .iter()
+        .flat_map(|w| &w.accounts)
+        .enumerate()
+        .map(|(i, a)| (a.id.to_string(), i))
+        .collect();
+    members.sort_by_key(|r| rank.get(&r.account).copied().unwrap_or(usize::MAX));
+    outcome.reports.extend(members);
     outcome.failures.sort();
     Ok(outcome)
 }
@@ -791,7 +839,6 @@ pub async fn rollout(
     }
 
     let archive = log_archive_stage(ctx).await?;
-    archive_events(&archive, events);
     outcome.reports.extend(archive.reports.clone());
     let (Some(bucket), Some(key)) = (archive.bucket.clone(), archive.key_arn.clone()) else {
         return Err(ProvisionError::Config(
@@ -799,7 +846,7 @@ pub async fn rollout(
         ));
     };
 
-    let waves = resolve_waves(&ctx.spec, &archive.targets);
+    let waves = selected_waves(ctx, &archive.targets, &opts.selection)?;
     outcome.skipped += archive.skipped.len();
     events.send(Event::RunStarted {
         run_id: run_id.clone(),
@@ -809,7 +856,7 @@ pub async fn rollout(
         } else {
             "rollout".into()
         },
-        accounts: archive.targets.len(),
+        accounts: waves.iter().map(|w| w.accounts.len()).sum(),
         waves: waves
             .iter()
             .map(|w| WaveInfo {
@@ -823,6 +870,9 @@ pub async fn rollout(
             })
             .collect(),
     });
+    // The log-archive stage ran before the waves were known; its steps follow run_started so
+    // that run_started is always the first event.
+    archive_events(&archive, events);
 
     for s in &archive.skipped {
         events.send(Event::AccountSkipped {
@@ -847,7 +897,7 @@ pub async fn rollout(
             });
             continue;
         }
-        if opts.confirm_waves && index > 0 {
+        if opts.confirm_waves {
             events.send(Event::WaitingForApproval {
                 wave: wave.name.clone(),
             });

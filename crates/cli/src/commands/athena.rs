@@ -9,7 +9,8 @@ use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::session::new_run_id;
 
-use super::rollout::{CommonArgs, ReportOutput, ctx_for, print_report};
+use super::common::{CommonArgs, ReportOutput, ctx_for};
+use super::plan::print_report;
 use crate::{ReachArgs, exit, reach, spec};
 
 #[derive(Subcommand, Debug)]

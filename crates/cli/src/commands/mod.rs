@@ -1,10 +1,15 @@
 pub mod alarms;
+pub mod approval;
 pub mod athena;
 pub mod backtest;
+pub mod common;
 pub mod emulator;
+pub mod lines;
 pub mod logs;
 pub mod mfa_delete;
 pub mod permissions;
+pub mod plan;
+pub mod preflight;
 pub mod rollout;
 pub mod runs;
 pub mod search;

@@ -1,146 +1,50 @@
-//! `rollout`, `plan` and `preflight`: the same engine, acting, comparing, or only checking.
+//! `rollout`: preflight, the log archive, then every account wave by wave, shown live (the
+//! view), as lines, or as NDJSON; resumable, and stoppable at any point.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use clap::{Args, ValueEnum};
-use tokio::sync::mpsc;
-use trailhead_model::OrgSpec;
+use clap::Args;
+use tokio::sync::{mpsc, watch};
+use trailhead_model::{OrgSpec, Selection};
 use trailhead_provisioner::athena::athena_stage;
-use trailhead_provisioner::counter::{CallLog, totals};
+use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::{Command, Event, EventSink};
-use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
-use trailhead_provisioner::plan::{Action, StepReport};
-use trailhead_provisioner::preflight::preflight;
-use trailhead_provisioner::rollout::{
-    PlanOutcome, RolloutOptions, journal_path, last_run_id, plan, rollout,
-};
-use trailhead_provisioner::session::{AccessRole, new_run_id};
+use trailhead_provisioner::log_archive::log_archive_stage;
+use trailhead_provisioner::rollout::{RolloutOptions, journal_path, last_run_id, rollout};
+use trailhead_provisioner::session::new_run_id;
 
+use super::approval::{before_first_write, load_saved, should_ask};
+use super::common::{CommonArgs, Output, SelectArgs, Stage, ctx_for};
+use super::lines::plain_line;
+use super::plan::print_report;
 use crate::{ReachArgs, exit, junit, reach, spec};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Stage {
-    /// The log-archive account only: buckets, key, MFA Delete
-    LogArchive,
-    /// The log-archive stage, then Athena: results bucket, Glue table, workgroup (needs [athena])
-    Athena,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// The interactive view (the default on a terminal)
-    Tui,
-    /// Human-readable lines (the default in pipelines)
-    Plain,
-    /// NDJSON: one event per line (see docs/events.md)
-    Json,
-}
-
-/// The outputs of commands that report and end: no interactive view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportOutput {
-    /// Human-readable lines
-    Plain,
-    /// NDJSON: one object per line (see docs/events.md)
-    Json,
-}
-
-impl From<ReportOutput> for Output {
-    fn from(o: ReportOutput) -> Self {
-        match o {
-            ReportOutput::Plain => Output::Plain,
-            ReportOutput::Json => Output::Json,
-        }
-    }
-}
-
-#[derive(Args, Debug)]
-pub struct CommonArgs {
-    /// The org spec (TOML)
-    #[arg(long, value_name = "FILE")]
-    pub org: PathBuf,
-    /// Where run journals, pending requests and the lock are kept (one directory per org).
-    /// Default: $XDG_STATE_HOME/trailhead, else ~/.local/state/trailhead, whatever the working
-    /// directory
-    #[arg(long, value_name = "DIR", env = "TRAILHEAD_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// How long to wait for a new account's access role to become assumable, in seconds
-    #[arg(long, default_value_t = 600)]
-    pub assume_timeout: u64,
-}
-
-impl CommonArgs {
-    /// The state root: `--state-dir`, else the platform's state directory.
-    pub fn state_root(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(default_state_root)
-    }
-
-    /// This org's state directory.
-    pub fn org_state(&self, spec: &OrgSpec) -> PathBuf {
-        self.state_root().join(&spec.org.name)
-    }
-}
-
-/// XDG's state home on Linux and the BSDs, and the same place elsewhere (there is no other
-/// convention a CLI could follow on macOS without surprising someone).
-pub fn default_state_root() -> PathBuf {
-    let xdg = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state"));
-    xdg.or(home)
-        .map(|d| d.join("trailhead"))
-        .unwrap_or_else(|| PathBuf::from(".trailhead"))
-}
-
-/// A word a shell reads back as itself.
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-/// The resume command up to the run id: the same spec, state directory and way of reaching AWS.
-pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs) -> String {
-    let mut words = vec!["trailhead".to_string()];
-    words.extend(reach::flags(reach_args).iter().map(|w| shell_word(w)));
-    words.extend([
-        "rollout".into(),
-        "--org".into(),
-        shell_word(&common.org.display().to_string()),
-    ]);
-    if let Some(dir) = &common.state_dir {
-        words.extend(["--state-dir".into(), shell_word(&dir.display().to_string())]);
-    }
-    words.push("--resume".into());
-    format!("{} ", words.join(" "))
-}
 
 #[derive(Args, Debug)]
 pub struct RolloutArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Run only this stage
     #[arg(long, value_enum)]
     pub stage: Option<Stage>,
+    /// Apply exactly this saved plan (`plan --out FILE`): refused when the spec or the live
+    /// state moved since it was made; its accounts and waves are the run's
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["resume", "accounts", "waves", "stage"])]
+    pub plan: Option<PathBuf>,
     /// tui on a terminal, plain otherwise
     #[arg(long, value_enum)]
     pub output: Option<Output>,
     /// Continue a run that was killed or aborted: a run id, or `last`
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
-    /// Ask before each wave after the first
+    /// Ask before each wave, the first included
     #[arg(long)]
     pub confirm_waves: bool,
-    /// Answer yes to every question (pipelines)
+    /// Answer yes to every question: the plan shown before the first write (asked only on a
+    /// terminal) and each wave's approval
     #[arg(long)]
     pub yes: bool,
     /// Also write a JUnit XML summary: one test case per account × step
@@ -168,7 +72,11 @@ pub enum GateWaves {
 /// seconds); on AWS it is off unless asked for, since a file takes minutes.
 const EMULATOR_GATE_DELIVERY_SECONDS: u64 = 60;
 
-fn rollout_options(args: &RolloutArgs, reach_args: &ReachArgs) -> RolloutOptions {
+fn rollout_options(
+    args: &RolloutArgs,
+    reach_args: &ReachArgs,
+    selection: &Selection,
+) -> RolloutOptions {
     let seconds = args
         .gate_delivery
         .or(reach_args
@@ -181,396 +89,61 @@ fn rollout_options(args: &RolloutArgs, reach_args: &ReachArgs) -> RolloutOptions
         skip_preflight: false,
         gate_delivery: seconds.map(Duration::from_secs),
         gate_delivery_canary_only: args.gate_delivery_waves == GateWaves::Canary,
+        selection: selection.clone(),
     }
 }
 
-#[derive(Args, Debug)]
-pub struct PlanArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Only this stage
-    #[arg(long, value_enum)]
-    pub stage: Option<Stage>,
-    /// plain (a table) or json (NDJSON step reports)
-    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
-    pub output: ReportOutput,
-    /// Also list the steps that would change nothing
-    #[arg(short, long)]
-    pub verbose: bool,
+/// The run id: a new one, or the one `--resume` names (`last`: the newest in the state dir).
+fn run_id_for(args: &RolloutArgs, spec: &OrgSpec) -> Result<String, u8> {
+    let state_dir = args.common.org_state(spec);
+    match args.resume.as_deref() {
+        Some("last") => last_run_id(&state_dir).ok_or_else(|| {
+            eprintln!(
+                "error: no earlier run of org {} in {} to resume (is --state-dir the one the run used?)",
+                spec.org.name,
+                state_dir.display()
+            );
+            exit::BAD_INPUT
+        }),
+        Some(id) if !journal_path(&state_dir, id).exists() => {
+            eprintln!(
+                "error: no run `{id}` in {}; the recent runs:",
+                state_dir.display()
+            );
+            super::runs::print_runs(&state_dir, 10);
+            Err(exit::BAD_INPUT)
+        }
+        Some(id) => Ok(id.to_string()),
+        None => Ok(new_run_id()),
+    }
 }
 
-pub fn ctx_for(
+/// The accounts and waves to run, and the check before the first write: a saved plan must
+/// still be current, and a person at a terminal is asked.
+fn selection_and_approval(
+    args: &RolloutArgs,
     spec: &OrgSpec,
-    common: &CommonArgs,
-    conn: trailhead_provisioner::Connection,
-    run_id: &str,
-    apply: bool,
     reach_args: &ReachArgs,
-) -> RunCtx {
-    RunCtx {
-        conn,
-        role: AccessRole {
-            role_name: spec.access.role_name.clone(),
-            external_id: spec.access.external_id.clone(),
-            session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
-            run_id: run_id.to_string(),
-        },
-        spec: spec.clone(),
-        spec_path: common.org.display().to_string(),
-        resume_prefix: resume_prefix(common, reach_args),
-        calls: CallLog::new(),
-        apply,
-        state_dir: common.org_state(spec),
-        assume_timeout: Duration::from_secs(common.assume_timeout),
-    }
-}
-
-#[derive(Args, Debug)]
-pub struct PreflightArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// plain (one line per problem) or json (one object per problem, then a summary)
-    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
-    pub output: ReportOutput,
-}
-
-pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
-    let output = Output::from(args.output);
-    let common = &args.common;
-    let spec = match spec::load(&common.org) {
-        Ok(s) => s,
-        Err(code) => return code,
+) -> Result<Selection, u8> {
+    let saved = match &args.plan {
+        Some(path) => Some(load_saved(path, spec, &args.common.org)?),
+        None => None,
     };
-    let result = reach::runtime().and_then(|rt| {
-        rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, common, conn, &new_run_id(), false, reach_args);
-            preflight(&ctx).await.map_err(|e| e.to_string())
-        })
-    });
-    let problems = match result {
-        Ok(p) => p,
-        Err(e) => {
-            if output == Output::Json {
-                println!(
-                    "{}",
-                    serde_json::json!({"event": "preflight_failed", "message": e})
-                );
-            }
-            eprintln!("error: {e}");
-            return exit::ERROR;
-        }
+    let selection = match &saved {
+        Some(plan) => plan.selection(),
+        None => args.select.selection(spec)?,
     };
-    let blocking = problems.iter().filter(|p| p.blocking).count();
-    if output == Output::Json {
-        for p in &problems {
-            println!(
-                "{}",
-                serde_json::json!({"event": "preflight_problem", "blocking": p.blocking, "message": p.message})
-            );
-        }
-        println!(
-            "{}",
-            serde_json::json!({"event": "preflight_finished", "blocking": blocking, "warnings": problems.len() - blocking})
-        );
-    } else if problems.is_empty() {
-        println!("preflight: no problems; the rollout can start");
-    } else {
-        for p in &problems {
-            let kind = if p.blocking { "blocking" } else { "warning" };
-            eprintln!("{kind}: {p}");
-        }
-        eprintln!(
-            "preflight: {blocking} blocking problem(s), {} warning(s) (an account that would fail alone, or something to know); nothing was written",
-            problems.len() - blocking
-        );
+    if saved.is_some() || should_ask(args.yes, false) {
+        before_first_write(
+            spec,
+            &args.common,
+            reach_args,
+            args.stage,
+            &selection,
+            saved.as_ref(),
+        )?;
     }
-    if blocking > 0 { exit::ERROR } else { exit::OK }
-}
-
-pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
-    let output = Output::from(args.output);
-    let spec = match spec::load(&args.common.org) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let run_id = new_run_id();
-    let result = reach::runtime().and_then(|rt| {
-        rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
-            let reports = match args.stage {
-                Some(Stage::LogArchive) => log_archive_stage(&ctx).await.map(|o| PlanOutcome {
-                    reports: o.reports,
-                    failures: Vec::new(),
-                    skipped: o.skipped,
-                }),
-                Some(Stage::Athena) => athena_stage(&ctx).await.map(|(o, athena)| PlanOutcome {
-                    reports: o.reports.into_iter().chain(athena).collect(),
-                    failures: Vec::new(),
-                    skipped: o.skipped,
-                }),
-                None => plan(&ctx, &EventSink::none()).await,
-            };
-            reports
-                .map(|r| (r, ctx.calls.clone()))
-                .map_err(|e| e.to_string())
-        })
-    });
-    let (outcome, calls) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::ERROR;
-        }
-    };
-    let mut reports = outcome.reports;
-    reports.sort_by(|a, b| (&a.account, &a.step).cmp(&(&b.account, &b.step)));
-    let mut out = std::io::stdout().lock();
-    let names = account_names(&spec);
-    let label = |account: &str| match names.get(account) {
-        Some(name) => format!("{account} ({name})"),
-        None => account.to_string(),
-    };
-    let shown: Vec<&StepReport> = reports
-        .iter()
-        .filter(|r| r.action != Action::NoOp || output == Output::Json || args.verbose)
-        .collect();
-    let hidden = reports.len() - shown.len();
-    let width = shown
-        .iter()
-        .map(|r| label(&r.account).chars().count())
-        .max()
-        .unwrap_or(14);
-    for r in shown {
-        print_report_as(
-            &mut out,
-            r,
-            output,
-            &format!("{:<width$}", label(&r.account)),
-        );
-    }
-    for s in &outcome.skipped {
-        if output == Output::Json {
-            let v = serde_json::json!({"event": "account_skipped", "account": s.id, "name": s.name, "reason": s.reason});
-            let _ = writeln!(out, "{v}");
-        } else {
-            let _ = writeln!(out, "{:<14} skipped: {} ({})", s.id, s.reason, s.name);
-        }
-    }
-    for (account, error) in &outcome.failures {
-        if output == Output::Json {
-            let v = serde_json::json!({"event": "account_failed", "account": account, "message": error});
-            let _ = writeln!(out, "{v}");
-        } else {
-            let _ = writeln!(out, "{account:<14} FAILED: {error}");
-        }
-    }
-    let changes = reports
-        .iter()
-        .filter(|r| matches!(r.action, Action::Create | Action::Update))
-        .count();
-    let (calls, writes, _, _) = totals(&calls.snapshot());
-    let pending = reports
-        .iter()
-        .filter(|r| r.action == Action::Pending)
-        .count();
-    if output != Output::Json {
-        if changes == 0 && outcome.failures.is_empty() {
-            let accounts: std::collections::BTreeSet<&str> =
-                reports.iter().map(|r| r.account.as_str()).collect();
-            let waiting = if pending > 0 {
-                format!(" {pending} step(s) wait on a person: see the pending lines above.")
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                out,
-                "No changes. {} account(s) match the spec.{waiting}",
-                accounts.len()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "plan: {} step(s), {changes} with changes, {pending} pending{}; {calls} read call(s), {writes} write(s)",
-            reports.len(),
-            if hidden > 0 {
-                format!(", {hidden} unchanged not shown (-v shows them)")
-            } else {
-                String::new()
-            }
-        );
-    }
-    if !outcome.failures.is_empty() {
-        eprintln!(
-            "error: {} account(s) could not be planned; see the FAILED lines",
-            outcome.failures.len()
-        );
-        exit::ERROR
-    } else if changes > 0 {
-        exit::CHANGES_PENDING
-    } else {
-        exit::OK
-    }
-}
-
-/// Account id → the name the spec gives it, for rows a person reads.
-fn account_names(spec: &OrgSpec) -> std::collections::HashMap<String, String> {
-    let mut names: std::collections::HashMap<String, String> = spec
-        .accounts
-        .iter()
-        .filter_map(|a| {
-            let name = a.name.as_ref()?;
-            Some((a.id.as_ref()?.value.to_string(), name.value.clone()))
-        })
-        .collect();
-    if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account {
-        names
-            .entry(id.to_string())
-            .or_insert_with(|| "log-archive".into());
-    }
-    if let Some(id) = &spec.log_archive.security_account {
-        names
-            .entry(id.to_string())
-            .or_insert_with(|| "audit".into());
-    }
-    names
-        .entry(spec.org.management_account.to_string())
-        .or_insert_with(|| "management".into());
-    names
-}
-
-pub fn print_report(out: &mut impl Write, r: &StepReport, output: Output) {
-    print_report_as(out, r, output, &r.account);
-}
-
-fn print_report_as(out: &mut impl Write, r: &StepReport, output: Output, label: &str) {
-    if output == Output::Json {
-        let mut v = serde_json::to_value(r).unwrap_or_default();
-        v["event"] = serde_json::json!("step_planned");
-        let _ = writeln!(out, "{v}");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "{:<14} {:<10} {:<20} {}",
-        label, r.region, r.step, r.action
-    );
-    for c in &r.changes {
-        let _ = writeln!(out, "    {c}");
-    }
-    for n in &r.notes {
-        let _ = writeln!(out, "    note: {n}");
-    }
-}
-
-/// One line per event, for people reading a pipeline log.
-fn plain_line(e: &Event) -> Option<String> {
-    Some(match e {
-        Event::RunStarted {
-            run_id,
-            org,
-            accounts,
-            waves,
-            ..
-        } => {
-            format!(
-                "run {run_id}: org {org}, {accounts} account(s) in {} wave(s)",
-                waves.len()
-            )
-        }
-        Event::AccountSkipped {
-            account,
-            name,
-            reason,
-        } => format!("   {account} ({name}): skipped: {reason}"),
-        Event::WaveStarted { wave, accounts } => format!("== wave {wave}: {accounts} account(s)"),
-        Event::WaitingForApproval { wave } => format!("== wave {wave} is waiting for approval"),
-        Event::AccountStarted { .. } | Event::StepStarted { .. } | Event::GateStarted { .. } => {
-            return None;
-        }
-        Event::StepFinished {
-            account,
-            step,
-            action,
-            changes,
-            notes,
-            duration_ms,
-            ..
-        } => {
-            let mut line = format!("   {account} {step}: {action} ({duration_ms} ms)");
-            for c in changes {
-                line.push_str(&format!("\n      {c}"));
-            }
-            for n in notes {
-                line.push_str(&format!("\n      note: {n}"));
-            }
-            line
-        }
-        Event::StepFailed {
-            account,
-            region,
-            step,
-            operation,
-            error_code,
-            message,
-            ..
-        } => {
-            format!(
-                "   ✗ {account} {region} {step}: {operation} failed with {error_code}: {message}"
-            )
-        }
-        Event::AccountFinished {
-            account,
-            status,
-            duration_ms,
-            retries,
-            ..
-        } => {
-            format!("   {account}: {status} in {duration_ms} ms, {retries} retr(ies)")
-        }
-        Event::GateFinished {
-            wave,
-            passed,
-            problems,
-        } => {
-            if *passed {
-                format!("   gate of {wave}: passed")
-            } else {
-                format!("   gate of {wave}: FAILED: {}", problems.join("; "))
-            }
-        }
-        Event::WaveFinished {
-            wave,
-            status,
-            succeeded,
-            failed,
-            skipped,
-        } => {
-            format!("== wave {wave}: {status} ({succeeded} ok, {failed} failed, {skipped} skipped)")
-        }
-        Event::RunFinished {
-            run_id,
-            succeeded,
-            failed,
-            skipped,
-            api_calls,
-            writes,
-            retries,
-            throttled,
-            duration_ms,
-            resume_command,
-        } => {
-            let mut s = format!(
-                "run {run_id} finished in {:.1} s: {succeeded} succeeded, {failed} failed, {skipped} skipped; {api_calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
-                *duration_ms as f64 / 1000.0
-            );
-            if let Some(cmd) = resume_command {
-                s.push_str(&format!("\nresume with: {cmd}"));
-            }
-            s
-        }
-    })
+    Ok(selection)
 }
 
 pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
@@ -578,29 +151,13 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let state_dir = args.common.org_state(&spec);
-    let run_id = match args.resume.as_deref() {
-        Some("last") => match last_run_id(&state_dir) {
-            Some(id) => id,
-            None => {
-                eprintln!(
-                    "error: no earlier run of org {} in {} to resume (is --state-dir the one the run used?)",
-                    spec.org.name,
-                    state_dir.display()
-                );
-                return exit::BAD_INPUT;
-            }
-        },
-        Some(id) if !journal_path(&state_dir, id).exists() => {
-            eprintln!(
-                "error: no run `{id}` in {}; the recent runs:",
-                state_dir.display()
-            );
-            super::runs::print_runs(&state_dir, 10);
-            return exit::BAD_INPUT;
-        }
-        Some(id) => id.to_string(),
-        None => new_run_id(),
+    let run_id = match run_id_for(&args, &spec) {
+        Ok(id) => id,
+        Err(code) => return code,
+    };
+    let selection = match selection_and_approval(&args, &spec, reach_args) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let output = args.output.unwrap_or(if std::io::stdout().is_terminal() {
         Output::Tui
@@ -616,62 +173,32 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         return log_archive_only(&spec, &args, reach_args, &run_id, output);
     }
     if output == Output::Tui {
-        return rollout_tui(spec, args, reach_args, run_id);
+        return rollout_tui(spec, args, reach_args, run_id, selection);
     }
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
-            let (events, mut rx) = EventSink::channel();
+            let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = RolloutOptions {
                 // The plain printer asks itself, so that --yes still approves each wave.
                 confirm_waves: args.confirm_waves,
-                ..rollout_options(&args, reach_args)
+                ..rollout_options(&args, reach_args, &selection)
             };
+            let (interrupted_tx, interrupted) = watch::channel(false);
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {
-                crate::signals::abort_on_signals(interrupts).await;
+                crate::signals::abort_on_signals(interrupts, interrupted_tx).await;
             });
-            let confirm = args.confirm_waves && !args.yes;
-            let approve = cmd_tx.clone();
-            let printer = tokio::spawn(async move {
-                let mut out = std::io::stdout();
-                while let Some(e) = rx.recv().await {
-                    match output {
-                        Output::Json => {
-                            let _ =
-                                writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
-                        }
-                        _ => {
-                            if let Some(line) = plain_line(&e) {
-                                let _ = writeln!(out, "{line}");
-                            }
-                        }
-                    }
-                    if let Event::WaitingForApproval { wave } = &e {
-                        let answer = if confirm {
-                            let wave = wave.clone();
-                            tokio::task::spawn_blocking(move || {
-                                eprint!("start wave {wave}? [y/N] ");
-                                let mut line = String::new();
-                                let _ = std::io::stdin().read_line(&mut line);
-                                matches!(line.trim(), "y" | "Y" | "yes")
-                            })
-                            .await
-                            .unwrap_or(false)
-                        } else {
-                            true
-                        };
-                        let _ = approve.send(if answer {
-                            Command::ApproveNextWave
-                        } else {
-                            Command::Abort
-                        });
-                    }
-                }
-            });
+            let printer = tokio::spawn(print_events(
+                rx,
+                output,
+                args.confirm_waves && !args.yes,
+                cmd_tx.clone(),
+                interrupted,
+            ));
             let outcome = rollout(&ctx, &opts, &events, cmd_rx).await;
             drop(events);
             let _ = printer.await;
@@ -682,8 +209,62 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
     finish(result, &args, started)
 }
 
+/// Prints each event as a line or NDJSON, and answers each wave's approval: yes with `--yes`,
+/// else what the person types; a signal while waiting stops the run at once.
+async fn print_events(
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    output: Output,
+    confirm: bool,
+    approve: mpsc::UnboundedSender<Command>,
+    mut interrupted: watch::Receiver<bool>,
+) {
+    let mut out = std::io::stdout();
+    while let Some(e) = rx.recv().await {
+        if output == Output::Json {
+            let _ = writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
+        } else if let Some(line) = plain_line(&e) {
+            let _ = writeln!(out, "{line}");
+        }
+        let Event::WaitingForApproval { wave } = &e else {
+            continue;
+        };
+        let answer = if confirm {
+            tokio::select! {
+                yes = ask_line(format!("start wave {wave}? [y/N] ")) => yes,
+                _ = interrupted.wait_for(|stop| *stop) => false,
+            }
+        } else {
+            true
+        };
+        let _ = approve.send(if answer {
+            Command::ApproveNextWave
+        } else {
+            Command::Abort
+        });
+    }
+}
+
+/// A yes/no question on stderr, answered on stdin. The read runs on its own thread, not the
+/// runtime's blocking pool, so that a run stopped meanwhile exits without waiting for a line.
+async fn ask_line(question: String) -> bool {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        eprint!("{question}");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        let _ = tx.send(matches!(line.trim(), "y" | "Y" | "yes"));
+    });
+    rx.await.unwrap_or(false)
+}
+
 /// The rollout behind the interactive view: the rollout runs as a task, the view in front.
-fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id: String) -> u8 {
+fn rollout_tui(
+    spec: OrgSpec,
+    args: RolloutArgs,
+    reach_args: &ReachArgs,
+    run_id: String,
+    selection: Selection,
+) -> u8 {
     let started = Instant::now();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
@@ -691,10 +272,11 @@ fn rollout_tui(spec: OrgSpec, args: RolloutArgs, reach_args: &ReachArgs, run_id:
             let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            let opts = rollout_options(&args, reach_args);
+            let opts = rollout_options(&args, reach_args, &selection);
+            let (interrupted_tx, _) = watch::channel(false);
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {
-                crate::signals::abort_on_signals(interrupts).await;
+                crate::signals::abort_on_signals(interrupts, interrupted_tx).await;
             });
             let task = tokio::spawn(async move {
                 let outcome = rollout(&ctx, &opts, &events, cmd_rx).await;
@@ -829,7 +411,9 @@ mod tests {
     fn options(argv: &[&str]) -> RolloutOptions {
         let cli = crate::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
         match cli.command {
-            crate::Command::Rollout(args) => rollout_options(&args, &cli.reach),
+            crate::Command::Rollout(args) => {
+                rollout_options(&args, &cli.reach, &Selection::default())
+            }
             _ => panic!("not a rollout"),
         }
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::Subcommand;
 use trailhead_provisioner::rollout::list_runs;
 
-use super::rollout::CommonArgs;
+use super::common::CommonArgs;
 use crate::{exit, spec};
 
 #[derive(Subcommand, Debug)]

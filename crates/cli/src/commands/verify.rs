@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use trailhead_provisioner::error::ProvisionError;
 use trailhead_provisioner::verify::verify;
 
-use crate::commands::rollout::{CommonArgs, ctx_for};
+use crate::commands::common::{CommonArgs, ctx_for};
 use crate::{ReachArgs, exit, reach, spec, verify_output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -104,6 +104,39 @@ pub(crate) fn report(
         changes: diff.changes,
         notes,
         duration: started.elapsed(),
+        api_calls: 0,
+        retries: 0,
+    }
+}
+
+/// Credits each log-archive step with the calls made since the one before: the stage runs its
+/// steps one after another, so the difference of the run's totals is the step's own.
+struct Tally<'a> {
+    calls: &'a crate::counter::CallLog,
+    seen: (u64, u64),
+}
+
+impl<'a> Tally<'a> {
+    fn new(calls: &'a crate::counter::CallLog) -> Self {
+        let mut t = Tally {
+            calls,
+            seen: (0, 0),
+        };
+        t.seen = t.now();
+        t
+    }
+
+    fn now(&self) -> (u64, u64) {
+        let (calls, _, retries, _) = crate::counter::totals(&self.calls.snapshot());
+        (calls, retries)
+    }
+
+    fn credit(&mut self, mut r: StepReport) -> StepReport {
+        let now = self.now();
+        r.api_calls = now.0.saturating_sub(self.seen.0);
+        r.retries = now.1.saturating_sub(self.seen.1);
+        self.seen = now;
+        r
     }
 }
 
@@ -152,6 +185,7 @@ pub fn query_account(spec: &OrgSpec, log_archive: &str) -> String {
 pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, ProvisionError> {
     let spec = &ctx.spec;
     let home = spec.org.home_region.clone();
+    let mut tally = Tally::new(&ctx.calls);
     let management = ctx.management().await;
     let org = read_org(&management).await?;
     let mut reports = Vec::new();
@@ -167,7 +201,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
     )
     .await?;
     let la_label = la.clone().unwrap_or_else(|| "(new)".into());
-    reports.push(report(
+    reports.push(tally.credit(report(
         &la_label,
         &home,
         STEP_ACCOUNT,
@@ -175,7 +209,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         diff,
         Vec::new(),
         started,
-    ));
+    )));
 
     let Resolved {
         targets,
@@ -191,7 +225,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
     let (targets, covered) = skip_covered(targets, &org_trails, mode);
     skipped.extend(covered);
     for t in &org_trails {
-        reports.push(report(
+        reports.push(tally.credit(report(
             &management.account_id,
             &home,
             STEP_ORG_TRAIL,
@@ -199,7 +233,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
             Diff::new(),
             vec![t.describe(mode)],
             started,
-        ));
+        )));
     }
     let Some(la) = la else {
         reports.extend(account_to_be_created(&la_label, &home));
@@ -224,15 +258,15 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
         account: la.clone(),
     };
     let mode = archive.inputs.choose_mode();
-    reports.push(archive.converge_access_log_bucket(ctx).await?);
+    reports.push(tally.credit(archive.converge_access_log_bucket(ctx).await?));
     let (key_report, key_arn) = archive.converge_key(ctx, mode).await?;
-    reports.push(key_report);
+    reports.push(tally.credit(key_report));
     let (bucket_report, bucket_action) =
         archive.converge_archive_bucket(ctx, mode, &key_arn).await?;
-    reports.push(bucket_report);
-    reports.push(archive.mfa_delete_status(ctx, bucket_action).await?);
+    reports.push(tally.credit(bucket_report));
+    reports.push(tally.credit(archive.mfa_delete_status(ctx, bucket_action).await?));
     if let Some(topic) = DeliveryTopic::of(spec, &la).filter(|t| t.central) {
-        reports.push(central_delivery_topic(ctx, &org.org_id, &topic).await?);
+        reports.push(tally.credit(central_delivery_topic(ctx, &org.org_id, &topic).await?));
     }
     Ok(LogArchiveOutcome {
         org,

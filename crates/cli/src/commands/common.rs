@@ -1,0 +1,188 @@
+//! What every command that reaches an org shares: the spec and state arguments, the output
+//! kinds, the run context, and the resume command a person can paste back.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use trailhead_model::{OrgSpec, Selection};
+use trailhead_provisioner::counter::CallLog;
+use trailhead_provisioner::log_archive::RunCtx;
+use trailhead_provisioner::session::AccessRole;
+
+use crate::{ReachArgs, exit, reach};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// The log-archive account only: buckets, key, MFA Delete
+    LogArchive,
+    /// The log-archive stage, then Athena: results bucket, Glue table, workgroup (needs [athena])
+    Athena,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// The interactive view (the default on a terminal)
+    Tui,
+    /// Human-readable lines (the default in pipelines)
+    Plain,
+    /// NDJSON: one event per line (see docs/events.md)
+    Json,
+}
+
+/// The outputs of commands that report and end: no interactive view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutput {
+    /// Human-readable lines
+    Plain,
+    /// NDJSON: one object per line (see docs/events.md)
+    Json,
+}
+
+impl From<ReportOutput> for Output {
+    fn from(o: ReportOutput) -> Self {
+        match o {
+            ReportOutput::Plain => Output::Plain,
+            ReportOutput::Json => Output::Json,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CommonArgs {
+    /// The org spec (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub org: PathBuf,
+    /// Where run journals, pending requests and the lock are kept (one directory per org).
+    /// Default: $XDG_STATE_HOME/trailhead, else ~/.local/state/trailhead, whatever the working
+    /// directory
+    #[arg(long, value_name = "DIR", env = "TRAILHEAD_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// How long to wait for a new account's access role to become assumable, in seconds
+    #[arg(long, default_value_t = 600)]
+    pub assume_timeout: u64,
+}
+
+impl CommonArgs {
+    /// The state root: `--state-dir`, else the platform's state directory.
+    pub fn state_root(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(default_state_root)
+    }
+
+    /// This org's state directory.
+    pub fn org_state(&self, spec: &OrgSpec) -> PathBuf {
+        self.state_root().join(&spec.org.name)
+    }
+}
+
+/// XDG's state home on Linux and the BSDs, and the same place elsewhere (there is no other
+/// convention a CLI could follow on macOS without surprising someone).
+pub fn default_state_root() -> PathBuf {
+    let xdg = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state"));
+    xdg.or(home)
+        .map(|d| d.join("trailhead"))
+        .unwrap_or_else(|| PathBuf::from(".trailhead"))
+}
+
+/// A word a shell reads back as itself.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The resume command up to the run id: the same spec, state directory and way of reaching AWS.
+pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs) -> String {
+    let mut words = vec!["trailhead".to_string()];
+    words.extend(reach::flags(reach_args).iter().map(|w| shell_word(w)));
+    words.extend([
+        "rollout".into(),
+        "--org".into(),
+        shell_word(&common.org.display().to_string()),
+    ]);
+    if let Some(dir) = &common.state_dir {
+        words.extend(["--state-dir".into(), shell_word(&dir.display().to_string())]);
+    }
+    words.push("--resume".into());
+    format!("{} ", words.join(" "))
+}
+
+pub fn ctx_for(
+    spec: &OrgSpec,
+    common: &CommonArgs,
+    conn: trailhead_provisioner::Connection,
+    run_id: &str,
+    apply: bool,
+    reach_args: &ReachArgs,
+) -> RunCtx {
+    RunCtx {
+        conn,
+        role: AccessRole {
+            role_name: spec.access.role_name.clone(),
+            external_id: spec.access.external_id.clone(),
+            session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
+            run_id: run_id.to_string(),
+        },
+        spec: spec.clone(),
+        spec_path: common.org.display().to_string(),
+        resume_prefix: resume_prefix(common, reach_args),
+        calls: CallLog::new(),
+        apply,
+        state_dir: common.org_state(spec),
+        assume_timeout: Duration::from_secs(common.assume_timeout),
+    }
+}
+
+/// `--account` and `--wave`: a part of the organization.
+#[derive(Args, Debug, Default, Clone)]
+pub struct SelectArgs {
+    /// Only this member account, by id or name; repeat for more. The log archive still serves
+    /// (and is converged for) every account
+    #[arg(long = "account", value_name = "ID|NAME")]
+    pub accounts: Vec<String>,
+    /// Only the accounts of this wave (a [[wave]] name, or `remaining`); repeat for more
+    #[arg(long = "wave", value_name = "NAME")]
+    pub waves: Vec<String>,
+}
+
+impl SelectArgs {
+    /// The selection, checked against the spec before any call: an unknown account or wave is
+    /// a typo, exit 2, with what there is.
+    pub fn selection(&self, spec: &OrgSpec) -> Result<Selection, u8> {
+        let archive_id = match &spec.log_archive.account {
+            trailhead_model::LogArchiveAccount::Existing(id) => id.to_string(),
+            _ => String::new(),
+        };
+        let selection = Selection {
+            accounts: super::target::named_accounts(spec, &archive_id, &self.accounts).map_err(
+                |e| {
+                    eprintln!("error: {e}");
+                    exit::BAD_INPUT
+                },
+            )?,
+            waves: self.waves.clone(),
+        };
+        selection.check_waves(spec).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        })?;
+        Ok(selection)
+    }
+}
+
+/// A selection that matches nothing is the user's input, not AWS failing.
+pub fn exit_code_of(e: &trailhead_provisioner::ProvisionError) -> u8 {
+    match e {
+        trailhead_provisioner::ProvisionError::UnknownAccount(_) => exit::BAD_INPUT,
+        _ => exit::ERROR,
+    }
+}

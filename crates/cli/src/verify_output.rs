@@ -21,9 +21,19 @@ pub fn table(r: &VerifyReport, color: bool) -> String {
         format!("\x1b[{code}m{s}\x1b[0m")
     };
     let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "org {}: {} controls, read {} by trailhead {}",
+        r.org, r.benchmark, r.generated_at, r.trailhead_version
+    );
     let _ = writeln!(out, "controls:");
     for (i, id) in ids.iter().enumerate() {
-        let _ = writeln!(out, "  {:>2} {id}", i + 1);
+        let title = r
+            .controls
+            .iter()
+            .find(|c| &c.id == id)
+            .map_or("", |c| c.title.as_str());
+        let _ = writeln!(out, "  {:>2} {id:<20} {title}", i + 1);
     }
     let _ = write!(out, "\n{:<24} {:<12} ", "account", "id");
     for i in 0..ids.len() {
@@ -114,15 +124,28 @@ pub fn html(r: &VerifyReport, org: &str) -> String {
     let ids = r.control_ids();
     let mut head = String::new();
     for id in &ids {
-        let _ = write!(head, "<th>{}</th>", escape(id));
+        let info = r.controls.iter().find(|c| &c.id == id);
+        let title = info.map_or(id.as_str(), |c| c.title.as_str());
+        let _ = write!(
+            head,
+            "<th title=\"{}\">{} · {}</th>",
+            escape(info.map_or("", |c| c.required.as_str())),
+            escape(id),
+            escape(title)
+        );
     }
     let mut rows = String::new();
     for a in &r.accounts {
-        let failing = a.controls.iter().any(|c| c.status != Verdict::Pass);
+        let has = |v: Verdict| a.controls.iter().any(|c| c.status == v);
+        let class = match (has(Verdict::Fail), has(Verdict::Unknown)) {
+            (true, true) => "failing unknown",
+            (true, false) => "failing",
+            (false, true) => "unknown",
+            (false, false) => "passing",
+        };
         let _ = write!(
             rows,
-            "<tr class=\"{}\"><th class=\"acct\">{}<br><small>{}</small></th>",
-            if failing { "failing" } else { "passing" },
+            "<tr class=\"{class}\"><th class=\"acct\">{}<br><small>{}</small></th>",
             escape(&a.name),
             escape(&a.account_id)
         );
@@ -136,9 +159,10 @@ pub fn html(r: &VerifyReport, org: &str) -> String {
                     };
                     let _ = write!(
                         rows,
-                        "<td class=\"{class}\" title=\"{}\" data-evidence=\"{}\" data-control=\"{}\" data-account=\"{}\">{}</td>",
+                        "<td class=\"{class}\" title=\"{}\" data-observed=\"{}\" data-required=\"{}\" data-control=\"{}\" data-account=\"{}\">{}</td>",
                         escape(&c.evidence),
-                        escape(&c.evidence),
+                        escape(&c.observed),
+                        escape(&c.required),
                         escape(&c.id),
                         escape(&a.account_id),
                         c.status.symbol()
@@ -168,11 +192,14 @@ td.fail {{ background: #ffebe9; color: #cf222e; }}
 td.unknown {{ background: #fff8c5; color: #9a6700; }}
 td.selected {{ outline: 3px solid #0969da; }}
 #evidence {{ margin-top: 1em; padding: .8em; border: 1px solid #d0d7de; background: #f6f8fa; min-height: 2em; white-space: pre-wrap; }}
-body.failures-only tr.passing {{ display: none; }}
+body.failures-only tbody tr:not(.failing) {{ display: none; }}
+body.unknowns-only tbody tr:not(.unknown) {{ display: none; }}
 </style></head><body>
 <h1>trailhead verify — {org}</h1>
+<p class="meta">{benchmark} controls · read {generated} · trailhead {version}</p>
 <div class="summary"><span>{accounts} account(s)</span><span class="p">✓ {pass} passed</span><span class="f">✗ {fail} failed</span><span class="u">? {unknown} unknown</span></div>
-<label><input type="checkbox" id="failures"> failures only</label>
+<label><input type="checkbox" id="failures"> failures only (✗)</label>
+<label><input type="checkbox" id="unknowns"> unknowns only (?)</label>
 <table><thead><tr><th>account</th>{head}</tr></thead><tbody>
 {rows}</tbody></table>
 <div id="evidence">Hover a cell for its evidence, or click it to keep it here.</div>
@@ -180,18 +207,25 @@ body.failures-only tr.passing {{ display: none; }}
 document.getElementById('failures').addEventListener('change', function (e) {{
   document.body.classList.toggle('failures-only', e.target.checked);
 }});
-document.querySelectorAll('td[data-evidence]').forEach(function (td) {{
+document.getElementById('unknowns').addEventListener('change', function (e) {{
+  document.body.classList.toggle('unknowns-only', e.target.checked);
+}});
+document.querySelectorAll('td[data-observed]').forEach(function (td) {{
   td.addEventListener('click', function () {{
     document.querySelectorAll('td.selected').forEach(function (s) {{ s.classList.remove('selected'); }});
     td.classList.add('selected');
     document.getElementById('evidence').textContent =
-      td.dataset.account + ' · ' + td.dataset.control + ' · ' + td.textContent + '\n' + td.dataset.evidence;
+      td.dataset.account + ' · ' + td.dataset.control + ' · ' + td.textContent +
+      '\nobserved: ' + td.dataset.observed + '\nrequired: ' + td.dataset.required;
   }});
 }});
 </script>
 </body></html>
 "#,
         org = escape(org),
+        benchmark = escape(&r.benchmark),
+        generated = escape(&r.generated_at),
+        version = escape(&r.trailhead_version),
         accounts = r.summary.accounts,
         pass = r.summary.pass,
         fail = r.summary.fail,
@@ -203,28 +237,39 @@ document.querySelectorAll('td[data-evidence]').forEach(function (td) {{
 mod tests {
     use super::*;
     use trailhead_provisioner::verify::{AccountReport, ControlResult, Summary};
+    use trailhead_provisioner::verify_controls::ControlInfo;
+
+    fn result(id: &str, status: Verdict, observed: &str) -> ControlResult {
+        ControlResult {
+            id: id.into(),
+            status,
+            evidence: observed.into(),
+            observed: observed.into(),
+            required: format!("what {id} needs"),
+        }
+    }
 
     fn report() -> VerifyReport {
         VerifyReport {
+            org: "acme".into(),
+            generated_at: "2026-12-03T15:00:00Z".into(),
+            trailhead_version: "0.1.0".into(),
+            benchmark: "cis-3.0".into(),
+            controls: ["CloudTrail.1", "S3.20", "CloudTrail.Delivery"]
+                .iter()
+                .map(|id| ControlInfo {
+                    id: (*id).into(),
+                    title: format!("title of {id}"),
+                    required: format!("what {id} needs"),
+                })
+                .collect(),
             accounts: vec![AccountReport {
                 account_id: "111122223333".into(),
                 name: "prod <main>".into(),
                 controls: vec![
-                    ControlResult {
-                        id: "CloudTrail.1".into(),
-                        status: Verdict::Pass,
-                        evidence: "multi-region".into(),
-                    },
-                    ControlResult {
-                        id: "S3.20".into(),
-                        status: Verdict::Fail,
-                        evidence: "MfaDelete \"Disabled\"".into(),
-                    },
-                    ControlResult {
-                        id: "CloudTrail.Delivery".into(),
-                        status: Verdict::Unknown,
-                        evidence: "no delivery".into(),
-                    },
+                    result("CloudTrail.1", Verdict::Pass, "multi-region"),
+                    result("S3.20", Verdict::Fail, "MfaDelete \"Disabled\""),
+                    result("CloudTrail.Delivery", Verdict::Unknown, "no delivery"),
                 ],
             }],
             summary: Summary {
@@ -246,6 +291,21 @@ mod tests {
         assert!(!html.contains("<link") && !html.contains(" src="));
         assert!(html.contains("id=\"failures\""));
         assert!(html.contains("class=\"fail\" title=\"MfaDelete &quot;Disabled&quot;\""));
+        assert!(html.contains("data-required=\"what S3.20 needs\""));
+        assert!(
+            html.contains("S3.20 · title of S3.20"),
+            "headers carry titles"
+        );
+        assert!(html.contains("cis-3.0 controls · read 2026-12-03T15:00:00Z · trailhead 0.1.0"));
+        assert!(
+            html.contains("id=\"unknowns\""),
+            "unknowns are their own filter"
+        );
+        assert!(html.contains("<tr class=\"failing unknown\">"));
+        assert!(
+            html.contains("tr:not(.failing)"),
+            "failures only hides rows without ✗"
+        );
         assert!(html.contains("prod &lt;main&gt;"), "names are escaped");
         assert!(html.contains(">✗<") && html.contains(">✓<") && html.contains(">?<"));
     }
@@ -264,5 +324,9 @@ mod tests {
         assert!(t.contains("✓") && t.contains("✗") && t.contains("?"));
         assert!(t.contains("1 passed, 1 failed, 1 unknown"));
         assert!(t.contains("S3.20: MfaDelete"));
+        assert!(t.contains("S3.20                title of S3.20"), "{t}");
+        assert!(
+            t.contains("org acme: cis-3.0 controls, read 2026-12-03T15:00:00Z by trailhead 0.1.0")
+        );
     }
 }

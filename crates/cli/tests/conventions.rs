@@ -183,6 +183,55 @@ async fn accounts_are_named_by_id_or_name_and_typos_are_refused() {
         assert!(!err.contains(secret), "{secret} in the debug log");
     }
 
+    // A verify report says when, by which version, against which benchmark, what each control
+    // is, and for each verdict what was observed and what is required.
+    let (code, out, err) = trailhead(&[
+        "--emulator",
+        "verify",
+        "--org",
+        spec_arg,
+        "--account",
+        &id,
+        "--output",
+        "json",
+    ]);
+    assert!(code == 0 || code == 4, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("a JSON report");
+    for field in ["generated_at", "trailhead_version", "benchmark", "org"] {
+        assert!(
+            report[field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field}: {report}"
+        );
+    }
+    let controls = report["controls"].as_array().expect("controls");
+    assert!(
+        controls
+            .iter()
+            .all(|c| c["title"] != c["id"] && c["title"].is_string()),
+        "every control has a title: {}",
+        report["controls"]
+    );
+    let results = report["accounts"][0]["controls"]
+        .as_array()
+        .expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(
+            r["observed"].is_string() && r["required"].as_str().is_some_and(|v| !v.is_empty()),
+            "{r}"
+        );
+    }
+    let (code, _, err) = trailhead(&[
+        "--emulator",
+        "verify",
+        "--org",
+        spec_arg,
+        "--wave",
+        "nosuch",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no wave `nosuch`"), "{err}");
+
     // --resume of a run that never was: exit 2, and the runs there are.
     let state = dir.path().join("state");
     let state_arg = state.to_str().unwrap();

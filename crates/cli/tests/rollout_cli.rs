@@ -49,6 +49,12 @@ async fn plan_exit_codes_ndjson_events_and_junit() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not NDJSON: {l}: {e}")))
         .collect();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        kinds.first(),
+        Some(&"run_started"),
+        "run_started comes first"
+    );
+    assert_matches_the_documented_schema(&events);
     for k in [
         "run_started",
         "wave_started",
@@ -106,12 +112,22 @@ async fn plan_exit_codes_ndjson_events_and_junit() {
         "json",
     ]);
     assert_eq!(code, 0, "converged: nothing to change\n{stdout}");
+    let planned: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
     assert!(
-        stdout
-            .lines()
-            .all(|l| l.contains("\"no_op\"") || l.contains("\"pending\"")),
+        planned
+            .iter()
+            .filter(|p| p["event"] == "step_planned")
+            .all(|p| p["action"] == "no_op" || p["action"] == "pending"),
         "{stdout}"
     );
+    assert_eq!(
+        planned.last().map(|p| &p["event"]),
+        Some(&"plan_finished".into())
+    );
+    assert_matches_the_documented_schema(&planned);
 
     // A person sees one line for a converged org (MFA Delete stays pending: it is listed), and
     // -v every step, accounts named beside their ids.
@@ -140,4 +156,57 @@ async fn plan_exit_codes_ndjson_events_and_junit() {
         "{verbose}"
     );
     assert!(verbose.contains("-log-archive) "), "{verbose}");
+}
+
+/// Every documented event of docs/events.md: its name → its top-level fields. A fields cell
+/// lists them in backticks; what follows a colon, and anything in parentheses, describes them.
+fn documented_events() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.md"))
+        .expect("docs/events.md");
+    let mut events = std::collections::BTreeMap::new();
+    for line in doc.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
+        let [name, fields] = cells[..] else { continue };
+        let name = name.trim().trim_matches('`').to_string();
+        let head = fields.split(": ").next().unwrap_or_default();
+        let mut depth = 0;
+        let top: String = head
+            .chars()
+            .filter(|c| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => return depth == 0,
+                }
+                false
+            })
+            .collect();
+        let names = top
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        events.insert(name, names);
+    }
+    events
+}
+
+/// Each event's fields are exactly the documented ones: nothing missing, nothing undocumented.
+fn assert_matches_the_documented_schema(events: &[serde_json::Value]) {
+    let documented = documented_events();
+    for e in events {
+        let kind = e["event"].as_str().expect("an event field");
+        let Some(fields) = documented.get(kind) else {
+            panic!("event `{kind}` is not in docs/events.md: {e}");
+        };
+        let actual: std::collections::BTreeSet<String> = e
+            .as_object()
+            .expect("an object")
+            .keys()
+            .filter(|k| *k != "event")
+            .cloned()
+            .collect();
+        assert_eq!(&actual, fields, "`{kind}` differs from docs/events.md: {e}");
+    }
 }

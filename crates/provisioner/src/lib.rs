@@ -26,6 +26,7 @@ pub mod seed;
 pub mod session;
 pub mod targets;
 pub mod verify;
+pub mod verify_controls;
 
 pub use connect::Connection;
 pub use error::{AwsError, ProvisionError};

@@ -81,6 +81,10 @@ pub struct RolloutOutcome {
     pub failures: Vec<(String, String)>,
     pub aborted: bool,
     pub stopped_by_tolerance: Option<String>,
+    /// (account, why) of every account the run left alone, in the order it did.
+    pub skipped_accounts: Vec<(String, String)>,
+    /// Failed account → the step that failed it (when a step did).
+    pub failed_steps: BTreeMap<String, String>,
     /// What stops the run before its first write.
     pub preflight_problems: Vec<String>,
     /// What the run goes on despite (an account that cannot be reached fails alone).
@@ -89,6 +93,15 @@ pub struct RolloutOutcome {
 }
 
 impl RolloutOutcome {
+    fn skip_wave(&mut self, wave: &ResolvedWave, why: &str) {
+        self.skipped += wave.accounts.len();
+        self.skipped_accounts.extend(
+            wave.accounts
+                .iter()
+                .map(|a| (a.id.to_string(), why.to_string())),
+        );
+    }
+
     pub fn ok(&self) -> bool {
         self.failed == 0
             && !self.aborted
@@ -848,6 +861,12 @@ pub async fn rollout(
 
     let waves = selected_waves(ctx, &archive.targets, &opts.selection)?;
     outcome.skipped += archive.skipped.len();
+    outcome.skipped_accounts.extend(
+        archive
+            .skipped
+            .iter()
+            .map(|s| (s.id.clone(), s.reason.clone())),
+    );
     events.send(Event::RunStarted {
         run_id: run_id.clone(),
         org: ctx.spec.org.name.clone(),
@@ -887,7 +906,7 @@ pub async fn rollout(
     let mut skip: BTreeSet<String> = BTreeSet::new();
     for (index, wave) in waves.iter().enumerate() {
         if stop_reason.is_some() || outcome.aborted {
-            outcome.skipped += wave.accounts.len();
+            outcome.skip_wave(wave, "not started: an earlier wave stopped the run");
             events.send(Event::WaveFinished {
                 wave: wave.name.clone(),
                 status: WaveStatus::Skipped,
@@ -903,7 +922,7 @@ pub async fn rollout(
             });
             if let Flow::Abort = await_approval(&mut commands, &mut skip).await {
                 outcome.aborted = true;
-                outcome.skipped += wave.accounts.len();
+                outcome.skip_wave(wave, "not started: the wave was not approved");
                 events.send(Event::WaveFinished {
                     wave: wave.name.clone(),
                     status: WaveStatus::Skipped,
@@ -931,6 +950,8 @@ pub async fn rollout(
         outcome.succeeded += result.succeeded;
         outcome.failed += result.failed.len();
         outcome.skipped += result.skipped;
+        outcome.skipped_accounts.extend(result.skipped_accounts);
+        outcome.failed_steps.extend(result.failed_steps);
         outcome.failures.extend(result.failed.clone());
         outcome.aborted |= result.aborted;
         outcome.reports.extend(result.reports);
@@ -1038,7 +1059,9 @@ struct WaveResult {
     succeeded: usize,
     ok_accounts: BTreeSet<String>,
     failed: Vec<(String, String)>,
+    failed_steps: BTreeMap<String, String>,
     skipped: usize,
+    skipped_accounts: Vec<(String, String)>,
     aborted: bool,
     reports: Vec<StepReport>,
 }
@@ -1064,7 +1087,9 @@ async fn run_wave(
         succeeded: 0,
         ok_accounts: BTreeSet::new(),
         failed: Vec::new(),
+        failed_steps: BTreeMap::new(),
         skipped: 0,
+        skipped_accounts: Vec::new(),
         aborted: false,
         reports: Vec::new(),
     };
@@ -1085,6 +1110,9 @@ async fn run_wave(
             let id = account.id.to_string();
             if skip.contains(&id) {
                 result.skipped += 1;
+                result
+                    .skipped_accounts
+                    .push((id.clone(), "skipped by a person during the run".into()));
                 events.send(Event::AccountFinished {
                     account: id,
                     wave: wave.name.clone(),
@@ -1147,6 +1175,9 @@ async fn run_wave(
                         (AccountStatus::Succeeded, "succeeded")
                     }
                     Err(e) => {
+                        if let ProvisionError::Aws(aws) = &e {
+                            result.failed_steps.insert(id.clone(), aws.step.clone());
+                        }
                         result.failed.push((id.clone(), e.to_string()));
                         failed_accounts.insert(id.clone(), account.clone());
                         (AccountStatus::Failed, "failed")
@@ -1173,6 +1204,7 @@ async fn run_wave(
                 Some(Command::Retry(id)) => {
                     if let Some(account) = failed_accounts.remove(&id) {
                         result.failed.retain(|(a, _)| *a != id);
+                        result.failed_steps.remove(&id);
                         queue.push_back(account);
                     }
                 }
@@ -1181,6 +1213,16 @@ async fn run_wave(
         }
     }
     result.skipped += queue.len();
+    for account in &queue {
+        let why = if result.aborted {
+            "not started: the run was stopped"
+        } else {
+            "not started: the wave stopped at its failure tolerance"
+        };
+        result
+            .skipped_accounts
+            .push((account.id.to_string(), why.into()));
+    }
     for account in queue {
         events.send(Event::AccountFinished {
             account: account.id.to_string(),

@@ -2,7 +2,7 @@
 //! with the evidence for each verdict, plus the drift the plan engine sees. What the endpoint
 //! cannot show is reported as unknown or failed with the reason, never as passed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,7 +11,9 @@ use tokio::task::JoinSet;
 use trailhead_alarms::catalog::{self, Control};
 use trailhead_alarms::pattern::{Event as LogEvent, parse};
 use trailhead_alarms::samples::samples;
-use trailhead_model::{Benchmark, DataEvents, LogArchiveAccount, ReadWriteType, TargetAccount};
+use trailhead_model::{
+    Benchmark, DataEvents, LogArchiveAccount, ReadWriteType, Selection, TargetAccount,
+};
 
 use crate::delivered::Delivered;
 use crate::error::{CallSite, ProvisionError};
@@ -21,9 +23,10 @@ use crate::member::monitoring::read_filters;
 use crate::member::selectors;
 use crate::member::trail::{LiveTrail, read_trail};
 use crate::plan::Action;
-use crate::rollout::plan;
+use crate::rollout::{plan_selected, selected_waves};
 use crate::session::AccountSession;
 use crate::targets::{read_org, resolve_targets};
+use crate::verify_controls::{ControlInfo, describe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,7 +50,12 @@ impl Verdict {
 pub struct ControlResult {
     pub id: String,
     pub status: Verdict,
+    /// The verdict in one sentence, for people.
     pub evidence: String,
+    /// What was read from the account (or why nothing could be).
+    pub observed: String,
+    /// What passing requires.
+    pub required: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +75,14 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    pub org: String,
+    /// When the live state was read (RFC 3339, UTC).
+    pub generated_at: String,
+    pub trailhead_version: String,
+    /// The alarm benchmark of the spec (`cis-3.0`, `securityhub`, …).
+    pub benchmark: String,
+    /// Every control judged, in column order, with its title and requirement.
+    pub controls: Vec<ControlInfo>,
     pub accounts: Vec<AccountReport>,
     pub summary: Summary,
 }
@@ -86,23 +102,29 @@ impl VerifyReport {
 }
 
 fn result(id: &str, status: Verdict, evidence: impl Into<String>) -> ControlResult {
+    let evidence = evidence.into();
     ControlResult {
         id: id.to_string(),
         status,
-        evidence: evidence.into(),
+        observed: evidence.clone(),
+        evidence,
+        required: String::new(),
     }
 }
 
 fn check(id: &str, ok: bool, seen: impl Into<String>, required: &str) -> ControlResult {
     let seen = seen.into();
-    if ok {
-        result(id, Verdict::Pass, format!("{seen} (required: {required})"))
+    let (status, evidence) = if ok {
+        (Verdict::Pass, format!("{seen} (required: {required})"))
     } else {
-        result(
-            id,
-            Verdict::Fail,
-            format!("seen: {seen}; required: {required}"),
-        )
+        (Verdict::Fail, format!("seen: {seen}; required: {required}"))
+    };
+    ControlResult {
+        id: id.to_string(),
+        status,
+        evidence,
+        observed: seen,
+        required: required.to_string(),
     }
 }
 
@@ -856,6 +878,18 @@ fn only_account(targets: &[TargetAccount], given: &str) -> Result<String, Provis
 }
 
 pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, ProvisionError> {
+    let selection = Selection {
+        accounts: only.map(str::to_string).into_iter().collect(),
+        waves: Vec::new(),
+    };
+    verify_selected(ctx, &selection).await
+}
+
+/// Judges the selected accounts (`--account`, `--wave`); drift is planned for them alone.
+pub async fn verify_selected(
+    ctx: &RunCtx,
+    selection: &Selection,
+) -> Result<VerifyReport, ProvisionError> {
     let ctx = RunCtx {
         apply: false,
         ..ctx.clone()
@@ -879,15 +913,21 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
     }
-    let only = match only {
-        None => None,
-        Some(given) => Some(only_account(&targets, given)?),
-    };
+    for given in &selection.accounts {
+        only_account(&targets, given)?;
+    }
+    let selected: BTreeSet<String> = selected_waves(&ctx, &targets, selection)?
+        .into_iter()
+        .flat_map(|w| w.accounts)
+        .map(|a| a.id.to_string())
+        .collect();
     let home = ctx.spec.org.home_region.clone();
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
 
     // Drift: the plan engine, read-only.
-    let drift_reports = plan(&ctx, &crate::events::EventSink::none()).await?.reports;
+    let drift_reports = plan_selected(&ctx, &crate::events::EventSink::none(), selection)
+        .await?
+        .reports;
     let mut drift: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &drift_reports {
         let entry = drift.entry(r.account.clone()).or_default();
@@ -924,7 +964,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     let mut tasks = JoinSet::new();
     for (order, t) in targets.iter().enumerate() {
         let id = t.id.to_string();
-        if only.as_ref().is_some_and(|o| *o != id) {
+        if !selected.contains(&id) {
             continue;
         }
         let (ctx, shared, limit) = (ctx.clone(), shared.clone(), limit.clone());
@@ -949,7 +989,7 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
             .push(done.map_err(|e| ProvisionError::Config(format!("a verify task failed: {e}")))?);
     }
     accounts.sort_by_key(|(order, _)| *order);
-    let accounts: Vec<AccountReport> = accounts.into_iter().map(|(_, a)| a).collect();
+    let mut accounts: Vec<AccountReport> = accounts.into_iter().map(|(_, a)| a).collect();
     let mut summary = Summary {
         accounts: accounts.len(),
         ..Summary::default()
@@ -961,5 +1001,34 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
             Verdict::Unknown => summary.unknown += 1,
         }
     }
-    Ok(VerifyReport { accounts, summary })
+    let controls = describe_columns(&mut accounts, &shared.controls);
+    Ok(VerifyReport {
+        org: ctx.spec.org.name.clone(),
+        generated_at: jiff::Timestamp::now().to_string(),
+        trailhead_version: env!("CARGO_PKG_VERSION").to_string(),
+        benchmark: ctx.spec.alarms.benchmark.id().to_string(),
+        controls,
+        accounts,
+        summary,
+    })
+}
+
+/// The report's columns with titles and requirements; each result without a requirement of its
+/// own gets its control's.
+fn describe_columns(accounts: &mut [AccountReport], alarms: &[Control]) -> Vec<ControlInfo> {
+    let mut columns: Vec<ControlInfo> = Vec::new();
+    for c in accounts.iter_mut().flat_map(|a| a.controls.iter_mut()) {
+        let info = match columns.iter().find(|i| i.id == c.id) {
+            Some(info) => info.clone(),
+            None => {
+                let info = describe(&c.id, alarms);
+                columns.push(info.clone());
+                info
+            }
+        };
+        if c.required.is_empty() {
+            c.required = info.required;
+        }
+    }
+    columns
 }

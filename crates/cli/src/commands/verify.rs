@@ -1,10 +1,9 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use trailhead_provisioner::error::ProvisionError;
-use trailhead_provisioner::verify::verify;
+use trailhead_provisioner::verify::verify_selected;
 
-use crate::commands::common::{CommonArgs, ctx_for};
+use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
 use crate::{ReachArgs, exit, reach, spec, verify_output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -19,9 +18,8 @@ pub enum VerifyOutput {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Only this account, by id or name (an account the spec does not govern is an error, exit 2)
-    #[arg(long, value_name = "ID|NAME")]
-    pub account: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// table (a matrix for people), json, junit (one case per account × control) or html
     #[arg(long, value_enum, default_value_t = VerifyOutput::Table)]
     pub output: VerifyOutput,
@@ -35,6 +33,10 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let selection = match args.select.selection(&spec) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let result = reach::runtime()
         .map_err(|e| (e, exit::ERROR))
         .and_then(|rt| {
@@ -44,14 +46,9 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
                     .map_err(|e| (e, exit::ERROR))?;
                 let run_id = trailhead_provisioner::session::new_run_id();
                 let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
-                verify(&ctx, args.account.as_deref()).await.map_err(|e| {
-                    let code = if matches!(e, ProvisionError::UnknownAccount(_)) {
-                        exit::BAD_INPUT
-                    } else {
-                        exit::ERROR
-                    };
-                    (e.to_string(), code)
-                })
+                verify_selected(&ctx, &selection)
+                    .await
+                    .map_err(|e| (e.to_string(), exit_code_of(&e)))
             })
         });
     let report = match result {

@@ -46,7 +46,7 @@ pub async fn run(
     let mut leave_when_finished = false;
     let mut events_open = true;
     let result = loop {
-        state.elapsed = started.elapsed();
+        state.tick(started.elapsed());
         if let Err(e) = terminal.draw(|f| draw(f, &mut state)) {
             break Err(e);
         }
@@ -80,13 +80,16 @@ pub async fn run(
     result.map(|()| state)
 }
 
-/// What stays on the normal screen after the view closes.
+/// What stays on the normal screen after the view closes: the same counts the view showed.
 pub fn summary(state: &ViewState) -> String {
-    let (done, failed, total) = state.progress();
+    let c = state.counts();
     let mut s = format!(
-        "run {}: {done}/{total} account(s) done, {failed} failed, {} skipped; {} API call(s), {} retried, {} throttled\n",
+        "run {}: {} succeeded, {} failed, {} skipped of {} account(s); {} API call(s), {} retried, {} throttled\n",
         state.run_id,
-        state.count(Status::Skipped),
+        c.ok,
+        c.failed,
+        c.skipped,
+        c.total,
         state.api_calls,
         state.retries,
         state.throttled
@@ -102,6 +105,12 @@ pub fn summary(state: &ViewState) -> String {
             })
             .unwrap_or_else(|| "failed".into());
         s.push_str(&format!("  ✗ {} ({}): {error}\n", a.name, a.id));
+    }
+    for (account, step) in state.pending_steps() {
+        s.push_str(&format!("pending: {account} {}:\n", step.step));
+        for n in &step.notes {
+            s.push_str(&format!("  {n}\n"));
+        }
     }
     if let Some(cmd) = &state.resume_command {
         s.push_str(&format!("resume with: {cmd}\n"));

@@ -14,8 +14,30 @@ pub struct KeyOutcome {
 
 const PAGE: usize = 10;
 
+/// `r`: retries the selected failed account while the run goes on; otherwise says why not.
+fn retry(st: &mut ViewState, out: &mut KeyOutcome) {
+    let selected = st
+        .selected_account()
+        .map(|a| (a.id.clone(), a.name.clone(), a.status));
+    st.notice = Some(match (st.finished, selected) {
+        (true, _) => match &st.resume_command {
+            Some(cmd) => format!("r: the run has finished; retry its failed accounts with: {cmd}"),
+            None => "r: the run has finished and nothing failed; q leaves".to_string(),
+        },
+        (false, Some((id, _, Status::Failed))) => {
+            out.command = Some(Command::Retry(id.clone()));
+            format!("r: {id} is queued again")
+        }
+        (false, Some((id, name, _))) => {
+            format!("r retries a failed account; {name} ({id}) has not failed")
+        }
+        (false, None) => "r: no account selected".to_string(),
+    });
+}
+
 pub fn handle(st: &mut ViewState, key: KeyEvent) -> KeyOutcome {
     let mut out = KeyOutcome::default();
+    st.notice = None;
     // In raw mode Ctrl-C is a key: the first one aborts gracefully, a second one leaves.
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         if st.aborting || st.finished {
@@ -90,11 +112,7 @@ pub fn handle(st: &mut ViewState, key: KeyEvent) -> KeyOutcome {
                 Command::Resume
             });
         }
-        KeyCode::Char('r') => {
-            if let Some(a) = st.selected_account().filter(|a| a.status == Status::Failed) {
-                out.command = Some(Command::Retry(a.id.clone()));
-            }
-        }
+        KeyCode::Char('r') => retry(st, &mut out),
         KeyCode::Char('s') => {
             if let Some(a) = st
                 .selected_account()

@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, LineGauge, Paragraph, Row, Table, Wrap};
 
-use crate::state::{Mode, Status, ViewState, WaveState};
+use crate::state::{Counts, Mode, Status, ViewState, WaveState};
 
 fn style(state: &ViewState, s: Style) -> Style {
     if state.color { s } else { Style::default() }
@@ -31,7 +31,7 @@ fn clock(d: Duration) -> String {
 }
 
 fn header(f: &mut Frame, area: Rect, st: &ViewState) {
-    let (done, failed, total) = st.progress();
+    let c = st.counts();
     let eta = st.eta().map_or_else(|| "--:--:--".to_string(), clock);
     let mut flags = Vec::new();
     if st.paused {
@@ -65,17 +65,28 @@ fn header(f: &mut Frame, area: Rect, st: &ViewState) {
         )),
     ];
     first.extend(flags);
+    let mut more = String::new();
+    if c.skipped > 0 {
+        more.push_str(&format!(" · {} skipped", c.skipped));
+    }
+    if c.running > 0 {
+        more.push_str(&format!(" · {} running", c.running));
+    }
     let second = Line::from(vec![
-        Span::raw(format!("accounts {done}/{total} done · ")),
+        Span::raw(format!("{} accounts: {} ok · ", c.total, c.ok)),
         Span::styled(
-            format!("{failed} failed"),
+            format!("{} failed", c.failed),
             style(
                 st,
-                Style::default().fg(if failed > 0 { Color::Red } else { Color::Reset }),
+                Style::default().fg(if c.failed > 0 {
+                    Color::Red
+                } else {
+                    Color::Reset
+                }),
             ),
         ),
         Span::raw(format!(
-            " · {:.1} calls/s · {} throttled · {} retried",
+            "{more} · {:.1} calls/s · {} throttled · {} retried",
             st.rate(),
             st.throttled,
             st.retries
@@ -100,21 +111,13 @@ fn waves(f: &mut Frame, area: Rect, st: &ViewState) {
         ])
         .split(inner);
     for (w, area) in st.waves.iter().zip(chunks.iter()) {
-        let finished = st
-            .accounts
-            .iter()
-            .filter(|a| {
-                a.wave == w.name
-                    && matches!(
-                        a.status,
-                        Status::Succeeded | Status::Failed | Status::Skipped
-                    )
-            })
-            .count();
-        let ratio = if w.total == 0 {
+        let c = st.wave_counts(&w.name);
+        let total = c.total.max(w.total);
+        let finished = c.ok + c.failed + c.skipped;
+        let ratio = if total == 0 {
             0.0
         } else {
-            (finished as f64 / w.total as f64).min(1.0)
+            (finished as f64 / total as f64).min(1.0)
         };
         let color = match w.state {
             WaveState::Passed => Color::Green,
@@ -133,15 +136,27 @@ fn waves(f: &mut Frame, area: Rect, st: &ViewState) {
         };
         let gauge = LineGauge::default()
             .ratio(ratio)
-            .label(format!(
-                "{symbol} {} {finished}/{} {}",
-                w.name,
-                w.total,
-                w.state.label()
-            ))
+            .label(wave_label(symbol, &w.name, c, total, w.state))
             .filled_style(style(st, Style::default().fg(color)));
         f.render_widget(gauge, *area);
     }
+}
+
+/// `✗ security 2/3 ok 1✗`: the accounts that passed out of the wave's, then failures and skips
+/// by symbol, and the states that need a word.
+fn wave_label(symbol: &str, name: &str, c: Counts, total: usize, state: WaveState) -> String {
+    let mut label = format!("{symbol} {name} {}/{total} ok", c.ok);
+    if c.failed > 0 {
+        label.push_str(&format!(" {}✗", c.failed));
+    }
+    if c.skipped > 0 {
+        label.push_str(&format!(" {}↷", c.skipped));
+    }
+    // Waiting for approval is the `?` symbol and the footer's `g APPROVE NEXT WAVE`.
+    if state == WaveState::Gate {
+        label.push_str(" · gate");
+    }
+    label
 }
 
 fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
@@ -162,6 +177,8 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
     let block = Block::default().borders(Borders::ALL).title(title);
     let height = block.inner(area).height.saturating_sub(1) as usize;
     let offset = st.scroll_to_selection(height);
+    // Whatever the name column has left after the fixed columns and their spacing.
+    let name_width = (area.width.saturating_sub(2 + 48 + 6) as usize).max(12);
     let visible = rows.iter().enumerate().skip(offset).take(height);
     let body: Vec<Row> = visible
         .map(|(n, &i)| {
@@ -171,7 +188,7 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
                     a.status.symbol(),
                     style(st, Style::default().fg(status_color(a.status))),
                 )),
-                Cell::from(a.name.clone()),
+                Cell::from(fit(&a.name, name_width)),
                 Cell::from(a.id.clone()),
                 Cell::from(a.wave.clone()),
                 Cell::from(if a.current_step.is_empty() {
@@ -218,6 +235,20 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
         };
         f.render_widget(Paragraph::new("  no account matches"), inner);
     }
+}
+
+/// A name cut to `width` characters in its middle, so that names that differ only at the end
+/// (`workload-prod-eu-1`, `workload-prod-eu-2`) still differ on screen.
+pub fn fit(name: &str, width: usize) -> String {
+    let n = name.chars().count();
+    if n <= width || width < 3 {
+        return name.chars().take(width).collect();
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
 }
 
 fn detail(f: &mut Frame, area: Rect, st: &ViewState) {
@@ -281,6 +312,7 @@ fn log(f: &mut Frame, area: Rect, st: &ViewState) {
 
 fn footer(f: &mut Frame, area: Rect, st: &ViewState) {
     let text = match st.mode {
+        Mode::Normal if st.notice.is_some() => st.notice.clone().unwrap_or_default(),
         Mode::Filter => format!("filter: {}█  (Enter keep · Esc clear)", st.filter),
         Mode::ConfirmQuit => "quit: abort the rollout gracefully and leave? y / n".to_string(),
         Mode::Normal => {

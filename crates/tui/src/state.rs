@@ -74,6 +74,40 @@ pub struct StepView {
     /// AWS error code, API operation and message of a failure.
     pub error: Option<(String, String, String)>,
     pub running: bool,
+    /// Instructions a person must read (a pending step's).
+    pub notes: Vec<String>,
+}
+
+impl StepView {
+    fn new(step: &str) -> Self {
+        StepView {
+            step: step.to_string(),
+            action: None,
+            changes: Vec::new(),
+            duration_ms: 0,
+            error: None,
+            running: false,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A step of the log-archive stage: it runs before the waves, for the whole organization, so it
+/// is not a step of any account's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageStep {
+    pub account: String,
+    pub view: StepView,
+}
+
+/// The run's accounts by outcome: what the header, the waves and the summary all show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub ok: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub running: usize,
+    pub total: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +150,11 @@ pub struct ViewState {
     pub finished: bool,
     pub resume_command: Option<String>,
     pub confirm_waves: bool,
+    pub stage: Vec<StageStep>,
+    /// Step events before the first wave are the log-archive stage's.
+    waves_started: bool,
+    /// A one-off answer to a key that did nothing, shown in the footer until the next key.
+    pub notice: Option<String>,
     // UI state
     pub selected: usize,
     pub offset: usize,
@@ -145,6 +184,9 @@ impl ViewState {
             finished: false,
             resume_command: None,
             confirm_waves: false,
+            stage: Vec::new(),
+            waves_started: false,
+            notice: None,
             selected: 0,
             offset: 0,
             filter: String::new(),
@@ -199,19 +241,73 @@ impl ViewState {
         if let Some(i) = account.steps.iter().position(|s| s.step == step) {
             return &mut account.steps[i];
         }
-        account.steps.push(StepView {
-            step: step.to_string(),
-            action: None,
-            changes: Vec::new(),
-            duration_ms: 0,
-            error: None,
-            running: false,
-        });
+        account.steps.push(StepView::new(step));
         let last = account.steps.len() - 1;
         &mut account.steps[last]
     }
 
+    /// The stage step `step` of `account`, made on first sight.
+    fn stage_step(&mut self, account: &str, step: &str) -> &mut StepView {
+        let found = self
+            .stage
+            .iter()
+            .position(|s| s.account == account && s.view.step == step);
+        let i = found.unwrap_or_else(|| {
+            self.stage.push(StageStep {
+                account: account.to_string(),
+                view: StepView::new(step),
+            });
+            self.stage.len() - 1
+        });
+        &mut self.stage[i].view
+    }
+
+    /// Step events of the log-archive stage: kept apart, counted, never an account's status.
+    fn apply_stage(&mut self, event: &Event) {
+        match event {
+            Event::StepStarted { account, step, .. } => {
+                self.stage_step(account, step).running = true;
+            }
+            Event::StepFinished {
+                account,
+                step,
+                action,
+                changes,
+                notes,
+                duration_ms,
+                api_calls,
+                retries,
+                ..
+            } => {
+                let s = self.stage_step(account, step);
+                let first_time = s.action.is_none();
+                s.action = Some(*action);
+                s.changes = changes.clone();
+                s.notes = notes.clone();
+                s.duration_ms = *duration_ms;
+                s.running = false;
+                if first_time {
+                    self.api_calls += api_calls;
+                    self.retries += retries;
+                }
+                if *action != Action::NoOp {
+                    self.note(format!("log archive: {account} {step}: {action}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub fn apply(&mut self, event: &Event) {
+        if !self.waves_started
+            && matches!(
+                event,
+                Event::StepStarted { .. } | Event::StepFinished { .. }
+            )
+        {
+            self.apply_stage(event);
+            return;
+        }
         match event {
             Event::RunStarted {
                 run_id, org, waves, ..
@@ -240,6 +336,7 @@ impl ViewState {
                 self.note(format!("{account} ({name}) skipped: {reason}"));
             }
             Event::WaveStarted { wave, accounts } => {
+                self.waves_started = true;
                 let w = self.wave(wave);
                 w.state = WaveState::Running;
                 w.total = w.total.max(*accounts);
@@ -278,6 +375,7 @@ impl ViewState {
                 step,
                 action,
                 changes,
+                notes,
                 duration_ms,
                 api_calls,
                 retries,
@@ -288,6 +386,7 @@ impl ViewState {
                 let first_time = s.action.is_none();
                 s.action = Some(*action);
                 s.changes = changes.clone();
+                s.notes = notes.clone();
                 s.duration_ms = *duration_ms;
                 s.running = false;
                 s.error = None;
@@ -381,6 +480,7 @@ impl ViewState {
                 ..
             } => {
                 self.finished = true;
+                self.settle();
                 self.api_calls = self.api_calls.max(*api_calls);
                 self.retries = self.retries.max(*retries);
                 self.throttled = *throttled;
@@ -391,6 +491,74 @@ impl ViewState {
             }
         }
         self.clamp_selection();
+    }
+
+    /// After the run nothing runs: a step still marked running never finished, and an account
+    /// without a verdict is reported by what its steps show.
+    fn settle(&mut self) {
+        for a in &mut self.accounts {
+            for s in &mut a.steps {
+                s.running = false;
+            }
+            a.current_step.clear();
+            if matches!(a.status, Status::Running | Status::Pending) {
+                a.status = if a.steps.iter().any(|s| s.error.is_some()) {
+                    Status::Failed
+                } else {
+                    Status::Skipped
+                };
+            }
+        }
+        for s in &mut self.stage {
+            s.view.running = false;
+        }
+    }
+
+    /// The clock, and calls/s with it, runs until the run finishes, then stands still.
+    pub fn tick(&mut self, since_start: Duration) {
+        if !self.finished {
+            self.elapsed = since_start;
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            ok: self.count(Status::Succeeded),
+            failed: self.count(Status::Failed),
+            skipped: self.count(Status::Skipped),
+            running: self.count(Status::Running),
+            total: self.accounts.len(),
+        }
+    }
+
+    /// The counts of one wave's accounts.
+    pub fn wave_counts(&self, wave: &str) -> Counts {
+        let of = |st: Status| {
+            self.accounts
+                .iter()
+                .filter(|a| a.wave == wave && a.status == st)
+                .count()
+        };
+        Counts {
+            ok: of(Status::Succeeded),
+            failed: of(Status::Failed),
+            skipped: of(Status::Skipped),
+            running: of(Status::Running),
+            total: self.accounts.iter().filter(|a| a.wave == wave).count(),
+        }
+    }
+
+    /// Steps waiting on a person (MFA Delete needs the root user), with their instructions.
+    pub fn pending_steps(&self) -> Vec<(&str, &StepView)> {
+        let stage = self.stage.iter().map(|s| (s.account.as_str(), &s.view));
+        let rows = self
+            .accounts
+            .iter()
+            .flat_map(|a| a.steps.iter().map(move |s| (a.id.as_str(), s)));
+        stage
+            .chain(rows)
+            .filter(|(_, s)| s.action == Some(Action::Pending))
+            .collect()
     }
 
     pub fn count(&self, status: Status) -> usize {

@@ -178,3 +178,144 @@ fn the_summary_names_failures_and_the_resume_command() {
     );
     assert!(text.contains("--resume r1"), "{text}");
 }
+
+/// A finished run: the log-archive stage (MFA Delete pending), a canary with one failure of
+/// two, one account skipped.
+fn finished_run() -> Vec<Event> {
+    let archive = "999999999999";
+    let mut ev = vec![
+        run_started(4),
+        Event::StepStarted {
+            account: archive.into(),
+            region: "eu-west-1".into(),
+            step: "mfa delete".into(),
+        },
+        Event::StepFinished {
+            account: archive.into(),
+            region: "eu-west-1".into(),
+            step: "mfa delete".into(),
+            action: Action::Pending,
+            changes: Vec::new(),
+            notes: vec!["run `trailhead mfa-delete` as the root user".into()],
+            duration_ms: 5,
+            api_calls: 1,
+            retries: 0,
+        },
+        Event::WaveStarted {
+            wave: "canary".into(),
+            accounts: 2,
+        },
+    ];
+    finish_account(&mut ev, 0, "canary");
+    fail_account(&mut ev, 1, "canary");
+    ev.push(Event::WaveFinished {
+        wave: "canary".into(),
+        status: trailhead_provisioner::events::WaveStatus::Failed,
+        succeeded: 1,
+        failed: 1,
+        skipped: 0,
+    });
+    start_running(&mut ev, 2, "security", "trail");
+    ev.push(Event::WaveFinished {
+        wave: "security".into(),
+        status: trailhead_provisioner::events::WaveStatus::Skipped,
+        succeeded: 0,
+        failed: 0,
+        skipped: 3,
+    });
+    ev.push(Event::RunFinished {
+        run_id: "20261127T120000Z-abcd".into(),
+        succeeded: 1,
+        failed: 1,
+        skipped: 2,
+        api_calls: 40,
+        writes: 20,
+        retries: 2,
+        throttled: 0,
+        duration_ms: 9000,
+        resume_command: Some(
+            "trailhead rollout --org o.toml --resume 20261127T120000Z-abcd".into(),
+        ),
+    });
+    ev
+}
+
+#[test]
+fn final_counts_agree_with_the_run_and_the_summary_and_nothing_stays_running() {
+    let st = state(&finished_run(), 9);
+    let c = st.counts();
+    assert_eq!(
+        (c.ok, c.failed, c.skipped, c.running, c.total),
+        (1, 1, 2, 0, 4)
+    );
+    assert!(
+        st.accounts.iter().all(|a| a.id != "999999999999"),
+        "the log-archive stage is not an account row"
+    );
+    assert!(
+        st.accounts
+            .iter()
+            .all(|a| a.current_step.is_empty() && a.steps.iter().all(|s| !s.running))
+    );
+    let summary = trailhead_tui::summary(&st);
+    assert!(
+        summary.contains("1 succeeded, 1 failed, 2 skipped of 4 account(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "pending: 999999999999 mfa delete:\n  run `trailhead mfa-delete` as the root user"
+        ),
+        "{summary}"
+    );
+    let canary = st.wave_counts("canary");
+    assert_eq!((canary.ok, canary.failed, canary.total), (1, 1, 2));
+}
+
+#[test]
+fn the_clock_and_the_call_rate_stop_when_the_run_finishes() {
+    let mut st = state(&finished_run(), 9);
+    let rate = st.rate();
+    st.tick(std::time::Duration::from_secs(600));
+    assert_eq!(st.elapsed, std::time::Duration::from_secs(9));
+    assert_eq!(st.rate(), rate);
+    let mut running = state(&mid_rollout(10), 30);
+    running.tick(std::time::Duration::from_secs(31));
+    assert_eq!(running.elapsed, std::time::Duration::from_secs(31));
+}
+
+#[test]
+fn r_after_the_run_says_why_and_how_to_retry() {
+    let mut st = state(&finished_run(), 9);
+    let out = handle(&mut st, key(KeyCode::Char('r')));
+    assert_eq!(out.command, None);
+    let notice = st.notice.clone().expect("a notice");
+    assert!(
+        notice.contains("the run has finished") && notice.contains("--resume"),
+        "{notice}"
+    );
+    handle(&mut st, key(KeyCode::Down));
+    assert_eq!(st.notice, None, "the notice lasts one key");
+
+    let mut running = state(&mid_rollout(10), 30);
+    running.selected = 1;
+    let out = handle(&mut running, key(KeyCode::Char('r')));
+    assert_eq!(out.command, None);
+    assert!(
+        running
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("has not failed"))
+    );
+}
+
+#[test]
+fn names_cut_in_the_middle_stay_apart() {
+    use trailhead_tui::render::fit;
+    let a = fit("workload-production-eu-west-1", 16);
+    let b = fit("workload-production-eu-west-2", 16);
+    assert_ne!(a, b);
+    assert_eq!(a.chars().count(), 16);
+    assert!(a.ends_with("west-1"), "{a}");
+    assert_eq!(fit("short", 16), "short");
+}

@@ -29,32 +29,93 @@ pub const VERSION: &str = concat!(
 #[command(name = "trailhead", version = VERSION, about, long_about = None, after_help = exit::HELP)]
 struct Cli {
     #[command(flatten)]
-    reach: ReachArgs,
+    before: ReachBefore,
     #[command(subcommand)]
     command: Command,
 }
 
 /// How trailhead reaches AWS. Without these, the standard credential chain and region apply.
-#[derive(Args, Debug, Clone)]
-struct ReachArgs {
+/// Only the commands that call AWS take them.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ReachArgs {
     /// Send every call to this endpoint (any AWS-compatible API)
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
-    endpoint_url: Option<String>,
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Also trust the CA certificates in this PEM file
-    #[arg(long, global = true, env = "AWS_CA_BUNDLE", value_name = "FILE")]
-    ca_bundle: Option<PathBuf>,
+    #[arg(long, env = "AWS_CA_BUNDLE", value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
     /// Use the embedded emulator: start it if needed, then use its URL and test credentials
-    #[arg(long, global = true, conflicts_with = "endpoint_url")]
-    emulator: bool,
+    #[arg(long, conflicts_with = "endpoint_url")]
+    pub emulator: bool,
     /// Use this profile of ~/.aws/config and ~/.aws/credentials (SSO, credential_process and
-    /// role profiles included), as the aws CLI does
-    /// (ignored with --emulator)
-    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
-    profile: Option<String>,
+    /// role profiles included), as the aws CLI does (ignored with --emulator)
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// `--region` of the commands that read organization-wide state ([`ReadRegion`]).
+    #[arg(skip)]
+    pub region: Option<String>,
     /// Log every AWS call on stderr: service, operation, account, region, HTTP status, latency,
     /// attempt and throttling (never a credential). RUST_LOG refines it
-    #[arg(long, global = true)]
+    #[arg(long)]
+    pub debug: bool,
+}
+
+/// `--region`, on the commands that read organization-wide state.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ReadRegion {
+    /// Read organization-wide state (STS, Organizations, organization trails) in this region
+    /// instead of the spec's home region, as the aws CLI's --region. AWS_REGION is not read:
+    /// the spec's home region is the default, and its regions still place every resource
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+/// The connection flags written before the command (`trailhead --emulator rollout …`, as
+/// scripts and printed resume commands do). Accepted, and hidden: the help of each command that
+/// connects lists them.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReachBefore {
+    #[arg(long, hide = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+    #[arg(long, hide = true, value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
+    #[arg(long, hide = true, conflicts_with = "endpoint_url")]
+    emulator: bool,
+    #[arg(long, hide = true, value_name = "NAME")]
+    profile: Option<String>,
+    #[arg(long, hide = true, value_name = "REGION")]
+    region: Option<String>,
+    #[arg(long, hide = true)]
     debug: bool,
+}
+
+impl ReachArgs {
+    /// These flags, reading organization-wide state in `--region` when one was given.
+    pub fn reading(&self, read: &ReadRegion, before: &ReachBefore) -> ReachArgs {
+        let mut merged = self.with(before);
+        merged.region = read.region.clone().or(merged.region);
+        merged
+    }
+
+    /// These flags with any given before the command.
+    pub fn with(&self, before: &ReachBefore) -> ReachArgs {
+        let emulator = self.emulator || before.emulator;
+        ReachArgs {
+            // The emulator has its own endpoint, whatever AWS_ENDPOINT_URL says.
+            endpoint_url: before
+                .endpoint_url
+                .clone()
+                .or(self.endpoint_url.clone())
+                .filter(|_| !emulator),
+            ca_bundle: before.ca_bundle.clone().or(self.ca_bundle.clone()),
+            emulator,
+            profile: before.profile.clone().or(self.profile.clone()),
+            region: before.region.clone().or(self.region.clone()),
+            debug: self.debug || before.debug,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,20 +169,36 @@ enum Command {
 fn main() -> ExitCode {
     pipes::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    if cli.reach.debug {
+    let before = &cli.before;
+    if before.debug || command_debug(&cli.command) {
         debug_log();
     }
     let code = match cli.command {
         Command::Validate { org, strict } => commands::validate::run(&org, strict),
-        Command::Rollout(args) => commands::rollout::rollout_cmd(args, &cli.reach),
-        Command::Plan(args) => commands::plan::plan_cmd(args, &cli.reach),
-        Command::Preflight(args) => commands::preflight::preflight_cmd(args, &cli.reach),
-        Command::Verify(args) => commands::verify::run(args, &cli.reach),
-        Command::MfaDelete(args) => commands::mfa_delete::run(args, &cli.reach),
+        Command::Rollout(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            commands::rollout::rollout_cmd(args, &reach)
+        }
+        Command::Plan(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            commands::plan::plan_cmd(args, &reach)
+        }
+        Command::Preflight(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            commands::preflight::preflight_cmd(args, &reach)
+        }
+        Command::Verify(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            commands::verify::run(args, &reach)
+        }
+        Command::MfaDelete(args) => {
+            let reach = args.reach.with(before);
+            commands::mfa_delete::run(args, &reach)
+        }
         Command::Permissions(args) => commands::permissions::run(args),
-        Command::Alarms(cmd) => commands::alarms::run(cmd, &cli.reach),
-        Command::Logs(cmd) => commands::logs::run(cmd, &cli.reach),
-        Command::Emulator(cmd) => commands::emulator::run(cmd, &cli.reach),
+        Command::Alarms(cmd) => commands::alarms::run(cmd, before),
+        Command::Logs(cmd) => commands::logs::run(cmd, before),
+        Command::Emulator(cmd) => commands::emulator::run(cmd, before),
         Command::Runs(cmd) => commands::runs::run(cmd),
         Command::Completions { shell } => {
             let mut script = Vec::new();
@@ -140,6 +217,21 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// `--debug` given after a command that connects.
+fn command_debug(command: &Command) -> bool {
+    match command {
+        Command::Rollout(a) => a.reach.debug,
+        Command::Plan(a) => a.reach.debug,
+        Command::Preflight(a) => a.reach.debug,
+        Command::Verify(a) => a.reach.debug,
+        Command::MfaDelete(a) => a.reach.debug,
+        Command::Logs(cmd) => cmd.reach().is_some_and(|r| r.debug),
+        Command::Alarms(cmd) => cmd.reach().is_some_and(|r| r.debug),
+        Command::Emulator(cmd) => cmd.reach().is_some_and(|r| r.debug),
+        _ => false,
+    }
 }
 
 /// Writes generated text to stdout; a reader that went away ends it quietly.
@@ -166,9 +258,88 @@ fn debug_log() {
 
 #[cfg(test)]
 mod help_tests {
+    use std::collections::BTreeMap;
+
     use clap::CommandFactory;
 
     use super::Cli;
+
+    fn every_command() -> Vec<(String, clap::Command)> {
+        let mut all = Vec::new();
+        let mut stack = vec![(String::from("trailhead"), Cli::command())];
+        while let Some((path, cmd)) = stack.pop() {
+            for sub in cmd.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+            all.push((path, cmd));
+        }
+        all
+    }
+
+    /// An option spelled the same in two commands shows the same value name in both.
+    #[test]
+    fn value_names_are_consistent() {
+        let mut seen: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        // The emulator's helpers take account ids only: the emulator knows no spec and no names.
+        let spec_commands = every_command()
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with("trailhead emulator"));
+        for (path, cmd) in spec_commands {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                let (Some(long), Some(names)) = (arg.get_long(), arg.get_value_names()) else {
+                    continue;
+                };
+                let shown = names
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                seen.entry(long.to_string())
+                    .or_default()
+                    .entry(shown)
+                    .or_default()
+                    .push(path.clone());
+            }
+        }
+        let clashes: Vec<String> = seen
+            .iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(long, names)| format!("--{long}: {names:?}"))
+            .collect();
+        assert!(clashes.is_empty(), "{}", clashes.join("\n"));
+    }
+
+    /// Connection flags are offered only by commands that call AWS.
+    #[test]
+    fn only_commands_that_connect_offer_connection_flags() {
+        let offline = [
+            "trailhead validate",
+            "trailhead permissions",
+            "trailhead runs list",
+            "trailhead alarms list",
+            "trailhead alarms test",
+            "trailhead completions",
+            "trailhead emulator start",
+        ];
+        let connecting = [
+            "trailhead rollout",
+            "trailhead plan",
+            "trailhead verify",
+            "trailhead logs search",
+            "trailhead alarms backtest",
+        ];
+        for (path, cmd) in every_command() {
+            let offers = cmd
+                .get_arguments()
+                .any(|a| a.get_long() == Some("emulator") && !a.is_hide_set());
+            if offline.contains(&path.as_str()) {
+                assert!(!offers, "{path} offers --emulator");
+            }
+            if connecting.contains(&path.as_str()) {
+                assert!(offers, "{path} does not offer --emulator");
+            }
+        }
+    }
 
     /// Every option of every command says what it is for in `--help`.
     #[test]
@@ -176,7 +347,7 @@ mod help_tests {
         let mut missing = Vec::new();
         let mut stack = vec![(String::from("trailhead"), Cli::command())];
         while let Some((path, cmd)) = stack.pop() {
-            for arg in cmd.get_arguments() {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
                 let id = arg.get_id().as_str();
                 if id == "help" || id == "version" {
                     continue;

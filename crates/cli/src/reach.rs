@@ -12,15 +12,19 @@ pub fn connection(args: &ReachArgs) -> Result<Connection, String> {
         emulator
             .start(&mut |line| eprintln!("emulator: {line}"))
             .map_err(|e| e.to_string())?;
-        Connection::emulator(emulator.endpoint(), emulator.ca_path())
+        let mut conn = Connection::emulator(emulator.endpoint(), emulator.ca_path());
+        conn.read_region = args.region.clone();
+        conn
     } else if let Some(url) = &args.endpoint_url {
         let mut conn = Connection::endpoint(url.clone(), args.ca_bundle.clone());
         conn.profile = args.profile.clone();
+        conn.read_region = args.region.clone();
         conn
     } else {
         let mut conn = Connection::aws();
         conn.ca_bundle = args.ca_bundle.clone();
         conn.profile = args.profile.clone();
+        conn.read_region = args.region.clone();
         conn
     };
     conn.prepare().map_err(|e| e.to_string())
@@ -69,7 +73,9 @@ async fn reachable(url: &str) -> Result<(), String> {
 async fn credentials(conn: &Connection, profile: Option<&str>) -> Result<(), String> {
     use aws_credential_types::provider::ProvideCredentials;
     use aws_credential_types::provider::error::CredentialsError;
-    let config = conn.base_config("us-east-1").await;
+    let config = conn
+        .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
+        .await;
     let Some(provider) = config.credentials_provider() else {
         return Err(no_credentials());
     };
@@ -163,6 +169,9 @@ pub fn flags(args: &ReachArgs) -> Vec<String> {
     }
     if let Some(profile) = args.profile.as_ref().filter(|_| !args.emulator) {
         words.extend(["--profile".into(), profile.clone()]);
+    }
+    if let Some(region) = &args.region {
+        words.extend(["--region".into(), region.clone()]);
     }
     words
 }

@@ -183,6 +183,26 @@ async fn accounts_are_named_by_id_or_name_and_typos_are_refused() {
         assert!(!err.contains(secret), "{secret} in the debug log");
     }
 
+    // --region moves the caller's organization-wide reads, like the aws CLI's; written after
+    // the command, as its help shows it.
+    let (_, _, err) = trailhead(&[
+        "verify",
+        "--org",
+        spec_arg,
+        "--account",
+        &id,
+        "--emulator",
+        "--debug",
+        "--region",
+        "us-west-2",
+    ]);
+    let org_calls: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("call=Organizations:ListAccounts"))
+        .collect();
+    assert!(!org_calls.is_empty(), "{err}");
+    assert!(org_calls.iter().all(|l| l.contains("us-west-2")), "{err}");
+
     // A verify report says when, by which version, against which benchmark, what each control
     // is, and for each verdict what was observed and what is required.
     let (code, out, err) = trailhead(&[

@@ -37,6 +37,10 @@ pub struct Connection {
     pub emulator_credentials: bool,
     /// `--profile`: this profile of the shared config and credentials files, as the aws CLI.
     pub profile: Option<String>,
+    /// `--region`: where the caller's own session reads organization-wide state (STS,
+    /// Organizations, the organization's trails), as the aws CLI's --region. The spec still
+    /// places every regional resource.
+    pub read_region: Option<String>,
     http_client: Option<SharedHttpClient>,
     /// `None`: [`default_retry`].
     retry: Option<RetryConfig>,

@@ -34,7 +34,7 @@ pub enum AlarmsCommand {
     },
     /// Count what each alarm of the spec's benchmark would have caught over a window of the
     /// archive, across the org: one Athena query, or the objects replayed here
-    Backtest(super::backtest::BacktestArgs),
+    Backtest(Box<super::backtest::BacktestArgs>),
     /// Replay CloudTrail log files (.json, .json.gz, NDJSON; directories are walked) through a
     /// benchmark's alarms and report what would have alarmed
     Test {
@@ -57,9 +57,22 @@ pub fn parse_benchmark(s: &str) -> Result<Benchmark, String> {
     })
 }
 
-pub fn run(cmd: AlarmsCommand, reach_args: &crate::ReachArgs) -> u8 {
+impl AlarmsCommand {
+    /// The connection flags given after the command (only backtest connects).
+    pub fn reach(&self) -> Option<&crate::ReachArgs> {
+        match self {
+            AlarmsCommand::Backtest(args) => Some(&args.reach),
+            _ => None,
+        }
+    }
+}
+
+pub fn run(cmd: AlarmsCommand, before: &crate::ReachBefore) -> u8 {
     match cmd {
-        AlarmsCommand::Backtest(args) => super::backtest::run(args, reach_args),
+        AlarmsCommand::Backtest(args) => {
+            let reach = args.reach.with(before);
+            super::backtest::run(*args, &reach)
+        }
         AlarmsCommand::List { benchmark, output } => list(benchmark, output),
         AlarmsCommand::Match { pattern } => match_stdin(&pattern),
         AlarmsCommand::Test {

@@ -11,7 +11,7 @@ use trailhead_provisioner::session::new_run_id;
 
 use super::common::{CommonArgs, ReportOutput, ctx_for};
 use super::plan::print_report;
-use crate::{ReachArgs, exit, reach, spec};
+use crate::{ReachArgs, ReachBefore, exit, reach, spec};
 
 #[derive(Subcommand, Debug)]
 pub enum AthenaCommand {
@@ -31,11 +31,27 @@ pub struct SetupArgs {
     /// plain (a table) or json (NDJSON step reports)
     #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
     pub output: ReportOutput,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
+    #[command(flatten)]
+    pub read: crate::ReadRegion,
 }
 
-pub fn run(cmd: AthenaCommand, reach_args: &ReachArgs) -> u8 {
+impl AthenaCommand {
+    /// The connection flags given after the command.
+    pub fn reach(&self) -> Option<&ReachArgs> {
+        match self {
+            AthenaCommand::Setup(args) => Some(&args.reach),
+        }
+    }
+}
+
+pub fn run(cmd: AthenaCommand, before: &ReachBefore) -> u8 {
     match cmd {
-        AthenaCommand::Setup(args) => setup(args, reach_args),
+        AthenaCommand::Setup(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            setup(args, &reach)
+        }
     }
 }
 

@@ -33,7 +33,7 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
     /// Only this account's logs (repeatable); default: every account of the spec
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
     /// Only this region (repeatable); default: the spec's regions
     #[arg(long = "region", value_name = "REGION")]
@@ -50,6 +50,8 @@ pub struct BacktestArgs {
     /// Print the Athena SQL and run nothing
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
 }
 
 pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {

@@ -59,7 +59,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "DIR", env = "TRAILHEAD_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// How long to wait for a new account's access role to become assumable, in seconds
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub assume_timeout: u64,
 }
 

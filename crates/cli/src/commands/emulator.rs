@@ -4,7 +4,7 @@ use clap::Subcommand;
 use trailhead_provisioner::seed::{SeedRequest, seed_org};
 
 use crate::emulator::Emulator;
-use crate::{ReachArgs, exit, reach};
+use crate::{ReachArgs, ReachBefore, exit, reach};
 
 #[derive(Subcommand, Debug)]
 pub enum EmulatorCommand {
@@ -39,6 +39,9 @@ pub enum EmulatorCommand {
         /// Leave out the planted accounts (a SUSPENDED one, and one without the access role)
         #[arg(long)]
         no_planted: bool,
+        /// Another emulator than the embedded one (--endpoint-url, --ca-bundle); never AWS
+        #[command(flatten)]
+        reach: ReachArgs,
     },
     /// The current code of an account root user's virtual MFA device in the emulator, printed
     /// as `<serial> <code>` (emulator test devices only; AWS codes never pass through trailhead)
@@ -86,10 +89,25 @@ pub enum EmulatorCommand {
         /// The region to sign in (IAM is global)
         #[arg(long, default_value = "eu-west-1")]
         region: String,
+        /// Another emulator than the embedded one (--endpoint-url, --ca-bundle); never AWS
+        #[command(flatten)]
+        reach: ReachArgs,
     },
 }
 
-pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
+impl EmulatorCommand {
+    /// The connection flags given after the command (seed and grant-access connect).
+    pub fn reach(&self) -> Option<&ReachArgs> {
+        match self {
+            EmulatorCommand::Seed { reach, .. } | EmulatorCommand::GrantAccess { reach, .. } => {
+                Some(reach)
+            }
+            _ => None,
+        }
+    }
+}
+
+pub fn run(cmd: EmulatorCommand, before: &ReachBefore) -> u8 {
     match cmd {
         EmulatorCommand::Start { port } => start(port),
         EmulatorCommand::Stop => stop(),
@@ -101,6 +119,7 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
             region,
             out,
             no_planted,
+            reach,
         } => {
             let req = SeedRequest {
                 prefix,
@@ -109,7 +128,7 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
                 plant_unreachable: !no_planted,
                 include_management: true,
             };
-            seed(reach_args, &req, &org_name, &out)
+            seed(&reach.with(before), &req, &org_name, &out)
         }
         EmulatorCommand::MfaCode { account } => {
             control(&["mfa-code", "--account", &account], |answer| {
@@ -161,7 +180,8 @@ pub fn run(cmd: EmulatorCommand, reach_args: &ReachArgs) -> u8 {
             account,
             role,
             region,
-        } => grant_access(reach_args, &account, &role, &region),
+            reach,
+        } => grant_access(&reach.with(before), &account, &role, &region),
         EmulatorCommand::ConfirmSubscriptions { topic } => {
             let mut args = vec!["sns-confirm"];
             if let Some(t) = &topic {

@@ -7,7 +7,7 @@ use trailhead_provisioner::archive::{Window, parse_time};
 use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::session::{AccessRole, AccountSession, new_run_id};
 
-use crate::{ReachArgs, exit, reach, spec};
+use crate::{ReachArgs, ReachBefore, exit, reach, spec};
 
 #[derive(Subcommand, Debug)]
 pub enum LogsCommand {
@@ -17,8 +17,8 @@ pub enum LogsCommand {
         /// The org spec (TOML)
         #[arg(long, value_name = "FILE")]
         org: PathBuf,
-        /// The account whose trail's logs are checked
-        #[arg(long, value_name = "ID")]
+        /// The account whose trail's logs are checked, by id or name
+        #[arg(long, value_name = "ID|NAME")]
         account: String,
         /// Only this region (repeatable); default: the spec's regions
         #[arg(long = "region", value_name = "REGION")]
@@ -29,6 +29,8 @@ pub enum LogsCommand {
         /// End of the window, same forms; default: now
         #[arg(long)]
         until: Option<String>,
+        #[command(flatten)]
+        reach: ReachArgs,
     },
     /// Search the archived CloudTrail logs with a filter pattern; matching records go to stdout
     /// as NDJSON, progress to stderr. Locally (list, fetch, scan) or with Athena
@@ -38,7 +40,18 @@ pub enum LogsCommand {
     Athena(super::athena::AthenaCommand),
 }
 
-pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
+impl LogsCommand {
+    /// The connection flags given after the command.
+    pub fn reach(&self) -> Option<&ReachArgs> {
+        match self {
+            LogsCommand::Validate { reach, .. } => Some(reach),
+            LogsCommand::Search(args) => Some(&args.reach),
+            LogsCommand::Athena(cmd) => cmd.reach(),
+        }
+    }
+}
+
+pub fn run(cmd: LogsCommand, before: &ReachBefore) -> u8 {
     match cmd {
         LogsCommand::Validate {
             org,
@@ -46,16 +59,20 @@ pub fn run(cmd: LogsCommand, reach_args: &ReachArgs) -> u8 {
             regions,
             since,
             until,
+            reach,
         } => validate_cmd(
             &org,
             &account,
             regions,
             &since,
             until.as_deref(),
-            reach_args,
+            &reach.with(before),
         ),
-        LogsCommand::Search(args) => super::search::run(args, reach_args),
-        LogsCommand::Athena(cmd) => super::athena::run(cmd, reach_args),
+        LogsCommand::Search(args) => {
+            let reach = args.reach.with(before);
+            super::search::run(args, &reach)
+        }
+        LogsCommand::Athena(cmd) => super::athena::run(cmd, before),
     }
 }
 
@@ -92,6 +109,15 @@ fn validate_cmd(
     let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
         eprintln!("error: the log-archive account has no id in the spec yet");
         return exit::BAD_INPUT;
+    };
+    let named = super::target::named_accounts(&spec, archive_id.as_str(), &[account.to_string()]);
+    let account = match named.as_deref() {
+        Ok([id]) => id.as_str(),
+        Ok(_) => return exit::BAD_INPUT,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
     };
     let regions = if regions.is_empty() {
         spec.org.regions.clone()

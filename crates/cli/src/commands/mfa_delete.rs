@@ -25,6 +25,8 @@ pub struct MfaDeleteArgs {
     /// Read the code from stdin instead of the terminal (for a hardware-token helper)
     #[arg(long)]
     code_stdin: bool,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
 }
 
 fn read_code(serial: &str, from_stdin: bool) -> Result<String, String> {

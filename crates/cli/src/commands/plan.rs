@@ -41,6 +41,10 @@ pub struct PlanArgs {
     /// `rollout --plan FILE`, which applies exactly it or refuses
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
+    #[command(flatten)]
+    pub read: crate::ReadRegion,
 }
 
 /// A read-only plan of a stage (or everything), narrowed to the selection.

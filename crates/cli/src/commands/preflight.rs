@@ -14,6 +14,10 @@ pub struct PreflightArgs {
     /// plain (one line per problem) or json (one object per problem, then a summary)
     #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
     pub output: ReportOutput,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
+    #[command(flatten)]
+    pub read: crate::ReadRegion,
 }
 
 pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {

@@ -60,6 +60,10 @@ pub struct RolloutArgs {
     /// rollouts do not wait on every wave) or `all`
     #[arg(long, value_enum, default_value_t = GateWaves::All)]
     pub gate_delivery_waves: GateWaves,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
+    #[command(flatten)]
+    pub read: crate::ReadRegion,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,7 +416,8 @@ mod tests {
         let cli = crate::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
         match cli.command {
             crate::Command::Rollout(args) => {
-                rollout_options(&args, &cli.reach, &Selection::default())
+                let reach = args.reach.reading(&args.read, &cli.before);
+                rollout_options(&args, &reach, &Selection::default())
             }
             _ => panic!("not a rollout"),
         }

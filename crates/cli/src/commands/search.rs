@@ -42,7 +42,7 @@ pub struct SearchArgs {
     #[arg(long)]
     pub pattern: String,
     /// Only this account's logs (repeatable); default: every account of the spec
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
     /// Only this region (repeatable); default: the spec's regions
     #[arg(long = "region", value_name = "REGION")]
@@ -62,6 +62,8 @@ pub struct SearchArgs {
     /// Print the Athena SQL and the partitions it would read, and run nothing
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
 }
 
 /// A search: where it reads, and the pattern.

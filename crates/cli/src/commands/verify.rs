@@ -26,6 +26,10 @@ pub struct VerifyArgs {
     /// Write the report here instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub reach: crate::ReachArgs,
+    #[command(flatten)]
+    pub read: crate::ReadRegion,
 }
 
 pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {

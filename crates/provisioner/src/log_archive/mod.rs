@@ -48,8 +48,15 @@ pub struct RunCtx {
 }
 
 impl RunCtx {
+    /// The caller's own session in the management account, in `--region` when one was given,
+    /// else in the spec's home region.
     pub async fn management(&self) -> AccountSession {
-        let base = self.conn.base_config(&self.spec.org.home_region).await;
+        let region = self
+            .conn
+            .read_region
+            .as_deref()
+            .unwrap_or(&self.spec.org.home_region);
+        let base = self.conn.base_config(region).await;
         AccountSession::direct(
             &self.conn,
             &base,

@@ -5,6 +5,7 @@
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem inject --account ID --region R --records JSON
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem notifications [--topic ARN]
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem deliver [--digest]
+    python -m trailhead_emulator.client --endpoint URL --ca CA.pem enable-region --account ID --region R
     python -m trailhead_emulator.client --endpoint URL --ca CA.pem athena-results --account ID --region R --columns a,b --rows JSON
 
 athena-results queues the rows of the next Athena query of that account and region through
@@ -48,6 +49,9 @@ def main(argv=None):
     inject.add_argument("--records", required=True, help="a JSON list of records")
     sub.add_parser("notifications").add_argument("--topic", help="every topic when left out")
     sub.add_parser("deliver").add_argument("--digest", action="store_true")
+    enable = sub.add_parser("enable-region")
+    enable.add_argument("--account", required=True)
+    enable.add_argument("--region", required=True)
     athena = sub.add_parser("athena-results")
     athena.add_argument("--account", required=True)
     athena.add_argument("--region", required=True)
@@ -62,6 +66,8 @@ def main(argv=None):
     elif args.command == "sns-confirm":
         query = f"?topic={args.topic}" if args.topic else ""
         answer = call(args.endpoint, args.ca, f"sns/confirm{query}", {})
+    elif args.command == "enable-region":
+        answer = call(args.endpoint, args.ca, "regions", {"account": args.account, "region": args.region})
     elif args.command == "inject":
         payload = {"account": args.account, "region": args.region, "records": json.loads(args.records)}
         answer = call(args.endpoint, args.ca, "events", payload)

@@ -12,6 +12,9 @@ GET  /_trailhead/sns/notifications?topic=ARN   what confirmed email subscription
 GET  /_trailhead/events?account=ID      the CloudTrail records of an account so far, every region
 POST /_trailhead/events                 add CloudTrail records to an account:
                                         {"account": ID, "region": R, "records": [{...}]}
+POST /_trailhead/regions                enable an opt-in Region for an account, as its owner's
+                                        EnableRegion would: {"account": ID, "region": R}
+GET  /_trailhead/regions?account=ID     the opt-in Regions enabled for an account
 POST /_trailhead/deliver?digest=1       deliver every trail now (and write digests with digest=1),
                                         then evaluate every alarm, instead of waiting for the clock
 """
@@ -21,7 +24,7 @@ from urllib.parse import parse_qs
 
 import time
 
-from . import MOTO_VERSION, alarms, delivery, identity, mfa, records, sns
+from . import MOTO_VERSION, alarms, delivery, identity, mfa, records, regions, sns
 from .settings import SETTINGS
 
 PREFIX = "/_trailhead/"
@@ -53,6 +56,19 @@ def _events(environ, start_response):
         return _answer(start_response, "400 Bad Request",
                        {"error": 'expected {"account": "<12 digits>", "region": "...", "records": [...]}'})
     return _answer(start_response, "200 OK", {"recorded": records.inject(account, region, payload["records"])})
+
+
+def _enable_region(environ, start_response):
+    try:
+        payload = _body(environ)
+    except ValueError as e:
+        return _answer(start_response, "400 Bad Request", {"error": str(e)})
+    account, region = str(payload.get("account", "")), str(payload.get("region", ""))
+    if len(account) != 12 or not account.isdigit() or region not in regions.OPT_IN:
+        return _answer(start_response, "400 Bad Request",
+                       {"error": 'expected {"account": "<12 digits>", "region": "<an opt-in Region>"}'})
+    regions.enable(account, region)
+    return _answer(start_response, "200 OK", {"enabled": regions.enabled_regions(account)})
 
 
 def handle(environ, start_response):
@@ -92,6 +108,13 @@ def handle(environ, start_response):
         if account is None:
             return _answer(start_response, "400 Bad Request", {"error": "account=<12 digits> is required"})
         return _answer(start_response, "200 OK", {"records": records.of_account(account)})
+    if path == "regions" and method == "POST":
+        return _enable_region(environ, start_response)
+    if path == "regions":
+        account = _account(query)
+        if account is None:
+            return _answer(start_response, "400 Bad Request", {"error": "account=<12 digits> is required"})
+        return _answer(start_response, "200 OK", {"enabled": regions.enabled_regions(account)})
     if path == "deliver" and method == "POST":
         digest = (query.get("digest") or [""])[0] in ("1", "true")
         delivery.tick(force="digest" if digest else True)

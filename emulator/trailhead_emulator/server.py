@@ -5,11 +5,11 @@ import sys
 
 from . import (
     MOTO_VERSION, alarms, athena, clock, cloudtrail, control, delivery, enforce, iam, identity, kms, logs,
-    organizations, records, s3, selectors, signing, sns, sts,
+    organizations, records, regions, s3, selectors, signing, sns, sts,
 )
 from .tls import ensure_certificates
 
-CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, selectors, logs, sns, signing, delivery, alarms, athena)
+CONTRACTS = (identity, iam, sts, organizations, s3, kms, cloudtrail, selectors, logs, sns, signing, delivery, alarms, athena, regions)
 
 
 def install_contracts():
@@ -54,7 +54,7 @@ def main(argv=None):
     run_simple(
         "127.0.0.1",
         args.port,
-        control.wrap(records.wrap(enforce.wrap(app))),
+        control.wrap(records.wrap(regions.wrap(enforce.wrap(app)))),
         threaded=True,
         ssl_context=(cert, key),
         request_handler=MotoRequestHandler,

@@ -113,3 +113,35 @@ fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
     assert!(!stdout.contains("valid"), "{stdout}");
     assert!(stderr.contains("--strict: 4 warning(s)"), "{stderr}");
 }
+
+#[test]
+fn an_opt_in_region_warns_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("org.toml");
+    let text = std::fs::read_to_string(example()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("regions = ["))
+        .expect("a regions line")
+        .to_string();
+    let text = text.replacen(&line, "regions = [\"eu-west-1\", \"af-south-1\"]", 1);
+    std::fs::write(&path, &text).unwrap();
+    let (code, _, stderr) = trailhead(&["validate", "--org", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "a warning, not an error: {stderr}");
+    let row = text.lines().position(|l| l.contains("af-south-1")).unwrap() + 1;
+    let column = text
+        .lines()
+        .nth(row - 1)
+        .unwrap()
+        .find("\"af-south-1\"")
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("org.toml:{row}:{column}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`af-south-1` is an opt-in region") && stderr.contains("preflight"),
+        "{stderr}"
+    );
+}

@@ -226,6 +226,12 @@ fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
     let mut regions = Vec::new();
     let mut regions_ok = true;
     let listed = t.strings(sink, "regions").unwrap_or_default();
+    let home_unlisted = home
+        .as_ref()
+        .filter(|h| !listed.iter().any(|l| l.value == h.value));
+    for r in listed.iter().chain(home_unlisted) {
+        warn_opt_in(sink, r);
+    }
     for r in &listed {
         regions_ok &= check_region(sink, r);
         if !regions.contains(&r.value) {
@@ -246,6 +252,21 @@ fn read_org(root: &Table, sink: &mut Sink) -> Option<Org> {
         home_region: home.value,
         regions,
     })
+}
+
+/// An opt-in Region is disabled in every account until it is enabled there: said now, checked
+/// account by account by preflight.
+fn warn_opt_in(sink: &mut Sink, r: &Located<String>) {
+    if rules::OPT_IN_REGIONS.contains(&r.value.as_str()) {
+        sink.push(
+            Diagnostic::warning(
+                r.span.clone(),
+                format!("`{}` is an opt-in region, disabled in every account until enabled", r.value),
+            )
+            .label("opt-in region")
+            .help("enable it in every governed account (AWS console › Account › AWS Regions, or `aws account enable-region`) before the rollout; `trailhead preflight` checks each account"),
+        );
+    }
 }
 
 /// A trail and its archive live in one partition: a region of another partition than the home

@@ -43,6 +43,27 @@ pub const REGIONS: &[&str] = &[
     "cn-northwest-1",
 ];
 
+/// The Regions AWS disables in every account until the account enables them (launched after
+/// 20 March 2019; docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
+pub const OPT_IN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+];
+
 /// Retention values CloudWatch Logs accepts for `PutRetentionPolicy`.
 pub const LOG_RETENTION_DAYS: &[i32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,

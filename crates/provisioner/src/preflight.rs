@@ -67,9 +67,12 @@ async fn check_account(
         let regional = session.in_region(region);
         match check_trails(ctx, &regional, account, bucket, region == home).await {
             Ok(found) => problems.extend(found.into_iter().map(Problem::blocking)),
-            Err(problem) => {
+            Err(Unreadable { problem, disabled }) => {
                 problems.push(Problem::blocking(problem));
-                break;
+                // A disabled region says nothing of the next one: report each.
+                if !disabled {
+                    break;
+                }
             }
         }
     }
@@ -101,6 +104,22 @@ async fn check_assumable(
     })
 }
 
+/// A region whose trails cannot be read at all.
+struct Unreadable {
+    problem: String,
+    /// The region is not enabled for the account (other regions may still be read).
+    disabled: bool,
+}
+
+/// How AWS refuses a call signed for a Region the account has not enabled: the credentials are
+/// not valid there ("The security token included in the request is invalid").
+fn region_disabled(code: &str) -> bool {
+    matches!(
+        code,
+        "UnrecognizedClientException" | "InvalidClientTokenId" | "OptInRequired" | "AuthFailure"
+    )
+}
+
 /// The trails that count in one region (its own and other regions' multi-region ones), and a
 /// trail of our name with other settings. Err: the region cannot be read at all.
 async fn check_trails(
@@ -109,7 +128,7 @@ async fn check_trails(
     account: &str,
     bucket: Option<&str>,
     home: bool,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Unreadable> {
     let region = &session.region;
     let site = CallSite::new(account, region, "preflight");
     let name = ctx.spec.trail.name.as_str();
@@ -121,18 +140,15 @@ async fn check_trails(
         .await
         .map_err(|e| {
             let (code, message) = describe(&e);
-            let hint = if matches!(
-                code.as_str(),
-                "UnrecognizedClientException"
-                    | "InvalidClientTokenId"
-                    | "OptInRequired"
-                    | "AuthFailure"
-            ) {
-                format!(" — is {region} enabled in this account?")
+            let disabled = region_disabled(&code);
+            let problem = if disabled {
+                format!(
+                    "account {account}: region {region} is not enabled (opted in) for this account ({code}): enable it (AWS console › Account › AWS Regions, or from the management account `aws account enable-region --account-id {account} --region-name {region}`), or remove it from org.regions"
+                )
             } else {
-                String::new()
+                format!("account {account}: {}: {code}: {message}", site.step)
             };
-            format!("account {account}: {}: {code}: {message}{hint}", site.step)
+            Unreadable { problem, disabled }
         })?;
     let mut problems = Vec::new();
     let counted = trails.trail_list().len();

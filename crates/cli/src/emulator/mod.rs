@@ -109,6 +109,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/records.py"),
     ),
     (
+        "regions.py",
+        include_str!("../../../../emulator/trailhead_emulator/regions.py"),
+    ),
+    (
         "s3.py",
         include_str!("../../../../emulator/trailhead_emulator/s3.py"),
     ),

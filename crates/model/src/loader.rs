@@ -1,5 +1,6 @@
 //! Turning spec text into an [`OrgSpec`], or into every reason it can't be one.
 
+use std::ops::Range;
 use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
@@ -101,6 +102,55 @@ const ROOT_KEYS: &[&str] = &[
     "athena",
 ];
 
+/// Input nested past the parser's recursion limit, reported where the nesting starts (the key
+/// whose value it is), not hundreds of lines later where the limit was met.
+fn too_deep(source: &str, limit: Range<usize>) -> Diagnostic {
+    let start = nesting_start(source, limit.start);
+    Diagnostic::error(
+        start..start + 1,
+        "this value nests arrays or inline tables deeper than a spec can (the TOML parser's recursion limit)",
+    )
+    .label("the nesting starts here")
+    .related(limit, "the limit is met here")
+    .help("no setting of a spec nests more than two levels: remove or flatten this value")
+}
+
+/// The opening bracket, before `offset`, from which arrays and inline tables stay open up to
+/// `offset`: where the value that nests too deeply begins. Strings and comments are skipped.
+pub(crate) fn nesting_start(source: &str, offset: usize) -> usize {
+    let (mut depth, mut start) = (0usize, 0usize);
+    let (mut quote, mut escaped, mut comment) = (None::<char>, false, false);
+    for (i, c) in source.char_indices().take_while(|(i, _)| *i < offset) {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q == '"' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '#' => comment = true,
+            '"' | '\'' => quote = Some(c),
+            '[' | '{' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    start
+}
+
 fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     if source.trim().is_empty() {
         sink.push(Diagnostic::error(0..0, "the org spec is empty").help(
@@ -114,6 +164,10 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
             // Only the first syntax error: what the parser recovers into after it is mostly noise.
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
+            if message.contains("recurs") {
+                sink.push(too_deep(source, span));
+                return None;
+            }
             sink.push(
                 Diagnostic::error(span, format!("this is not valid TOML: {message}"))
                     .label("here")

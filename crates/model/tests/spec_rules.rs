@@ -687,3 +687,27 @@ fn a_stray_byte_is_reported_at_its_line_and_column() {
         }
     }
 }
+
+#[test]
+fn pathologically_nested_input_is_reported_where_it_starts() {
+    // A string and a comment with brackets come first: they open nothing.
+    let deep = format!(
+        "note = \"[[{{\" # ]]\nnested = {}{}{}{}\n",
+        "[\n".repeat(300),
+        "[".repeat(3000),
+        "]".repeat(3000),
+        "\n]".repeat(300)
+    );
+    let src = with("[trail]\n", &format!("[trail]\n{deep}"));
+    one_error_at(
+        &src,
+        "nested = |[",
+        0,
+        "nests arrays or inline tables deeper than a spec can",
+    );
+    let tables = with(
+        "[trail]\n",
+        &format!("[trail]\nx = {}1{}\n", "{a=".repeat(3000), "}".repeat(3000)),
+    );
+    one_error_at(&tables, "x = |{", 0, "deeper than a spec can");
+}

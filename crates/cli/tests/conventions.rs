@@ -304,6 +304,10 @@ fn bare(dir: &std::path::Path, args: &[&str]) -> (i32, String, String, std::time
     std::fs::write(&spec, include_str!("../../../config/org.example.toml")).unwrap();
     let empty = dir.join("empty");
     std::fs::write(&empty, "").unwrap();
+    // A test may leave an AWS config of its own (and HOME's SSO token cache) in `dir`.
+    let config = Some(dir.join("aws_config"))
+        .filter(|c| c.exists())
+        .unwrap_or_else(|| empty.clone());
     let started = std::time::Instant::now();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhead"));
     for var in [
@@ -326,8 +330,9 @@ fn bare(dir: &std::path::Path, args: &[&str]) -> (i32, String, String, std::time
         .arg(&spec)
         .arg("--state-dir")
         .arg(dir.join("state"))
-        .env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_CONFIG_FILE", &config)
         .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("HOME", dir)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
@@ -382,6 +387,32 @@ fn a_closed_port_and_missing_credentials_are_one_line_each_and_fast() {
     assert!(
         !err.contains("DispatchFailure") && !err.contains("Some(") && !err.contains("{ "),
         "{err}"
+    );
+}
+
+#[test]
+fn an_expired_sso_session_says_to_log_in_again() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("aws_config"),
+        "[profile corp-admin]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\nregion = eu-west-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+    )
+    .unwrap();
+    // `aws sso login` caches the token under the SHA-1 of the session name ("corp"); this one
+    // expired long ago and has no refresh token.
+    let cache = dir.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(
+        cache.join("ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        r#"{"accessToken":"expired","expiresAt":"2020-01-01T00:00:00Z","region":"eu-west-1","startUrl":"https://corp.awsapps.com/start"}"#,
+    )
+    .unwrap();
+    let (code, _, err, took) = bare(dir.path(), &["plan", "--profile", "corp-admin"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(took.as_secs() < 10, "took {took:?}");
+    assert_eq!(
+        err.trim(),
+        "error: the SSO session of profile `corp-admin` has expired or was never started: run `aws sso login --profile corp-admin`"
     );
 }
 

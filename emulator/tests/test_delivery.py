@@ -109,7 +109,7 @@ def test_a_key_policy_without_cloudtrail_stops_delivery(emulator, trail):
 def test_a_key_in_force_since_this_second_is_listed_for_a_window_ending_this_second(emulator):
     # A region nobody signed in yet: its key comes into force on this very call. Windows travel
     # in whole seconds, so a key starting at a fraction of this second must still be listed.
-    ct = emulator.client("cloudtrail", region="ap-southeast-4")
+    ct = emulator.client("cloudtrail", region="sa-east-1")
     now = int(time.time())
     keys = ct.list_public_keys(StartTime=now - 60, EndTime=now)["PublicKeyList"]
     assert len(keys) == 1, keys

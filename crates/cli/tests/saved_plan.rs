@@ -51,6 +51,31 @@ async fn a_saved_plan_is_applied_exactly_or_refused_when_spec_or_live_state_move
     let (code, _, stderr) = trailhead(&[&base[..], &["--account", "nosuch"]].concat());
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("no account `nosuch`"), "{stderr}");
+    // Known names whose intersection is empty: nothing to run is an error too, not a no-op.
+    let (code, _, stderr) = trailhead(&[
+        "--emulator",
+        "rollout",
+        "--org",
+        spec,
+        "--state-dir",
+        state,
+        "--output",
+        "plain",
+        "--account",
+        &first.name,
+        "--wave",
+        "security",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("matches no account"), "{stderr}");
+    let runs = std::path::Path::new(state).join("savedplan").join("runs");
+    assert!(
+        std::fs::read_dir(&runs).map_or(true, |mut d| d.next().is_none()),
+        "a selection of nothing left a journal in {}",
+        runs.display()
+    );
+    let (_, _, stderr) = trailhead(&[&base[..], &["--wave", "canary"]].concat());
+    assert!(!stderr.contains("error"), "{stderr}");
 
     // A plan of one account, by name, saved; JSON rows then one summary record.
     let plan_one = [

@@ -713,6 +713,26 @@ pub fn selected_waves(
     Ok(waves)
 }
 
+/// Checks, with reads of the organization only, that a selection names some account this run
+/// governs: an empty selection must fail before the log archive is touched.
+pub async fn check_selection(ctx: &RunCtx, selection: &Selection) -> Result<(), ProvisionError> {
+    if selection.is_all() {
+        return Ok(());
+    }
+    let management = ctx.management().await;
+    let org = crate::targets::read_org(&management).await?;
+    let la = match &ctx.spec.log_archive.account {
+        trailhead_model::LogArchiveAccount::Existing(id) => Some(id.to_string()),
+        trailhead_model::LogArchiveAccount::Create { email, .. } => org
+            .find_by_email(email)
+            .and_then(|a| a.id())
+            .map(str::to_string),
+    };
+    let resolved =
+        crate::targets::resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
+    selected_waves(ctx, &resolved.targets, selection).map(|_| ())
+}
+
 /// `plan` of the accounts and waves selected; the log archive is planned whole.
 pub async fn plan_selected(
     ctx: &RunCtx,
@@ -811,6 +831,8 @@ pub async fn rollout(
     let run_id = ctx.role.run_id.clone();
     let started = Instant::now();
     let _lock = Lock::acquire(&ctx.state_dir)?;
+    // Before the journal's first line: a selection of nothing is not a run.
+    check_selection(ctx, &opts.selection).await?;
     let journal_file = journal_path(&ctx.state_dir, &run_id);
     let previous: Vec<Entry> = journal::read_all(&journal_file)?;
     if opts.resume && previous.is_empty() {

@@ -100,8 +100,9 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
-/// The resume command up to the run id: the same spec, state directory and way of reaching AWS.
-pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs) -> String {
+/// The resume command up to the run id: the same spec, state directory, part of the org and way
+/// of reaching AWS.
+pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs, selection: &Selection) -> String {
     let mut words = vec!["trailhead".to_string()];
     words.extend(reach::flags(reach_args).iter().map(|w| shell_word(w)));
     words.extend([
@@ -111,6 +112,12 @@ pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs) -> String {
     ]);
     if let Some(dir) = &common.state_dir {
         words.extend(["--state-dir".into(), shell_word(&dir.display().to_string())]);
+    }
+    for account in &selection.accounts {
+        words.extend(["--account".into(), shell_word(account)]);
+    }
+    for wave in &selection.waves {
+        words.extend(["--wave".into(), shell_word(wave)]);
     }
     words.push("--resume".into());
     format!("{} ", words.join(" "))
@@ -134,7 +141,7 @@ pub fn ctx_for(
         },
         spec: spec.clone(),
         spec_path: common.org.display().to_string(),
-        resume_prefix: resume_prefix(common, reach_args),
+        resume_prefix: resume_prefix(common, reach_args, &Selection::default()),
         calls: CallLog::new(),
         apply,
         state_dir: common.org_state(spec),
@@ -184,5 +191,32 @@ pub fn exit_code_of(e: &trailhead_provisioner::ProvisionError) -> u8 {
     match e {
         trailhead_provisioner::ProvisionError::UnknownAccount(_) => exit::BAD_INPUT,
         _ => exit::ERROR,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resume_command_keeps_the_part_of_the_org_and_the_way_to_aws() {
+        let common = CommonArgs {
+            org: PathBuf::from("my org.toml"),
+            state_dir: Some(PathBuf::from("/var/lib/th")),
+            assume_timeout: 600,
+        };
+        let reach = ReachArgs {
+            profile: Some("mgmt".into()),
+            region: Some("us-east-1".into()),
+            ..ReachArgs::default()
+        };
+        let selection = Selection {
+            accounts: vec!["payments prod".into()],
+            waves: vec!["canary".into()],
+        };
+        assert_eq!(
+            resume_prefix(&common, &reach, &selection),
+            "trailhead --profile mgmt --region us-east-1 rollout --org 'my org.toml' --state-dir /var/lib/th --account 'payments prod' --wave canary --resume "
+        );
     }
 }

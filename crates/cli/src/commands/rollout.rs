@@ -16,7 +16,7 @@ use trailhead_provisioner::rollout::{RolloutOptions, journal_path, last_run_id, 
 use trailhead_provisioner::session::new_run_id;
 
 use super::approval::{before_first_write, load_saved, should_ask};
-use super::common::{CommonArgs, Output, SelectArgs, Stage, ctx_for};
+use super::common::{CommonArgs, Output, SelectArgs, Stage, ctx_for, exit_code_of, resume_prefix};
 use super::lines::plain_line;
 use super::plan::print_report;
 use crate::{ReachArgs, exit, junit, reach, spec};
@@ -180,10 +180,11 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         return rollout_tui(spec, args, reach_args, run_id, selection);
     }
     let started = Instant::now();
-    let result = reach::runtime().and_then(|rt| {
+    let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
+            let mut ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
+            ctx.resume_prefix = resume_prefix(&args.common, reach_args, &selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = RolloutOptions {
@@ -207,7 +208,7 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
             drop(events);
             let _ = printer.await;
             drop(cmd_tx);
-            outcome.map_err(|e| e.to_string())
+            outcome.map_err(Failure::of)
         })
     });
     finish(result, &args, started)
@@ -270,10 +271,11 @@ fn rollout_tui(
     selection: Selection,
 ) -> u8 {
     let started = Instant::now();
-    let result = reach::runtime().and_then(|rt| {
+    let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
+            let mut ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
+            ctx.resume_prefix = resume_prefix(&args.common, reach_args, &selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = rollout_options(&args, reach_args, &selection);
@@ -299,7 +301,7 @@ fn rollout_tui(
             let outcome = task
                 .await
                 .map_err(|e| format!("the rollout task failed: {e}"))?
-                .map_err(|e| e.to_string())?;
+                .map_err(Failure::of)?;
             drop(cmd_tx);
             print!("{}", trailhead_tui::summary(&shown));
             Ok(outcome)
@@ -308,23 +310,47 @@ fn rollout_tui(
     finish(result, &args, started)
 }
 
+/// Why a run could not start or finish, and the exit code that says so.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            code: exit::ERROR,
+        }
+    }
+}
+
+impl Failure {
+    fn of(e: trailhead_provisioner::ProvisionError) -> Self {
+        Failure {
+            message: e.to_string(),
+            code: exit_code_of(&e),
+        }
+    }
+}
+
 fn finish(
-    result: Result<trailhead_provisioner::rollout::RolloutOutcome, String>,
+    result: Result<trailhead_provisioner::rollout::RolloutOutcome, Failure>,
     args: &RolloutArgs,
     started: Instant,
 ) -> u8 {
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => {
+        Err(Failure { message, code }) => {
             // A pipeline reading NDJSON learns of the failure on stdout too.
             if args.output == Some(Output::Json) {
                 println!(
                     "{}",
-                    serde_json::json!({"event": "run_failed", "message": e})
+                    serde_json::json!({"event": "run_failed", "message": message})
                 );
             }
-            eprintln!("error: {e}");
-            return exit::ERROR;
+            eprintln!("error: {message}");
+            return code;
         }
     };
     for w in &outcome.preflight_warnings {

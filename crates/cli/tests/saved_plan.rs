@@ -77,6 +77,32 @@ async fn a_saved_plan_is_applied_exactly_or_refused_when_spec_or_live_state_move
     let (_, _, stderr) = trailhead(&[&base[..], &["--wave", "canary"]].concat());
     assert!(!stderr.contains("error"), "{stderr}");
 
+    // Rows come in the order the rollout reaches accounts: the canaries (sandboxes), then the
+    // security wave (log archive, audit), then the rest.
+    let (_, stdout, _) = trailhead(&[&base[..], &["--output", "json"]].concat());
+    let wave_of = |account: &str| {
+        if org
+            .members
+            .iter()
+            .any(|m| m.id == account && m.ou == "Sandbox")
+        {
+            0
+        } else if account == org.log_archive.id || account == org.audit.id {
+            1
+        } else {
+            2
+        }
+    };
+    let order: Vec<usize> = trail_accounts(&ndjson(&stdout), "step_planned")
+        .iter()
+        .map(|a| wave_of(a))
+        .collect();
+    assert!(order.len() >= 4, "{stdout}");
+    assert!(
+        order.windows(2).all(|w| w[0] <= w[1]),
+        "not in wave order: {order:?}"
+    );
+
     // A plan of one account, by name, saved; JSON rows then one summary record.
     let plan_one = [
         &base[..],

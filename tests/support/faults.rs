@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -17,6 +17,8 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
+
+use crate::aws_profile::{AwsProfile, Buckets};
 
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
@@ -32,6 +34,9 @@ pub struct FaultConfig {
     /// make exactly one account fail (its id appears in its requests).
     pub deny_matching: Vec<String>,
     pub seed: u64,
+    /// AWS's rates and latencies (token buckets per account × region × operation, a latency
+    /// per call) instead of `latency` and `jitter`.
+    pub profile: Option<AwsProfile>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,6 +52,7 @@ pub struct WireCount {
 struct State {
     rng: u64,
     counts: BTreeMap<String, WireCount>,
+    buckets: Buckets,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +71,7 @@ impl FaultInjector {
             state: Arc::new(Mutex::new(State {
                 rng: seed,
                 counts: BTreeMap::new(),
+                buckets: Buckets::default(),
             })),
         }
     }
@@ -118,6 +125,20 @@ enum Protocol {
     Json,
     Query,
     RestXml,
+}
+
+/// The access key and region of the SigV4 credential scope: whose bucket a call draws from (a
+/// run holds one session, so one key, per account).
+fn scope(req: &HttpRequest) -> (String, String) {
+    let auth = req.headers().get("authorization").unwrap_or_default();
+    let mut parts = auth
+        .split("Credential=")
+        .nth(1)
+        .unwrap_or_default()
+        .split('/');
+    let key = parts.next().unwrap_or_default().to_string();
+    let region = parts.nth(1).unwrap_or_default().to_string();
+    (key, region)
 }
 
 /// The service from the SigV4 credential scope, the operation from the protocol's own field.
@@ -264,12 +285,24 @@ impl HttpConnector for FaultConnector {
             };
             let roll = next();
             let jitter = config.jitter.mul_f64(next());
+            let (u1, u2, status_roll) = (next(), next(), next());
+            let limited = config.profile.as_ref().map(|p| {
+                let (access_key, region) = scope(&request);
+                let allowed = state.buckets.take(
+                    &format!("{access_key}/{region}/{key}"),
+                    p.limits(&key),
+                    Instant::now(),
+                );
+                (allowed, p.latency(&key, u1, u2))
+            });
             let fault = if deny {
                 Fault::Deny
+            } else if limited.is_some_and(|(allowed, _)| !allowed) {
+                Fault::Throttle
             } else if roll < config.throttle {
                 Fault::Throttle
             } else if roll < config.throttle + config.server_error {
-                Fault::ServerError(if next() < 0.5 { 500 } else { 503 })
+                Fault::ServerError(if status_roll < 0.5 { 500 } else { 503 })
             } else if roll < config.throttle + config.server_error + config.reset {
                 Fault::Reset
             } else {
@@ -284,7 +317,8 @@ impl HttpConnector for FaultConnector {
                 Fault::Deny => c.denied += 1,
                 Fault::None => {}
             }
-            (fault, config.latency + jitter)
+            let delay = limited.map_or(config.latency + jitter, |(_, latency)| latency);
+            (fault, delay)
         };
         let inner = self.inner.clone();
         HttpConnectorFuture::new(async move {

@@ -3,6 +3,7 @@
 //!
 //! A test that cannot reach the emulator fails with instructions; it never skips.
 
+pub mod aws_profile;
 pub mod duckdb;
 pub mod faults;
 

@@ -61,7 +61,12 @@ fn cpu_seconds() -> f64 {
     // The fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat(5); 12 and 13 after the command name.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -203,12 +208,13 @@ async fn main() {
     );
     let holder = Arc::new(Mutex::new(None));
     let h = holder.clone();
+    let wire_profile = profile.clone();
     let slow = clean.clone().wrap_http_client(move |inner| {
         let injector = FaultInjector::new(
             inner,
             FaultConfig {
                 latency,
-                profile: profile.clone(),
+                profile: wire_profile.clone(),
                 ..FaultConfig::default()
             },
         );
@@ -330,7 +336,22 @@ async fn main() {
         }
     );
     let throttled = injector.total().throttled;
-    println!("throttled by the profile's buckets: {throttled} call(s), each retried by the SDK");
+    let mut by_op: Vec<(String, u64)> = injector
+        .counts()
+        .into_iter()
+        .filter(|(_, c)| c.throttled > 0)
+        .map(|(op, c)| (op, c.throttled))
+        .collect();
+    by_op.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let top: Vec<String> = by_op
+        .iter()
+        .take(5)
+        .map(|(op, n)| format!("{op} {n}"))
+        .collect();
+    println!(
+        "throttled by the profile's buckets: {throttled} call(s), each retried by the SDK (most: {})",
+        top.join(", ")
+    );
     println!(
         "no-op re-run: {noop_calls} calls ({:.0}% of the first run, {:.1} per account), {noop_writes} writes, {:.2} s",
         100.0 * noop_calls as f64 / first_calls.max(1) as f64,

@@ -89,9 +89,8 @@ impl Buckets {
             .buckets
             .entry(key.to_string())
             .or_insert((limits.burst, now));
-        let refilled =
-            (*tokens + now.saturating_duration_since(*last).as_secs_f64() * limits.rate)
-                .min(limits.burst);
+        let refilled = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * limits.rate)
+            .min(limits.burst);
         *last = now;
         if refilled >= 1.0 {
             *tokens = refilled - 1.0;

@@ -297,9 +297,7 @@ impl HttpConnector for FaultConnector {
             });
             let fault = if deny {
                 Fault::Deny
-            } else if limited.is_some_and(|(allowed, _)| !allowed) {
-                Fault::Throttle
-            } else if roll < config.throttle {
+            } else if limited.is_some_and(|(allowed, _)| !allowed) || roll < config.throttle {
                 Fault::Throttle
             } else if roll < config.throttle + config.server_error {
                 Fault::ServerError(if status_roll < 0.5 { 500 } else { 503 })

@@ -721,13 +721,7 @@ pub async fn check_selection(ctx: &RunCtx, selection: &Selection) -> Result<(), 
     }
     let management = ctx.management().await;
     let org = crate::targets::read_org(&management).await?;
-    let la = match &ctx.spec.log_archive.account {
-        trailhead_model::LogArchiveAccount::Existing(id) => Some(id.to_string()),
-        trailhead_model::LogArchiveAccount::Create { email, .. } => org
-            .find_by_email(email)
-            .and_then(|a| a.id())
-            .map(str::to_string),
-    };
+    let la = crate::targets::log_archive_id(&ctx.spec, &org);
     let resolved =
         crate::targets::resolve_targets(&management, &ctx.spec, &org, la.as_deref()).await?;
     selected_waves(ctx, &resolved.targets, selection).map(|_| ())

@@ -144,6 +144,18 @@ fn target(id: &str, name: String, ous: Vec<String>) -> Option<TargetAccount> {
 
 /// Resolves the spec's accounts against the organization. Accounts that cannot be found are
 /// returned as problems, never silently dropped; accounts that are not ACTIVE are skipped.
+/// The log-archive account's id: the spec's, or the account the spec asks to create once it
+/// exists (found by its email).
+pub fn log_archive_id(spec: &OrgSpec, org: &OrgView) -> Option<String> {
+    match &spec.log_archive.account {
+        trailhead_model::LogArchiveAccount::Existing(id) => Some(id.to_string()),
+        trailhead_model::LogArchiveAccount::Create { email, .. } => org
+            .find_by_email(email)
+            .and_then(|a| a.id())
+            .map(str::to_string),
+    }
+}
+
 pub async fn resolve_targets(
     management: &AccountSession,
     spec: &OrgSpec,

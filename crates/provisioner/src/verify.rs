@@ -11,9 +11,7 @@ use tokio::task::JoinSet;
 use trailhead_alarms::catalog::{self, Control};
 use trailhead_alarms::pattern::{Event as LogEvent, parse};
 use trailhead_alarms::samples::samples;
-use trailhead_model::{
-    Benchmark, DataEvents, LogArchiveAccount, ReadWriteType, Selection, TargetAccount,
-};
+use trailhead_model::{Benchmark, DataEvents, ReadWriteType, Selection, TargetAccount};
 
 use crate::delivered::Delivered;
 use crate::error::{CallSite, ProvisionError};
@@ -896,14 +894,7 @@ pub async fn verify_selected(
     };
     let management = ctx.management().await;
     let org = read_org(&management).await?;
-    let la = match &ctx.spec.log_archive.account {
-        LogArchiveAccount::Existing(id) => Some(id.to_string()),
-        LogArchiveAccount::Create { email, .. } => org
-            .find_by_email(email)
-            .and_then(|a| a.id())
-            .map(str::to_string),
-    };
-    let Some(la) = la else {
+    let Some(la) = crate::targets::log_archive_id(&ctx.spec, &org) else {
         return Err(ProvisionError::Config(
             "the log-archive account does not exist yet: run the rollout first".into(),
         ));

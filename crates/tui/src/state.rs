@@ -79,6 +79,18 @@ pub struct StepView {
 }
 
 impl StepView {
+    /// Records a finished step; true the first time (so that calls are counted once).
+    fn finish(&mut self, action: Action, changes: &[Change], notes: &[String], ms: u64) -> bool {
+        let first_time = self.action.is_none();
+        self.action = Some(action);
+        self.changes = changes.to_vec();
+        self.notes = notes.to_vec();
+        self.duration_ms = ms;
+        self.running = false;
+        self.error = None;
+        first_time
+    }
+
     fn new(step: &str) -> Self {
         StepView {
             step: step.to_string(),
@@ -279,13 +291,9 @@ impl ViewState {
                 retries,
                 ..
             } => {
-                let s = self.stage_step(account, step);
-                let first_time = s.action.is_none();
-                s.action = Some(*action);
-                s.changes = changes.clone();
-                s.notes = notes.clone();
-                s.duration_ms = *duration_ms;
-                s.running = false;
+                let first_time =
+                    self.stage_step(account, step)
+                        .finish(*action, changes, notes, *duration_ms);
                 if first_time {
                     self.api_calls += api_calls;
                     self.retries += retries;
@@ -382,14 +390,7 @@ impl ViewState {
                 ..
             } => {
                 let a = self.account(account);
-                let s = Self::step(a, step);
-                let first_time = s.action.is_none();
-                s.action = Some(*action);
-                s.changes = changes.clone();
-                s.notes = notes.clone();
-                s.duration_ms = *duration_ms;
-                s.running = false;
-                s.error = None;
+                let first_time = Self::step(a, step).finish(*action, changes, notes, *duration_ms);
                 if first_time {
                     self.api_calls += api_calls;
                     self.retries += retries;

@@ -27,10 +27,11 @@ const PUTS_AT_ONCE: usize = 5;
 const ALARM_PUTS_PER_SECOND: f64 = 3.0;
 const FILTER_PUTS_PER_SECOND: f64 = 5.0;
 
-/// When the `i`-th put of a step may go: a second's worth at once, then one at a time at nine
-/// tenths of the rate, so that timing noise and the odd retry stay inside the quota.
+/// When the `i`-th put of a step may go: a second's worth at once (puts 0 to rate − 1), then
+/// one at a time at nine tenths of the rate, so that timing noise and the odd retry stay inside
+/// the quota.
 fn turn(i: usize, per_second: f64) -> std::time::Duration {
-    let paced = i.saturating_sub(per_second as usize) as f64;
+    let paced = (i + 1).saturating_sub(per_second as usize) as f64;
     std::time::Duration::from_secs_f64(paced / (per_second * 0.9))
 }
 
@@ -342,8 +343,23 @@ mod pacing_tests {
         let turns: Vec<u128> = (0..7)
             .map(|i| turn(i, ALARM_PUTS_PER_SECOND).as_millis())
             .collect();
-        assert_eq!(turns, [0, 0, 0, 0, 370, 740, 1111]);
-        // 15 CIS alarms under 3 a second: the last goes after about 4 s, never faster.
-        assert_eq!(turn(14, ALARM_PUTS_PER_SECOND).as_millis(), 4074);
+        assert_eq!(turns, [0, 0, 0, 370, 740, 1111, 1481]);
+        // 15 CIS alarms under 3 a second: the last goes after about 4.4 s, never faster.
+        assert_eq!(turn(14, ALARM_PUTS_PER_SECOND).as_millis(), 4444);
+    }
+
+    #[test]
+    fn no_put_finds_an_empty_token_bucket() {
+        // A bucket of `rate` tokens, refilled at `rate` a second: the i-th put takes one.
+        for rate in [ALARM_PUTS_PER_SECOND, FILTER_PUTS_PER_SECOND] {
+            for i in 0..60 {
+                let at = turn(i, rate).as_secs_f64();
+                let tokens = rate + rate * at - i as f64;
+                assert!(
+                    tokens >= 1.0,
+                    "put {i} at {rate}/s finds {tokens:.2} tokens"
+                );
+            }
+        }
     }
 }

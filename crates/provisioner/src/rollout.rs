@@ -338,15 +338,57 @@ pub async fn run_account(
     events: &EventSink,
     journal_file: Option<&Path>,
 ) -> Result<Vec<StepReport>, ProvisionError> {
+    // Each step starts as soon as what it needs exists: the alarms need only their topic, the
+    // filters their log group, the trail its role, log group and delivery topic. The alarms,
+    // held to CloudWatch's few puts a second, are the longest chain, so nothing else delays
+    // their start.
+    let (alarm_chain, rest) = tokio::join!(
+        async {
+            let t = step(STEP_TOPIC, session, events, journal_file, |s| async move {
+                topic::ensure_topic(&s, d, apply).await
+            })
+            .await?;
+            let al = step(STEP_ALARMS, session, events, journal_file, |s| async move {
+                monitoring::ensure_alarms(&s, d, apply).await
+            })
+            .await?;
+            Ok::<_, ProvisionError>((t, al))
+        },
+        trail_and_filter_chain(session, d, apply, events, journal_file),
+    );
+    let ((r, k, g, dt, tr, fl), (t, al)) = (rest?, alarm_chain?);
+    let mut reports = vec![r];
+    reports.extend(k);
+    reports.extend([g, t]);
+    reports.extend(dt);
+    reports.extend([tr, fl, al]);
+    Ok(reports)
+}
+
+type TrailChain = (
+    StepReport,
+    Option<StepReport>,
+    StepReport,
+    Option<StepReport>,
+    StepReport,
+    StepReport,
+);
+
+/// Role, log group (with its key) and delivery topic together; then the trail, which needs all
+/// three, beside the filters, which need the log group.
+async fn trail_and_filter_chain(
+    session: &AccountSession,
+    d: &Desired,
+    apply: bool,
+    events: &EventSink,
+    journal_file: Option<&Path>,
+) -> Result<TrailChain, ProvisionError> {
     let own_delivery_topic = d.delivery_topic.as_ref().is_some_and(|t| !t.central);
-    let (r, kg, t, dt) = tokio::join!(
+    let (r, kg, dt) = tokio::join!(
         step(STEP_ROLE, session, events, journal_file, |s| async move {
             role::ensure_role(&s, d, apply).await
         }),
         log_group_steps(session, d, apply, events, journal_file),
-        step(STEP_TOPIC, session, events, journal_file, |s| async move {
-            topic::ensure_topic(&s, d, apply).await
-        }),
         async {
             if !own_delivery_topic {
                 return Ok(None);
@@ -362,10 +404,8 @@ pub async fn run_account(
             .map(Some)
         },
     );
-    let (r, (k, g), t, dt) = (r?, kg?, t?, dt?);
-    // The trail needs its role and log group, the filters their log group, the alarms their
-    // topic: the three run together.
-    let (tr, fl, al) = tokio::join!(
+    let (r, (k, g), dt) = (r?, kg?, dt?);
+    let (tr, fl) = tokio::join!(
         step(STEP_TRAIL, session, events, journal_file, |s| async move {
             trail::ensure_trail(&s, d, apply).await
         }),
@@ -376,16 +416,8 @@ pub async fn run_account(
             journal_file,
             |s| async move { monitoring::ensure_filters(&s, d, apply).await }
         ),
-        step(STEP_ALARMS, session, events, journal_file, |s| async move {
-            monitoring::ensure_alarms(&s, d, apply).await
-        }),
     );
-    let mut reports = vec![r];
-    reports.extend(k);
-    reports.extend([g, t]);
-    reports.extend(dt);
-    reports.extend([tr?, fl?, al?]);
-    Ok(reports)
+    Ok((r, k, g, dt, tr?, fl?))
 }
 
 /// The group's key (when the spec encrypts the group), then the group under it.

@@ -9,18 +9,26 @@
 //! the waves given each wave's concurrency (with the profile: the trail chain with IAM
 //! propagation, or the alarms and filters at their rates, whichever is longer; plus the
 //! management account's AssumeRole rate and the log-archive stage), and (b) all calls ÷ the
-//! emulator's throughput, measured in this run. It also prints trailhead's CPU over wall time
-//! and its peak RSS. The last line is `wall/bound = R`.
+//! emulator's throughput, measured in this run, for the calls that reach it. It also prints
+//! trailhead's CPU over wall time and its peak RSS. The last line is `wall/bound = R`.
+//!
+//! `--backend replay` (the default with the profile) takes the emulator out of the measurement:
+//! the first canary account talks to the emulator and is recorded, and the workload accounts are
+//! answered from that recording (tests/support/replay.rs). `--backend emulator` sends every
+//! call to the emulator. The output names the backend of every figure.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use trailhead_e2e::aws_profile::AwsProfile;
 use trailhead_e2e::faults::{FaultConfig, FaultInjector};
+use trailhead_e2e::replay::{Replay, ReplayStats};
 use trailhead_e2e::{REGION, emulator, emulator_control, run_ctx, seed};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
-use trailhead_provisioner::rollout::{RolloutOptions, rollout};
+use trailhead_provisioner::plan::{Action, StepReport};
+use trailhead_provisioner::rollout::{RolloutOptions, plan, rollout};
+use trailhead_provisioner::seed::SeededOrg;
 
 /// The steps of the log-archive stage (docs/events.md).
 const ARCHIVE_STEPS: &[&str] = &[
@@ -71,32 +79,40 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// The critical path of one new account under the profile: the trail waits for its role
-/// (created, granted, propagated), the alarms and filters for their rates.
-fn profile_account_path(p: &AwsProfile, iam_delay: f64, alarms: usize) -> (f64, f64, f64) {
-    let median = |op: &str| p.limits(op).median.as_secs_f64();
-    let chain = [
-        "sts:AssumeRole",
-        "iam:GetRole",
-        "iam:CreateRole",
-        "iam:PutRolePolicy",
-        "cloudtrail:DescribeTrails",
-        "cloudtrail:CreateTrail",
-        "cloudtrail:StartLogging",
-    ]
-    .iter()
-    .map(|op| median(op))
-    .sum::<f64>()
-        + iam_delay;
+/// The calls of a new account that must follow one another (each needs what the one before
+/// made, or reads before it writes), from AssumeRole to the first of the rated puts.
+const ROLE_CHAIN: &[&str] = &["iam:GetRole", "iam:CreateRole", "iam:PutRolePolicy"];
+const GROUP_CHAIN: &[&str] = &["kms:CreateKey", "logs:CreateLogGroup"];
+const TRAIL_CHAIN: &[&str] = &[
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:CreateTrail",
+    "cloudtrail:StartLogging",
+];
+/// The alarms name their topic as their action, so the topic comes first.
+const ALARM_CHAIN: &[&str] = &["sns:CreateTopic", "monitoring:DescribeAlarms"];
+const FILTER_CHAIN: &[&str] = &["logs:DescribeMetricFilters"];
+
+/// The critical path of one new account under the profile, from each operation's median
+/// latency and rate: the trail waits for its role (created, granted, propagated) and its log
+/// group; the alarms for their topic, then their rate; the filters for the log group, then
+/// their rate. Returns (trail, alarms, filters) in seconds.
+fn profile_account_path(p: &AwsProfile, iam_delay: f64, puts: usize) -> (f64, f64, f64) {
+    let chain = |ops: &[&str]| {
+        ops.iter()
+            .map(|op| p.limits(op).median.as_secs_f64())
+            .sum::<f64>()
+    };
     let rated = |op: &str| {
         let l = p.limits(op);
-        (alarms as f64 - l.burst).max(0.0) / l.rate + l.median.as_secs_f64()
+        (puts as f64 - l.burst).max(0.0) / l.rate + l.median.as_secs_f64()
     };
-    (
-        chain,
-        rated("monitoring:PutMetricAlarm"),
-        rated("logs:PutMetricFilter"),
-    )
+    // Nothing in an account starts before its role is assumed.
+    let assume = chain(&["sts:AssumeRole"]);
+    let group = chain(GROUP_CHAIN);
+    let trail = assume + (chain(ROLE_CHAIN) + iam_delay).max(group) + chain(TRAIL_CHAIN);
+    let alarms = assume + chain(ALARM_CHAIN) + rated("monitoring:PutMetricAlarm");
+    let filters = assume + group + chain(FILTER_CHAIN) + rated("logs:PutMetricFilter");
+    (trail, alarms, filters)
 }
 
 fn peak_kib(pid: &str) -> u64 {
@@ -114,27 +130,53 @@ fn peak_kib(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let n = arg("--accounts", 100).max(3) as usize;
-    let latency = Duration::from_millis(arg("--latency-ms", 50));
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Emulator,
+    Replay,
+}
+
+struct Args {
+    accounts: usize,
+    latency: Duration,
+    profile: Option<AwsProfile>,
+    concurrency: usize,
+    backend: Backend,
+}
+
+fn parse_args() -> Args {
     let profile = match arg_text("--profile").as_deref() {
         None => None,
         Some("aws") => Some(AwsProfile),
-        Some(other) => {
-            eprintln!("unknown --profile {other}: the one profile is `aws`");
-            std::process::exit(2);
-        }
+        Some(other) => fail(&format!(
+            "unknown --profile {other}: the one profile is `aws`"
+        )),
     };
-    let concurrency = arg("--concurrency", 16) as usize;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    println!(
-        "machine: {cores} core(s); accounts {n}; latency {latency:?}; concurrency {concurrency}"
-    );
+    let backend = match arg_text("--backend").as_deref() {
+        None if profile.is_some() => Backend::Replay,
+        None | Some("emulator") => Backend::Emulator,
+        Some("replay") => Backend::Replay,
+        Some(other) => fail(&format!(
+            "unknown --backend {other}: `replay` (recorded answers) or `emulator`"
+        )),
+    };
+    Args {
+        accounts: arg("--accounts", 100).max(3) as usize,
+        latency: Duration::from_millis(arg("--latency-ms", 50)),
+        profile,
+        concurrency: arg("--concurrency", 16) as usize,
+        backend,
+    }
+}
 
-    let clean = emulator();
-    // (b): the emulator's own throughput, measured now, without added latency, for the calls a
-    // rollout makes most: metric alarm and filter writes, and reads.
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2)
+}
+
+/// (b)'s denominator: the emulator's own throughput, measured now, without added latency, for
+/// the calls a rollout makes most: metric alarm and filter writes, and reads.
+async fn emulator_throughput(clean: &trailhead_provisioner::Connection, concurrency: usize) -> f64 {
     let base = clean.base_config(REGION).await;
     let sts = aws_sdk_sts::Client::new(&base);
     let cw = aws_sdk_cloudwatch::Client::new(&base);
@@ -193,8 +235,163 @@ async fn main() {
     println!(
         "emulator throughput: {throughput:.0} calls/s ({ok} probes: alarm and filter writes, reads)"
     );
+    throughput
+}
 
+/// The workload accounts are replayed from the first canary, which runs before them.
+fn replay_roles(org: &SeededOrg) -> (String, Vec<String>) {
+    let template = org
+        .members
+        .iter()
+        .find(|a| a.ou == "Sandbox")
+        .map(|a| a.id.clone())
+        .expect("the seeded org has a canary");
+    let replayed = org
+        .members
+        .iter()
+        .filter(|a| a.ou == "Workloads")
+        .map(|a| a.id.clone())
+        .collect();
+    (template, replayed)
+}
+
+/// The wire between trailhead and the emulator: the profile (or the fixed latency) and faults
+/// outermost, then, with the replay backend, the recording.
+fn install_wire(
+    clean: &trailhead_provisioner::Connection,
+    args: &Args,
+    org: &SeededOrg,
+) -> (
+    trailhead_provisioner::Connection,
+    FaultInjector,
+    Option<Replay>,
+) {
+    let holder = Arc::new(Mutex::new(None));
+    let h = holder.clone();
+    let config = FaultConfig {
+        latency: args.latency,
+        profile: args.profile.clone(),
+        ..FaultConfig::default()
+    };
+    let roles = (args.backend == Backend::Replay).then(|| replay_roles(org));
+    let slow = clean.clone().wrap_http_client(move |inner| {
+        let replay =
+            roles.map(|(template, replayed)| Replay::new(inner.clone(), &template, replayed));
+        let backend = replay.as_ref().map_or(inner, |r| r.shared());
+        let injector = FaultInjector::new(backend, config);
+        let shared = injector.shared();
+        if let Ok(mut g) = h.lock() {
+            *g = Some((injector, replay));
+        }
+        shared
+    });
+    let (injector, replay) = holder
+        .lock()
+        .ok()
+        .and_then(|mut g| g.take())
+        .expect("the injector is installed when the client is wrapped");
+    (slow, injector, replay)
+}
+
+/// Where a workload account's time goes: each step's mean duration over the replayed (or all
+/// workload) accounts, longest first.
+fn step_profile(reports: &[StepReport], org: &SeededOrg) -> String {
+    let workloads: std::collections::HashSet<&str> = org
+        .members
+        .iter()
+        .filter(|a| a.ou == "Workloads")
+        .map(|a| a.id.as_str())
+        .collect();
+    let mut sums: std::collections::BTreeMap<&str, (f64, u32)> = Default::default();
+    for r in reports
+        .iter()
+        .filter(|r| workloads.contains(r.account.as_str()))
+    {
+        let e = sums.entry(r.step.as_str()).or_default();
+        e.0 += r.duration.as_secs_f64();
+        e.1 += 1;
+    }
+    let mut means: Vec<(&str, f64)> = sums
+        .into_iter()
+        .map(|(step, (sum, n))| (step, sum / f64::from(n.max(1))))
+        .collect();
+    means.sort_by(|a, b| b.1.total_cmp(&a.1));
+    means
+        .iter()
+        .map(|(step, secs)| format!("{step} {secs:.2} s"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Times the phases of a run from its events: what came before the first wave (preflight and
+/// the log-archive stage), then each wave and its gate.
+fn timeline() -> (EventSink, tokio::task::JoinHandle<String>) {
+    use trailhead_provisioner::events::Event;
+    let (sink, mut events) = EventSink::channel();
+    let collector = tokio::spawn(async move {
+        let started = Instant::now();
+        let mut mark = started;
+        let mut parts = Vec::new();
+        while let Some(event) = events.recv().await {
+            let since = mark.elapsed().as_secs_f64();
+            let label = match event {
+                Event::WaveStarted { wave, .. } if parts.is_empty() => {
+                    format!("before the waves {since:.1} s; {wave}")
+                }
+                Event::GateStarted { .. } => format!("{since:.1} s, gate"),
+                Event::WaveFinished { .. } => format!("{since:.1} s"),
+                Event::WaveStarted { wave, .. } => format!("; {wave}"),
+                _ => continue,
+            };
+            mark = Instant::now();
+            parts.push(label);
+        }
+        parts.concat()
+    });
+    (sink, collector)
+}
+
+fn backend_label(args: &Args, stats: Option<ReplayStats>) -> String {
+    let shaping = if args.profile.is_some() {
+        "under the AWS profile"
+    } else {
+        "every call delayed by --latency-ms"
+    };
+    match stats {
+        Some(s) => format!(
+            "recorded answers (replay), {shaping}: {} calls answered from the first canary's recording, {} sent to the emulator (STS, management, log archive, canaries), {} misses",
+            s.replayed, s.forwarded, s.misses
+        ),
+        None => format!("the emulator (moto), {shaping}"),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = parse_args();
+    let (n, latency, concurrency) = (args.accounts, args.latency, args.concurrency);
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    println!(
+        "machine: {cores} core(s); accounts {n}; latency {latency:?}; concurrency {concurrency}"
+    );
+
+    let clean = emulator();
+    let throughput = emulator_throughput(&clean, concurrency).await;
+    // The emulator keeps a new account IN_PROGRESS (and unlisted) for a while, as AWS does;
+    // seeding is not what is measured, so that wait is off until the benchmark ends.
+    let settings = emulator_control(&["settings"]);
+    let create_wait = settings["create_account_seconds"].as_f64().unwrap_or(0.0);
+    emulator_control(&["settings", "--set", "create_account_seconds=0"]);
+    let seeding = Instant::now();
     let org = seed(&clean, "bench", n - 2).await;
+    println!(
+        "seeded {n} accounts in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    // The new accounts' access roles become assumable after the emulator's IAM delay; with
+    // account creation instant, that delay would otherwise fail the preflight.
+    let iam_wait = settings["iam_delay"].as_f64().unwrap_or(0.0);
+    tokio::time::sleep(Duration::from_secs_f64(iam_wait)).await;
     let mut spec = org.spec_toml("bench", REGION);
     spec = spec.replace(
         "max_concurrency = 8",
@@ -206,49 +403,36 @@ async fn main() {
         &format!("[rollout]\nmax_concurrency = {concurrency}\n"),
         1,
     );
-    let holder = Arc::new(Mutex::new(None));
-    let h = holder.clone();
-    let wire_profile = profile.clone();
-    let slow = clean.clone().wrap_http_client(move |inner| {
-        let injector = FaultInjector::new(
-            inner,
-            FaultConfig {
-                latency,
-                profile: wire_profile.clone(),
-                ..FaultConfig::default()
-            },
-        );
-        let shared = injector.shared();
-        if let Ok(mut g) = h.lock() {
-            *g = Some(injector);
-        }
-        shared
-    });
-    let Some(injector) = holder.lock().ok().and_then(|g| g.clone()) else {
-        eprintln!("the latency injector was not installed");
-        return;
-    };
+    let (slow, injector, replay) = install_wire(&clean, &args, &org);
     let state = tempfile::tempdir()
         .map(|d| d.keep())
         .unwrap_or_else(|_| std::env::temp_dir());
     let ctx = run_ctx(&slow, &spec, true, &state);
+    let profile = args.profile.clone();
 
     let started = Instant::now();
     let cpu_before = cpu_seconds();
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let outcome = rollout(&ctx, &RolloutOptions::default(), &EventSink::none(), rx).await;
+    let (sink, phases) = timeline();
+    let outcome = rollout(&ctx, &RolloutOptions::default(), &sink, rx).await;
     let wall = started.elapsed();
+    drop(sink);
+    let phases = phases.await.unwrap_or_default();
     let cpu = cpu_seconds() - cpu_before;
     match &outcome {
         Ok(o) if o.ok() => {}
         Ok(o) => println!(
-            "rollout did not succeed: {:?} {:?}",
-            o.failures, o.preflight_problems
+            "rollout did not succeed: {} failed (first: {}); preflight: {}",
+            o.failures.len(),
+            o.failures
+                .first()
+                .map_or(String::new(), |(a, e)| format!("{a}: {e}")),
+            o.preflight_problems.join("; ")
         ),
         Err(e) => println!("rollout failed: {e}"),
     }
     let first_calls = injector.total().calls;
-
+    let first_stats = replay.as_ref().map(Replay::stats);
     // (a): the dependent chain per account, per wave, at each wave's concurrency.
     let iam_delay = emulator_control(&["settings"])["iam_delay"]
         .as_f64()
@@ -280,7 +464,9 @@ async fn main() {
         chain_secs += rounds as f64 * per_account;
         sizes.push(format!("{} {size}/{conc}", w.name.value));
     }
-    let throughput_secs = first_calls as f64 / throughput;
+    // Only the calls that reach the emulator are bounded by its throughput.
+    let emulator_calls = first_stats.map_or(first_calls, |s| s.forwarded);
+    let throughput_secs = emulator_calls as f64 / throughput;
     // With the profile: the management account's AssumeRole bucket, and the log-archive stage,
     // whose calls run one after another before any wave.
     let (sts_secs, archive_secs) = match (&profile, &outcome) {
@@ -302,6 +488,9 @@ async fn main() {
     let bound = archive_secs + chain_secs.max(throughput_secs).max(sts_secs);
 
     ctx.calls.reset();
+    if let Some(r) = &replay {
+        r.new_run();
+    }
     let before = injector.total().calls;
     let started = Instant::now();
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -312,6 +501,23 @@ async fn main() {
     if !again.as_ref().is_ok_and(|o| o.ok()) {
         println!("the no-op re-run did not succeed");
     }
+
+    if let Some(r) = &replay {
+        r.new_run();
+    }
+    // A plan of the whole org, read-only, through the same wire.
+    let plan_ctx = run_ctx(&slow, &spec, false, &state);
+    let before = injector.total().calls;
+    let started = Instant::now();
+    let planned = plan(&plan_ctx, &EventSink::none()).await;
+    let plan_wall = started.elapsed();
+    let plan_calls = injector.total().calls - before;
+    let plan_changes = planned.as_ref().map_or(0, |p| {
+        p.reports
+            .iter()
+            .filter(|r| matches!(r.action, Action::Create | Action::Update))
+            .count()
+    });
 
     println!("waves (accounts/concurrency): {}", sizes.join(", "));
     println!("wall time: {:.2} s", wall.as_secs_f64());
@@ -327,14 +533,21 @@ async fn main() {
             "bound: {bound:.2} s = max(chain {chain_secs:.2} s [{CHAIN_CALLS} dependent calls × {latency:?} per round], throughput {throughput_secs:.2} s)"
         ),
     }
-    println!(
-        "backend: the emulator (moto){}",
-        if profile.is_some() {
-            ", under the AWS profile"
-        } else {
-            ", every call delayed by --latency-ms"
-        }
-    );
+    println!("backend: {}", backend_label(&args, first_stats));
+    if let Some(r) = &replay {
+        let later = r.stats().misses - first_stats.map_or(0, |s| s.misses);
+        println!("  misses in the re-run and the plan: {later}");
+    }
+    for missed in replay.as_ref().map(Replay::missed).unwrap_or_default() {
+        println!("  missed: {}", missed.replace('\n', " | "));
+    }
+    println!("first run: {phases}");
+    if let Ok(o) = &outcome {
+        println!(
+            "workload account, mean per step: {}",
+            step_profile(&o.reports, &org)
+        );
+    }
     let throttled = injector.total().throttled;
     let mut by_op: Vec<(String, u64)> = injector
         .counts()
@@ -359,6 +572,16 @@ async fn main() {
         noop_wall.as_secs_f64()
     );
     println!(
+        "plan of the whole org: {plan_calls} calls ({:.1} per account), {plan_changes} step(s) to change, {:.2} s{}",
+        plan_calls as f64 / n as f64,
+        plan_wall.as_secs_f64(),
+        if planned.is_ok() {
+            ""
+        } else {
+            " (the plan failed)"
+        }
+    );
+    println!(
         "cpu/wall = {:.3} ({cpu:.1} s of CPU, this process, over the first run's {:.1} s; {:.2} ms per API call)",
         cpu / wall.as_secs_f64(),
         wall.as_secs_f64(),
@@ -369,9 +592,15 @@ async fn main() {
     )
     .unwrap_or_default();
     println!(
-        "peak_rss_mib = {} (this process: trailhead's engine and the benchmark); emulator {} MiB",
+        "peak_rss_mib = {} (this process: trailhead's engine and the benchmark; {:.0} KiB per account); emulator {} MiB",
         peak_kib("self") / 1024,
+        peak_kib("self") as f64 / n as f64,
         peak_kib(moto_pid.trim()) / 1024
     );
     println!("wall/bound = {:.2}", wall.as_secs_f64() / bound);
+    emulator_control(&[
+        "settings",
+        "--set",
+        &format!("create_account_seconds={create_wait}"),
+    ]);
 }

@@ -129,7 +129,7 @@ enum Protocol {
 
 /// The access key and region of the SigV4 credential scope: whose bucket a call draws from (a
 /// run holds one session, so one key, per account).
-fn scope(req: &HttpRequest) -> (String, String) {
+pub(crate) fn scope(req: &HttpRequest) -> (String, String) {
     let auth = req.headers().get("authorization").unwrap_or_default();
     let mut parts = auth
         .split("Credential=")

@@ -6,6 +6,7 @@
 pub mod aws_profile;
 pub mod duckdb;
 pub mod faults;
+pub mod replay;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -517,9 +517,11 @@ fn bench(which: &str, args: &[String]) -> Result<(), String> {
         "rollout" => {
             must("starting the emulator", trailhead(&["emulator", "start"]))?;
             cargo()
+                // Optimized: the benchmark measures trailhead's own CPU per call.
                 .args([
                     "run",
                     "--quiet",
+                    "--release",
                     "--package",
                     "trailhead-e2e",
                     "--bin",

@@ -43,6 +43,25 @@ def key_policy(account, trail_arn, decrypt=True):
     return policy(*statements)
 
 
+def org_key_policy(account, org_id, trail_name):
+    """The key policy trailhead writes when per-trail statements would not fit: any trail of
+    ours in the organization."""
+    like = f"arn:aws:cloudtrail:*:*:trail/{trail_name}"
+    org = {"StringEquals": {"aws:SourceOrgID": org_id}, "StringLike": {"aws:SourceArn": like}}
+    encrypt = {"StringEquals": {"aws:SourceOrgID": org_id},
+               "StringLike": {"aws:SourceArn": like, "kms:EncryptionContext:aws:cloudtrail:arn": like}}
+    return policy(
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Encrypt", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:GenerateDataKey*",
+         "Resource": "*", "Condition": encrypt},
+        {"Sid": "Describe", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:DescribeKey",
+         "Resource": "*", "Condition": org},
+        {"Sid": "BucketKey", "Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:Decrypt",
+         "Resource": "*", "Condition": org},
+    )
+
+
 def trust(conditions=None):
     statement = {"Effect": "Allow", "Principal": {"Service": CT}, "Action": "sts:AssumeRole"}
     if conditions:
@@ -143,6 +162,18 @@ def test_an_encryption_context_of_another_trail_is_refused(setup):
     other = setup.arn.replace(setup.name, "someone-else")
     setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=key_policy(setup.account, other))
     assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
+
+
+def test_a_key_policy_tied_to_the_organization_is_accepted_only_for_it(setup, org):
+    # CloudTrail's calls to KMS carry aws:SourceOrgID like its calls to S3 do (IAM's global
+    # condition keys: set for a service principal acting for a resource in an organization).
+    wait_for_propagation()
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default",
+                             Policy=org_key_policy(setup.account, "o-someoneelse", setup.name))
+    assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default",
+                             Policy=org_key_policy(setup.account, org["id"], setup.name))
+    assert setup.create()["TrailARN"] == setup.arn
 
 
 def test_a_key_of_another_region_is_refused(setup, emulator):

@@ -115,6 +115,9 @@ def check_key(trail, bucket):
         "Insufficient permissions to access S3 bucket or KMS key",
     )
     deputy = {"aws:SourceArn": trail["arn"], "aws:SourceAccount": trail["account"]}
+    org = organizations.org_id_of(trail["account"])
+    if org:
+        deputy["aws:SourceOrgID"] = org
     generate = dict(deputy, **{"kms:EncryptionContext:aws:cloudtrail:arn": trail["arn"]})
     if not kms.service_may(key, CLOUDTRAIL, "kms:GenerateDataKey", generate):
         return insufficient

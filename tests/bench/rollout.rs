@@ -336,11 +336,11 @@ fn timeline() -> (EventSink, tokio::task::JoinHandle<String>) {
             let since = mark.elapsed().as_secs_f64();
             let label = match event {
                 Event::WaveStarted { wave, .. } if parts.is_empty() => {
-                    format!("before the waves {since:.1} s; {wave}")
+                    format!("before the waves {since:.1} s; {wave} ")
                 }
-                Event::GateStarted { .. } => format!("{since:.1} s, gate"),
+                Event::GateStarted { .. } => format!("{since:.1} s + gate "),
                 Event::WaveFinished { .. } => format!("{since:.1} s"),
-                Event::WaveStarted { wave, .. } => format!("; {wave}"),
+                Event::WaveStarted { wave, .. } => format!("; {wave} "),
                 _ => continue,
             };
             mark = Instant::now();
@@ -366,31 +366,23 @@ fn backend_label(args: &Args, stats: Option<ReplayStats>) -> String {
     }
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let args = parse_args();
-    let (n, latency, concurrency) = (args.accounts, args.latency, args.concurrency);
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    println!(
-        "machine: {cores} core(s); accounts {n}; latency {latency:?}; concurrency {concurrency}"
-    );
-
-    let clean = emulator();
-    let throughput = emulator_throughput(&clean, concurrency).await;
-    // The emulator keeps a new account IN_PROGRESS (and unlisted) for a while, as AWS does;
-    // seeding is not what is measured, so that wait is off until the benchmark ends.
-    let settings = emulator_control(&["settings"]);
-    let create_wait = settings["create_account_seconds"].as_f64().unwrap_or(0.0);
-    emulator_control(&["settings", "--set", "create_account_seconds=0"]);
+/// A seeded org of `n` accounts and its spec, with the workload wave at `concurrency`.
+async fn seeded(
+    clean: &trailhead_provisioner::Connection,
+    n: usize,
+    concurrency: usize,
+) -> (SeededOrg, String) {
     let seeding = Instant::now();
-    let org = seed(&clean, "bench", n - 2).await;
+    let org = seed(clean, "bench", n - 2).await;
     println!(
         "seeded {n} accounts in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
     // The new accounts' access roles become assumable after the emulator's IAM delay; with
     // account creation instant, that delay would otherwise fail the preflight.
-    let iam_wait = settings["iam_delay"].as_f64().unwrap_or(0.0);
+    let iam_wait = emulator_control(&["settings"])["iam_delay"]
+        .as_f64()
+        .unwrap_or(0.0);
     tokio::time::sleep(Duration::from_secs_f64(iam_wait)).await;
     let mut spec = org.spec_toml("bench", REGION);
     spec = spec.replace(
@@ -403,42 +395,45 @@ async fn main() {
         &format!("[rollout]\nmax_concurrency = {concurrency}\n"),
         1,
     );
-    let (slow, injector, replay) = install_wire(&clean, &args, &org);
-    let state = tempfile::tempdir()
-        .map(|d| d.keep())
-        .unwrap_or_else(|_| std::env::temp_dir());
-    let ctx = run_ctx(&slow, &spec, true, &state);
-    let profile = args.profile.clone();
+    (org, spec)
+}
 
-    let started = Instant::now();
-    let cpu_before = cpu_seconds();
-    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let (sink, phases) = timeline();
-    let outcome = rollout(&ctx, &RolloutOptions::default(), &sink, rx).await;
-    let wall = started.elapsed();
-    drop(sink);
-    let phases = phases.await.unwrap_or_default();
-    let cpu = cpu_seconds() - cpu_before;
-    match &outcome {
-        Ok(o) if o.ok() => {}
-        Ok(o) => println!(
-            "rollout did not succeed: {} failed (first: {}); preflight: {}",
-            o.failures.len(),
-            o.failures
-                .first()
-                .map_or(String::new(), |(a, e)| format!("{a}: {e}")),
-            o.preflight_problems.join("; ")
-        ),
-        Err(e) => println!("rollout failed: {e}"),
+/// The bound's terms, in seconds.
+struct Bound {
+    archive: f64,
+    waves: f64,
+    assume_rate: f64,
+    throughput: f64,
+    /// "wave accounts/concurrency" of each wave.
+    sizes: Vec<String>,
+}
+
+impl Bound {
+    fn total(&self) -> f64 {
+        self.archive + self.waves.max(self.throughput).max(self.assume_rate)
     }
-    let first_calls = injector.total().calls;
-    let first_stats = replay.as_ref().map(Replay::stats);
-    // (a): the dependent chain per account, per wave, at each wave's concurrency.
+}
+
+/// (a) the dependent chain per account, per wave, at each wave's concurrency; with the
+/// profile, the management account's AssumeRole bucket and the log-archive stage; (b) the calls
+/// that reached the emulator at its measured throughput.
+fn compute_bound(
+    args: &Args,
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    org: &SeededOrg,
+    outcome: &Result<
+        trailhead_provisioner::rollout::RolloutOutcome,
+        trailhead_provisioner::ProvisionError,
+    >,
+    injector: &FaultInjector,
+    emulator_calls: u64,
+    throughput: f64,
+) -> Bound {
     let iam_delay = emulator_control(&["settings"])["iam_delay"]
         .as_f64()
         .unwrap_or(0.0);
-    let alarms = trailhead_provisioner::rollout::controls(&ctx).map_or(15, |c| c.len());
-    let per_account = match &profile {
+    let alarms = trailhead_provisioner::rollout::controls(ctx).map_or(15, |c| c.len());
+    let per_account = match &args.profile {
         Some(p) => {
             let (chain, alarm_s, filter_s) = profile_account_path(p, iam_delay, alarms);
             println!(
@@ -446,9 +441,9 @@ async fn main() {
             );
             chain.max(alarm_s).max(filter_s)
         }
-        None => CHAIN_CALLS as f64 * latency.as_secs_f64(),
+        None => CHAIN_CALLS as f64 * args.latency.as_secs_f64(),
     };
-    let mut chain_secs = 0.0;
+    let mut waves = 0.0;
     let mut sizes = Vec::new();
     for w in &ctx.spec.waves {
         let size = org
@@ -459,96 +454,96 @@ async fn main() {
                     .any(|m| m.value.to_string() == format!("ou:{}", a.ou))
             })
             .count();
-        let conc = (w.max_concurrency as usize).min(concurrency).max(1);
-        let rounds = size.div_ceil(conc);
-        chain_secs += rounds as f64 * per_account;
+        let conc = (w.max_concurrency as usize).min(args.concurrency).max(1);
+        waves += size.div_ceil(conc) as f64 * per_account;
         sizes.push(format!("{} {size}/{conc}", w.name.value));
     }
-    // Only the calls that reach the emulator are bounded by its throughput.
-    let emulator_calls = first_stats.map_or(first_calls, |s| s.forwarded);
-    let throughput_secs = emulator_calls as f64 / throughput;
-    // With the profile: the management account's AssumeRole bucket, and the log-archive stage,
-    // whose calls run one after another before any wave.
-    let (sts_secs, archive_secs) = match (&profile, &outcome) {
+    let (assume_rate, archive) = match (&args.profile, outcome) {
         (Some(p), Ok(o)) => {
-            let assume = p.limits("sts:AssumeRole");
             let archive_calls: u64 = o
                 .reports
                 .iter()
                 .filter(|r| ARCHIVE_STEPS.contains(&r.step.as_str()))
                 .map(|r| r.api_calls)
                 .sum();
+            // Every AssumeRole the run made (an account is assumed for the preflight, the
+            // archive's checks and its wave), all from the management account's bucket.
+            let assumed = injector
+                .counts()
+                .get("sts:AssumeRole")
+                .map_or(org.all_accounts().count() as u64, |c| c.calls);
             (
-                n as f64 / assume.rate,
+                assumed as f64 / p.limits("sts:AssumeRole").rate,
                 archive_calls as f64 * p.limits("s3:PUT").median.as_secs_f64(),
             )
         }
         _ => (0.0, 0.0),
     };
-    let bound = archive_secs + chain_secs.max(throughput_secs).max(sts_secs);
+    Bound {
+        archive,
+        waves,
+        assume_rate,
+        throughput: emulator_calls as f64 / throughput,
+        sizes,
+    }
+}
 
+/// What a later run (the no-op re-run, a plan) cost: calls, wall time, and what it found.
+struct LaterRun {
+    calls: u64,
+    wall: Duration,
+    /// Writes (re-run) or steps to change (plan).
+    changes: u64,
+    ok: bool,
+}
+
+async fn noop_rerun(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    injector: &FaultInjector,
+    replay: Option<&Replay>,
+) -> LaterRun {
     ctx.calls.reset();
-    if let Some(r) = &replay {
+    if let Some(r) = replay {
         r.new_run();
     }
     let before = injector.total().calls;
     let started = Instant::now();
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let again = rollout(&ctx, &RolloutOptions::default(), &EventSink::none(), rx).await;
-    let noop_wall = started.elapsed();
-    let noop_calls = injector.total().calls - before;
-    let noop_writes = totals(&ctx.calls.snapshot()).1;
-    if !again.as_ref().is_ok_and(|o| o.ok()) {
-        println!("the no-op re-run did not succeed");
+    let again = rollout(ctx, &RolloutOptions::default(), &EventSink::none(), rx).await;
+    LaterRun {
+        wall: started.elapsed(),
+        calls: injector.total().calls - before,
+        changes: totals(&ctx.calls.snapshot()).1,
+        ok: again.as_ref().is_ok_and(|o| o.ok()),
     }
+}
 
-    if let Some(r) = &replay {
+/// A plan of the whole org, read-only, through the same wire.
+async fn whole_org_plan(
+    plan_ctx: &trailhead_provisioner::log_archive::RunCtx,
+    injector: &FaultInjector,
+    replay: Option<&Replay>,
+) -> LaterRun {
+    if let Some(r) = replay {
         r.new_run();
     }
-    // A plan of the whole org, read-only, through the same wire.
-    let plan_ctx = run_ctx(&slow, &spec, false, &state);
     let before = injector.total().calls;
     let started = Instant::now();
-    let planned = plan(&plan_ctx, &EventSink::none()).await;
-    let plan_wall = started.elapsed();
-    let plan_calls = injector.total().calls - before;
-    let plan_changes = planned.as_ref().map_or(0, |p| {
-        p.reports
-            .iter()
-            .filter(|r| matches!(r.action, Action::Create | Action::Update))
-            .count()
-    });
+    let planned = plan(plan_ctx, &EventSink::none()).await;
+    LaterRun {
+        wall: started.elapsed(),
+        calls: injector.total().calls - before,
+        changes: planned.as_ref().map_or(0, |p| {
+            p.reports
+                .iter()
+                .filter(|r| matches!(r.action, Action::Create | Action::Update))
+                .count() as u64
+        }),
+        ok: planned.is_ok(),
+    }
+}
 
-    println!("waves (accounts/concurrency): {}", sizes.join(", "));
-    println!("wall time: {:.2} s", wall.as_secs_f64());
-    println!(
-        "API calls: {first_calls} total, {:.1} per account",
-        first_calls as f64 / n as f64
-    );
-    match &profile {
-        Some(_) => println!(
-            "bound: {bound:.2} s = archive {archive_secs:.2} s + max(waves {chain_secs:.2} s, management AssumeRole rate {sts_secs:.2} s, emulator throughput {throughput_secs:.2} s)"
-        ),
-        None => println!(
-            "bound: {bound:.2} s = max(chain {chain_secs:.2} s [{CHAIN_CALLS} dependent calls × {latency:?} per round], throughput {throughput_secs:.2} s)"
-        ),
-    }
-    println!("backend: {}", backend_label(&args, first_stats));
-    if let Some(r) = &replay {
-        let later = r.stats().misses - first_stats.map_or(0, |s| s.misses);
-        println!("  misses in the re-run and the plan: {later}");
-    }
-    for missed in replay.as_ref().map(Replay::missed).unwrap_or_default() {
-        println!("  missed: {}", missed.replace('\n', " | "));
-    }
-    println!("first run: {phases}");
-    if let Ok(o) = &outcome {
-        println!(
-            "workload account, mean per step: {}",
-            step_profile(&o.reports, &org)
-        );
-    }
-    let throttled = injector.total().throttled;
+fn print_throttled(injector: &FaultInjector) {
     let mut by_op: Vec<(String, u64)> = injector
         .counts()
         .into_iter()
@@ -562,30 +557,69 @@ async fn main() {
         .map(|(op, n)| format!("{op} {n}"))
         .collect();
     println!(
-        "throttled by the profile's buckets: {throttled} call(s), each retried by the SDK (most: {})",
+        "throttled by the profile's buckets: {} call(s), each retried by the SDK (most: {})",
+        injector.total().throttled,
         top.join(", ")
     );
-    println!(
-        "no-op re-run: {noop_calls} calls ({:.0}% of the first run, {:.1} per account), {noop_writes} writes, {:.2} s",
-        100.0 * noop_calls as f64 / first_calls.max(1) as f64,
-        noop_calls as f64 / n as f64,
-        noop_wall.as_secs_f64()
-    );
-    println!(
-        "plan of the whole org: {plan_calls} calls ({:.1} per account), {plan_changes} step(s) to change, {:.2} s{}",
-        plan_calls as f64 / n as f64,
-        plan_wall.as_secs_f64(),
-        if planned.is_ok() {
-            ""
-        } else {
-            " (the plan failed)"
+}
+
+fn print_failure(
+    outcome: &Result<
+        trailhead_provisioner::rollout::RolloutOutcome,
+        trailhead_provisioner::ProvisionError,
+    >,
+) {
+    match outcome {
+        Ok(o) if o.ok() => {}
+        Ok(o) => println!(
+            "rollout did not succeed: {} failed (first: {}); preflight: {}",
+            o.failures.len(),
+            o.failures
+                .first()
+                .map_or(String::new(), |(a, e)| format!("{a}: {e}")),
+            o.preflight_problems.join("; ")
+        ),
+        Err(e) => println!("rollout failed: {e}"),
+    }
+}
+
+fn print_backend(args: &Args, replay: Option<&Replay>, first: Option<ReplayStats>) {
+    println!("backend: {}", backend_label(args, first));
+    if let Some(r) = replay {
+        let later = r.stats().misses - first.map_or(0, |s| s.misses);
+        println!("  misses in the re-run and the plan: {later}");
+        for missed in r.missed() {
+            println!("  missed: {}", missed.replace('\n', " | "));
         }
+    }
+}
+
+fn print_later_runs(n: usize, first_calls: u64, rerun: &LaterRun, planned: &LaterRun) {
+    println!(
+        "no-op re-run: {} calls ({:.0}% of the first run, {:.1} per account), {} writes, {:.2} s{}",
+        rerun.calls,
+        100.0 * rerun.calls as f64 / first_calls.max(1) as f64,
+        rerun.calls as f64 / n as f64,
+        rerun.changes,
+        rerun.wall.as_secs_f64(),
+        if rerun.ok { "" } else { " (the re-run failed)" }
     );
+    println!(
+        "plan of the whole org: {} calls ({:.1} per account), {} step(s) to change, {:.2} s{}",
+        planned.calls,
+        planned.calls as f64 / n as f64,
+        planned.changes,
+        planned.wall.as_secs_f64(),
+        if planned.ok { "" } else { " (the plan failed)" }
+    );
+}
+
+fn print_cost(n: usize, calls: u64, cpu: f64, wall: Duration) {
     println!(
         "cpu/wall = {:.3} ({cpu:.1} s of CPU, this process, over the first run's {:.1} s; {:.2} ms per API call)",
         cpu / wall.as_secs_f64(),
         wall.as_secs_f64(),
-        1000.0 * cpu / first_calls.max(1) as f64
+        1000.0 * cpu / calls.max(1) as f64
     );
     let moto_pid = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/emulator/pid"),
@@ -597,7 +631,88 @@ async fn main() {
         peak_kib("self") as f64 / n as f64,
         peak_kib(moto_pid.trim()) / 1024
     );
-    println!("wall/bound = {:.2}", wall.as_secs_f64() / bound);
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = parse_args();
+    let (n, latency, concurrency) = (args.accounts, args.latency, args.concurrency);
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    println!(
+        "machine: {cores} core(s); accounts {n}; latency {latency:?}; concurrency {concurrency}"
+    );
+
+    let clean = emulator();
+    let throughput = emulator_throughput(&clean, concurrency).await;
+    // The emulator keeps a new account IN_PROGRESS (and unlisted) for a while, as AWS does;
+    // seeding is not what is measured, so that wait is off until the benchmark ends.
+    let create_wait = emulator_control(&["settings"])["create_account_seconds"]
+        .as_f64()
+        .unwrap_or(0.0);
+    emulator_control(&["settings", "--set", "create_account_seconds=0"]);
+    let (org, spec) = seeded(&clean, n, concurrency).await;
+    let (slow, injector, replay) = install_wire(&clean, &args, &org);
+    let state = tempfile::tempdir()
+        .map(|d| d.keep())
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let ctx = run_ctx(&slow, &spec, true, &state);
+
+    let started = Instant::now();
+    let cpu_before = cpu_seconds();
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (sink, phases) = timeline();
+    let outcome = rollout(&ctx, &RolloutOptions::default(), &sink, rx).await;
+    let wall = started.elapsed();
+    drop(sink);
+    let phases = phases.await.unwrap_or_default();
+    let cpu = cpu_seconds() - cpu_before;
+    print_failure(&outcome);
+    let first_calls = injector.total().calls;
+    let first_stats = replay.as_ref().map(Replay::stats);
+    let emulator_calls = first_stats.map_or(first_calls, |s| s.forwarded);
+    let bound = compute_bound(
+        &args,
+        &ctx,
+        &org,
+        &outcome,
+        &injector,
+        emulator_calls,
+        throughput,
+    );
+
+    let rerun = noop_rerun(&ctx, &injector, replay.as_ref()).await;
+    let plan_ctx = run_ctx(&slow, &spec, false, &state);
+    let planned = whole_org_plan(&plan_ctx, &injector, replay.as_ref()).await;
+
+    println!("waves (accounts/concurrency): {}", bound.sizes.join(", "));
+    println!("wall time: {:.2} s", wall.as_secs_f64());
+    println!(
+        "API calls: {first_calls} total, {:.1} per account",
+        first_calls as f64 / n as f64
+    );
+    let total = bound.total();
+    match &args.profile {
+        Some(_) => println!(
+            "bound: {total:.2} s = archive {:.2} s + max(waves {:.2} s, management AssumeRole rate {:.2} s, emulator throughput {:.2} s)",
+            bound.archive, bound.waves, bound.assume_rate, bound.throughput
+        ),
+        None => println!(
+            "bound: {total:.2} s = max(chain {:.2} s [{CHAIN_CALLS} dependent calls × {latency:?} per round], throughput {:.2} s)",
+            bound.waves, bound.throughput
+        ),
+    }
+    print_backend(&args, replay.as_ref(), first_stats);
+    println!("first run: {phases}");
+    if let Ok(o) = &outcome {
+        println!(
+            "workload account, mean per step: {}",
+            step_profile(&o.reports, &org)
+        );
+    }
+    print_throttled(&injector);
+    print_later_runs(n, first_calls, &rerun, &planned);
+    print_cost(n, first_calls, cpu, wall);
+    println!("wall/bound = {:.2}", wall.as_secs_f64() / total);
     emulator_control(&[
         "settings",
         "--set",

@@ -55,10 +55,12 @@ struct Recorded {
 struct State {
     /// Access key → account, learned from the AssumeRole answers.
     accounts: HashMap<String, String>,
-    /// The template's answers, per request (account id taken out), in the order they came.
-    recording: HashMap<String, Vec<Recorded>>,
+    /// The template's answers, per request (account id taken out, hashed), in the order they
+    /// came. A hash, not the text: a thousand accounts' cursors would otherwise hold tens of
+    /// megabytes of request bodies and inflate the peak RSS the benchmark reports.
+    recording: HashMap<u64, Vec<Recorded>>,
     /// How far each replayed account is in each request's answers.
-    cursors: HashMap<(String, String), usize>,
+    cursors: HashMap<(String, u64), usize>,
     stats: ReplayStats,
     /// The first few missed requests, for the benchmark to show.
     missed: Vec<String>,
@@ -67,15 +69,12 @@ struct State {
 impl State {
     /// The next recorded answer to `key` for `account`; past the end of the recording, the last
     /// one (the template's latest state, which is what a later read of a settled account sees).
-    fn next_answer(&mut self, account: &str, key: &str) -> Option<Recorded> {
-        let len = self.recording.get(key)?.len();
-        let cursor = self
-            .cursors
-            .entry((account.to_string(), key.to_string()))
-            .or_insert(0);
+    fn next_answer(&mut self, account: &str, key: u64) -> Option<Recorded> {
+        let len = self.recording.get(&key)?.len();
+        let cursor = self.cursors.entry((account.to_string(), key)).or_insert(0);
         let at = (*cursor).min(len.saturating_sub(1));
         *cursor += 1;
-        self.recording.get(key)?.get(at).cloned()
+        self.recording.get(&key)?.get(at).cloned()
     }
 }
 
@@ -140,7 +139,7 @@ impl Replay {
     /// The next answer, waiting a while for the template to make a request it has not made
     /// yet: steps that run for every account at once (the preflight, a plan) reach the
     /// template and the replayed accounts in no set order.
-    async fn answer_when_recorded(&self, account: &str, key: &str) -> Option<Recorded> {
+    async fn answer_when_recorded(&self, account: &str, key: u64) -> Option<Recorded> {
         let started = std::time::Instant::now();
         loop {
             let answer = self.state.lock().ok()?.next_answer(account, key);
@@ -151,12 +150,12 @@ impl Replay {
         }
     }
 
-    fn miss(&self, key: &str) {
+    fn miss(&self, request: &str) {
         if let Ok(mut s) = self.state.lock() {
             s.stats.misses += 1;
             s.stats.forwarded += 1;
             if s.missed.len() < 5 {
-                s.missed.push(key.chars().take(300).collect());
+                s.missed.push(request.chars().take(300).collect());
             }
         }
     }
@@ -190,7 +189,7 @@ fn body_text(request: &HttpRequest) -> String {
 }
 
 /// The request as the recording knows it: `account` replaced by a placeholder.
-pub fn request_key(request: &HttpRequest, account: &str) -> String {
+pub fn request_text(request: &HttpRequest, account: &str) -> String {
     let target = request.headers().get("x-amz-target").unwrap_or_default();
     let text = format!(
         "{} {}\n{target}\n{}",
@@ -199,6 +198,14 @@ pub fn request_key(request: &HttpRequest, account: &str) -> String {
         body_text(request)
     );
     text.replace(account, "{account}")
+}
+
+fn hash_of(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same text hashes the same for the template and the replayed accounts.
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// The account of an AssumeRole request's role ARN (URL-encoded in the query body).
@@ -270,7 +277,7 @@ impl HttpConnector for ReplayConnector {
         let account = replay.account_of(&request);
         match account {
             Some(a) if *a == *replay.template => {
-                let key = request_key(&request, &a);
+                let key = hash_of(&request_text(&request, &a));
                 HttpConnectorFuture::new(async move {
                     replay.count(|s| s.forwarded += 1);
                     let recorded = read_all(inner.call(request).await?).await?;
@@ -281,16 +288,17 @@ impl HttpConnector for ReplayConnector {
                 })
             }
             Some(a) if replay.replayed.contains(&a) => {
-                let key = request_key(&request, &a);
+                let text = request_text(&request, &a);
+                let key = hash_of(&text);
                 HttpConnectorFuture::new(async move {
-                    match replay.answer_when_recorded(&a, &key).await {
+                    match replay.answer_when_recorded(&a, key).await {
                         Some(recorded) => {
                             replay.count(|s| s.replayed += 1);
                             let body = recorded.body.replace(&*replay.template, &a);
                             rebuild(&recorded, body)
                         }
                         None => {
-                            replay.miss(&key);
+                            replay.miss(&text);
                             inner.call(request).await
                         }
                     }
@@ -330,14 +338,19 @@ mod tests {
             headers: Vec::new(),
             body: body.into(),
         };
+        let read = hash_of("read");
         state
             .recording
-            .insert("read".into(), vec![answer("absent"), answer("present")]);
+            .insert(read, vec![answer("absent"), answer("present")]);
         let got: Vec<String> = (0..3)
-            .filter_map(|_| state.next_answer("222222222222", "read"))
+            .filter_map(|_| state.next_answer("222222222222", read))
             .map(|r| r.body)
             .collect();
         assert_eq!(got, ["absent", "present", "present"]);
-        assert!(state.next_answer("222222222222", "never made").is_none());
+        assert!(
+            state
+                .next_answer("222222222222", hash_of("never made"))
+                .is_none()
+        );
     }
 }

@@ -680,9 +680,13 @@ async fn main() {
         throughput,
     );
 
+    // The peak so far, after each run: which of them holds the memory.
+    let mut peaks = vec![("the rollout", peak_kib("self"))];
     let rerun = noop_rerun(&ctx, &injector, replay.as_ref()).await;
+    peaks.push(("the re-run", peak_kib("self")));
     let plan_ctx = run_ctx(&slow, &spec, false, &state);
     let planned = whole_org_plan(&plan_ctx, &injector, replay.as_ref()).await;
+    peaks.push(("the plan", peak_kib("self")));
 
     println!("waves (accounts/concurrency): {}", bound.sizes.join(", "));
     println!("wall time: {:.2} s", wall.as_secs_f64());
@@ -712,6 +716,11 @@ async fn main() {
     print_throttled(&injector);
     print_later_runs(n, first_calls, &rerun, &planned);
     print_cost(n, first_calls, cpu, wall);
+    let peaks: Vec<String> = peaks
+        .iter()
+        .map(|(after, kib)| format!("after {after} {} MiB", kib / 1024))
+        .collect();
+    println!("peak RSS so far: {}", peaks.join(", "));
     println!("wall/bound = {:.2}", wall.as_secs_f64() / total);
     emulator_control(&[
         "settings",

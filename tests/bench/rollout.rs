@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use trailhead_e2e::aws_profile::AwsProfile;
 use trailhead_e2e::faults::{FaultConfig, FaultInjector};
-use trailhead_e2e::replay::{Replay, ReplayStats};
+use trailhead_e2e::replay::{Replay, ReplayStats, canary_and_workloads};
 use trailhead_e2e::{REGION, emulator, emulator_control, run_ctx, seed};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
@@ -238,23 +238,6 @@ async fn emulator_throughput(clean: &trailhead_provisioner::Connection, concurre
     throughput
 }
 
-/// The workload accounts are replayed from the first canary, which runs before them.
-fn replay_roles(org: &SeededOrg) -> (String, Vec<String>) {
-    let template = org
-        .members
-        .iter()
-        .find(|a| a.ou == "Sandbox")
-        .map(|a| a.id.clone())
-        .expect("the seeded org has a canary");
-    let replayed = org
-        .members
-        .iter()
-        .filter(|a| a.ou == "Workloads")
-        .map(|a| a.id.clone())
-        .collect();
-    (template, replayed)
-}
-
 /// The wire between trailhead and the emulator: the profile (or the fixed latency) and faults
 /// outermost, then, with the replay backend, the recording.
 fn install_wire(
@@ -273,7 +256,8 @@ fn install_wire(
         profile: args.profile.clone(),
         ..FaultConfig::default()
     };
-    let roles = (args.backend == Backend::Replay).then(|| replay_roles(org));
+    let roles = (args.backend == Backend::Replay)
+        .then(|| canary_and_workloads(org).expect("the seeded org has a canary"));
     let slow = clean.clone().wrap_http_client(move |inner| {
         let replay =
             roles.map(|(template, replayed)| Replay::new(inner.clone(), &template, replayed));

@@ -28,6 +28,8 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
+use trailhead_provisioner::seed::SeededOrg;
+
 use crate::faults::scope;
 
 /// What a replay run did, for the benchmark's "backend" line.
@@ -161,6 +163,19 @@ impl Replay {
     }
 }
 
+/// The accounts of a seeded org in the roles a replay gives them: the first canary is the
+/// template, the workload accounts (in a later wave) are replayed.
+pub fn canary_and_workloads(org: &SeededOrg) -> Option<(String, Vec<String>)> {
+    let template = org.members.iter().find(|a| a.ou == "Sandbox")?.id.clone();
+    let replayed = org
+        .members
+        .iter()
+        .filter(|a| a.ou == "Workloads")
+        .map(|a| a.id.clone())
+        .collect();
+    Some((template, replayed))
+}
+
 impl HttpClient for Replay {
     fn http_connector(
         &self,
@@ -188,15 +203,11 @@ fn body_text(request: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-/// The request as the recording knows it: `account` replaced by a placeholder.
-pub fn request_text(request: &HttpRequest, account: &str) -> String {
+/// The request (with its `body`, already read) as the recording knows it: `account` replaced
+/// by a placeholder.
+fn request_text(request: &HttpRequest, body: &str, account: &str) -> String {
     let target = request.headers().get("x-amz-target").unwrap_or_default();
-    let text = format!(
-        "{} {}\n{target}\n{}",
-        request.method(),
-        request.uri(),
-        body_text(request)
-    );
+    let text = format!("{} {}\n{target}\n{body}", request.method(), request.uri(),);
     text.replace(account, "{account}")
 }
 
@@ -277,7 +288,7 @@ impl HttpConnector for ReplayConnector {
         let account = replay.account_of(&request);
         match account {
             Some(a) if *a == *replay.template => {
-                let key = hash_of(&request_text(&request, &a));
+                let key = hash_of(&request_text(&request, &body, &a));
                 HttpConnectorFuture::new(async move {
                     replay.count(|s| s.forwarded += 1);
                     let recorded = read_all(inner.call(request).await?).await?;
@@ -288,7 +299,7 @@ impl HttpConnector for ReplayConnector {
                 })
             }
             Some(a) if replay.replayed.contains(&a) => {
-                let text = request_text(&request, &a);
+                let text = request_text(&request, &body, &a);
                 let key = hash_of(&text);
                 HttpConnectorFuture::new(async move {
                     match replay.answer_when_recorded(&a, key).await {

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use trailhead_e2e::replay::Replay;
+use trailhead_e2e::replay::{Replay, canary_and_workloads};
 use trailhead_e2e::{REGION, emulator, run_ctx, seed};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
@@ -17,19 +17,7 @@ use trailhead_provisioner::rollout::{RolloutOptions, plan, rollout};
 async fn workload_accounts_replayed_from_the_canary_converge_without_the_emulator() {
     let clean = emulator();
     let org = seed(&clean, "replay", 5).await;
-    let template = org
-        .members
-        .iter()
-        .find(|a| a.ou == "Sandbox")
-        .expect("a canary")
-        .id
-        .clone();
-    let replayed: Vec<String> = org
-        .members
-        .iter()
-        .filter(|a| a.ou == "Workloads")
-        .map(|a| a.id.clone())
-        .collect();
+    let (template, replayed) = canary_and_workloads(&org).expect("a canary");
     assert_eq!(replayed.len(), 3);
     let holder = Arc::new(Mutex::new(None));
     let h = holder.clone();

@@ -189,6 +189,12 @@ def test_events_reach_cloudwatch_logs_and_an_alarm_notifies_a_confirmed_subscrib
     assert sent[0]["endpoint"] == "secops@example.com" and json.loads(sent[0]["message"])["AlarmName"] == alarm
     history = cw.describe_alarm_history(AlarmName=alarm, HistoryItemType="Action")["AlarmHistoryItems"]
     assert history[0]["HistorySummary"].startswith("Successfully executed action")
+    # A window (StartDate / EndDate) narrows the history, as the drill reads it.
+    from datetime import datetime, timedelta, timezone
+    now = datetime.now(timezone.utc)
+    recent = cw.describe_alarm_history(AlarmName=alarm, StartDate=now - timedelta(minutes=5))["AlarmHistoryItems"]
+    assert any(i["HistorySummary"].endswith("to ALARM") for i in recent)
+    assert cw.describe_alarm_history(AlarmName=alarm, StartDate=now + timedelta(minutes=5))["AlarmHistoryItems"] == []
 
 
 def test_a_topic_that_refuses_cloudwatch_records_a_failed_action(emulator, trail):

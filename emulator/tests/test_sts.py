@@ -81,3 +81,17 @@ def test_an_account_being_created_is_not_listed_yet(emulator, org):
         time.sleep(0.1)
         status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
     assert email in emails()
+
+
+def test_a_session_policy_narrows_the_session_and_the_refusal_is_recorded(emulator, org):
+    arn = f"arn:aws:iam::{org['member']}:role/OrganizationAccountAccessRole"
+    deny_all = policy({"Effect": "Deny", "Action": "*", "Resource": "*"})
+    creds = assume(emulator.client("sts"), arn, Policy=deny_all)["Credentials"]
+    narrowed = emulator.client("cloudtrail", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                               token=creds["SessionToken"])
+    assert code_of(narrowed.describe_trails) == "AccessDeniedException"
+    # The same role without a session policy is not narrowed.
+    emulator.assume("cloudtrail", org["member"]).describe_trails()
+    records = [r for r in emulator.control(f"events?account={org['member']}")["records"]
+               if r.get("eventName") == "DescribeTrails" and r.get("errorCode")]
+    assert records and records[-1]["errorCode"] == "AccessDeniedException"

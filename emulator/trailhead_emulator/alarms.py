@@ -169,6 +169,15 @@ def history(account, region, name=None, kind=None, start=None, end=None):
     ]
 
 
+def _aware(value):
+    """StartDate / EndDate as an aware UTC datetime (moto hands over a string or a naive one)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def install():
     from moto.cloudwatch.responses import CloudWatchResponse
     from moto.core.responses import ActionResult
@@ -176,7 +185,8 @@ def install():
     def describe_alarm_history(self):
         items = history(
             self.current_account, self.region, self._get_param("AlarmName"),
-            self._get_param("HistoryItemType"), self._get_param("StartDate"), self._get_param("EndDate"),
+            self._get_param("HistoryItemType"), _aware(self._get_param("StartDate")),
+            _aware(self._get_param("EndDate")),
         )
         if self._get_param("ScanBy") == "TimestampAscending":
             items.reverse()

@@ -73,6 +73,18 @@ def request_action(environ, body):
     return f"{prefix}:{action}" if action else None
 
 
+def _session_limited(key):
+    """The caller of a session that AssumeRole narrowed with an inline session policy."""
+    caller = identity.caller_for_key(key)
+    return caller if caller is not None and getattr(caller, "session_policy", None) else None
+
+
+def session_denied(caller, action):
+    """A session policy grants nothing by itself: the call must be allowed by it (and by the
+    role's policies, judged separately), and an explicit Deny in it wins."""
+    return evaluate(caller.session_policy, caller.principal(), action, None) != ALLOW
+
+
 def _enforced_role(key):
     caller = identity.caller_for_key(key)
     if caller is None or caller.kind != "assumed-role":
@@ -115,14 +127,17 @@ def wrap(app):
     def middleware(environ, start_response):
         key = identity.access_key_of_environ(environ)
         role, caller = _enforced_role(key) if key else (None, None)
-        if role is None:
+        limited = _session_limited(key) if key else None
+        if role is None and limited is None:
             return app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         action = request_action(environ, body)
-        if action and denied(role, caller, action):
+        if action and role is not None and denied(role, caller, action):
             return _refuse(environ, start_response, caller, action)
+        if action and limited is not None and session_denied(limited, action):
+            return _refuse(environ, start_response, limited, action)
         return app(environ, start_response)
 
     return middleware

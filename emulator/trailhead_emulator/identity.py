@@ -24,12 +24,14 @@ def root_account_of(access_key):
 
 
 class Caller:
-    def __init__(self, kind, account, arn, role_arn=None, access_key=""):
+    def __init__(self, kind, account, arn, role_arn=None, access_key="", session_policy=None):
         self.kind = kind  # "root" | "assumed-role" | "user" | "anonymous"
         self.account = account
         self.arn = arn
         self.role_arn = role_arn
         self.access_key = access_key
+        # The inline session policy of AssumeRole's `Policy`: it can only narrow the session.
+        self.session_policy = session_policy
 
     @property
     def is_root(self):

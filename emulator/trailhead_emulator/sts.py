@@ -4,8 +4,11 @@ not exist):
 - the role must exist in its account, and be old enough to have propagated (iam.py);
 - its trust policy must allow the caller `sts:AssumeRole`, with `sts:ExternalId` from the request;
 - accounts that are SUSPENDED or PENDING_CLOSURE, or still being created, cannot be assumed into;
-- role chaining (a role session calling AssumeRole) caps DurationSeconds at 3600.
+- role chaining (a role session calling AssumeRole) caps DurationSeconds at 3600;
+- an inline session policy (`Policy`) narrows the session: enforce.py refuses every call it
+  does not allow, whatever the role's own policies say.
 Sources: docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session,
 docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html (role chaining),
 docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_close.html.
 """
@@ -64,7 +67,8 @@ def install():
             external_id=external_id,
         )
         identity.SESSIONS[role.access_key_id] = identity.Caller(
-            "assumed-role", role.account_id, role.arn, role.role_arn, role.access_key_id
+            "assumed-role", role.account_id, role.arn, role.role_arn, role.access_key_id,
+            session_policy=policy or None,
         )
         return role
 

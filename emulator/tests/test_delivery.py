@@ -195,6 +195,10 @@ def test_events_reach_cloudwatch_logs_and_an_alarm_notifies_a_confirmed_subscrib
     recent = cw.describe_alarm_history(AlarmName=alarm, StartDate=now - timedelta(minutes=5))["AlarmHistoryItems"]
     assert any(i["HistorySummary"].endswith("to ALARM") for i in recent)
     assert cw.describe_alarm_history(AlarmName=alarm, StartDate=now + timedelta(minutes=5))["AlarmHistoryItems"] == []
+    # The filter's data point is readable back, as the drill's metric link reads it.
+    stats = cw.get_metric_statistics(Namespace="CISBenchmark", MetricName=metric, StartTime=now - timedelta(minutes=5),
+                                     EndTime=now + timedelta(minutes=1), Period=60, Statistics=["Sum"])
+    assert sum(d["Sum"] for d in stats["Datapoints"]) >= 1
 
 
 def test_a_topic_that_refuses_cloudwatch_records_a_failed_action(emulator, trail):

@@ -51,8 +51,11 @@ def put_point(account, region, namespace, name, t, value):
         POINTS[(account, region, namespace, name)].append((time.time(), value))
     from moto.cloudwatch.models import cloudwatch_backends
 
+    # moto keeps naive UTC times (its clock, its request parser): an aware one here made
+    # GetMetricStatistics fail with a 500 on comparing the two.
+    stamp = datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)
     cloudwatch_backends[account][region].put_metric_data(
-        namespace, [{"MetricName": name, "Value": value, "Timestamp": datetime.fromtimestamp(t, timezone.utc)}]
+        namespace, [{"MetricName": name, "Value": value, "Timestamp": stamp}]
     )
 
 

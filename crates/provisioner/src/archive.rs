@@ -154,6 +154,30 @@ pub async fn list_window(
     Ok(objects)
 }
 
+/// Every object under `prefix`, with its last-modified time (epoch seconds).
+pub async fn list_window_prefix(
+    s3: &aws_sdk_s3::Client,
+    site: &CallSite,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, i64)>, ProvisionError> {
+    let mut objects = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
+        objects.extend(page.contents().iter().filter_map(|o| {
+            let modified = o.last_modified().map(|t| t.secs()).unwrap_or(0);
+            o.key().map(|k| (k.to_string(), modified))
+        }));
+    }
+    Ok(objects)
+}
+
 /// One object's bytes.
 pub async fn fetch_object(
     s3: &aws_sdk_s3::Client,

@@ -10,6 +10,7 @@ pub mod athena;
 pub mod connect;
 pub mod counter;
 pub mod delivered;
+pub mod drill;
 pub mod error;
 pub mod events;
 pub mod integrity;

@@ -67,6 +67,20 @@ impl AccountSession {
         role: &AccessRole,
         calls: &CallLog,
     ) -> Self {
+        Self::assume_narrowed(conn, base, account_id, region, role, None, calls).await
+    }
+
+    /// As [`Self::assume`], the session narrowed by an inline session policy (it can only take
+    /// permissions away: the drill's denied call uses one that denies everything).
+    pub async fn assume_narrowed(
+        conn: &Connection,
+        base: &SdkConfig,
+        account_id: &str,
+        region: &str,
+        role: &AccessRole,
+        session_policy: Option<&str>,
+        calls: &CallLog,
+    ) -> Self {
         let arn = role_arn(region, account_id, &role.role_name);
         let mut builder = AssumeRoleProvider::builder(arn)
             .session_name(session_name(&role.run_id))
@@ -75,6 +89,9 @@ impl AccountSession {
             .configure(base);
         if let Some(id) = &role.external_id {
             builder = builder.external_id(id);
+        }
+        if let Some(policy) = session_policy {
+            builder = builder.policy(policy);
         }
         let provider = builder.build().await;
         let config = base
@@ -170,6 +187,7 @@ clients! {
     cloudwatch => aws_sdk_cloudwatch, "cloudwatch";
     glue => aws_sdk_glue, "glue";
     athena => aws_sdk_athena, "athena";
+    ec2 => aws_sdk_ec2, "ec2";
 }
 
 impl AccountSession {

@@ -140,6 +140,10 @@ enum Command {
     /// Judge every account against the CIS / Security Hub controls, with evidence, and report
     /// drift (exit 4 when a control fails)
     Verify(commands::verify::VerifyArgs),
+    /// Set off each alarm with a harmless change (undone at once) and follow it through the
+    /// archive, the log group, the metric, the alarm, its action and the subscriber (exit 4 when
+    /// an alarm is broken)
+    Drill(commands::drill::DrillArgs),
     /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
     MfaDelete(commands::mfa_delete::MfaDeleteArgs),
     /// Print the least-privilege IAM policies the caller and the access role need for this spec
@@ -191,6 +195,10 @@ fn main() -> ExitCode {
             let reach = args.reach.reading(&args.read, before);
             commands::verify::run(args, &reach)
         }
+        Command::Drill(args) => {
+            let reach = args.reach.reading(&args.read, before);
+            commands::drill::run(args, &reach)
+        }
         Command::MfaDelete(args) => {
             let reach = args.reach.with(before);
             commands::mfa_delete::run(args, &reach)
@@ -226,6 +234,7 @@ fn command_debug(command: &Command) -> bool {
         Command::Plan(a) => a.reach.debug,
         Command::Preflight(a) => a.reach.debug,
         Command::Verify(a) => a.reach.debug,
+        Command::Drill(a) => a.reach.debug,
         Command::MfaDelete(a) => a.reach.debug,
         Command::Logs(cmd) => cmd.reach().is_some_and(|r| r.debug),
         Command::Alarms(cmd) => cmd.reach().is_some_and(|r| r.debug),

@@ -29,6 +29,19 @@ pub async fn abort_on_signals(
     }
 }
 
+/// For commands that clean up after themselves (the drill): the first signal tells `interrupted`,
+/// so that what was created is removed before exiting; the second exits at once.
+pub async fn interrupt_once(interrupted: watch::Sender<bool>) {
+    wait_for_signal().await;
+    eprintln!(
+        "\ninterrupted: removing what was created, then stopping (interrupt again to exit now)"
+    );
+    interrupted.send_replace(true);
+    wait_for_signal().await;
+    eprintln!("\nsecond interrupt: exiting now; `trailhead drill --cleanup` removes leftovers");
+    std::process::exit(130);
+}
+
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};

@@ -3,6 +3,7 @@ pub mod approval;
 pub mod athena;
 pub mod backtest;
 pub mod common;
+pub mod drill;
 pub mod emulator;
 pub mod lines;
 pub mod logs;

@@ -1,0 +1,277 @@
+//! `trailhead drill` against the emulator: every drillable CIS alarm fires through all six
+//! links and nothing tagged is left behind; breaking one link of one alarm flips exactly that
+//! alarm to "broken at link K"; the log-archive account is refused; `--cleanup` removes what
+//! an interrupted drill left.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use tokio::sync::watch;
+use trailhead_e2e::{REGION, confirm_subscriptions, rolled_out_org};
+use trailhead_model::Selection;
+use trailhead_provisioner::drill::plan::DRILL_TAG;
+use trailhead_provisioner::drill::{
+    AlarmResult, DrillOptions, DrillReport, Outcome, cleanup, cleanup_leftovers, drill,
+};
+use trailhead_provisioner::error::CallSite;
+use trailhead_provisioner::log_archive::RunCtx;
+use trailhead_provisioner::session::AccountSession;
+
+fn options(account: &str, only: &[&str]) -> DrillOptions {
+    DrillOptions {
+        selection: Selection {
+            accounts: vec![account.to_string()],
+            waves: Vec::new(),
+        },
+        only: only.iter().map(|s| s.to_string()).collect(),
+        timeout: Duration::from_secs(60),
+        include_org_changes: false,
+        allow_log_archive: false,
+        dry_run: false,
+    }
+}
+
+async fn run(ctx: &RunCtx, opts: &DrillOptions) -> DrillReport {
+    let (_keep, interrupted) = watch::channel(false);
+    drill(ctx, opts, interrupted).await.expect("the drill runs")
+}
+
+fn result<'a>(report: &'a DrillReport, control: &str) -> &'a AlarmResult {
+    report.accounts[0]
+        .alarms
+        .iter()
+        .find(|a| a.control == control)
+        .unwrap_or_else(|| panic!("no result for {control}"))
+}
+
+async fn tagged_leftovers(session: &AccountSession) -> Vec<String> {
+    let site = CallSite::new(&session.account_id, REGION, "test");
+    cleanup::leftovers(session, &site)
+        .await
+        .expect("leftovers listed")
+        .iter()
+        .map(|r| r.label())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_behind() {
+    let (org, ctx, _state) = rolled_out_org("drill-fires", 1, "").await;
+    confirm_subscriptions();
+    let member = &org.members[0].id;
+    let report = run(&ctx, &options(member, &[])).await;
+
+    let alarms = &report.accounts[0].alarms;
+    let fired: Vec<&AlarmResult> = alarms
+        .iter()
+        .filter(|a| a.outcome == Outcome::Fired)
+        .collect();
+    // CIS 3.0 4.1–4.15 less the three console/root ones (offline), Config (4.9, never touched)
+    // and Organizations (4.15, management account only).
+    assert_eq!(fired.len(), 10, "{alarms:#?}");
+    for a in &fired {
+        let links: Vec<usize> = a.latencies.iter().map(|l| l.link).collect();
+        assert_eq!(
+            links,
+            [1, 2, 3, 4, 5, 6],
+            "{} lacks a link latency",
+            a.control
+        );
+        assert!(
+            a.latencies
+                .iter()
+                .all(|l| l.seconds >= 0.0 && l.seconds < 60.0)
+        );
+    }
+    for offline in ["4.2", "4.3", "4.6"] {
+        assert_eq!(result(&report, offline).outcome, Outcome::Offline);
+    }
+    for not_drillable in ["4.9", "4.15"] {
+        assert_eq!(
+            result(&report, not_drillable).outcome,
+            Outcome::NotDrillable
+        );
+    }
+    assert!(!report.failed(), "{report:#?}");
+    assert!(report.accounts[0].leftovers.is_empty());
+    let session = ctx.assume(member, REGION).await;
+    assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
+}
+
+/// Puts the alarm again with `metric` and `actions` instead of its own.
+async fn repoint_alarm(
+    session: &AccountSession,
+    alarm: &str,
+    metric: Option<&str>,
+    actions: Option<&str>,
+) {
+    let cw = session.cloudwatch();
+    let live = cw
+        .describe_alarms()
+        .alarm_names(alarm)
+        .send()
+        .await
+        .expect("describe alarms");
+    let a = &live.metric_alarms()[0];
+    cw.put_metric_alarm()
+        .alarm_name(alarm)
+        .namespace(a.namespace().unwrap())
+        .metric_name(metric.unwrap_or(a.metric_name().unwrap()))
+        .set_statistic(a.statistic().cloned())
+        .set_period(a.period())
+        .set_evaluation_periods(a.evaluation_periods())
+        .set_threshold(a.threshold())
+        .set_comparison_operator(a.comparison_operator().cloned())
+        .set_treat_missing_data(a.treat_missing_data().map(str::to_string))
+        .alarm_actions(actions.unwrap_or(&a.alarm_actions()[0]))
+        .send()
+        .await
+        .expect("put the alarm again");
+}
+
+/// A topic of the member's own, open to CloudWatch or not, with no subscriber.
+async fn topic(session: &AccountSession, name: &str, open_to_cloudwatch: bool) -> String {
+    let sns = session.sns();
+    let arn = sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    let principal = if open_to_cloudwatch {
+        r#"{"Service":"cloudwatch.amazonaws.com"}"#.to_string()
+    } else {
+        format!(r#"{{"AWS":"arn:aws:iam::{}:root"}}"#, session.account_id)
+    };
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"sns:Publish","Resource":"{arn}"}}]}}"#
+    );
+    sns.set_topic_attributes()
+        .topic_arn(&arn)
+        .attribute_name("Policy")
+        .attribute_value(policy)
+        .send()
+        .await
+        .expect("topic policy");
+    arn
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaking_one_link_of_one_alarm_flips_exactly_that_alarm() {
+    let (org, ctx, _state) = rolled_out_org("drill-breaks", 1, "").await;
+    confirm_subscriptions();
+    let member = &org.members[0].id;
+    let session = ctx.assume(member, REGION).await;
+    let name = |id: &str| {
+        trailhead_provisioner::rollout::controls(&ctx)
+            .expect("controls")
+            .into_iter()
+            .find(|c| c.id == id)
+            .expect("the control")
+            .resource_name()
+    };
+    // Link 3: the filter of 4.4 is gone.
+    session
+        .logs()
+        .delete_metric_filter()
+        .log_group_name(&ctx.spec.trail.log_group_name)
+        .filter_name(name("4.4"))
+        .send()
+        .await
+        .expect("filter deleted");
+    // Link 4: the alarm of 4.5 watches another metric.
+    repoint_alarm(&session, &name("4.5"), Some("SomethingElse"), None).await;
+    // Link 5: the alarm of 4.7 notifies a topic that refuses CloudWatch.
+    let closed = topic(&session, "drill-closed", false).await;
+    repoint_alarm(&session, &name("4.7"), None, Some(&closed)).await;
+    // Link 6: the alarm of 4.8 notifies a topic nobody is subscribed to.
+    let unheard = topic(&session, "drill-unheard", true).await;
+    repoint_alarm(&session, &name("4.8"), None, Some(&unheard)).await;
+
+    let only = ["4.4", "4.5", "4.7", "4.8", "4.10"];
+    let report = run(&ctx, &options(member, &only)).await;
+    let broken_at = |id: &str| {
+        let r = result(&report, id);
+        (r.outcome, r.broken_link, r.evidence.clone())
+    };
+    let (outcome, link, evidence) = broken_at("4.4");
+    assert_eq!((outcome, link), (Outcome::Broken, Some(3)), "{evidence}");
+    assert!(evidence.contains("no metric filter"), "{evidence}");
+    let (outcome, link, evidence) = broken_at("4.5");
+    assert_eq!((outcome, link), (Outcome::Broken, Some(4)), "{evidence}");
+    assert!(evidence.contains("SomethingElse"), "{evidence}");
+    let (outcome, link, evidence) = broken_at("4.7");
+    assert_eq!((outcome, link), (Outcome::Broken, Some(5)), "{evidence}");
+    let (outcome, link, evidence) = broken_at("4.8");
+    assert_eq!((outcome, link), (Outcome::Broken, Some(6)), "{evidence}");
+    assert!(evidence.contains("no confirmed subscription"), "{evidence}");
+    assert_eq!(result(&report, "4.10").outcome, Outcome::Fired);
+    assert_eq!(report.accounts[0].alarms.len(), only.len());
+    assert!(report.failed());
+    assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_archive_is_refused_and_cleanup_removes_what_a_drill_left() {
+    let (org, ctx, _state) = rolled_out_org("drill-cleanup", 1, "").await;
+    let refused = {
+        let (_keep, interrupted) = watch::channel(false);
+        drill(&ctx, &options(&org.log_archive.id, &[]), interrupted).await
+    };
+    let message = refused
+        .err()
+        .expect("the log archive is refused")
+        .to_string();
+    assert!(message.contains("--allow-log-archive"), "{message}");
+
+    // What an interrupted drill leaves: a tagged VPC with a tagged security group in it.
+    let member = &org.members[0].id;
+    let session = ctx.assume(member, REGION).await;
+    let tag = |kind: ResourceType| {
+        TagSpecification::builder()
+            .resource_type(kind)
+            .tags(Tag::builder().key(DRILL_TAG).value("interrupted").build())
+            .build()
+    };
+    let ec2 = session.ec2();
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.99.0.0/16")
+        .tag_specifications(tag(ResourceType::Vpc))
+        .send()
+        .await
+        .expect("vpc");
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    ec2.create_security_group()
+        .group_name("left-behind")
+        .description("left by an interrupted drill")
+        .vpc_id(&vpc_id)
+        .tag_specifications(tag(ResourceType::SecurityGroup))
+        .send()
+        .await
+        .expect("security group");
+    // Something of the user's own, untagged, that cleanup must not touch.
+    let own = ec2
+        .create_vpc()
+        .cidr_block("10.98.0.0/16")
+        .send()
+        .await
+        .expect("own vpc");
+    let own_id = own.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    assert_eq!(tagged_leftovers(&session).await.len(), 2);
+
+    let removed = cleanup_leftovers(&ctx, &options(member, &[]))
+        .await
+        .expect("cleanup runs");
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].1.len(), 2, "{removed:?}");
+    assert!(removed[0].2.is_empty(), "{removed:?}");
+    assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
+    let still = ec2.describe_vpcs().vpc_ids(&own_id).send().await;
+    assert_eq!(still.expect("own vpc kept").vpcs().len(), 1);
+}

@@ -237,6 +237,21 @@ fn demo(accounts: usize) -> Result<(), String> {
             &state_arg,
         ]),
     )?;
+    must(
+        "drilling the canary wave (each CIS alarm set off and followed to its subscriber)",
+        trailhead(&[
+            "--emulator",
+            "drill",
+            "--org",
+            &spec_arg,
+            "--state-dir",
+            &state_arg,
+            "--wave",
+            "canary",
+            "--timeout",
+            "2m",
+        ]),
+    )?;
     println!();
     println!("The demo organization runs in the emulator, and its spec is {spec_arg}.");
     println!("Look around:");
@@ -246,6 +261,9 @@ fn demo(accounts: usize) -> Result<(), String> {
     );
     println!("  cargo xtask verify --emulator --org {spec_arg} --state-dir {state_arg}");
     println!("  cargo xtask alarms list --benchmark cis-3.0");
+    println!(
+        "  cargo xtask drill --emulator --org {spec_arg} --state-dir {state_arg} --wave canary --dry-run"
+    );
     println!("  cargo xtask emulator status        # the endpoint URL is the last line");
     println!("Stop the emulator with: cargo xtask emulator stop");
     Ok(())

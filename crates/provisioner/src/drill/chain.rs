@@ -92,6 +92,16 @@ impl Watch {
         }
     }
 
+    /// A link cannot come after the next one: the data point existed when the alarm changed,
+    /// even if the poll that saw it came later (links 3 and 6 are seen when polled, not stamped).
+    fn order_latencies(&mut self) {
+        for i in (0..self.seen.len() - 1).rev() {
+            if let (Some(this), Some(next)) = (self.seen[i], self.seen[i + 1]) {
+                self.seen[i] = Some(this.min(next));
+            }
+        }
+    }
+
     fn ours(&self, record: &Value, session_name: &str, marker: &str) -> bool {
         let by_us = record["userIdentity"]["arn"]
             .as_str()
@@ -197,6 +207,7 @@ pub async fn poll(c: &ChainCtx<'_>, watches: &mut [Watch], read: &mut Seen) {
         if w.seen[4].is_some() && w.seen[5].is_none() && w.broken.is_none() {
             subscriber_link(c, w).await;
         }
+        w.order_latencies();
     }
 }
 
@@ -432,4 +443,116 @@ pub async fn read_alarms(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailhead_alarms::catalog::controls;
+    use trailhead_model::Benchmark;
+
+    fn vpc_control() -> Control {
+        controls(Benchmark::Cis30)
+            .into_iter()
+            .find(|c| c.id == "4.14")
+            .unwrap_or_else(|| panic!("CIS 3.0 has 4.14"))
+    }
+
+    fn filter(metric: &str) -> LiveFilter {
+        LiveFilter {
+            name: vpc_control().resource_name(),
+            pattern: vpc_control().pattern.to_string(),
+            namespace: "CISBenchmark".into(),
+            metric: metric.into(),
+            value: "1".into(),
+        }
+    }
+
+    fn alarm(metric: &str, actions: &[&str]) -> LiveAlarm {
+        LiveAlarm {
+            namespace: "CISBenchmark".into(),
+            metric: metric.into(),
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            state: "OK".into(),
+        }
+    }
+
+    #[test]
+    fn what_is_missing_before_any_event_names_its_link() {
+        let at = Timestamp::now();
+        let topic = ["arn:aws:sns:eu-west-1:111111111111:alarms"];
+        let no_filter = Watch::new(vpc_control(), None, Some(alarm("VPCChanges", &topic)), at);
+        assert_eq!(no_filter.broken.map(|b| b.0), Some(3));
+        let other_metric = Watch::new(
+            vpc_control(),
+            Some(filter("VPCChanges")),
+            Some(alarm("Other", &topic)),
+            at,
+        );
+        assert!(
+            other_metric
+                .broken
+                .as_ref()
+                .is_some_and(|(k, why)| *k == 4 && why.contains("Other"))
+        );
+        let silent = Watch::new(
+            vpc_control(),
+            Some(filter("VPCChanges")),
+            Some(alarm("VPCChanges", &[])),
+            at,
+        );
+        assert_eq!(silent.broken.map(|b| b.0), Some(5));
+        let sound = Watch::new(
+            vpc_control(),
+            Some(filter("VPCChanges")),
+            Some(alarm("VPCChanges", &topic)),
+            at,
+        );
+        assert!(sound.broken.is_none() && !sound.done());
+    }
+
+    #[test]
+    fn a_link_seen_late_by_the_poll_is_not_later_than_the_next_one() {
+        let mut w = Watch::new(
+            vpc_control(),
+            Some(filter("VPCChanges")),
+            None,
+            Timestamp::now(),
+        );
+        w.seen = [Some(1.0), Some(2.0), Some(9.0), Some(4.0), Some(4.0), None];
+        w.order_latencies();
+        assert_eq!(
+            w.seen,
+            [Some(1.0), Some(2.0), Some(4.0), Some(4.0), Some(4.0), None]
+        );
+        assert_eq!(w.first_unseen(), Some(6));
+    }
+
+    #[test]
+    fn only_the_drills_own_matching_event_counts() {
+        let w = Watch::new(
+            vpc_control(),
+            Some(filter("VPCChanges")),
+            None,
+            Timestamp::now(),
+        );
+        let record = |arn: &str, name: &str| serde_json::json!({"eventName": name, "userIdentity": {"arn": arn}, "requestParameters": {}});
+        let ours = "arn:aws:sts::1:assumed-role/R/trailhead-run-1";
+        assert!(w.ours(
+            &record(ours, "DeleteVpc"),
+            "trailhead-run-1",
+            "trailhead-drill-1"
+        ));
+        assert!(!w.ours(
+            &record(ours, "DescribeVpcs"),
+            "trailhead-run-1",
+            "trailhead-drill-1"
+        ));
+        let someone = "arn:aws:sts::1:assumed-role/R/alice";
+        assert!(!w.ours(
+            &record(someone, "DeleteVpc"),
+            "trailhead-run-1",
+            "trailhead-drill-1"
+        ));
+    }
 }

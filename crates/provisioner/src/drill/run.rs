@@ -54,7 +54,11 @@ async fn targets(
         return Err(ProvisionError::Config(resolved.problems.join("; ")));
     }
     let waves = crate::rollout::selected_waves(ctx, &resolved.targets, &opts.selection)?;
-    let chosen: Vec<TargetAccount> = waves.into_iter().flat_map(|w| w.accounts).collect();
+    let mut chosen: Vec<TargetAccount> = waves.into_iter().flat_map(|w| w.accounts).collect();
+    if opts.selection.is_all() && !opts.allow_log_archive {
+        // The whole org: every account but the one that holds the evidence.
+        chosen.retain(|t| t.id.as_str() != la);
+    }
     if chosen.is_empty() {
         return Err(ProvisionError::UnknownAccount(
             "the selection matches no account".into(),

@@ -223,10 +223,7 @@ async fn the_log_archive_is_refused_and_cleanup_removes_what_a_drill_left() {
         let (_keep, interrupted) = watch::channel(false);
         drill(&ctx, &options(&org.log_archive.id, &[]), interrupted).await
     };
-    let message = refused
-        .err()
-        .expect("the log archive is refused")
-        .to_string();
+    let message = refused.expect_err("the log archive is refused").to_string();
     assert!(message.contains("--allow-log-archive"), "{message}");
 
     // What an interrupted drill leaves: a tagged VPC with a tagged security group in it.

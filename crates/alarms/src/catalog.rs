@@ -299,12 +299,22 @@ pub fn controls(benchmark: Benchmark) -> Vec<Control> {
         .collect()
 }
 
-/// The controls a spec deploys: its benchmark, less what it excludes.
+/// The controls a spec deploys: its benchmark, less what it excludes, and the scanner
+/// companions of the topics it keeps (see `scanners`), so that Prowler passes too.
 pub fn selected(benchmark: Benchmark, exclude: &[String]) -> Vec<Control> {
-    controls(benchmark)
+    let kept: Vec<Control> = controls(benchmark)
         .into_iter()
         .filter(|c| !exclude.iter().any(|e| e == c.id))
-        .collect()
+        .collect();
+    let wanted = |topic: Topic| {
+        kept.iter().any(|c| c.topic == topic)
+            || !controls(benchmark).iter().any(|c| c.topic == topic)
+    };
+    let companions: Vec<Control> = crate::scanners::companions(benchmark)
+        .into_iter()
+        .filter(|c| wanted(c.topic))
+        .collect();
+    kept.into_iter().chain(companions).collect()
 }
 
 pub fn all() -> Vec<Control> {
@@ -352,7 +362,13 @@ mod tests {
     #[test]
     fn exclusions_remove_controls() {
         let picked = selected(Benchmark::Cis30, &["4.15".to_string(), "4.1".to_string()]);
-        assert_eq!(picked.len(), 13);
-        assert!(picked.iter().all(|c| c.id != "4.15" && c.id != "4.1"));
+        // 13 of CIS 3.0 and the route-table companion: the companions of excluded topics go too.
+        assert_eq!(picked.len(), 14);
+        assert!(
+            picked
+                .iter()
+                .all(|c| !["4.15", "4.1", "S.2", "P.15"].contains(&c.id))
+        );
+        assert!(picked.iter().any(|c| c.id == "P.13"));
     }
 }

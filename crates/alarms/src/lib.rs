@@ -11,3 +11,4 @@ pub mod pattern;
 pub mod projection;
 pub mod replay;
 pub mod samples;
+pub mod scanners;

@@ -1,7 +1,7 @@
 //! `trailhead drill` against the emulator: every drillable CIS alarm fires through all six
 //! links and nothing tagged is left behind; breaking one link of one alarm flips exactly that
 //! alarm to "broken at link K"; the log-archive account is refused; `--cleanup` removes what
-//! an interrupted drill left.
+//! an interrupted drill left; the scanners users run afterwards pass, each by its own rule.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use tokio::sync::watch;
+use trailhead_alarms::scanners::Scanner;
 use trailhead_e2e::{REGION, confirm_subscriptions, rolled_out_org};
 use trailhead_model::Selection;
 use trailhead_provisioner::drill::plan::DRILL_TAG;
@@ -18,6 +19,8 @@ use trailhead_provisioner::drill::{
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::log_archive::RunCtx;
 use trailhead_provisioner::session::AccountSession;
+use trailhead_provisioner::verify::Verdict;
+use trailhead_provisioner::verify_scanner::verify_scanner;
 
 fn options(account: &str, only: &[&str]) -> DrillOptions {
     DrillOptions {
@@ -68,9 +71,9 @@ async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_b
         .iter()
         .filter(|a| a.outcome == Outcome::Fired)
         .collect();
-    // CIS 3.0 4.1–4.15 less the three console/root ones (offline), Config (4.9, never touched)
-    // and Organizations (4.15, management account only).
-    assert_eq!(fired.len(), 10, "{alarms:#?}");
+    // CIS 3.0 4.1–4.15 and the companions S.2 and P.13, less the three console/root ones
+    // (offline), Config (4.9, never touched) and Organizations (4.15 and P.15, management only).
+    assert_eq!(fired.len(), 12, "{alarms:#?}");
     for a in &fired {
         let links: Vec<usize> = a.latencies.iter().map(|l| l.link).collect();
         assert_eq!(
@@ -88,7 +91,7 @@ async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_b
     for offline in ["4.2", "4.3", "4.6"] {
         assert_eq!(result(&report, offline).outcome, Outcome::Offline);
     }
-    for not_drillable in ["4.9", "4.15"] {
+    for not_drillable in ["4.9", "4.15", "P.15"] {
         assert_eq!(
             result(&report, not_drillable).outcome,
             Outcome::NotDrillable
@@ -98,6 +101,63 @@ async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_b
     assert!(report.accounts[0].leftovers.is_empty());
     let session = ctx.assume(member, REGION).await;
     assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
+
+    // The scanners users run afterwards pass on every account, each by its own rule.
+    let all = Selection::default();
+    for scanner in [Scanner::Prowler, Scanner::SecurityHub, Scanner::Cis] {
+        let report = verify_scanner(&ctx, &all, scanner).await.expect("verify");
+        let failing: Vec<String> = report
+            .accounts
+            .iter()
+            .flat_map(|a| &a.controls)
+            .filter(|c| c.status != Verdict::Pass)
+            .map(|c| format!("{}: {}", c.id, c.evidence))
+            .collect();
+        assert!(failing.is_empty(), "{}: {failing:#?}", scanner.id());
+        assert_eq!(report.summary.accounts, org.all_accounts().count());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prowler_fails_an_account_without_the_companions_and_says_what_is_missing() {
+    let (org, ctx, _state) = rolled_out_org("scanner-gap", 1, "").await;
+    let member = &org.members[0].id;
+    let session = ctx.assume(member, REGION).await;
+    let companion = trailhead_provisioner::rollout::controls(&ctx)
+        .expect("controls")
+        .into_iter()
+        .find(|c| c.id == "P.13")
+        .expect("the route-table companion");
+    session
+        .logs()
+        .delete_metric_filter()
+        .log_group_name(&ctx.spec.trail.log_group_name)
+        .filter_name(companion.resource_name())
+        .send()
+        .await
+        .expect("companion deleted");
+    let only = Selection {
+        accounts: vec![member.clone()],
+        waves: Vec::new(),
+    };
+    let report = verify_scanner(&ctx, &only, Scanner::Prowler)
+        .await
+        .expect("verify");
+    let failing: Vec<_> = report.accounts[0]
+        .controls
+        .iter()
+        .filter(|c| c.status != Verdict::Pass)
+        .collect();
+    assert_eq!(failing.len(), 1, "{failing:#?}");
+    assert_eq!(
+        failing[0].id,
+        "cloudwatch_changes_to_network_route_tables_alarm_configured"
+    );
+    assert!(
+        failing[0]
+            .evidence
+            .contains("lacks $.eventSource = ec2.amazonaws.com")
+    );
 }
 
 /// Puts the alarm again with `metric` and `actions` instead of its own.

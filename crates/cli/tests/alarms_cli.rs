@@ -29,7 +29,14 @@ fn list_prints_the_catalog_as_json() {
     );
     assert_eq!(code, 0);
     let list: Vec<Value> = serde_json::from_str(&stdout).expect("json");
-    assert_eq!(list.len(), 14);
+    // CloudWatch.1–14 and the Organizations companion Prowler needs (Security Hub has none).
+    assert_eq!(list.len(), 15);
+    assert_eq!(list[14]["id"], "P.15");
+    assert!(
+        list[14]["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("Prowler"))
+    );
     assert_eq!(list[1]["id"], "CloudWatch.2");
     assert_eq!(list[1]["benchmark"], "securityhub");
     assert_eq!(

@@ -28,6 +28,7 @@ pub mod session;
 pub mod targets;
 pub mod verify;
 pub mod verify_controls;
+pub mod verify_scanner;
 
 pub use connect::Connection;
 pub use error::{AwsError, ProvisionError};

@@ -883,15 +883,11 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     verify_selected(ctx, &selection).await
 }
 
-/// Judges the selected accounts (`--account`, `--wave`); drift is planned for them alone.
-pub async fn verify_selected(
+/// Every target of the spec, the ids of those `selection` picks, and the log-archive account.
+pub(crate) async fn resolve_selected(
     ctx: &RunCtx,
     selection: &Selection,
-) -> Result<VerifyReport, ProvisionError> {
-    let ctx = RunCtx {
-        apply: false,
-        ..ctx.clone()
-    };
+) -> Result<(Vec<TargetAccount>, BTreeSet<String>, String), ProvisionError> {
     let management = ctx.management().await;
     let org = read_org(&management).await?;
     let Some(la) = crate::targets::log_archive_id(&ctx.spec, &org) else {
@@ -907,11 +903,24 @@ pub async fn verify_selected(
     for given in &selection.accounts {
         only_account(&targets, given)?;
     }
-    let selected: BTreeSet<String> = selected_waves(&ctx, &targets, selection)?
+    let selected: BTreeSet<String> = selected_waves(ctx, &targets, selection)?
         .into_iter()
         .flat_map(|w| w.accounts)
         .map(|a| a.id.to_string())
         .collect();
+    Ok((targets, selected, la))
+}
+
+/// Judges the selected accounts (`--account`, `--wave`); drift is planned for them alone.
+pub async fn verify_selected(
+    ctx: &RunCtx,
+    selection: &Selection,
+) -> Result<VerifyReport, ProvisionError> {
+    let ctx = RunCtx {
+        apply: false,
+        ..ctx.clone()
+    };
+    let (targets, selected, la) = resolve_selected(&ctx, selection).await?;
     let home = ctx.spec.org.home_region.clone();
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
 
@@ -981,6 +990,20 @@ pub async fn verify_selected(
     }
     accounts.sort_by_key(|(order, _)| *order);
     let mut accounts: Vec<AccountReport> = accounts.into_iter().map(|(_, a)| a).collect();
+    let summary = summarize(&accounts);
+    let controls = describe_columns(&mut accounts, &shared.controls);
+    Ok(VerifyReport {
+        org: ctx.spec.org.name.clone(),
+        generated_at: jiff::Timestamp::now().to_string(),
+        trailhead_version: env!("CARGO_PKG_VERSION").to_string(),
+        benchmark: ctx.spec.alarms.benchmark.id().to_string(),
+        controls,
+        accounts,
+        summary,
+    })
+}
+
+pub(crate) fn summarize(accounts: &[AccountReport]) -> Summary {
     let mut summary = Summary {
         accounts: accounts.len(),
         ..Summary::default()
@@ -992,16 +1015,7 @@ pub async fn verify_selected(
             Verdict::Unknown => summary.unknown += 1,
         }
     }
-    let controls = describe_columns(&mut accounts, &shared.controls);
-    Ok(VerifyReport {
-        org: ctx.spec.org.name.clone(),
-        generated_at: jiff::Timestamp::now().to_string(),
-        trailhead_version: env!("CARGO_PKG_VERSION").to_string(),
-        benchmark: ctx.spec.alarms.benchmark.id().to_string(),
-        controls,
-        accounts,
-        summary,
-    })
+    summary
 }
 
 /// The report's columns with titles and requirements; each result without a requirement of its

@@ -84,9 +84,14 @@ pub fn run(cmd: AlarmsCommand, before: &crate::ReachBefore) -> u8 {
 }
 
 fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
+    // What a rollout deploys: the benchmark's controls, then its scanner companions (P.*),
+    // whose warning says why they are there.
     let controls: Vec<Control> = match benchmark {
-        Some(b) => catalog::controls(b),
-        None => catalog::all(),
+        Some(b) => catalog::selected(b, &[]),
+        None => Benchmark::ALL
+            .into_iter()
+            .flat_map(|b| catalog::selected(b, &[]))
+            .collect(),
     };
     match output {
         ListOutput::Json => match serde_json::to_string_pretty(&controls) {

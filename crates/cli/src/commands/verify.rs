@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
+use trailhead_alarms::scanners::Scanner;
 use trailhead_provisioner::verify::verify_selected;
+use trailhead_provisioner::verify_scanner::verify_scanner;
 
 use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
 use crate::{ReachArgs, exit, reach, spec, verify_output};
@@ -12,6 +14,23 @@ pub enum VerifyOutput {
     Json,
     Junit,
     Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScannerArg {
+    Cis,
+    Securityhub,
+    Prowler,
+}
+
+impl ScannerArg {
+    fn scanner(self) -> Scanner {
+        match self {
+            ScannerArg::Cis => Scanner::Cis,
+            ScannerArg::Securityhub => Scanner::SecurityHub,
+            ScannerArg::Prowler => Scanner::Prowler,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -26,6 +45,11 @@ pub struct VerifyArgs {
     /// Write the report here instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Judge only the monitoring alarms, by the published rule of this scanner: cis (the audit's
+    /// exact strings), securityhub (CloudWatch.1–14's exact strings) or prowler (its
+    /// cloudwatch_* checks: every clause in one filter, and an alarm on its metric)
+    #[arg(long, value_enum, value_name = "SCANNER")]
+    pub scanner: Option<ScannerArg>,
     #[command(flatten)]
     pub reach: crate::ReachArgs,
     #[command(flatten)]
@@ -50,9 +74,11 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
                     .map_err(|e| (e, exit::ERROR))?;
                 let run_id = trailhead_provisioner::session::new_run_id();
                 let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
-                verify_selected(&ctx, &selection)
-                    .await
-                    .map_err(|e| (e.to_string(), exit_code_of(&e)))
+                let report = match args.scanner {
+                    Some(s) => verify_scanner(&ctx, &selection, s.scanner()).await,
+                    None => verify_selected(&ctx, &selection).await,
+                };
+                report.map_err(|e| (e.to_string(), exit_code_of(&e)))
             })
         });
     let report = match result {

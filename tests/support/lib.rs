@@ -116,8 +116,9 @@ pub fn run_ctx(
 }
 
 /// Asserts that every account of `accounts` holds exactly what one converged rollout of
-/// `spec_text` leaves: one trail of ours, logging; 15 metric filters; 15 alarms; one topic of
-/// ours with one subscription. Read without faults.
+/// `spec_text` leaves: one trail of ours, logging; a metric filter and an alarm per selected
+/// control (the benchmark's and its scanner companions); one topic of ours with one
+/// subscription. Read without faults.
 pub async fn assert_converged_without_duplicates(
     conn: &Connection,
     spec_text: &str,
@@ -129,6 +130,8 @@ pub async fn assert_converged_without_duplicates(
     };
     let ctx = run_ctx(conn, spec_text, false, state.path());
     let spec = &ctx.spec;
+    let controls =
+        trailhead_alarms::catalog::selected(spec.alarms.benchmark, &spec.alarms.exclude).len();
     for id in accounts {
         let s = ctx.assume(id, REGION).await;
         let ok = |what: &str| format!("{id}: {what}");
@@ -161,7 +164,7 @@ pub async fn assert_converged_without_duplicates(
             .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeMetricFilters")));
         assert_eq!(
             filters.metric_filters().len(),
-            15,
+            controls,
             "{}",
             ok("metric filters")
         );
@@ -172,7 +175,7 @@ pub async fn assert_converged_without_duplicates(
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeAlarms")));
-        assert_eq!(alarms.metric_alarms().len(), 15, "{}", ok("alarms"));
+        assert_eq!(alarms.metric_alarms().len(), controls, "{}", ok("alarms"));
         let topics = s
             .sns()
             .list_topics()

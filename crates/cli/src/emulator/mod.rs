@@ -12,6 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const MOTO_VERSION: &str = "5.2.5";
+/// boto3/botocore, pinned beside moto: moto serves with botocore's service models, and the
+/// contract tests call it with boto3. botocore 1.44.18 moved Athena to the rest-json protocol,
+/// which moto 5.2.5 does not route (every Athena call of boto3 answered 404).
+pub const BOTOCORE_VERSION: &str = "1.44.13";
 pub const DEFAULT_PORT: u16 = 4599;
 /// The emulator package (`emulator/trailhead_emulator` of the workspace), embedded so that an
 /// installed binary can start it; written out beside the venv on every start.
@@ -330,7 +334,9 @@ impl Emulator {
 
     /// Creates the venv and installs moto once; a stamp file records a finished install.
     fn install(&self, progress: &mut dyn FnMut(&str)) -> Result<(), EmulatorError> {
-        let stamp = self.venv().join(format!(".trailhead-moto-{MOTO_VERSION}"));
+        let stamp = self.venv().join(format!(
+            ".trailhead-moto-{MOTO_VERSION}-botocore-{BOTOCORE_VERSION}"
+        ));
         if stamp.exists() && self.python().exists() {
             return Ok(());
         }
@@ -347,7 +353,9 @@ impl Emulator {
         run_logged(
             Command::new(self.venv().join("bin").join("pip"))
                 .args(["install", "--quiet", "--disable-pip-version-check"])
-                .arg(format!("moto[server]=={MOTO_VERSION}")),
+                .arg(format!("moto[server]=={MOTO_VERSION}"))
+                .arg(format!("boto3=={BOTOCORE_VERSION}"))
+                .arg(format!("botocore=={BOTOCORE_VERSION}")),
             &log_path,
         )?;
         fs::write(&stamp, "").map_err(io("write", &stamp))?;

@@ -1092,12 +1092,19 @@ fn read_insights(
 }
 
 fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
-    const KEYS: &[&str] = &["benchmark", "exclude", "sns_topic_name", "emails"];
+    const KEYS: &[&str] = &[
+        "benchmark",
+        "exclude",
+        "sns_topic_name",
+        "emails",
+        "extended",
+    ];
     let mut alarms = Alarms {
         benchmark: Benchmark::Cis30,
         exclude: Vec::new(),
         sns_topic_name: "trailhead-cis-alarms".into(),
         emails: Vec::new(),
+        extended: false,
     };
     let Some(t) = root.table(sink, "alarms", KEYS) else {
         return root.raw("alarms").is_none().then_some(alarms);
@@ -1122,6 +1129,10 @@ fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
                 let mut d = Diagnostic::error(v.span, format!("unknown benchmark `{}`", v.value))
                     .label("unknown benchmark");
                 d = match rules::did_you_mean(&v.value, ids.iter().copied()) {
+                    _ if v.value == Benchmark::Extended.id() => d.help(format!(
+                        "the extended set is deployed beside a benchmark: keep `benchmark` one of {} and set `extended = true`",
+                        ids.join(", ")
+                    )),
                     Some(s) => d.help(format!("did you mean `{s}`? (known: {})", ids.join(", "))),
                     None => d.help(format!("known benchmarks: {}", ids.join(", "))),
                 };
@@ -1153,6 +1164,9 @@ fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
             };
             sink.push(d);
         }
+    }
+    if let Some(v) = t.bool(sink, "extended") {
+        alarms.extended = v.value;
     }
     if let Some(v) = t.string(sink, "sns_topic_name") {
         ok &= sink.check(

@@ -284,6 +284,8 @@ pub struct Alarms {
     pub exclude: Vec<String>,
     pub sns_topic_name: String,
     pub emails: Vec<String>,
+    /// Also deploy the extended set (detections beyond CIS; `alarms list --benchmark extended`).
+    pub extended: bool,
 }
 
 /// A member account listed in the spec: by id, or by name/email to be looked up.

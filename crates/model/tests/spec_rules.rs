@@ -348,6 +348,18 @@ fn unknown_benchmark_and_control() {
 }
 
 #[test]
+fn the_extended_set_is_a_switch_beside_a_benchmark_not_a_benchmark() {
+    let src = with("\"cis-1.4\"", "\"extended\"");
+    let help = one_error_at(&src, "\"extended\"", 0, "unknown benchmark `extended`");
+    assert!(help.contains("extended = true"), "{help}");
+    let on = with("emails =", "extended = true\nemails =");
+    let (spec, _) = parse_spec("org.toml", &on).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(spec.alarms.extended);
+    let (spec, _) = parse_spec("org.toml", BASE).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(!spec.alarms.extended);
+}
+
+#[test]
 fn malformed_email() {
     let src = with("\"secops@acme.example\"", "\"secops.acme.example\"");
     one_error_at(&src, "\"secops.acme.example\"", 0, "not an email address");

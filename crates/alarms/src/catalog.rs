@@ -30,6 +30,12 @@ pub enum Topic {
     RouteTableChanges,
     VpcChanges,
     OrganizationsChanges,
+    // The extended set: detections beyond CIS.
+    TrailEvasion,
+    BucketProtectionChanges,
+    KeyPolicyChanges,
+    DetectorsDisabled,
+    RootAccessKeyCreated,
 }
 
 impl Topic {
@@ -50,6 +56,11 @@ impl Topic {
             Topic::RouteTableChanges => "RouteTableChanges",
             Topic::VpcChanges => "VPCChanges",
             Topic::OrganizationsChanges => "OrganizationsChanges",
+            Topic::TrailEvasion => "CloudTrailEvasion",
+            Topic::BucketProtectionChanges => "BucketProtectionChanges",
+            Topic::KeyPolicyChanges => "KeyPolicyChanges",
+            Topic::DetectorsDisabled => "DetectorsDisabled",
+            Topic::RootAccessKeyCreated => "RootAccessKeyCreated",
         }
     }
 
@@ -70,6 +81,15 @@ impl Topic {
             Topic::RouteTableChanges => "Route table changes",
             Topic::VpcChanges => "VPC changes",
             Topic::OrganizationsChanges => "AWS Organizations changes",
+            Topic::TrailEvasion => {
+                "CloudTrail changes CIS 4.5 misses (event selectors, Insights, event data stores)"
+            }
+            Topic::BucketProtectionChanges => {
+                "Bucket versioning, Object Lock and lifecycle changes"
+            }
+            Topic::KeyPolicyChanges => "KMS key policy and rotation changes",
+            Topic::DetectorsDisabled => "GuardDuty, Security Hub or AWS Config disabled",
+            Topic::RootAccessKeyCreated => "Root user access key created",
         }
     }
 }
@@ -278,6 +298,28 @@ const SECURITY_HUB: &[Row] = &[
     row("CloudWatch.14", Topic::VpcChanges, VPC_SH),
 ];
 
+// The extended set. Event names are CloudTrail's (sources: each service's "Logging … with AWS
+// CloudTrail" page); see docs/alarms.md.
+const TRAIL_EVASION: &str = "{ ($.eventSource = cloudtrail.amazonaws.com) && (($.eventName = PutEventSelectors) || ($.eventName = PutInsightSelectors) || ($.eventName = DeleteEventDataStore) || ($.eventName = UpdateEventDataStore) || ($.eventName = StopEventDataStoreIngestion) || ($.eventName = DeleteChannel)) }";
+const BUCKET_PROTECTION: &str = "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketVersioning) || ($.eventName = PutObjectLockConfiguration) || ($.eventName = PutBucketLifecycle) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = PutBucketPolicy) || ($.eventName = DeleteBucketPolicy)) }";
+const KEY_POLICY: &str = "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = PutKeyPolicy) || ($.eventName = DisableKeyRotation)) }";
+const DETECTORS: &str = "{ (($.eventSource = guardduty.amazonaws.com) && (($.eventName = DeleteDetector) || ($.eventName = DisassociateFromMasterAccount) || ($.eventName = DisassociateFromAdministratorAccount))) || (($.eventSource = securityhub.amazonaws.com) && (($.eventName = DisableSecurityHub) || ($.eventName = DisassociateFromMasterAccount) || ($.eventName = DisassociateFromAdministratorAccount))) || (($.eventSource = config.amazonaws.com) && (($.eventName = StopConfigurationRecorder) || ($.eventName = DeleteConfigurationRecorder) || ($.eventName = DeleteDeliveryChannel))) }";
+const ROOT_ACCESS_KEY: &str = r#"{ ($.eventSource = iam.amazonaws.com) && ($.eventName = CreateAccessKey) && ($.userIdentity.type = "Root") }"#;
+const WARN_ARCHIVE: &str = "watches every bucket of the account: in the log-archive account it guards the archive's protections; elsewhere it also catches changes to other buckets";
+
+const EXTENDED: &[Row] = &[
+    row("E.1", Topic::TrailEvasion, TRAIL_EVASION),
+    warned(
+        "E.2",
+        Topic::BucketProtectionChanges,
+        BUCKET_PROTECTION,
+        WARN_ARCHIVE,
+    ),
+    row("E.3", Topic::KeyPolicyChanges, KEY_POLICY),
+    row("E.4", Topic::DetectorsDisabled, DETECTORS),
+    row("E.5", Topic::RootAccessKeyCreated, ROOT_ACCESS_KEY),
+];
+
 /// Every control of `benchmark`, in benchmark order.
 pub fn controls(benchmark: Benchmark) -> Vec<Control> {
     let rows = match benchmark {
@@ -285,6 +327,7 @@ pub fn controls(benchmark: Benchmark) -> Vec<Control> {
         Benchmark::Cis14 => CIS_14,
         Benchmark::Cis30 => CIS_30,
         Benchmark::SecurityHub => SECURITY_HUB,
+        Benchmark::Extended => EXTENDED,
     };
     rows.iter()
         .map(|r| Control {
@@ -317,8 +360,21 @@ pub fn selected(benchmark: Benchmark, exclude: &[String]) -> Vec<Control> {
     kept.into_iter().chain(companions).collect()
 }
 
+/// What a spec deploys: `selected`, and the extended set when `[alarms] extended = true`.
+pub fn for_spec(alarms: &trailhead_model::Alarms) -> Vec<Control> {
+    let mut out = selected(alarms.benchmark, &alarms.exclude);
+    if alarms.extended {
+        out.extend(controls(Benchmark::Extended));
+    }
+    out
+}
+
 pub fn all() -> Vec<Control> {
-    Benchmark::ALL.into_iter().flat_map(controls).collect()
+    Benchmark::ALL
+        .into_iter()
+        .chain([Benchmark::Extended])
+        .flat_map(controls)
+        .collect()
 }
 
 #[cfg(test)]
@@ -327,7 +383,7 @@ mod tests {
 
     #[test]
     fn catalog_ids_agree_with_the_spec_model() {
-        for b in Benchmark::ALL {
+        for b in Benchmark::ALL.into_iter().chain([Benchmark::Extended]) {
             let ids: Vec<String> = controls(b).iter().map(|c| c.id.to_string()).collect();
             assert_eq!(ids, b.control_ids(), "{b}");
         }

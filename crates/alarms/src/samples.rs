@@ -234,5 +234,61 @@ pub fn samples(topic: Topic) -> (Value, Value) {
                 json!({"awsRegion": "us-east-1", "readOnly": true}),
             ),
         ),
+        Topic::TrailEvasion => (
+            record(
+                "cloudtrail.amazonaws.com",
+                "PutEventSelectors",
+                json!({"requestParameters": {"trailName": "audit", "eventSelectors": [{"readWriteType": "ReadOnly", "includeManagementEvents": false}]}}),
+            ),
+            record(
+                "cloudtrail.amazonaws.com",
+                "GetEventSelectors",
+                json!({"readOnly": true}),
+            ),
+        ),
+        Topic::BucketProtectionChanges => (
+            record(
+                "s3.amazonaws.com",
+                "PutBucketVersioning",
+                json!({"requestParameters": {"bucketName": "archive", "VersioningConfiguration": {"Status": "Suspended"}}}),
+            ),
+            record(
+                "s3.amazonaws.com",
+                "GetBucketVersioning",
+                json!({"readOnly": true}),
+            ),
+        ),
+        Topic::KeyPolicyChanges => (
+            record(
+                "kms.amazonaws.com",
+                "PutKeyPolicy",
+                json!({"requestParameters": {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "policyName": "default"}}),
+            ),
+            record(
+                "kms.amazonaws.com",
+                "GetKeyPolicy",
+                json!({"readOnly": true}),
+            ),
+        ),
+        Topic::DetectorsDisabled => (
+            record(
+                "guardduty.amazonaws.com",
+                "DeleteDetector",
+                json!({"requestParameters": {"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}}),
+            ),
+            // The same name from another service is not a detector.
+            record("ec2.amazonaws.com", "DeleteDetector", json!({})),
+        ),
+        Topic::RootAccessKeyCreated => (
+            record(
+                "iam.amazonaws.com",
+                "CreateAccessKey",
+                json!({
+                    "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333"}
+                }),
+            ),
+            // An IAM user's own key is not the root user's.
+            record("iam.amazonaws.com", "CreateAccessKey", json!({})),
+        ),
     }
 }

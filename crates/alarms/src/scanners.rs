@@ -404,6 +404,10 @@ fn companion_pattern(check: &ProwlerCheck) -> String {
 /// whose benchmark pattern lacks a clause Prowler requires (route tables, Organizations), and
 /// Security Hub's CloudWatch.2 string where the benchmark's 4.1 adds terms to it (CIS 1.3+).
 pub fn companions(benchmark: Benchmark) -> Vec<Control> {
+    if benchmark == Benchmark::Extended {
+        // Deployed beside a benchmark, whose companions already cover the scanners.
+        return Vec::new();
+    }
     let own = crate::catalog::controls(benchmark);
     let mut out: Vec<Control> = prowler_checks()
         .into_iter()

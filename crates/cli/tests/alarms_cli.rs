@@ -48,6 +48,27 @@ fn list_prints_the_catalog_as_json() {
         table.contains("warning: this CIS v1.3–v1.5 pattern"),
         "{table}"
     );
+    // The extended set lists like a benchmark, without scanner companions of its own.
+    let (code, stdout, _) = trailhead(
+        &[
+            "alarms",
+            "list",
+            "--benchmark",
+            "extended",
+            "--output",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    let list: Vec<Value> = serde_json::from_str(&stdout).expect("json");
+    let ids: Vec<&str> = list.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids, ["E.1", "E.2", "E.3", "E.4", "E.5"]);
+    assert!(
+        list[0]["pattern"]
+            .as_str()
+            .is_some_and(|p| p.contains("PutEventSelectors"))
+    );
 }
 
 #[test]

@@ -466,7 +466,7 @@ async fn log_group_steps(
 
 /// The controls the spec deploys, each pattern already checked.
 pub fn controls(ctx: &RunCtx) -> Result<Vec<Control>, ProvisionError> {
-    let c = catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
+    let c = catalog::for_spec(&ctx.spec.alarms);
     monitoring::checked(&c)?;
     Ok(c)
 }

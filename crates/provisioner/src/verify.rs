@@ -950,7 +950,7 @@ pub async fn verify_selected(
     .await?;
 
     let shared = Arc::new(Shared {
-        controls: catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude),
+        controls: catalog::for_spec(&ctx.spec.alarms),
         bucket,
         archive,
         key_arn: key.arn.clone(),

@@ -39,7 +39,7 @@ struct Rule {
 /// one, else CIS 3.0.
 fn cis_benchmark(spec: Benchmark) -> Benchmark {
     match spec {
-        Benchmark::SecurityHub => Benchmark::Cis30,
+        Benchmark::SecurityHub | Benchmark::Extended => Benchmark::Cis30,
         other => other,
     }
 }

@@ -19,7 +19,8 @@ pub enum ListOutput {
 pub enum AlarmsCommand {
     /// Print the catalog: control ids, titles, metric names and exact patterns
     List {
-        /// One benchmark only: cis-1.2, cis-1.4, cis-3.0 or securityhub
+        /// One benchmark only: cis-1.2, cis-1.4, cis-3.0 or securityhub; or `extended`, the
+        /// opt-in detections beyond CIS (`[alarms] extended = true`)
         #[arg(long, value_parser = parse_benchmark)]
         benchmark: Option<Benchmark>,
         /// table (for people) or json (the catalog, every field)
@@ -50,10 +51,17 @@ pub enum AlarmsCommand {
     },
 }
 
+/// A benchmark, or `extended`: the opt-in set beyond CIS can be listed and replayed like one.
 pub fn parse_benchmark(s: &str) -> Result<Benchmark, String> {
+    if s == Benchmark::Extended.id() {
+        return Ok(Benchmark::Extended);
+    }
     Benchmark::parse(s).ok_or_else(|| {
         let ids: Vec<&str> = Benchmark::ALL.iter().map(|b| b.id()).collect();
-        format!("unknown benchmark `{s}`; known: {}", ids.join(", "))
+        format!(
+            "unknown benchmark `{s}`; known: {}, extended",
+            ids.join(", ")
+        )
     })
 }
 
@@ -90,6 +98,7 @@ fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
         Some(b) => catalog::selected(b, &[]),
         None => Benchmark::ALL
             .into_iter()
+            .chain([Benchmark::Extended])
             .flat_map(|b| catalog::selected(b, &[]))
             .collect(),
     };

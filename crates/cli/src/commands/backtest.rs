@@ -65,7 +65,7 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let controls = catalog::selected(target.spec.alarms.benchmark, &target.spec.alarms.exclude);
+    let controls = catalog::for_spec(&target.spec.alarms);
     let result = if args.explain || args.engine == BacktestEngine::Athena {
         let sql = match backtest_sql(&target, &controls) {
             Ok(sql) => sql,

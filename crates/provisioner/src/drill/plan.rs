@@ -18,6 +18,8 @@ pub enum Probe {
     IamPolicy,
     /// UpdateTrail with the trail's own settings: nothing changes.
     UpdateTrail,
+    /// PutEventSelectors with the trail's own selectors: nothing changes.
+    EventSelectors,
     /// Create a KMS key and schedule its deletion (7 days, the minimum).
     KmsKeyDeletion,
     /// Put and delete a bucket policy on a temporary bucket.
@@ -42,8 +44,12 @@ impl Probe {
             Probe::DeniedCall => "a DescribeTrails call from a session whose policy denies it",
             Probe::IamPolicy => "create and delete a customer-managed IAM policy",
             Probe::UpdateTrail => "UpdateTrail with the trail's own settings (nothing changes)",
+            Probe::EventSelectors => {
+                "PutEventSelectors with the trail's own selectors (nothing changes)"
+            }
             Probe::KmsKeyDeletion => {
-                "create a KMS key and schedule its deletion in 7 days (the minimum)"
+                "create a KMS key, put its own key policy back, and schedule its deletion in 7 \
+                 days (the minimum)"
             }
             Probe::BucketPolicy => "put and delete a bucket policy on a temporary bucket",
             Probe::SecurityGroup => "create and delete a security group in a temporary VPC",
@@ -127,6 +133,15 @@ pub fn treatment(topic: Topic, scope: &Scope) -> Treatment {
             not_drillable("Organizations changes are drilled only with --include-org-changes")
         }
         Topic::OrganizationsChanges => drill(Probe::OrganizationalUnit),
+        // The extended set.
+        Topic::TrailEvasion => drill(Probe::EventSelectors),
+        // PutBucketPolicy / DeleteBucketPolicy of the temporary bucket are in its pattern.
+        Topic::BucketProtectionChanges => drill(Probe::BucketPolicy),
+        Topic::KeyPolicyChanges => drill(Probe::KmsKeyDeletion),
+        Topic::RootAccessKeyCreated => Treatment::Offline,
+        Topic::DetectorsDisabled => not_drillable(
+            "every call it watches turns off GuardDuty, Security Hub or AWS Config, which would              leave the account unwatched: the drill never does it",
+        ),
     }
 }
 
@@ -232,6 +247,28 @@ mod tests {
         assert!(
             matches!(orgs, Some(Treatment::NotDrillable { why }) if why.contains("management account"))
         );
+    }
+
+    #[test]
+    fn the_extended_set_drills_three_and_never_turns_a_detector_off() {
+        let planned = plan(&controls(Benchmark::Extended), &[], &Scope::default());
+        assert_eq!(kinds(&planned), (3, 1, 1));
+        let of = |id: &str| {
+            planned
+                .iter()
+                .find(|p| p.control.id == id)
+                .map(|p| p.treatment.clone())
+        };
+        assert_eq!(
+            of("E.1"),
+            Some(Treatment::Drill {
+                probe: Probe::EventSelectors
+            })
+        );
+        assert!(
+            matches!(of("E.4"), Some(Treatment::NotDrillable { why }) if why.contains("GuardDuty"))
+        );
+        assert_eq!(of("E.5"), Some(Treatment::Offline));
     }
 
     #[test]

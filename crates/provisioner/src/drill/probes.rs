@@ -84,6 +84,7 @@ pub async fn run(p: &ProbeCtx<'_>, probe: Probe, vpc: &str) -> Result<Timestamp,
                 .await
                 .map_err(|e| p.site.error("UpdateTrail", e))?;
         }
+        Probe::EventSelectors => event_selectors(p).await?,
         Probe::KmsKeyDeletion => kms_key(p).await?,
         Probe::BucketPolicy => bucket_policy(p).await?,
         Probe::SecurityGroup | Probe::NetworkAcl | Probe::RouteTable => {
@@ -145,6 +146,47 @@ async fn iam_policy(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
     undo(p, &resource).await
 }
 
+/// Puts the trail's selectors back as they are (advanced ones if it has them).
+async fn event_selectors(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
+    let cloudtrail = p.session.cloudtrail();
+    let live = cloudtrail
+        .get_event_selectors()
+        .trail_name(p.trail_name)
+        .send()
+        .await
+        .map_err(|e| p.site.error("GetEventSelectors", e))?;
+    let put = cloudtrail.put_event_selectors().trail_name(p.trail_name);
+    let put = if live.advanced_event_selectors().is_empty() {
+        put.set_event_selectors(Some(live.event_selectors().to_vec()))
+    } else {
+        put.set_advanced_event_selectors(Some(live.advanced_event_selectors().to_vec()))
+    };
+    put.send()
+        .await
+        .map_err(|e| p.site.error("PutEventSelectors", e))?;
+    Ok(())
+}
+
+/// Writes a new key's own default policy back: a PutKeyPolicy that changes nothing.
+async fn same_key_policy(p: &ProbeCtx<'_>, key_id: &str) -> Result<(), ProvisionError> {
+    let kms = p.session.kms();
+    let policy = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(|e| p.site.error("GetKeyPolicy", e))?;
+    kms.put_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .policy(policy.policy().unwrap_or_default())
+        .send()
+        .await
+        .map_err(|e| p.site.error("PutKeyPolicy", e))?;
+    Ok(())
+}
+
 async fn kms_key(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
     let out = p
         .session
@@ -168,9 +210,12 @@ async fn kms_key(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .key_metadata()
         .map(|m| m.key_id().to_string())
         .unwrap_or_default();
-    let resource = Resource::KmsKey(id);
+    let resource = Resource::KmsKey(id.clone());
     p.ledger.add(resource.clone());
-    undo(p, &resource).await
+    let rewritten = same_key_policy(p, &id).await;
+    // Scheduled for deletion whether or not the policy call went through.
+    undo(p, &resource).await?;
+    rewritten
 }
 
 async fn bucket_policy(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {

@@ -1,7 +1,8 @@
 //! `trailhead drill` against the emulator: every drillable CIS alarm fires through all six
 //! links and nothing tagged is left behind; breaking one link of one alarm flips exactly that
 //! alarm to "broken at link K"; the log-archive account is refused; `--cleanup` removes what
-//! an interrupted drill left; the scanners users run afterwards pass, each by its own rule.
+//! an interrupted drill left; the scanners users run afterwards pass, each by its own rule; the
+//! extended set rolls out, converges and drills.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
@@ -10,7 +11,10 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use tokio::sync::watch;
 use trailhead_alarms::scanners::Scanner;
-use trailhead_e2e::{REGION, confirm_subscriptions, rolled_out_org};
+use trailhead_e2e::{
+    REGION, assert_converged_without_duplicates, confirm_subscriptions, emulator, roll,
+    rolled_out_org, run_ctx, seed,
+};
 use trailhead_model::Selection;
 use trailhead_provisioner::drill::plan::DRILL_TAG;
 use trailhead_provisioner::drill::{
@@ -18,6 +22,7 @@ use trailhead_provisioner::drill::{
 };
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::log_archive::RunCtx;
+use trailhead_provisioner::rollout::RolloutOptions;
 use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::Verdict;
 use trailhead_provisioner::verify_scanner::verify_scanner;
@@ -331,4 +336,37 @@ async fn the_log_archive_is_refused_and_cleanup_removes_what_a_drill_left() {
     assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
     let still = ec2.describe_vpcs().vpc_ids(&own_id).send().await;
     assert_eq!(still.expect("own vpc kept").vpcs().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extended_set_rolls_out_converges_and_drills() {
+    let conn = emulator();
+    let org = seed(&conn, "drill-extended", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let spec = org.spec_toml("drill-extended", REGION).replace(
+        "benchmark = \"cis-3.0\"",
+        "benchmark = \"cis-3.0\"\nextended = true",
+    );
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
+    assert!(outcome.ok(), "{:?}", outcome.failures);
+    let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+    // One filter and alarm per control, the five extended ones included, and no duplicates.
+    assert_converged_without_duplicates(&conn, &spec, &ids).await;
+    let (again, _) = roll(&ctx, &RolloutOptions::default()).await;
+    assert!(again.ok(), "{:?}", again.failures);
+    assert_converged_without_duplicates(&conn, &spec, &ids).await;
+
+    confirm_subscriptions();
+    let member = &org.members[0].id;
+    let report = run(&ctx, &options(member, &["E.1", "E.2", "E.3", "E.4", "E.5"])).await;
+    for fired in ["E.1", "E.2", "E.3"] {
+        let r = result(&report, fired);
+        assert_eq!(r.outcome, Outcome::Fired, "{fired}: {}", r.evidence);
+        assert!(r.alarm.starts_with("trailhead-extended-"), "{}", r.alarm);
+    }
+    assert_eq!(result(&report, "E.4").outcome, Outcome::NotDrillable);
+    assert_eq!(result(&report, "E.5").outcome, Outcome::Offline);
+    let session = ctx.assume(member, REGION).await;
+    assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
 }

@@ -24,7 +24,8 @@ pub struct DrillArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Only these controls of the spec's benchmark, e.g. `4.4,4.10`
+    /// Only these controls of what the spec deploys, e.g. `4.4,4.10` (companions `S.2`, `P.13`,
+    /// `P.15`; the extended set `E.1`–`E.5` when it is on)
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub alarms: Vec<String>,
     /// How long to follow the events: 90s, 20m, 1h. On AWS, delivery alone takes 5–15 minutes
@@ -87,11 +88,14 @@ pub fn run(args: DrillArgs, reach_args: &ReachArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let ids = spec.alarms.benchmark.control_ids();
-    if let Some(unknown) = args.alarms.iter().find(|a| !ids.contains(a)) {
+    // What the spec deploys: its benchmark, the scanner companions, the extended set if on.
+    let ids: Vec<&str> = trailhead_alarms::catalog::for_spec(&spec.alarms)
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    if let Some(unknown) = args.alarms.iter().find(|a| !ids.contains(&a.as_str())) {
         eprintln!(
-            "error: `{unknown}` is not a control of {}; known: {}",
-            spec.alarms.benchmark,
+            "error: `{unknown}` is not a control this spec deploys; known: {}",
             ids.join(", ")
         );
         return exit::BAD_INPUT;

@@ -66,7 +66,7 @@ impl std::fmt::Display for Clause {
 pub struct ProwlerCheck {
     pub check: &'static str,
     pub topic: Topic,
-    pub clauses: Vec<Clause>,
+    pub clauses: &'static [Clause],
 }
 
 const fn name(value: &'static str) -> Clause {
@@ -89,244 +89,210 @@ const fn clause(field: &'static str, op: &'static str, value: &'static str) -> C
     Clause { field, op, value }
 }
 
-const ROUTE_NAMES: [&str; 7] = [
-    "CreateRoute",
-    "CreateRouteTable",
-    "ReplaceRoute",
-    "ReplaceRouteTableAssociation",
-    "DeleteRouteTable",
-    "DeleteRoute",
-    "DisassociateRouteTable",
+/// Every Prowler cloudwatch_* check of the CIS monitoring topics, with its clauses (the
+/// Organizations list is CIS 4.15's eighteen events and three more).
+const PROWLER: &[ProwlerCheck] = &[
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_unauthorized_api_calls",
+        topic: Topic::UnauthorizedApiCalls,
+        clauses: &[
+            clause("errorCode", "=", "*UnauthorizedOperation"),
+            clause("errorCode", "=", "AccessDenied*"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_sign_in_without_mfa",
+        topic: Topic::ConsoleSignInWithoutMfa,
+        clauses: &[
+            name("ConsoleLogin"),
+            clause("additionalEventData.MFAUsed", "!=", "Yes"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_root_usage",
+        topic: Topic::RootAccountUsage,
+        clauses: &[
+            clause("userIdentity.type", "=", "Root"),
+            clause("userIdentity.invokedBy", "NOT EXISTS", ""),
+            clause("eventType", "!=", "AwsServiceEvent"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_policy_changes",
+        topic: Topic::IamPolicyChanges,
+        clauses: &[
+            name("DeleteGroupPolicy"),
+            name("DeleteRolePolicy"),
+            name("DeleteUserPolicy"),
+            name("PutGroupPolicy"),
+            name("PutRolePolicy"),
+            name("PutUserPolicy"),
+            name("CreatePolicy"),
+            name("DeletePolicy"),
+            name("CreatePolicyVersion"),
+            name("DeletePolicyVersion"),
+            name("AttachRolePolicy"),
+            name("DetachRolePolicy"),
+            name("AttachUserPolicy"),
+            name("DetachUserPolicy"),
+            name("AttachGroupPolicy"),
+            name("DetachGroupPolicy"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled",
+        topic: Topic::CloudTrailChanges,
+        clauses: &[
+            name("CreateTrail"),
+            name("UpdateTrail"),
+            name("DeleteTrail"),
+            name("StartLogging"),
+            name("StopLogging"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_authentication_failures",
+        topic: Topic::ConsoleAuthFailures,
+        clauses: &[
+            name("ConsoleLogin"),
+            clause("errorMessage", "=", "Failed authentication"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk",
+        topic: Topic::DisableOrDeleteCmk,
+        clauses: &[
+            source("kms.amazonaws.com"),
+            name("DisableKey"),
+            name("ScheduleKeyDeletion"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
+        topic: Topic::S3BucketPolicyChanges,
+        clauses: &[
+            source("s3.amazonaws.com"),
+            name("PutBucketAcl"),
+            name("PutBucketPolicy"),
+            name("PutBucketCors"),
+            name("PutBucketLifecycle"),
+            name("PutBucketReplication"),
+            name("DeleteBucketPolicy"),
+            name("DeleteBucketCors"),
+            name("DeleteBucketLifecycle"),
+            name("DeleteBucketReplication"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_and_alarm_for_aws_config_configuration_changes_enabled",
+        topic: Topic::ConfigChanges,
+        clauses: &[
+            source("config.amazonaws.com"),
+            name("StopConfigurationRecorder"),
+            name("DeleteDeliveryChannel"),
+            name("PutDeliveryChannel"),
+            name("PutConfigurationRecorder"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_security_group_changes",
+        topic: Topic::SecurityGroupChanges,
+        clauses: &[
+            name("AuthorizeSecurityGroupIngress"),
+            name("AuthorizeSecurityGroupEgress"),
+            name("RevokeSecurityGroupIngress"),
+            name("RevokeSecurityGroupEgress"),
+            name("CreateSecurityGroup"),
+            name("DeleteSecurityGroup"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_changes_to_network_acls_alarm_configured",
+        topic: Topic::NaclChanges,
+        clauses: &[
+            name("CreateNetworkAcl"),
+            name("CreateNetworkAclEntry"),
+            name("DeleteNetworkAcl"),
+            name("DeleteNetworkAclEntry"),
+            name("ReplaceNetworkAclEntry"),
+            name("ReplaceNetworkAclAssociation"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_changes_to_network_gateways_alarm_configured",
+        topic: Topic::NetworkGatewayChanges,
+        clauses: &[
+            name("CreateCustomerGateway"),
+            name("DeleteCustomerGateway"),
+            name("AttachInternetGateway"),
+            name("CreateInternetGateway"),
+            name("DeleteInternetGateway"),
+            name("DetachInternetGateway"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_changes_to_network_route_tables_alarm_configured",
+        topic: Topic::RouteTableChanges,
+        clauses: &[
+            source("ec2.amazonaws.com"),
+            name("CreateRoute"),
+            name("CreateRouteTable"),
+            name("ReplaceRoute"),
+            name("ReplaceRouteTableAssociation"),
+            name("DeleteRouteTable"),
+            name("DeleteRoute"),
+            name("DisassociateRouteTable"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_changes_to_vpcs_alarm_configured",
+        topic: Topic::VpcChanges,
+        clauses: &[
+            name("CreateVpc"),
+            name("DeleteVpc"),
+            name("ModifyVpcAttribute"),
+            name("AcceptVpcPeeringConnection"),
+            name("CreateVpcPeeringConnection"),
+            name("DeleteVpcPeeringConnection"),
+            name("RejectVpcPeeringConnection"),
+            name("AttachClassicLinkVpc"),
+            name("DetachClassicLinkVpc"),
+            name("DisableVpcClassicLink"),
+            name("EnableVpcClassicLink"),
+        ],
+    },
+    ProwlerCheck {
+        check: "cloudwatch_log_metric_filter_aws_organizations_changes",
+        topic: Topic::OrganizationsChanges,
+        clauses: &[
+            source("organizations.amazonaws.com"),
+            name("AcceptHandshake"),
+            name("AttachPolicy"),
+            name("CancelHandshake"),
+            name("CreateAccount"),
+            name("CreateOrganization"),
+            name("CreateOrganizationalUnit"),
+            name("CreatePolicy"),
+            name("DeclineHandshake"),
+            name("DeleteOrganization"),
+            name("DeleteOrganizationalUnit"),
+            name("DeletePolicy"),
+            name("EnableAllFeatures"),
+            name("EnablePolicyType"),
+            name("InviteAccountToOrganization"),
+            name("LeaveOrganization"),
+            name("DetachPolicy"),
+            name("DisablePolicyType"),
+            name("MoveAccount"),
+            name("RemoveAccountFromOrganization"),
+            name("UpdateOrganizationalUnit"),
+            name("UpdatePolicy"),
+        ],
+    },
 ];
 
-/// Prowler's Organizations list: CIS 4.15's eighteen events and three more.
-const ORGANIZATIONS_NAMES: [&str; 21] = [
-    "AcceptHandshake",
-    "AttachPolicy",
-    "CancelHandshake",
-    "CreateAccount",
-    "CreateOrganization",
-    "CreateOrganizationalUnit",
-    "CreatePolicy",
-    "DeclineHandshake",
-    "DeleteOrganization",
-    "DeleteOrganizationalUnit",
-    "DeletePolicy",
-    "EnableAllFeatures",
-    "EnablePolicyType",
-    "InviteAccountToOrganization",
-    "LeaveOrganization",
-    "DetachPolicy",
-    "DisablePolicyType",
-    "MoveAccount",
-    "RemoveAccountFromOrganization",
-    "UpdateOrganizationalUnit",
-    "UpdatePolicy",
-];
-
-fn names(source_guard: Option<&'static str>, list: &[&'static str]) -> Vec<Clause> {
-    source_guard
-        .map(source)
-        .into_iter()
-        .chain(list.iter().map(|n| name(n)))
-        .collect()
-}
-
-/// Every Prowler cloudwatch_* check of the CIS monitoring topics, with its clauses.
 pub fn prowler_checks() -> Vec<ProwlerCheck> {
-    let check = |check, topic, clauses| ProwlerCheck {
-        check,
-        topic,
-        clauses,
-    };
-    vec![
-        check(
-            "cloudwatch_log_metric_filter_unauthorized_api_calls",
-            Topic::UnauthorizedApiCalls,
-            vec![
-                clause("errorCode", "=", "*UnauthorizedOperation"),
-                clause("errorCode", "=", "AccessDenied*"),
-            ],
-        ),
-        check(
-            "cloudwatch_log_metric_filter_sign_in_without_mfa",
-            Topic::ConsoleSignInWithoutMfa,
-            vec![
-                name("ConsoleLogin"),
-                clause("additionalEventData.MFAUsed", "!=", "Yes"),
-            ],
-        ),
-        check(
-            "cloudwatch_log_metric_filter_root_usage",
-            Topic::RootAccountUsage,
-            vec![
-                clause("userIdentity.type", "=", "Root"),
-                clause("userIdentity.invokedBy", "NOT EXISTS", ""),
-                clause("eventType", "!=", "AwsServiceEvent"),
-            ],
-        ),
-        check(
-            "cloudwatch_log_metric_filter_policy_changes",
-            Topic::IamPolicyChanges,
-            names(
-                None,
-                &[
-                    "DeleteGroupPolicy",
-                    "DeleteRolePolicy",
-                    "DeleteUserPolicy",
-                    "PutGroupPolicy",
-                    "PutRolePolicy",
-                    "PutUserPolicy",
-                    "CreatePolicy",
-                    "DeletePolicy",
-                    "CreatePolicyVersion",
-                    "DeletePolicyVersion",
-                    "AttachRolePolicy",
-                    "DetachRolePolicy",
-                    "AttachUserPolicy",
-                    "DetachUserPolicy",
-                    "AttachGroupPolicy",
-                    "DetachGroupPolicy",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled",
-            Topic::CloudTrailChanges,
-            names(
-                None,
-                &[
-                    "CreateTrail",
-                    "UpdateTrail",
-                    "DeleteTrail",
-                    "StartLogging",
-                    "StopLogging",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_authentication_failures",
-            Topic::ConsoleAuthFailures,
-            vec![
-                name("ConsoleLogin"),
-                clause("errorMessage", "=", "Failed authentication"),
-            ],
-        ),
-        check(
-            "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk",
-            Topic::DisableOrDeleteCmk,
-            names(
-                Some("kms.amazonaws.com"),
-                &["DisableKey", "ScheduleKeyDeletion"],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
-            Topic::S3BucketPolicyChanges,
-            names(
-                Some("s3.amazonaws.com"),
-                &[
-                    "PutBucketAcl",
-                    "PutBucketPolicy",
-                    "PutBucketCors",
-                    "PutBucketLifecycle",
-                    "PutBucketReplication",
-                    "DeleteBucketPolicy",
-                    "DeleteBucketCors",
-                    "DeleteBucketLifecycle",
-                    "DeleteBucketReplication",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_and_alarm_for_aws_config_configuration_changes_enabled",
-            Topic::ConfigChanges,
-            names(
-                Some("config.amazonaws.com"),
-                &[
-                    "StopConfigurationRecorder",
-                    "DeleteDeliveryChannel",
-                    "PutDeliveryChannel",
-                    "PutConfigurationRecorder",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_security_group_changes",
-            Topic::SecurityGroupChanges,
-            names(
-                None,
-                &[
-                    "AuthorizeSecurityGroupIngress",
-                    "AuthorizeSecurityGroupEgress",
-                    "RevokeSecurityGroupIngress",
-                    "RevokeSecurityGroupEgress",
-                    "CreateSecurityGroup",
-                    "DeleteSecurityGroup",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_changes_to_network_acls_alarm_configured",
-            Topic::NaclChanges,
-            names(
-                None,
-                &[
-                    "CreateNetworkAcl",
-                    "CreateNetworkAclEntry",
-                    "DeleteNetworkAcl",
-                    "DeleteNetworkAclEntry",
-                    "ReplaceNetworkAclEntry",
-                    "ReplaceNetworkAclAssociation",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_changes_to_network_gateways_alarm_configured",
-            Topic::NetworkGatewayChanges,
-            names(
-                None,
-                &[
-                    "CreateCustomerGateway",
-                    "DeleteCustomerGateway",
-                    "AttachInternetGateway",
-                    "CreateInternetGateway",
-                    "DeleteInternetGateway",
-                    "DetachInternetGateway",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_changes_to_network_route_tables_alarm_configured",
-            Topic::RouteTableChanges,
-            names(Some("ec2.amazonaws.com"), &ROUTE_NAMES),
-        ),
-        check(
-            "cloudwatch_changes_to_vpcs_alarm_configured",
-            Topic::VpcChanges,
-            names(
-                None,
-                &[
-                    "CreateVpc",
-                    "DeleteVpc",
-                    "ModifyVpcAttribute",
-                    "AcceptVpcPeeringConnection",
-                    "CreateVpcPeeringConnection",
-                    "DeleteVpcPeeringConnection",
-                    "RejectVpcPeeringConnection",
-                    "AttachClassicLinkVpc",
-                    "DetachClassicLinkVpc",
-                    "DisableVpcClassicLink",
-                    "EnableVpcClassicLink",
-                ],
-            ),
-        ),
-        check(
-            "cloudwatch_log_metric_filter_aws_organizations_changes",
-            Topic::OrganizationsChanges,
-            names(Some("organizations.amazonaws.com"), &ORGANIZATIONS_NAMES),
-        ),
-    ]
+    PROWLER.to_vec()
 }
 
 /// Whether `pattern` holds `clause` the way Prowler looks for it: `$.field`, spaces, the

@@ -106,6 +106,7 @@ async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_b
     assert!(report.accounts[0].leftovers.is_empty());
     let session = ctx.assume(member, REGION).await;
     assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
+    every_call_is_granted(&ctx);
 
     // The scanners users run afterwards pass on every account, each by its own rule.
     let all = Selection::default();
@@ -163,6 +164,40 @@ async fn prowler_fails_an_account_without_the_companions_and_says_what_is_missin
             .evidence
             .contains("lacks $.eventSource = ec2.amazonaws.com")
     );
+}
+
+/// Every call made under `ctx` is granted by what `trailhead permissions --drill` prints: the
+/// caller's policy in the management account, the access role's elsewhere, each with the drill's.
+fn every_call_is_granted(ctx: &RunCtx) {
+    use trailhead_policies::{
+        access_role_policy, caller_policy, drill_policy, grants_action, iam_action,
+    };
+    let inputs = trailhead_provisioner::permissions::permission_inputs(&ctx.spec);
+    let (caller, role, extra) = (
+        caller_policy(&inputs),
+        access_role_policy(&inputs),
+        drill_policy(&inputs),
+    );
+    let management = ctx.spec.org.management_account.to_string();
+    let mut missing = Vec::new();
+    let calls = ctx.calls.snapshot();
+    for (account, op) in calls.keys() {
+        let (service, operation) = op.split_once(':').expect("service:Operation");
+        let action = iam_action(service, operation);
+        let own = if *account == management {
+            &caller
+        } else {
+            &role
+        };
+        if !grants_action(own, &action) && !grants_action(&extra, &action) {
+            missing.push(format!("{account} {op} needs {action}"));
+        }
+    }
+    assert!(
+        calls.keys().any(|(_, op)| op.ends_with(":CreateVpc")),
+        "the drill's calls are counted"
+    );
+    assert!(missing.is_empty(), "not granted:\n{}", missing.join("\n"));
 }
 
 /// Puts the alarm again with `metric` and `actions` instead of its own.

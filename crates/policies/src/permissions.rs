@@ -305,6 +305,107 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
+/// What `trailhead drill` needs beyond the rollout's policies, for the access role (and the
+/// caller, where the management account is drilled): its own temporary resources, named
+/// `trailhead-drill-*` where the service allows a name, and the reads that follow the chain.
+pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
+    let part = &p.partition;
+    let group = format!("arn:{part}:logs:*:*:log-group:{}", p.log_group);
+    let any = || vec!["*".to_string()];
+    // A key the drill made carries its tag; only such a key may be rewritten or deleted.
+    let drill_key = Statement::new("DrillKeyOnly", Effect::Allow)
+        .actions(&["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"])
+        .resources(&["*".to_string()])
+        .when("Null", "aws:ResourceTag/trailhead:drill", &["false"]);
+    let statements = vec![
+        allow(
+            "DrillIamPolicy",
+            &[
+                "iam:CreatePolicy",
+                "iam:DeletePolicy",
+                "iam:TagPolicy",
+                "iam:ListPolicyTags",
+            ],
+            &[format!("arn:{part}:iam::*:policy/trailhead-drill/*")],
+        ),
+        allow("DrillListPolicies", &["iam:ListPolicies"], &any()),
+        allow(
+            "DrillKeys",
+            &[
+                "kms:CreateKey",
+                "kms:TagResource",
+                "kms:ListKeys",
+                "kms:ListResourceTags",
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+            ],
+            &any(),
+        ),
+        drill_key,
+        allow(
+            "DrillBucket",
+            &[
+                "s3:CreateBucket",
+                "s3:PutBucketTagging",
+                "s3:GetBucketTagging",
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+                "s3:DeleteBucket",
+            ],
+            &[format!("arn:{part}:s3:::trailhead-drill-*")],
+        ),
+        allow("DrillListBuckets", &["s3:ListAllMyBuckets"], &any()),
+        // EC2 creates take no name to scope by; every resource is tagged at creation.
+        allow(
+            "DrillNetwork",
+            &[
+                "ec2:CreateVpc",
+                "ec2:DeleteVpc",
+                "ec2:CreateSecurityGroup",
+                "ec2:DeleteSecurityGroup",
+                "ec2:CreateNetworkAcl",
+                "ec2:DeleteNetworkAcl",
+                "ec2:CreateInternetGateway",
+                "ec2:DeleteInternetGateway",
+                "ec2:CreateRouteTable",
+                "ec2:DeleteRouteTable",
+                "ec2:CreateTags",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeRouteTables",
+            ],
+            &any(),
+        ),
+        allow(
+            "DrillLogEvents",
+            &["logs:FilterLogEvents"],
+            &[group.clone(), format!("{group}:*")],
+        ),
+        allow(
+            "DrillFollow",
+            &[
+                "cloudwatch:GetMetricStatistics",
+                "cloudwatch:DescribeAlarmHistory",
+            ],
+            &any(),
+        ),
+        // The management account only, with --include-org-changes: an empty OU under the root.
+        allow(
+            "DrillOrganizationalUnit",
+            &[
+                "organizations:ListRoots",
+                "organizations:ListOrganizationalUnitsForParent",
+                "organizations:CreateOrganizationalUnit",
+                "organizations:DeleteOrganizationalUnit",
+            ],
+            &any(),
+        ),
+    ];
+    PolicyDocument::new(statements)
+}
+
 /// Whether `policy` has an Allow statement that lists `action` (wildcards as IAM reads them).
 pub fn grants_action(policy: &PolicyDocument, action: &str) -> bool {
     policy.statements.iter().any(|s| {
@@ -326,6 +427,7 @@ pub fn iam_action(service: &str, operation: &str) -> String {
     };
     let s3 = match operation {
         "HeadBucket" | "ListObjectsV2" => Some("ListBucket"),
+        "ListBuckets" => Some("ListAllMyBuckets"),
         "GetPublicAccessBlock" => Some("GetBucketPublicAccessBlock"),
         "PutPublicAccessBlock" => Some("PutBucketPublicAccessBlock"),
         "GetBucketEncryption" => Some("GetEncryptionConfiguration"),
@@ -366,6 +468,7 @@ mod tests {
     #[test]
     fn s3_operations_map_to_their_iam_actions() {
         assert_eq!(iam_action("s3", "HeadBucket"), "s3:ListBucket");
+        assert_eq!(iam_action("s3", "ListBuckets"), "s3:ListAllMyBuckets");
         assert_eq!(
             iam_action("s3", "DeleteBucketLifecycle"),
             "s3:PutLifecycleConfiguration"

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use trailhead_policies::{access_role_policy, caller_policy};
+use trailhead_policies::{access_role_policy, caller_policy, drill_policy};
 use trailhead_provisioner::permissions::permission_inputs;
 
 use crate::{exit, spec};
@@ -17,6 +17,9 @@ pub struct PermissionsArgs {
     /// Print one JSON object {"caller": …, "access_role": …} instead of commented documents
     #[arg(long)]
     json: bool,
+    /// Also print what `trailhead drill` needs beyond them (JSON: a "drill" key)
+    #[arg(long)]
+    drill: bool,
 }
 
 pub fn run(args: PermissionsArgs) -> u8 {
@@ -30,8 +33,13 @@ pub fn run(args: PermissionsArgs) -> u8 {
     let as_value = |doc: &trailhead_policies::PolicyDocument| {
         serde_json::from_str::<serde_json::Value>(&doc.to_json()).unwrap_or_default()
     };
+    let drill = args.drill.then(|| drill_policy(&inputs));
     if args.json {
-        let both = serde_json::json!({"caller": as_value(&caller), "access_role": as_value(&role)});
+        let mut both =
+            serde_json::json!({"caller": as_value(&caller), "access_role": as_value(&role)});
+        if let Some(d) = &drill {
+            both["drill"] = as_value(d);
+        }
         println!("{both}");
         return exit::OK;
     }
@@ -51,5 +59,11 @@ pub fn run(args: PermissionsArgs) -> u8 {
         spec.access.role_name
     );
     println!("{}", pretty(&role));
+    if let Some(d) = &drill {
+        println!(
+            "# 3. For `trailhead drill`: attach to the access role as well (and to the caller when the management account is drilled)."
+        );
+        println!("{}", pretty(d));
+    }
     exit::OK
 }

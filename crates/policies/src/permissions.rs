@@ -298,6 +298,12 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
             ],
             &["*".to_string()],
         ),
+        // Reading a log file back (the wave gate, verify, logs validate, the drill): S3 decrypts
+        // it with the archive key as this role, so the role needs kms:Decrypt, through S3 only.
+        Statement::new("ArchiveReadKey", Effect::Allow)
+            .actions(&["kms:Decrypt"])
+            .resources(&["*".to_string()])
+            .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"]),
     ];
     if let Some(names) = &p.athena {
         statements.extend(athena_statements(p, names));
@@ -463,6 +469,22 @@ mod tests {
             creates_account: false,
             athena: None,
         }
+    }
+
+    #[test]
+    fn the_access_role_decrypts_the_archive_through_s3_only() {
+        let role = access_role_policy(&inputs());
+        let decrypt: Vec<&Statement> = role
+            .statements
+            .iter()
+            .filter(|s| s.action.iter().any(|a| a == "kms:Decrypt"))
+            .collect();
+        assert_eq!(decrypt.len(), 1, "the archive read, and nothing else");
+        let via = decrypt[0]
+            .condition
+            .get("StringLike")
+            .and_then(|c| c.get("kms:ViaService"));
+        assert!(via.is_some(), "only through S3");
     }
 
     #[test]

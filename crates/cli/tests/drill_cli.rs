@@ -70,7 +70,7 @@ async fn dry_run_then_a_drill_with_junit_and_exit_codes() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--allow-log-archive"), "{stderr}");
 
-    let (code, _, stderr) = trailhead(&[
+    let rollout = [
         "--emulator",
         "rollout",
         "--org",
@@ -78,10 +78,30 @@ async fn dry_run_then_a_drill_with_junit_and_exit_codes() {
         "--state-dir",
         state,
         "--output",
-        "plain",
+        "json",
         "--yes",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    ];
+    let (code, _, stderr) = trailhead(&with(&rollout, &["--drill", "nope"]));
+    assert_eq!(
+        code, 2,
+        "an unknown wave is refused before any call: {stderr}"
+    );
+    // The rollout succeeds, then its canary drill finds nobody subscribed: exit 4, the report
+    // as the last NDJSON event.
+    let (code, stdout, stderr) = trailhead(&with(
+        &rollout,
+        &["--drill", "canary", "--drill-timeout", "60s"],
+    ));
+    assert_eq!(code, 4, "{stderr}");
+    let last: Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("ndjson");
+    assert_eq!(last["event"], "drill_finished");
+    assert!(
+        last["report"]["summary"]["broken"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{last}"
+    );
     // Nobody confirmed the subscription yet: every drilled alarm stops at link 6.
     let junit = dir.path().join("drill.xml");
     let junit_arg = junit.to_str().expect("utf-8");

@@ -108,6 +108,27 @@ pub fn run(args: DrillArgs, reach_args: &ReachArgs) -> u8 {
         allow_log_archive: args.allow_log_archive,
         dry_run: args.dry_run,
     };
+    let cleanup_only = args.cleanup;
+    run_with(
+        &spec,
+        &args.common,
+        reach_args,
+        &opts,
+        cleanup_only,
+        |report| emit(&args, report),
+    )
+}
+
+/// Connects, then drills with `opts` (or only cleans up) and hands the report to `report_to`,
+/// whose answer is the exit code. `rollout --drill` runs it after a rollout.
+pub fn run_with(
+    spec: &trailhead_model::OrgSpec,
+    common: &CommonArgs,
+    reach_args: &ReachArgs,
+    opts: &DrillOptions,
+    cleanup_only: bool,
+    report_to: impl FnOnce(&DrillReport) -> u8,
+) -> u8 {
     let runtime = match reach::runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -124,14 +145,14 @@ pub fn run(args: DrillArgs, reach_args: &ReachArgs) -> u8 {
             }
         };
         let run_id = trailhead_provisioner::session::new_run_id();
-        let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
-        if args.cleanup {
-            return cleanup(&ctx, &opts).await;
+        let ctx = ctx_for(spec, common, conn, &run_id, true, reach_args);
+        if cleanup_only {
+            return cleanup(&ctx, opts).await;
         }
         let (tell, interrupted) = tokio::sync::watch::channel(false);
         tokio::spawn(crate::signals::interrupt_once(tell));
-        match drill(&ctx, &opts, interrupted).await {
-            Ok(report) => emit(&args, &report),
+        match drill(&ctx, opts, interrupted).await {
+            Ok(report) => report_to(&report),
             Err(e) => {
                 eprintln!("error: {e}");
                 exit_code_of(&e)

@@ -60,6 +60,14 @@ pub struct RolloutArgs {
     /// rollouts do not wait on every wave) or `all`
     #[arg(long, value_enum, default_value_t = GateWaves::All)]
     pub gate_delivery_waves: GateWaves,
+    /// After a successful rollout, drill the accounts of this wave (e.g. `canary`; repeat for
+    /// more): each alarm set off with a harmless change and followed to its subscriber, as
+    /// `trailhead drill --wave` does. Exit 4 when an alarm is broken
+    #[arg(long = "drill", value_name = "WAVE")]
+    pub drill: Vec<String>,
+    /// How long the drill after the rollout follows the events (90s, 20m, 1h)
+    #[arg(long, default_value = "20m", value_parser = crate::commands::drill::parse_duration, value_name = "DURATION")]
+    pub drill_timeout: Duration,
     #[command(flatten)]
     pub reach: crate::ReachArgs,
     #[command(flatten)]
@@ -176,21 +184,83 @@ pub fn rollout_cmd(args: RolloutArgs, reach_args: &ReachArgs) -> u8 {
         };
         return log_archive_only(&spec, &args, reach_args, &run_id, output);
     }
-    if output == Output::Tui {
-        return rollout_tui(spec, args, reach_args, run_id, selection);
+    let drill_waves = Selection {
+        accounts: Vec::new(),
+        waves: args.drill.clone(),
+    };
+    if let Err(e) = drill_waves.check_waves(&spec) {
+        eprintln!("error: --drill: {e}");
+        return exit::BAD_INPUT;
     }
+    let code = if output == Output::Tui {
+        rollout_tui(&spec, &args, reach_args, run_id, selection)
+    } else {
+        rollout_plain(&spec, &args, reach_args, &run_id, &selection, output)
+    };
+    drill_after(code, &spec, &args, reach_args, drill_waves, output)
+}
+
+/// `--drill WAVE`: the drill of those waves once the rollout succeeded.
+fn drill_after(
+    code: u8,
+    spec: &OrgSpec,
+    args: &RolloutArgs,
+    reach_args: &ReachArgs,
+    waves: Selection,
+    output: Output,
+) -> u8 {
+    if code != exit::OK || waves.waves.is_empty() {
+        return code;
+    }
+    eprintln!(
+        "drilling wave(s) {}: each alarm set off and followed to its subscriber",
+        waves.waves.join(", ")
+    );
+    let opts = trailhead_provisioner::drill::DrillOptions {
+        selection: waves,
+        only: Vec::new(),
+        timeout: args.drill_timeout,
+        include_org_changes: false,
+        allow_log_archive: false,
+        dry_run: false,
+    };
+    crate::commands::drill::run_with(spec, &args.common, reach_args, &opts, false, |report| {
+        if output == Output::Json {
+            println!(
+                "{}",
+                serde_json::json!({"event": "drill_finished", "report": report})
+            );
+        } else {
+            print!("{}", crate::commands::drill::table(report));
+        }
+        if report.failed() {
+            exit::VERIFY_FAILED
+        } else {
+            exit::OK
+        }
+    })
+}
+
+fn rollout_plain(
+    spec: &OrgSpec,
+    args: &RolloutArgs,
+    reach_args: &ReachArgs,
+    run_id: &str,
+    selection: &Selection,
+    output: Output,
+) -> u8 {
     let started = Instant::now();
     let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let mut ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
-            ctx.resume_prefix = resume_prefix(&args.common, reach_args, &selection);
+            let mut ctx = ctx_for(spec, &args.common, conn, run_id, true, reach_args);
+            ctx.resume_prefix = resume_prefix(&args.common, reach_args, selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let opts = RolloutOptions {
                 // The plain printer asks itself, so that --yes still approves each wave.
                 confirm_waves: args.confirm_waves,
-                ..rollout_options(&args, reach_args, &selection)
+                ..rollout_options(args, reach_args, selection)
             };
             let (interrupted_tx, interrupted) = watch::channel(false);
             let interrupts = cmd_tx.clone();
@@ -264,8 +334,8 @@ async fn ask_line(question: String) -> bool {
 
 /// The rollout behind the interactive view: the rollout runs as a task, the view in front.
 fn rollout_tui(
-    spec: OrgSpec,
-    args: RolloutArgs,
+    spec: &OrgSpec,
+    args: &RolloutArgs,
     reach_args: &ReachArgs,
     run_id: String,
     selection: Selection,
@@ -274,11 +344,11 @@ fn rollout_tui(
     let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let mut ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
+            let mut ctx = ctx_for(spec, &args.common, conn, &run_id, true, reach_args);
             ctx.resume_prefix = resume_prefix(&args.common, reach_args, &selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            let opts = rollout_options(&args, reach_args, &selection);
+            let opts = rollout_options(args, reach_args, &selection);
             let (interrupted_tx, _) = watch::channel(false);
             let interrupts = cmd_tx.clone();
             tokio::spawn(async move {
@@ -307,7 +377,7 @@ fn rollout_tui(
             Ok(outcome)
         })
     });
-    finish(result, &args, started)
+    finish(result, args, started)
 }
 
 /// Why a run could not start or finish, and the exit code that says so.

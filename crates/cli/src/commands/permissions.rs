@@ -18,7 +18,7 @@ pub struct PermissionsArgs {
     #[arg(long)]
     json: bool,
     /// Also print what `trailhead drill` needs beyond them (JSON: a "drill" key)
-    #[arg(long)]
+    #[arg(long = "with-drill")]
     drill: bool,
 }
 

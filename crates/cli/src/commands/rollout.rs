@@ -281,7 +281,7 @@ fn rollout_plain(
             outcome.map_err(Failure::of)
         })
     });
-    finish(result, &args, started)
+    finish(result, args, started)
 }
 
 /// Prints each event as a line or NDJSON, and answers each wave's approval: yes with `--yes`,

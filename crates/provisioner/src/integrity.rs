@@ -263,22 +263,8 @@ async fn list(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, ProvisionError> {
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-    }
-    Ok(keys)
+    let objects = crate::archive::list_window_prefix(s3, site, bucket, prefix).await?;
+    Ok(objects.into_iter().map(|(key, _)| key).collect())
 }
 
 /// The newer digest a digest was reached from: what it says about its predecessor.

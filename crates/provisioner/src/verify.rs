@@ -883,11 +883,12 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
     verify_selected(ctx, &selection).await
 }
 
-/// Every target of the spec, the ids of those `selection` picks, and the log-archive account.
+/// Every target of the spec, those `selection` picks (in wave order), and the log-archive
+/// account.
 pub(crate) async fn resolve_selected(
     ctx: &RunCtx,
     selection: &Selection,
-) -> Result<(Vec<TargetAccount>, BTreeSet<String>, String), ProvisionError> {
+) -> Result<(Vec<TargetAccount>, Vec<TargetAccount>, String), ProvisionError> {
     let management = ctx.management().await;
     let org = read_org(&management).await?;
     let Some(la) = crate::targets::log_archive_id(&ctx.spec, &org) else {
@@ -903,12 +904,11 @@ pub(crate) async fn resolve_selected(
     for given in &selection.accounts {
         only_account(&targets, given)?;
     }
-    let selected: BTreeSet<String> = selected_waves(ctx, &targets, selection)?
+    let chosen: Vec<TargetAccount> = selected_waves(ctx, &targets, selection)?
         .into_iter()
         .flat_map(|w| w.accounts)
-        .map(|a| a.id.to_string())
         .collect();
-    Ok((targets, selected, la))
+    Ok((targets, chosen, la))
 }
 
 /// Judges the selected accounts (`--account`, `--wave`); drift is planned for them alone.
@@ -920,7 +920,8 @@ pub async fn verify_selected(
         apply: false,
         ..ctx.clone()
     };
-    let (targets, selected, la) = resolve_selected(&ctx, selection).await?;
+    let (targets, chosen, la) = resolve_selected(&ctx, selection).await?;
+    let selected: BTreeSet<String> = chosen.iter().map(|a| a.id.to_string()).collect();
     let home = ctx.spec.org.home_region.clone();
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
 

@@ -11,8 +11,7 @@ use trailhead_model::{Benchmark, Selection};
 
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::RunCtx;
-use crate::member::monitoring::{LiveFilter, read_filters};
-use crate::session::AccountSession;
+use crate::member::monitoring::{LiveAlarm, LiveFilter, read_alarms, read_filters};
 use crate::verify::{
     AccountReport, ControlResult, Verdict, VerifyReport, resolve_selected, summarize,
 };
@@ -87,36 +86,6 @@ fn rules(scanner: Scanner, spec: Benchmark) -> Vec<Rule> {
     }
 }
 
-/// The alarms of an account: (name, namespace, metric, has an action).
-async fn read_alarms(
-    session: &AccountSession,
-    site: &CallSite,
-) -> Result<Vec<(String, String, String, bool)>, ProvisionError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = session
-            .cloudwatch()
-            .describe_alarms()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| site.error("DescribeAlarms", e))?;
-        for a in page.metric_alarms() {
-            out.push((
-                a.alarm_name().unwrap_or_default().to_string(),
-                a.namespace().unwrap_or_default().to_string(),
-                a.metric_name().unwrap_or_default().to_string(),
-                !a.alarm_actions().is_empty(),
-            ));
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
-}
-
 /// Why no filter passes `test`: for Prowler, the closest filter and the clauses it lacks.
 fn no_filter(test: &Test, group: &str, filters: &[LiveFilter]) -> String {
     match test {
@@ -147,7 +116,7 @@ fn judge(
     rule: &Rule,
     group: &str,
     filters: &[LiveFilter],
-    alarms: &[(String, String, String, bool)],
+    alarms: &[(String, LiveAlarm)],
 ) -> ControlResult {
     let passes = |f: &&LiveFilter| match &rule.test {
         Test::Exact(pattern) => f.pattern == *pattern,
@@ -161,8 +130,10 @@ fn judge(
         let alarmed = candidates.iter().find_map(|f| {
             alarms
                 .iter()
-                .find(|(_, ns, metric, action)| {
-                    *ns == f.namespace && *metric == f.metric && (*action || !rule.wants_action)
+                .find(|(_, a)| {
+                    a.namespace == f.namespace
+                        && a.metric == f.metric
+                        && (!a.actions.is_empty() || !rule.wants_action)
                 })
                 .map(|(name, ..)| (f, name))
         });
@@ -208,7 +179,7 @@ async fn judge_account(ctx: &RunCtx, rules: &[Rule], account: &str) -> Vec<Contr
         let filters = read_filters(&session, &site, group, None).await?;
         Ok::<_, ProvisionError>((
             filters.unwrap_or_default(),
-            read_alarms(&session, &site).await?,
+            read_alarms(&session, &site, None).await?,
         ))
     };
     match read.await {
@@ -235,10 +206,10 @@ pub async fn verify_scanner(
     selection: &Selection,
     scanner: Scanner,
 ) -> Result<VerifyReport, ProvisionError> {
-    let (targets, selected, _) = resolve_selected(ctx, selection).await?;
+    let (_, chosen, _) = resolve_selected(ctx, selection).await?;
     let rules = rules(scanner, ctx.spec.alarms.benchmark);
     let mut accounts = Vec::new();
-    for t in targets.iter().filter(|t| selected.contains(t.id.as_str())) {
+    for t in &chosen {
         accounts.push(AccountReport {
             account_id: t.id.to_string(),
             name: t.name.clone(),
@@ -270,13 +241,14 @@ mod tests {
         }
     }
 
-    fn alarm(metric: &str) -> (String, String, String, bool) {
-        (
-            format!("alarm-{metric}"),
-            "CISBenchmark".into(),
-            metric.into(),
-            true,
-        )
+    fn alarm(metric: &str) -> (String, LiveAlarm) {
+        let live = LiveAlarm {
+            namespace: "CISBenchmark".into(),
+            metric: metric.into(),
+            actions: vec!["arn:aws:sns:eu-west-1:111111111111:alarms".into()],
+            state: "OK".into(),
+        };
+        (format!("alarm-{metric}"), live)
     }
 
     fn prowler(check: &str) -> Rule {

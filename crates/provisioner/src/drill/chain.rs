@@ -13,7 +13,7 @@ use trailhead_alarms::catalog::Control;
 use trailhead_alarms::pattern::{Event, Pattern, parse};
 
 use crate::error::{CallSite, ProvisionError};
-use crate::member::monitoring::LiveFilter;
+use crate::member::monitoring::{LiveAlarm, LiveFilter};
 use crate::session::AccountSession;
 
 pub const LINKS: [&str; 6] = [
@@ -24,15 +24,6 @@ pub const LINKS: [&str; 6] = [
     "action",
     "subscriber",
 ];
-
-/// The alarm as CloudWatch holds it.
-#[derive(Debug, Clone)]
-pub struct LiveAlarm {
-    pub namespace: String,
-    pub metric: String,
-    pub actions: Vec<String>,
-    pub state: String,
-}
 
 /// One alarm being followed.
 pub struct Watch {
@@ -409,40 +400,6 @@ pub fn timeout_evidence(c: &ChainCtx<'_>, w: &Watch, link: usize, waited: f64) -
         5 => format!("alarm {name} reached ALARM but no action was executed within {waited:.0} s"),
         _ => format!("no confirmed subscriber was found within {waited:.0} s"),
     }
-}
-
-/// The alarms of `names`, as CloudWatch holds them.
-pub async fn read_alarms(
-    session: &AccountSession,
-    site: &CallSite,
-    names: &[String],
-) -> Result<Vec<(String, LiveAlarm)>, ProvisionError> {
-    let mut out = Vec::new();
-    for chunk in names.chunks(100) {
-        let page = session
-            .cloudwatch()
-            .describe_alarms()
-            .set_alarm_names(Some(chunk.to_vec()))
-            .max_records(100)
-            .send()
-            .await
-            .map_err(|e| site.error("DescribeAlarms", e))?;
-        for a in page.metric_alarms() {
-            out.push((
-                a.alarm_name().unwrap_or_default().to_string(),
-                LiveAlarm {
-                    namespace: a.namespace().unwrap_or_default().to_string(),
-                    metric: a.metric_name().unwrap_or_default().to_string(),
-                    actions: a.alarm_actions().to_vec(),
-                    state: a
-                        .state_value()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                },
-            ));
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -11,15 +11,14 @@ use trailhead_alarms::pattern::{Event, parse};
 use trailhead_alarms::samples::samples;
 use trailhead_model::Selection;
 
-use super::chain::{self, ChainCtx, LINKS, LiveAlarm, Seen, Watch};
+use super::chain::{self, ChainCtx, LINKS, Seen, Watch};
 use super::plan::{self, PlannedAlarm, Probe, Scope, Treatment};
 use super::probes::{self, Ledger, ProbeCtx};
 use super::{AccountDrill, AlarmResult, DrillReport, LinkLatency, Outcome};
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::RunCtx;
-use crate::member::monitoring::{LiveFilter, PREFIX, read_filters};
+use crate::member::monitoring::{LiveAlarm, LiveFilter, PREFIX, read_alarms, read_filters};
 use crate::session::{AccountSession, session_name};
-use crate::targets::{read_org, resolve_targets};
 use trailhead_model::TargetAccount;
 
 /// A session policy that takes every permission away: the drill's denied call.
@@ -42,19 +41,7 @@ async fn targets(
     ctx: &RunCtx,
     opts: &DrillOptions,
 ) -> Result<(Vec<TargetAccount>, String, String), ProvisionError> {
-    let management = ctx.management().await;
-    let org = read_org(&management).await?;
-    let Some(la) = crate::targets::log_archive_id(&ctx.spec, &org) else {
-        return Err(ProvisionError::Config(
-            "the log-archive account does not exist yet: run the rollout first".into(),
-        ));
-    };
-    let resolved = resolve_targets(&management, &ctx.spec, &org, Some(&la)).await?;
-    if !resolved.problems.is_empty() {
-        return Err(ProvisionError::Config(resolved.problems.join("; ")));
-    }
-    let waves = crate::rollout::selected_waves(ctx, &resolved.targets, &opts.selection)?;
-    let mut chosen: Vec<TargetAccount> = waves.into_iter().flat_map(|w| w.accounts).collect();
+    let (_, mut chosen, la) = crate::verify::resolve_selected(ctx, &opts.selection).await?;
     if opts.selection.is_all() && !opts.allow_log_archive {
         // The whole org: every account but the one that holds the evidence.
         chosen.retain(|t| t.id.as_str() != la);
@@ -369,7 +356,7 @@ async fn settle(
     let deadline = tokio::time::Instant::now() + limit;
     let watched: Vec<String> = drilled.iter().map(|p| p.control.resource_name()).collect();
     loop {
-        let alarms: BTreeMap<String, LiveAlarm> = chain::read_alarms(session, site, names)
+        let alarms: BTreeMap<String, LiveAlarm> = read_alarms(session, site, Some(names))
             .await?
             .into_iter()
             .collect();

@@ -73,6 +73,57 @@ pub fn checked(controls: &[Control]) -> Result<(), ProvisionError> {
     Ok(())
 }
 
+/// An alarm as CloudWatch holds it.
+#[derive(Debug, Clone)]
+pub struct LiveAlarm {
+    pub namespace: String,
+    pub metric: String,
+    pub actions: Vec<String>,
+    pub state: String,
+}
+
+fn live_alarm(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> (String, LiveAlarm) {
+    (
+        a.alarm_name().unwrap_or_default().to_string(),
+        LiveAlarm {
+            namespace: a.namespace().unwrap_or_default().to_string(),
+            metric: a.metric_name().unwrap_or_default().to_string(),
+            actions: a.alarm_actions().to_vec(),
+            state: a
+                .state_value()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        },
+    )
+}
+
+/// The metric alarms named `names` (100 per call), or every alarm of the account when `None`.
+pub async fn read_alarms(
+    session: &AccountSession,
+    site: &CallSite,
+    names: Option<&[String]>,
+) -> Result<Vec<(String, LiveAlarm)>, ProvisionError> {
+    let cw = session.cloudwatch();
+    let requests: Vec<Option<Vec<String>>> = match names {
+        Some(names) => names.chunks(100).map(|c| Some(c.to_vec())).collect(),
+        None => vec![None],
+    };
+    let mut out = Vec::new();
+    for chunk in requests {
+        let mut pages = cw
+            .describe_alarms()
+            .set_alarm_names(chunk)
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| site.error("DescribeAlarms", e))?;
+            out.extend(page.metric_alarms().iter().map(live_alarm));
+        }
+    }
+    Ok(out)
+}
+
 /// One metric filter as CloudWatch Logs holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveFilter {

@@ -93,18 +93,18 @@ impl Watch {
         }
     }
 
-    fn ours(&self, record: &Value, session_name: &str, marker: &str) -> bool {
-        let by_us = record["userIdentity"]["arn"]
-            .as_str()
-            .is_some_and(|a| a.ends_with(&format!("/{session_name}")))
-            || record["requestParameters"].to_string().contains(marker);
-        let text = record.to_string();
-        by_us
-            && self
-                .pattern
-                .as_ref()
-                .is_some_and(|p| p.matches(&Event::new(&text)))
+    /// Whether the catalog's pattern matches the event.
+    fn catches(&self, event: &Event) -> bool {
+        self.pattern.as_ref().is_some_and(|p| p.matches(event))
     }
+}
+
+/// Whether a record is the drill's own: made by its STS session, or naming its resources.
+fn by_us(record: &Value, session_name: &str, marker: &str) -> bool {
+    record["userIdentity"]["arn"]
+        .as_str()
+        .is_some_and(|a| a.ends_with(&format!("/{session_name}")))
+        || record["requestParameters"].to_string().contains(marker)
 }
 
 /// What can be told before any event arrives: a missing filter breaks link 3, an alarm that
@@ -226,8 +226,13 @@ async fn archive_link(
             let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             let arrived = Timestamp::from_second(modified).unwrap_or_else(|_| Timestamp::now());
             for record in doc["Records"].as_array().into_iter().flatten() {
+                if !by_us(record, c.session_name, c.marker) {
+                    continue;
+                }
+                let text = record.to_string();
+                let event = Event::new(&text);
                 for w in watches.iter_mut() {
-                    if w.seen[0].is_none() && w.ours(record, c.session_name, c.marker) {
+                    if w.seen[0].is_none() && w.catches(&event) {
                         w.mark(1, arrived.max(w.at));
                     }
                 }
@@ -254,16 +259,20 @@ async fn log_group_link(
             .await
             .map_err(|e| c.site.error("FilterLogEvents", e))?;
         for event in page.events() {
-            let Ok(record) = serde_json::from_str::<Value>(event.message().unwrap_or_default())
-            else {
+            let message = event.message().unwrap_or_default();
+            let Ok(record) = serde_json::from_str::<Value>(message) else {
                 continue;
             };
+            if !by_us(&record, c.session_name, c.marker) {
+                continue;
+            }
             let ingested = event
                 .ingestion_time()
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok())
                 .unwrap_or_else(Timestamp::now);
+            let matched = Event::new(message);
             for w in watches.iter_mut() {
-                if w.seen[1].is_none() && w.ours(&record, c.session_name, c.marker) {
+                if w.seen[1].is_none() && w.catches(&matched) {
                     w.mark(2, ingested.max(w.at));
                 }
             }
@@ -485,6 +494,15 @@ mod tests {
         assert_eq!(w.first_unseen(), Some(6));
     }
 
+    /// The two checks the links make, one after the other, as one question.
+    struct Ours(Watch);
+
+    impl Ours {
+        fn ours(&self, record: &Value, session_name: &str, marker: &str) -> bool {
+            by_us(record, session_name, marker) && self.0.catches(&Event::new(&record.to_string()))
+        }
+    }
+
     #[test]
     fn only_the_drills_own_matching_event_counts() {
         let w = Watch::new(
@@ -494,6 +512,7 @@ mod tests {
             Timestamp::now(),
         );
         let record = |arn: &str, name: &str| serde_json::json!({"eventName": name, "userIdentity": {"arn": arn}, "requestParameters": {}});
+        let w = Ours(w);
         let ours = "arn:aws:sts::1:assumed-role/R/trailhead-run-1";
         assert!(w.ours(
             &record(ours, "DeleteVpc"),

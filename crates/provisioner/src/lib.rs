@@ -21,6 +21,7 @@ pub mod org_trail;
 pub mod permissions;
 pub mod plan;
 pub mod preflight;
+pub mod propagation;
 pub mod rollout;
 pub mod saved_plan;
 pub mod seed;

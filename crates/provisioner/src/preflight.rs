@@ -3,17 +3,22 @@
 
 use std::sync::Arc;
 
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use trailhead_model::LogArchiveAccount;
 
-use crate::error::{CallSite, ProvisionError, describe};
+use crate::error::{CallSite, ProvisionError, code_of, describe};
 use crate::log_archive::RunCtx;
 use crate::log_archive::buckets::{lifecycle_blocks_mfa_delete, read_bucket};
 use crate::log_archive::key::ALIAS_TAG;
 use crate::member::trail::read_trail;
 use crate::org_trail::find_org_trails;
+use crate::propagation::{Backoff, retry_until};
 use crate::session::{AccountSession, role_arn, session_name};
 use crate::targets::{read_org, resolve_targets};
 
@@ -86,16 +91,24 @@ async fn check_assumable(
 ) -> Result<(), String> {
     let home = &ctx.spec.org.home_region;
     let arn = role_arn(home, account, &ctx.role.role_name);
-    let mut req = management
-        .sts()
-        .assume_role()
-        .role_arn(&arn)
-        .role_session_name(session_name(&ctx.role.run_id))
-        .duration_seconds(900);
-    if let Some(id) = &ctx.role.external_id {
-        req = req.external_id(id);
-    }
-    req.send().await.map(|_| ()).map_err(|e| {
+    let sts = management.sts();
+    let attempt = || {
+        let mut req = sts
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name(session_name(&ctx.role.run_id))
+            .duration_seconds(900);
+        if let Some(id) = &ctx.role.external_id {
+            req = req.external_id(id);
+        }
+        req.send()
+    };
+    // As the rollout's sessions do: a role created moments ago is waited for, within the bound.
+    let backoff = Backoff::propagation(ctx.role.propagation_wait);
+    let denied = |e: &SdkError<AssumeRoleError, HttpResponse>| code_of(e) == Some("AccessDenied");
+    let first = ctx.role.first_attempts.of(account);
+    let answer = retry_until(backoff, first, denied, attempt).await;
+    answer.map(|_| ()).map_err(|e| {
         let (code, message) = describe(&e);
         format!(
             "account {account}: cannot assume {}: {code}: {message}",

@@ -13,6 +13,11 @@ use aws_types::region::Region;
 
 use crate::Connection;
 use crate::counter::CallLog;
+use crate::propagation::{FirstAttempts, PropagatingAssumeRole, ROLE_PROPAGATION_WAIT};
+
+/// Time for the last AssumeRole of a load (with the SDK's own retries of transient errors)
+/// after the propagation wait has run out.
+const LOAD_TIMEOUT_MARGIN: Duration = Duration::from_secs(60);
 
 /// What identifies a run to the accounts it touches.
 #[derive(Debug, Clone)]
@@ -22,6 +27,25 @@ pub struct AccessRole {
     pub session_duration: Duration,
     /// Appears in every STS session name: `trailhead-<run id>`.
     pub run_id: String,
+    /// How long AssumeRole's `AccessDenied` is taken for a role still propagating
+    /// ([`crate::propagation`]).
+    pub propagation_wait: Duration,
+    /// Shared by every clone for the run: when each account was first tried.
+    pub first_attempts: FirstAttempts,
+}
+
+impl AccessRole {
+    /// The spec's access role under `run_id`, with the default propagation wait.
+    pub fn of(access: &trailhead_model::Access, run_id: String) -> Self {
+        AccessRole {
+            role_name: access.role_name.clone(),
+            external_id: access.external_id.clone(),
+            session_duration: Duration::from_secs(u64::from(access.session_duration_seconds)),
+            run_id,
+            propagation_wait: ROLE_PROPAGATION_WAIT,
+            first_attempts: FirstAttempts::default(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -93,12 +117,21 @@ impl AccountSession {
         if let Some(policy) = session_policy {
             builder = builder.policy(policy);
         }
-        let provider = builder.build().await;
+        let provider = PropagatingAssumeRole::new(
+            builder.build().await,
+            role.propagation_wait,
+            account_id,
+            &role.first_attempts,
+        );
+        // The cache gives up on a load after its timeout: a load may wait out propagation.
+        let cache = IdentityCache::lazy()
+            .load_timeout(role.propagation_wait + LOAD_TIMEOUT_MARGIN)
+            .build();
         let config = base
             .to_builder()
             .region(Region::new(region.to_string()))
             .credentials_provider(SharedCredentialsProvider::new(provider))
-            .identity_cache(IdentityCache::lazy().build())
+            .identity_cache(cache)
             .build();
         AccountSession {
             account_id: account_id.to_string(),

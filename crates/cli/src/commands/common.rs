@@ -133,12 +133,7 @@ pub fn ctx_for(
 ) -> RunCtx {
     RunCtx {
         conn,
-        role: AccessRole {
-            role_name: spec.access.role_name.clone(),
-            external_id: spec.access.external_id.clone(),
-            session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
-            run_id: run_id.to_string(),
-        },
+        role: AccessRole::of(&spec.access, run_id.to_string()),
         spec: spec.clone(),
         spec_path: common.org.display().to_string(),
         resume_prefix: resume_prefix(common, reach_args, &Selection::default()),

@@ -1,5 +1,4 @@
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Subcommand;
 use trailhead_model::LogArchiveAccount;
@@ -126,12 +125,7 @@ fn validate_cmd(
     };
     let home = spec.org.home_region.clone();
     let bucket = spec.log_archive.bucket_name(&spec.org, archive_id.as_str());
-    let role = AccessRole {
-        role_name: spec.access.role_name.clone(),
-        external_id: spec.access.external_id.clone(),
-        session_duration: Duration::from_secs(u64::from(spec.access.session_duration_seconds)),
-        run_id: new_run_id(),
-    };
+    let role = AccessRole::of(&spec.access, new_run_id());
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;

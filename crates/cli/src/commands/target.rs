@@ -2,7 +2,6 @@
 //! bucket; resolved from the arguments before any call.
 
 use std::path::Path;
-use std::time::Duration;
 
 use trailhead_model::{LogArchiveAccount, OrgSpec};
 use trailhead_provisioner::archive::Window;
@@ -75,14 +74,7 @@ impl ArchiveTarget {
     }
 
     pub fn role(&self) -> AccessRole {
-        AccessRole {
-            role_name: self.spec.access.role_name.clone(),
-            external_id: self.spec.access.external_id.clone(),
-            session_duration: Duration::from_secs(u64::from(
-                self.spec.access.session_duration_seconds,
-            )),
-            run_id: new_run_id(),
-        }
+        AccessRole::of(&self.spec.access, new_run_id())
     }
 
     pub fn athena_site(&self) -> Result<AthenaSite, String> {

@@ -62,6 +62,22 @@ def test_email_subscriptions_stay_pending_until_confirmed(emulator):
     assert listed[0]["SubscriptionArn"].startswith(topic + ":")
 
 
+def test_confirming_by_account_leaves_other_accounts_pending(emulator, org):
+    """Tests run side by side: confirming one test's accounts must not confirm another's."""
+    member = org["member"]
+    mine = emulator.assume("sns", member)
+    other = emulator.client("sns")
+    topics = []
+    for sns in (mine, other):
+        topic = sns.create_topic(Name=unique("alarms"))["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
+        topics.append((sns, topic))
+    assert emulator.control(f"sns/confirm?account={member}", {})["confirmed"] == 1
+    (sns, confirmed), (other_sns, pending) = topics
+    assert sns.list_subscriptions_by_topic(TopicArn=confirmed)["Subscriptions"][0]["SubscriptionArn"] != "PendingConfirmation"
+    assert [s["SubscriptionArn"] for s in other_sns.list_subscriptions_by_topic(TopicArn=pending)["Subscriptions"]] == ["PendingConfirmation"]
+
+
 def logs_key(kms, group, region="eu-west-1", service_context=True):
     """A key the account administers; CloudWatch Logs may use it for `group` (or, without
     `service_context`, for any group: the condition is what the test takes away)."""

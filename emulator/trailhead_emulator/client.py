@@ -18,6 +18,7 @@ import argparse
 import json
 import ssl
 import sys
+import urllib.parse
 import urllib.request
 
 
@@ -42,7 +43,9 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("mfa", "mfa-code"):
         sub.add_parser(name).add_argument("--account", required=True)
-    sub.add_parser("sns-confirm").add_argument("--topic", help="every topic when left out")
+    confirm = sub.add_parser("sns-confirm")
+    confirm.add_argument("--topic", help="every topic when left out")
+    confirm.add_argument("--account", help="only these accounts' topics (comma-separated ids)")
     inject = sub.add_parser("inject")
     inject.add_argument("--account", required=True)
     inject.add_argument("--region", default="us-east-1")
@@ -64,7 +67,8 @@ def main(argv=None):
         values = dict(item.split("=", 1) for item in args.set)
         answer = call(args.endpoint, args.ca, "settings", values or None)
     elif args.command == "sns-confirm":
-        query = f"?topic={args.topic}" if args.topic else ""
+        params = {k: v for k, v in (("topic", args.topic), ("account", args.account)) if v}
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
         answer = call(args.endpoint, args.ca, f"sns/confirm{query}", {})
     elif args.command == "enable-region":
         answer = call(args.endpoint, args.ca, "regions", {"account": args.account, "region": args.region})

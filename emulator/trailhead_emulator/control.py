@@ -7,7 +7,8 @@ POST /_trailhead/settings               change them: {"iam_delay": 1, "create_ac
 GET  /_trailhead/mfa?account=ID         the root user's virtual MFA device: serial and TOTP seed
 GET  /_trailhead/mfa-code?account=ID    its current code (so a demo need not implement TOTP)
 POST /_trailhead/sns/confirm?topic=ARN  confirm the topic's pending email subscriptions (all
-                                        topics' without `topic`)
+                                        topics' without `topic`; account=ID,ID: those accounts'
+                                        topics only)
 GET  /_trailhead/sns/notifications?topic=ARN   what confirmed email subscriptions received
 GET  /_trailhead/events?account=ID      the CloudTrail records of an account so far, every region
 POST /_trailhead/events                 add CloudTrail records to an account:
@@ -97,7 +98,8 @@ def handle(environ, start_response):
         return _answer(start_response, "200 OK", answer)
     if path == "sns/confirm" and method == "POST":
         topic = (query.get("topic") or [""])[0] or None
-        return _answer(start_response, "200 OK", {"confirmed": sns.confirm(topic)})
+        accounts = [a for a in ",".join(query.get("account") or []).split(",") if a] or None
+        return _answer(start_response, "200 OK", {"confirmed": sns.confirm(topic, accounts)})
     if path == "sns/notifications":
         topic = (query.get("topic") or [""])[0] or None
         return _answer(start_response, "200 OK", {"notifications": sns.notifications(topic)})

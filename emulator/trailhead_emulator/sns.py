@@ -53,9 +53,11 @@ def as_listed(subscription):
     return subscription
 
 
-def confirm(topic_arn=None):
-    """Confirms every pending email subscription of a topic (of every topic when None); returns
-    how many were pending."""
+def confirm(topic_arn=None, accounts=None):
+    """Confirms every pending email subscription of a topic (of every topic when None, of the
+    topics of `accounts` when given); returns how many were pending. Tests running side by side
+    confirm their own accounts' subscriptions only: another test may be checking that an
+    unconfirmed one is reported."""
     from moto.sns.models import sns_backends
 
     backends = []
@@ -65,7 +67,11 @@ def confirm(topic_arn=None):
             return 0
         backends = [sns_backends[parts[4]][parts[3]]]
     else:
-        backends = [b for regions in list(sns_backends.values()) for b in list(regions.values())]
+        backends = [
+            b for account, regions in list(sns_backends.items())
+            if accounts is None or account in accounts
+            for b in list(regions.values())
+        ]
     pending = [
         s.arn for backend in backends for s in list(backend.subscriptions.values())
         if (topic_arn is None or s.topic.arn == topic_arn)

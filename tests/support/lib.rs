@@ -8,6 +8,8 @@ pub mod duckdb;
 pub mod faults;
 pub mod replay;
 
+pub mod share;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -72,12 +74,43 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// An organization of this test's own: a log-archive account, an audit account and `members`.
+/// The test shares the emulated organization with the tests running beside it until it ends
+/// (see [`share`]).
 pub async fn seed(conn: &Connection, prefix: &str, members: usize) -> SeededOrg {
+    share::hold_shared();
+    seed_unguarded(conn, prefix, members).await
+}
+
+/// As [`seed`], for a test that changes what every account of the organization sees (an
+/// organization trail): it waits until no other test holds accounts, and holds off every other
+/// test's seeding until it ends.
+pub async fn seed_alone(conn: &Connection, prefix: &str, members: usize) -> SeededOrg {
+    share::hold_alone();
+    seed_unguarded(conn, prefix, members).await
+}
+
+/// As [`seed`], with what real organizations hold besides: a SUSPENDED account and an account
+/// without the access role (`SeededOrg::planted`).
+pub async fn seed_planted(conn: &Connection, prefix: &str, members: usize) -> SeededOrg {
+    share::hold_shared();
+    seed_request(conn, prefix, members, true).await
+}
+
+async fn seed_unguarded(conn: &Connection, prefix: &str, members: usize) -> SeededOrg {
+    seed_request(conn, prefix, members, false).await
+}
+
+async fn seed_request(
+    conn: &Connection,
+    prefix: &str,
+    members: usize,
+    plant_unreachable: bool,
+) -> SeededOrg {
     let req = SeedRequest {
         prefix: unique(prefix),
         members,
         region: REGION.to_string(),
-        plant_unreachable: false,
+        plant_unreachable,
         include_management: false,
     };
     match seed_org(conn, &req).await {
@@ -100,10 +133,10 @@ pub fn run_ctx(
     trailhead_provisioner::log_archive::RunCtx {
         conn: conn.clone(),
         role: trailhead_provisioner::session::AccessRole {
-            role_name: spec.access.role_name.clone(),
-            external_id: spec.access.external_id.clone(),
             session_duration: std::time::Duration::from_secs(3600),
-            run_id: unique("run"),
+            // The emulator's IAM delay is seconds: a role missing for good fails sooner.
+            propagation_wait: std::time::Duration::from_secs(10),
+            ..trailhead_provisioner::session::AccessRole::of(&spec.access, unique("run"))
         },
         spec,
         spec_path: "test.toml".into(),
@@ -240,9 +273,16 @@ pub fn mfa_device(account: &str) -> (String, String) {
     (field("serial"), field("code"))
 }
 
-/// Confirms every pending email subscription of the emulator, as their recipients would.
-pub fn confirm_subscriptions() {
-    emulator_control(&["sns-confirm"]);
+/// Confirms the pending email subscriptions of `org`'s accounts, as their recipients would.
+/// Only this test's own: another test may be checking that an unconfirmed one is reported.
+pub fn confirm_subscriptions(org: &SeededOrg) {
+    let accounts: Vec<&str> = org.all_accounts().map(|a| a.id.as_str()).collect();
+    confirm_subscriptions_of(&accounts);
+}
+
+/// Confirms the pending email subscriptions of these accounts' topics.
+pub fn confirm_subscriptions_of(accounts: &[&str]) {
+    emulator_control(&["sns-confirm", "--account", &accounts.join(",")]);
 }
 
 /// Lets every trail of the emulator deliver now (and write its digests with `digest`), then
@@ -326,6 +366,7 @@ pub async fn roll(
         fresh = trailhead_provisioner::log_archive::RunCtx {
             role: trailhead_provisioner::session::AccessRole {
                 run_id: unique("run"),
+                first_attempts: Default::default(),
                 ..ctx.role.clone()
             },
             ..ctx.clone()

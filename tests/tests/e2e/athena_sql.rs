@@ -98,7 +98,7 @@ fn every_catalog_pattern_matches_the_same_records_in_sql() {
 
 #[test]
 fn every_translatable_documented_json_pattern_agrees() {
-    let text = include_str!("../../crates/alarms/tests/data/filter_vectors_public.json");
+    let text = include_str!("../../../crates/alarms/tests/data/filter_vectors_public.json");
     let vectors: Vec<Value> = serde_json::from_str(text).unwrap();
     // JSON patterns only match JSON events; Athena's document column always holds JSON.
     let mut events: Vec<String> = Vec::new();

@@ -7,13 +7,16 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter,
 };
-use trailhead_e2e::{REGION, emulator, roll, run_ctx, seed, unique};
+use trailhead_e2e::{
+    REGION, assert_converged_without_duplicates, emulator, roll, run_ctx, seed, seed_planted,
+    unique,
+};
 use trailhead_provisioner::events::{Event, EventSink};
 use trailhead_provisioner::log_archive::log_archive_stage;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::preflight::preflight;
 use trailhead_provisioner::rollout::{RolloutOptions, plan};
-use trailhead_provisioner::seed::{SeedRequest, seed_org};
+use trailhead_provisioner::seed::grant_access;
 
 #[tokio::test]
 async fn plan_of_a_fresh_org_shows_everything_to_create() {
@@ -42,14 +45,7 @@ async fn plan_of_a_fresh_org_shows_everything_to_create() {
 #[tokio::test]
 async fn suspended_accounts_are_skipped_and_an_account_without_the_role_fails_alone() {
     let conn = emulator();
-    let req = SeedRequest {
-        prefix: unique("plant"),
-        members: 1,
-        region: REGION.into(),
-        plant_unreachable: true,
-        include_management: false,
-    };
-    let org = seed_org(&conn, &req).await.expect("seed");
+    let org = seed_planted(&conn, "plant", 1).await;
     let closed = org
         .planted
         .iter()
@@ -119,6 +115,41 @@ async fn suspended_accounts_are_skipped_and_an_account_without_the_role_fails_al
         "{why}"
     );
     assert_eq!(outcome.succeeded, org.all_accounts().count());
+}
+
+/// An operator creates the missing access role and runs again at once: the role is still
+/// propagating (the emulator's IAM delay, as on AWS), so AssumeRole answers AccessDenied at
+/// first. The preflight and the rollout wait it out, and the account converges with no manual
+/// step.
+#[tokio::test]
+async fn an_access_role_created_a_second_before_the_run_is_waited_for() {
+    let conn = emulator();
+    let org = seed_planted(&conn, "newrole", 1).await;
+    let no_role = org
+        .planted
+        .iter()
+        .find(|(a, _)| a.name.ends_with("-no-role"))
+        .expect("no role")
+        .0
+        .id
+        .clone();
+    let spec = org.spec_toml("newrole", REGION);
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let created = grant_access(&conn, &no_role, &ctx.spec.access.role_name, REGION)
+        .await
+        .expect("the role is created");
+    assert!(created);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
+    assert!(outcome.ok(), "{:?}", outcome.failures);
+    assert!(
+        outcome.preflight_warnings.is_empty(),
+        "the preflight waited for the role too: {:?}",
+        outcome.preflight_warnings
+    );
+    assert_converged_without_duplicates(&conn, &spec, std::slice::from_ref(&no_role)).await;
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::{Verdict, verify};
 
 struct Rolled {
+    org: trailhead_provisioner::seed::SeededOrg,
     ctx: RunCtx,
     member: String,
     log_archive: String,
@@ -44,6 +45,7 @@ async fn rolled_out(prefix: &str, opts: RolloutOptions) -> Rolled {
         .bucket_name(&ctx.spec.org, &log_archive);
     Rolled {
         member: org.members[0].id.clone(),
+        org,
         log_archive,
         bucket,
         ctx,
@@ -393,7 +395,7 @@ async fn logs_validate_passes_on_the_emulators_digests_and_catches_tampering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_logging_raises_the_trail_alarm_and_notifies_the_confirmed_subscriber() {
     let r = rolled_out("stop", RolloutOptions::default()).await;
-    confirm_subscriptions();
+    confirm_subscriptions(&r.org);
     let member = r.ctx.assume(&r.member, REGION).await;
     let alarm = control(&r.ctx, Topic::CloudTrailChanges).resource_name();
     // The rollout's own CreateTrail and StartLogging set it off first; wait until it settles.
@@ -431,7 +433,7 @@ async fn stop_logging_raises_the_trail_alarm_and_notifies_the_confirmed_subscrib
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_activity_raises_the_root_alarm_and_a_topic_refusing_cloudwatch_fails_verify() {
     let r = rolled_out("root", RolloutOptions::default()).await;
-    confirm_subscriptions();
+    confirm_subscriptions(&r.org);
     let member = r.ctx.assume(&r.member, REGION).await;
     let root = control(&r.ctx, Topic::RootAccountUsage);
     let alarm = root.resource_name();

@@ -67,7 +67,7 @@ async fn tagged_leftovers(session: &AccountSession) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_behind() {
     let (org, ctx, _state) = rolled_out_org("drill-fires", 1, "").await;
-    confirm_subscriptions();
+    confirm_subscriptions(&org);
     let member = &org.members[0].id;
     let report = run(&ctx, &options(member, &[])).await;
 
@@ -264,7 +264,7 @@ async fn topic(session: &AccountSession, name: &str, open_to_cloudwatch: bool) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaking_one_link_of_one_alarm_flips_exactly_that_alarm() {
     let (org, ctx, _state) = rolled_out_org("drill-breaks", 1, "").await;
-    confirm_subscriptions();
+    confirm_subscriptions(&org);
     let member = &org.members[0].id;
     let session = ctx.assume(member, REGION).await;
     let name = |id: &str| {
@@ -392,7 +392,7 @@ async fn the_extended_set_rolls_out_converges_and_drills() {
     assert!(again.ok(), "{:?}", again.failures);
     assert_converged_without_duplicates(&conn, &spec, &ids).await;
 
-    confirm_subscriptions();
+    confirm_subscriptions(&org);
     let member = &org.members[0].id;
     let report = run(&ctx, &options(member, &["E.1", "E.2", "E.3", "E.4", "E.5"])).await;
     for fired in ["E.1", "E.2", "E.3"] {

@@ -154,7 +154,7 @@ async fn check(s3: &aws_sdk_s3::Client, chain: &Chain) -> IntegrityReport {
     };
     let keys = vec![PublicKey {
         fingerprint: FINGERPRINT.into(),
-        der: include_bytes!("../data/digest-signing-key.pub.der").to_vec(),
+        der: include_bytes!("../../data/digest-signing-key.pub.der").to_vec(),
     }];
     validate(
         s3,
@@ -173,8 +173,8 @@ async fn every_tamper_case_is_caught() {
     let state = tempfile::tempdir().expect("tempdir");
     let ctx = run_ctx(&conn, &org.spec_toml("integ", REGION), false, state.path());
     let s3 = ctx.assume(&org.members[0].id, REGION).await.s3();
-    let good = key(include_bytes!("../data/digest-signing-key.der"));
-    let wrong = key(include_bytes!("../data/wrong-key.der"));
+    let good = key(include_bytes!("../../data/digest-signing-key.der"));
+    let wrong = key(include_bytes!("../../data/wrong-key.der"));
     let account = org.members[0].id.clone();
 
     // Intact.

@@ -5,7 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
 use trailhead_e2e::{
-    REGION, confirm_subscriptions, deliver_now, notifications, planned_changes, roll,
+    REGION, confirm_subscriptions_of, deliver_now, notifications, planned_changes, roll,
     rolled_out_org,
 };
 use trailhead_policies::{TopicPublishers, cloudtrail_topic_policy, same_policy};
@@ -49,7 +49,7 @@ async fn announced(s: &AccountSession, topic: &str, active: &[&AccountSession]) 
         .send()
         .await
         .expect("Subscribe");
-    confirm_subscriptions();
+    confirm_subscriptions_of(&[&s.account_id]);
     for a in active {
         a.cloudtrail()
             .describe_trails()

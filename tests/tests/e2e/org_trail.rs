@@ -6,7 +6,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-use trailhead_e2e::{REGION, create_bucket, emulator, run_ctx, seed, unique};
+use trailhead_e2e::{REGION, create_bucket, emulator, run_ctx, seed_alone, unique};
 use trailhead_model::OrganizationTrailMode;
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
@@ -60,7 +60,7 @@ async fn plant_org_trail(ctx: &RunCtx) -> (String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organization_trail_is_reported_and_skip_covered_leaves_its_accounts_out() {
     let conn = emulator();
-    let org = seed(&conn, "orgtrail", 1).await;
+    let org = seed_alone(&conn, "orgtrail", 1).await;
     let state = tempfile::tempdir().expect("tempdir");
     let spec_text = org.spec_toml("orgtrail", REGION);
     let keep = run_ctx(&conn, &spec_text, false, state.path());

@@ -56,7 +56,7 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         "{}",
         pending.evidence
     );
-    confirm_subscriptions();
+    confirm_subscriptions(&org);
 
     let la = org.log_archive.id.clone();
     let before_mfa = check(&ctx).await;

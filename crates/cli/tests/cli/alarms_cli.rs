@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;
@@ -138,6 +138,8 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
         external_id: None,
         session_duration: Duration::from_secs(3600),
         run_id: "test".into(),
+        propagation_wait: Duration::from_secs(10),
+        first_attempts: Default::default(),
     };
     let archive = AccountSession::assume(
         &conn,

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -276,7 +276,7 @@ async fn accounts_are_named_by_id_or_name_and_typos_are_refused() {
 fn the_state_directory_does_not_depend_on_the_working_directory() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("org.toml");
-    std::fs::write(&spec, include_str!("../../../config/org.example.toml")).unwrap();
+    std::fs::write(&spec, include_str!("../../../../config/org.example.toml")).unwrap();
     let xdg = dir.path().join("xdg");
     let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
         .args(["runs", "list", "--org"])
@@ -301,7 +301,7 @@ fn the_state_directory_does_not_depend_on_the_working_directory() {
 /// The example spec in a directory of its own, and an environment with no AWS settings at all.
 fn bare(dir: &std::path::Path, args: &[&str]) -> (i32, String, String, std::time::Duration) {
     let spec = dir.join("org.toml");
-    std::fs::write(&spec, include_str!("../../../config/org.example.toml")).unwrap();
+    std::fs::write(&spec, include_str!("../../../../config/org.example.toml")).unwrap();
     let empty = dir.join("empty");
     std::fs::write(&empty, "").unwrap();
     // A test may leave an AWS config of its own (and HOME's SSO token cache) in `dir`.

@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use trailhead_e2e::{REGION, confirm_subscriptions, emulator, seed};
@@ -125,7 +125,7 @@ async fn dry_run_then_a_drill_with_junit_and_exit_codes() {
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(xml.contains("tests=\"2\" failures=\"2\""), "{xml}");
     assert!(xml.contains("no confirmed subscription"), "{xml}");
-    confirm_subscriptions();
+    confirm_subscriptions(&org);
     let (code, _, stderr) = trailhead(&drill);
     assert_eq!(code, 0, "{stderr}");
     let xml = std::fs::read_to_string(&junit).expect("junit written");

@@ -38,6 +38,8 @@ async fn search_finds_matching_records_in_the_window_only() {
         external_id: None,
         session_duration: Duration::from_secs(3600),
         run_id: "test".into(),
+        propagation_wait: Duration::from_secs(10),
+        first_attempts: Default::default(),
     };
     let archive = AccountSession::assume(
         &conn,

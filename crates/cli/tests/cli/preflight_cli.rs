@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use trailhead_e2e::{REGION, emulator, emulator_control, seed};
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
-mod common;
+use crate::common;
 
 use trailhead_e2e::{REGION, emulator, seed};
 

@@ -10,6 +10,8 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
 
+mod test;
+
 /// Commands that belong to the product and are forwarded to `trailhead`.
 const FORWARDED: &[&str] = &[
     "validate",
@@ -78,7 +80,7 @@ fn main() -> ExitCode {
     let task = Xtask::parse();
     let result = match task.task {
         Task::Demo { accounts } => demo(accounts),
-        Task::Test { cargo_args } => test(&cargo_args),
+        Task::Test { cargo_args } => test::run(&cargo_args),
         Task::Bench { which, args } => bench(&which, &args),
         Task::TuiCheck => tui_check(),
         Task::HtmlCheck => html_check(),
@@ -387,8 +389,12 @@ fn wait_for(session: &str, text: &str, secs: u64) -> Result<String, String> {
     }
 }
 
-/// `cargo xtask demo` (its default org) in a real 100×30 terminal: the view appears, keys work,
-/// it exits cleanly.
+/// Member accounts of the demo the terminal check drives: the view's keys and summary need a
+/// few; the full demo runs in CI as the README's first command already.
+const TUI_CHECK_ACCOUNTS: usize = 2;
+
+/// `cargo xtask demo` (a small org) in a real 100×30 terminal: the view appears, keys work, it
+/// exits cleanly.
 fn tui_check() -> Result<(), String> {
     let session = "trailhead-tui-check";
     let _ = tmux(&["kill-session", "-t", session]);
@@ -396,7 +402,7 @@ fn tui_check() -> Result<(), String> {
     // stderr goes to a file: lines written under the view would smear the screen being checked.
     let log = root().join("target").join("tui-check.log");
     let command = format!(
-        "cd {} && {cargo} xtask demo 2>{}; echo DEMO-EXITED; sleep 30",
+        "cd {} && {cargo} xtask demo --accounts {TUI_CHECK_ACCOUNTS} 2>{}; echo DEMO-EXITED; sleep 30",
         root().display(),
         log.display()
     );
@@ -593,42 +599,6 @@ fn bench(which: &str, args: &[String]) -> Result<(), String> {
     }
 }
 
-fn test(extra: &[String]) -> Result<(), String> {
-    // The emulator is started before the build so that pip and rustc overlap on a cold machine.
-    let (already_running, _) = emulator_status()?;
-    must("starting the emulator", trailhead(&["emulator", "start"]))?;
-    let (_, endpoint) = emulator_status()?;
-    install_test_tools()?;
-    let contract = emulator_tests();
-    let result = cargo()
-        .args(["test", "--workspace", "--all-targets"])
-        .args(extra)
-        .env("TRAILHEAD_TEST_ENDPOINT", &endpoint)
-        .env("TRAILHEAD_TEST_CA", root().join("target/emulator/ca.pem"))
-        .env("TRAILHEAD_TEST_PYTHON", venv_python())
-        .status()
-        .map_err(|e| format!("cannot run cargo test: {e}"));
-    let tests = match result?.code() {
-        Some(0) => Ok(()),
-        c => Err(format!("tests failed (exit {})", c.unwrap_or(1))),
-    };
-    // The real-terminal check of the view, where tmux exists.
-    let terminal = if tests.is_ok()
-        && Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
-        tui_check()
-    } else {
-        Ok(())
-    };
-    if !already_running {
-        let _ = trailhead(&["emulator", "stop"]);
-    }
-    contract.and(tests).and(terminal)
-}
-
 /// The pinned Python tools of the tests, installed into the emulator's venv: pytest runs the
 /// emulator's contract tests; DuckDB is the SQL engine that the Athena translation is checked
 /// against (Athena itself cannot run here), and the search benchmark's reference.
@@ -665,31 +635,6 @@ fn install_test_tools() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The emulator's own contract tests (emulator/tests), with the venv `emulator start` made.
-fn emulator_tests() -> Result<(), String> {
-    let python = venv_python();
-    let status = Command::new(&python)
-        .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "emulator/tests",
-        ])
-        .current_dir(root())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .status()
-        .map_err(|e| format!("cannot run pytest: {e}"))?;
-    match status.code() {
-        Some(0) => Ok(()),
-        c => Err(format!(
-            "emulator contract tests failed (exit {})",
-            c.unwrap_or(1)
-        )),
-    }
 }
 
 /// Whether the emulator runs, and its endpoint URL (the last line `emulator status` prints).

@@ -374,6 +374,26 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+#[cfg(test)]
+mod partition_regions_tests {
+    use super::*;
+
+    #[test]
+    fn a_partition_lists_its_own_regions_only() {
+        let aws = regions_of_partition("eu-west-1");
+        assert!(aws.contains(&"us-east-1".to_string()));
+        assert!(aws.contains(&"ap-southeast-2".to_string()));
+        assert!(
+            !aws.iter()
+                .any(|r| r.starts_with("cn-") || r.starts_with("us-gov-"))
+        );
+        assert_eq!(
+            regions_of_partition("cn-north-1"),
+            ["cn-north-1", "cn-northwest-1"]
+        );
+    }
+}
+
 /// The partition of a region, for the ARNs the spec's values are compared against.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -383,6 +403,16 @@ pub fn partition_of(region: &str) -> &'static str {
     } else {
         "aws"
     }
+}
+
+/// Every region of `region`'s partition, in [`REGIONS`]' order.
+pub fn regions_of_partition(region: &str) -> Vec<String> {
+    let partition = partition_of(region);
+    REGIONS
+        .iter()
+        .filter(|r| partition_of(r) == partition)
+        .map(|r| r.to_string())
+        .collect()
 }
 
 /// A trail holds at most 500 values across its advanced event selectors (CloudTrail quotas);

@@ -120,7 +120,38 @@ pub struct SearchProgress {
     pub matched: u64,
 }
 
-/// Every log object (key, size) of these accounts and regions on the window's days.
+/// The regions under which an account has objects of `kind` (`CloudTrail` for log files,
+/// `CloudTrail-Digest` for digests) in the archive, whatever the spec governs: a multi-region
+/// trail records every enabled region, and global services' events land under `us-east-1`.
+pub async fn regions_in_archive(
+    s3: &aws_sdk_s3::Client,
+    site: &CallSite,
+    bucket: &str,
+    account: &str,
+    kind: &str,
+) -> Result<Vec<String>, ProvisionError> {
+    let prefix = format!("AWSLogs/{account}/{kind}/");
+    let mut regions = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(&prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| site.error("ListObjectsV2", e))?;
+        regions.extend(page.common_prefixes().iter().filter_map(|p| {
+            let region = p.prefix()?.strip_prefix(&prefix)?.trim_end_matches('/');
+            (!region.is_empty()).then(|| region.to_string())
+        }));
+    }
+    regions.sort();
+    Ok(regions)
+}
+
+/// Every log object (key, size) of these accounts and regions on the window's days. No regions:
+/// every region each account has logs under ([`regions_in_archive`]).
 pub async fn list_window(
     s3: &aws_sdk_s3::Client,
     site: &CallSite,
@@ -131,6 +162,13 @@ pub async fn list_window(
 ) -> Result<Vec<(String, i64)>, ProvisionError> {
     let mut objects = Vec::new();
     for account in accounts {
+        let found;
+        let regions = if regions.is_empty() {
+            found = regions_in_archive(s3, site, bucket, account, "CloudTrail").await?;
+            &found
+        } else {
+            regions
+        };
         for region in regions {
             for day in window.days() {
                 let prefix = day_prefix(account, region, day);
@@ -259,6 +297,7 @@ pub async fn download_window(
 pub struct SearchRequest<'a> {
     pub bucket: &'a str,
     pub accounts: &'a [String],
+    /// None given: every region that holds logs.
     pub regions: &'a [String],
     pub window: &'a Window,
     pub pattern: &'a Pattern,

@@ -18,7 +18,7 @@ pub struct Table {
     pub database: String,
     pub name: String,
     pub bucket: String,
-    /// The regions of the spec: the region partition's enum.
+    /// Every region of the partition: the region partition's enum.
     pub regions: Vec<String>,
     /// The first day of the date projection, `yyyy/MM/dd`.
     pub start_day: String,
@@ -29,6 +29,7 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub accounts: Vec<String>,
+    /// None: every region of the table's enum (the partition's).
     pub regions: Vec<String>,
     pub first_day: String,
     pub last_day: String,
@@ -148,10 +149,14 @@ impl Scope {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let regions = if self.regions.is_empty() {
+            String::new()
+        } else {
+            format!("\n  AND \"region\" IN ({})", list(&self.regions))
+        };
         format!(
-            "\"account\" IN ({})\n  AND \"region\" IN ({})\n  AND \"day\" BETWEEN {} AND {}\n  AND eventtime BETWEEN {} AND {}",
+            "\"account\" IN ({}){regions}\n  AND \"day\" BETWEEN {} AND {}\n  AND eventtime BETWEEN {} AND {}",
             list(&self.accounts),
-            list(&self.regions),
             literal(&self.first_day),
             literal(&self.last_day),
             literal(&self.since),
@@ -224,5 +229,16 @@ mod tests {
         let b = table().backtest_query(&scope(), &[("CIS.4.3".into(), "TRUE".into())]);
         assert!(b.contains("count_if(TRUE) AS \"CIS.4.3\""));
         assert!(b.contains("\"region\" IN ('us-east-1')"));
+    }
+
+    #[test]
+    fn no_regions_reads_every_region_of_the_enum() {
+        let every = Scope {
+            regions: Vec::new(),
+            ..scope()
+        };
+        let q = table().search_query(&every, "TRUE");
+        assert!(!q.contains("\"region\""), "{q}");
+        assert!(q.contains("\"account\" IN ('111111111111')\n  AND \"day\" BETWEEN"));
     }
 }

@@ -32,10 +32,13 @@ pub struct BacktestArgs {
     /// The org spec (TOML)
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
-    /// Only this account's logs (repeatable); default: every account of the spec
+    /// Only this account's logs (repeatable); default: every account of the spec, the
+    /// log-archive, audit and management accounts included
     #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
-    /// Only this region (repeatable); default: the spec's regions
+    /// Only this region (repeatable); default: every region, not only the spec's (global
+    /// events land in us-east-1): those holding logs in the window (local), or every region of
+    /// the partition (Athena)
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
     /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago

@@ -19,7 +19,9 @@ pub enum LogsCommand {
         /// The account whose trail's logs are checked, by id or name
         #[arg(long, value_name = "ID|NAME")]
         account: String,
-        /// Only this region (repeatable); default: the spec's regions
+        /// Only this region (repeatable); default: every region that holds digests of the
+        /// account (global events' files are under us-east-1), each checked against the public
+        /// keys of its own region
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
         /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
@@ -93,7 +95,10 @@ fn validate_cmd(
     until: Option<&str>,
     reach_args: &ReachArgs,
 ) -> u8 {
-    use trailhead_provisioner::integrity::{KeySource, Kind, ValidateRequest, validate};
+    use trailhead_provisioner::archive::regions_in_archive;
+    use trailhead_provisioner::integrity::{
+        IntegrityReport, KeySource, Kind, ValidateRequest, validate,
+    };
     let spec = match spec::load(org) {
         Ok(s) => s,
         Err(code) => return code,
@@ -118,11 +123,6 @@ fn validate_cmd(
             return exit::BAD_INPUT;
         }
     };
-    let regions = if regions.is_empty() {
-        spec.org.regions.clone()
-    } else {
-        regions
-    };
     let home = spec.org.home_region.clone();
     let bucket = spec.log_archive.bucket_name(&spec.org, archive_id.as_str());
     let role = AccessRole::of(&spec.access, new_run_id());
@@ -134,29 +134,43 @@ fn validate_cmd(
             let archive =
                 AccountSession::assume(&conn, &base, archive_id.as_str(), &home, &role, &calls)
                     .await;
-            // Public keys are regional: ask CloudTrail in the trail's home region.
-            let trail_account =
-                AccountSession::assume(&conn, &base, account, &home, &role, &calls).await;
-            let keys = KeySource::CloudTrail(&trail_account)
-                .keys(&window)
-                .await
-                .map_err(|e| e.to_string())?;
-            let req = ValidateRequest {
-                bucket: &bucket,
-                account,
-                regions: &regions,
-                trail_name: &spec.trail.name,
-                home_region: &home,
-                window: &window,
-            };
             let site = trailhead_provisioner::error::CallSite::new(
                 archive_id.as_str(),
                 &home,
                 "logs validate",
             );
-            validate(&archive.s3(), &site, &req, &keys)
-                .await
-                .map_err(|e| e.to_string())
+            let s3 = archive.s3();
+            let regions = if regions.is_empty() {
+                regions_in_archive(&s3, &site, &bucket, account, "CloudTrail-Digest")
+                    .await
+                    .map_err(|e| e.to_string())?
+            } else {
+                regions
+            };
+            let trail_account =
+                AccountSession::assume(&conn, &base, account, &home, &role, &calls).await;
+            let mut report = IntegrityReport::default();
+            for region in &regions {
+                // CloudTrail signs each region's digests with that region's key, and serves
+                // the key in that region alone: ask there.
+                let keys = KeySource::CloudTrail(&trail_account.in_region(region))
+                    .keys(&window)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let req = ValidateRequest {
+                    bucket: &bucket,
+                    account,
+                    regions: std::slice::from_ref(region),
+                    trail_name: &spec.trail.name,
+                    home_region: &home,
+                    window: &window,
+                };
+                let found = validate(&s3, &site, &req, &keys)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                report.findings.extend(found.findings);
+            }
+            Ok::<_, String>(report)
         })
     });
     match result {

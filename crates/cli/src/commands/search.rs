@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
+use trailhead_model::rules::regions_of_partition;
 
 use clap::{Args, ValueEnum};
 use trailhead_alarms::athena::table::Table;
@@ -41,10 +42,13 @@ pub struct SearchArgs {
     /// A CloudWatch Logs filter pattern, e.g. '{ $.eventName = "StopLogging" }'
     #[arg(long)]
     pub pattern: String,
-    /// Only this account's logs (repeatable); default: every account of the spec
+    /// Only this account's logs (repeatable); default: every account of the spec, the
+    /// log-archive, audit and management accounts included
     #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
-    /// Only this region (repeatable); default: the spec's regions
+    /// Only this region (repeatable); default: every region, not only the spec's (global
+    /// events land in us-east-1): those holding logs in the window (local), or every region of
+    /// the partition (Athena)
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
     /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
@@ -153,16 +157,27 @@ fn finish(result: Result<(), String>) -> u8 {
 fn explain(plan: &Plan, sql: &str) {
     let days = plan.window.days();
     println!("{sql};");
+    // No --region: the table's projection enumerates every region of the partition.
+    let regions = if plan.regions.is_empty() {
+        let every = regions_of_partition(&plan.spec.org.home_region);
+        println!(
+            "-- regions: every region of the partition ({}), not only the governed ones: global events land in us-east-1; --region narrows",
+            every.len()
+        );
+        every
+    } else {
+        plan.regions.clone()
+    };
     println!(
         "-- partitions: {} account(s) x {} region(s) x {} day(s) = {} prefix(es) of s3://{}/",
         plan.accounts.len(),
-        plan.regions.len(),
+        regions.len(),
         days.len(),
-        plan.accounts.len() * plan.regions.len() * days.len(),
+        plan.accounts.len() * regions.len() * days.len(),
         plan.bucket
     );
     for account in &plan.accounts {
-        for region in &plan.regions {
+        for region in &regions {
             if let (Some(first), Some(last)) = (days.first(), days.last()) {
                 println!(
                     "--   {} .. {}",

@@ -17,12 +17,15 @@ pub struct ArchiveTarget {
     pub archive_id: String,
     pub bucket: String,
     pub accounts: Vec<String>,
+    /// Empty: every region (that holds logs, locally; of the partition, in Athena).
     pub regions: Vec<String>,
 }
 
 impl ArchiveTarget {
-    /// Accounts default to every account of the spec (and the log-archive account), regions to
-    /// the spec's. Errors are printed; the exit code comes back.
+    /// Accounts default to every account of the spec (the log-archive and management accounts
+    /// included); regions to none, which means every region, not only the governed ones: a
+    /// multi-region trail records every enabled region, and global services' events (IAM, STS,
+    /// Organizations…) land under us-east-1. Errors are printed; the exit code comes back.
     pub fn resolve(
         org: &Path,
         accounts: &[String],
@@ -43,26 +46,17 @@ impl ArchiveTarget {
         };
         let archive_id = archive_id.to_string();
         let accounts = if accounts.is_empty() {
-            let mut all: Vec<String> = spec
-                .accounts
-                .iter()
-                .filter_map(|a| a.id.as_ref().map(|i| i.value.to_string()))
-                .collect();
-            if !all.contains(&archive_id) {
-                all.push(archive_id.clone());
-            }
-            all
+            known_accounts(&spec, &archive_id)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
         } else {
             named_accounts(&spec, &archive_id, accounts).map_err(|e| {
                 eprintln!("error: {e}");
                 exit::BAD_INPUT
             })?
         };
-        let regions = if regions.is_empty() {
-            spec.org.regions.clone()
-        } else {
-            regions.to_vec()
-        };
+        let regions = regions.to_vec();
         Ok(ArchiveTarget {
             bucket: spec.log_archive.bucket_name(&spec.org, &archive_id),
             spec,
@@ -82,6 +76,28 @@ impl ArchiveTarget {
     }
 }
 
+/// Every account whose logs the archive holds, as (id, name), each once: the spec's accounts,
+/// the log-archive and audit accounts, and the management account (root use and Organizations
+/// changes happen there).
+pub fn known_accounts(spec: &OrgSpec, archive_id: &str) -> Vec<(String, String)> {
+    let mut known: Vec<(String, String)> = spec
+        .accounts
+        .iter()
+        .filter_map(|a| a.id.as_ref().map(|i| (i.value.to_string(), a.label())))
+        .collect();
+    let mut add = |id: String, name: &str| {
+        if !known.iter().any(|(k, _)| *k == id) {
+            known.push((id, name.to_string()));
+        }
+    };
+    add(archive_id.to_string(), "log-archive");
+    if let Some(audit) = &spec.log_archive.security_account {
+        add(audit.to_string(), "audit");
+    }
+    add(spec.org.management_account.to_string(), "management");
+    known
+}
+
 /// Each `--account` as an id: an id or a name of an account of the spec (the log-archive and
 /// audit accounts included). An id the spec does not list is taken only when the spec discovers
 /// accounts from OUs; anything else is a typo, refused with the accounts there are.
@@ -90,15 +106,7 @@ pub fn named_accounts(
     archive_id: &str,
     given: &[String],
 ) -> Result<Vec<String>, String> {
-    let mut known: Vec<(String, String)> = spec
-        .accounts
-        .iter()
-        .filter_map(|a| a.id.as_ref().map(|i| (i.value.to_string(), a.label())))
-        .collect();
-    known.push((archive_id.to_string(), "log-archive".into()));
-    if let Some(audit) = &spec.log_archive.security_account {
-        known.push((audit.to_string(), "audit".into()));
-    }
+    let known = known_accounts(spec, archive_id);
     let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
     given
         .iter()

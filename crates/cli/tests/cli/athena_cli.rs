@@ -109,9 +109,22 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
         sql.contains("COALESCE(eventname = 'StopLogging', FALSE)"),
         "{sql}"
     );
+    // No --region: every region of the partition, so no region predicate narrows the read.
+    let every = trailhead_model::rules::regions_of_partition(REGION).len();
+    assert!(!sql.contains("\"region\" IN"), "{sql}");
     assert!(
-        sql.contains("-- partitions: 1 account(s) x 1 region(s) x 3 day(s)"),
+        sql.contains(&format!(
+            "-- partitions: 1 account(s) x {every} region(s) x 3 day(s)"
+        )),
         "{sql}"
+    );
+    explain.extend(["--region", REGION]);
+    let (code, narrowed, err) = trailhead(&explain);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        narrowed.contains(&format!("\"region\" IN ('{REGION}')"))
+            && narrowed.contains("-- partitions: 1 account(s) x 1 region(s) x 3 day(s)"),
+        "{narrowed}"
     );
 
     let refused = r#"{ $.eventName = "x" || $.resources[0].type = "y" }"#;

@@ -140,3 +140,227 @@ async fn search_finds_matching_records_in_the_window_only() {
         .expect("run trailhead");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
+
+/// A StopLogging record of `account` in `region` at `time`, as a gzipped CloudTrail object of its
+/// own under CloudTrail's key layout.
+fn stop_logging_object(account: &str, region: &str, time: &str) -> (String, Vec<u8>) {
+    let (mut record, _) = samples(Topic::CloudTrailChanges);
+    record["eventTime"] = json!(time);
+    record["awsRegion"] = json!(region);
+    record["recipientAccountId"] = json!(account);
+    let key = format!(
+        "AWSLogs/{account}/CloudTrail/{region}/2026/11/01/{account}_CloudTrail_{region}_20261101T1000Z_x.json.gz"
+    );
+    (key, gz(&json!({ "Records": [record] }).to_string()))
+}
+
+fn run_json_lines(args: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(args)
+        .output()
+        .expect("run trailhead");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
+    (lines, stderr)
+}
+
+/// Global services' events land under us-east-1, a multi-region trail records regions nobody
+/// governs, and root use happens in the management account: search and backtest read all of
+/// them unless told to narrow.
+#[tokio::test]
+async fn search_and_backtest_read_every_region_and_the_management_account_by_default() {
+    let conn = emulator();
+    let org = seed(&conn, "everywhere", 1).await;
+    let member = org.members[0].id.clone();
+    let management = org.management_account.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = dir.path().join("org.toml");
+    std::fs::write(&spec_path, org.spec_toml("everywhere", REGION)).expect("spec");
+    let spec = spec_path.to_str().expect("utf-8");
+
+    let base = conn.base_config(REGION).await;
+    let role = AccessRole::of(
+        &trailhead_model::Access {
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_duration_seconds: 3600,
+        },
+        "test".into(),
+    );
+    let archive = AccountSession::assume(
+        &conn,
+        &base,
+        &org.log_archive.id,
+        REGION,
+        &role,
+        &CallLog::new(),
+    )
+    .await;
+    let s3 = archive.s3();
+    let bucket = format!("everywhere-cloudtrail-{}", org.log_archive.id);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket");
+    let objects = [
+        stop_logging_object(&member, REGION, "2026-11-01T10:00:00Z"),
+        stop_logging_object(&member, "us-east-1", "2026-11-01T10:01:00Z"),
+        stop_logging_object(&member, "ap-southeast-2", "2026-11-01T10:02:00Z"),
+        stop_logging_object(&management, "us-east-1", "2026-11-01T10:03:00Z"),
+    ];
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("put log object");
+    }
+    let window = ["--since", "2026-11-01", "--until", "2026-11-01T23:59:59Z"];
+    let search = |more: &[&str]| {
+        let mut args = vec!["--emulator", "logs", "search", "--org", spec];
+        args.extend(["--pattern", "{ $.eventName = \"StopLogging\" }"]);
+        args.extend(window);
+        args.extend(more);
+        run_json_lines(&args).0
+    };
+    let regions_of = |lines: &[serde_json::Value]| {
+        let mut found: Vec<String> = lines
+            .iter()
+            .map(|l| format!("{} {}", l["recipientAccountId"], l["awsRegion"]).replace('"', ""))
+            .collect();
+        found.sort();
+        found
+    };
+
+    let everything = search(&[]);
+    let mut expected = vec![
+        format!("{management} us-east-1"),
+        format!("{member} ap-southeast-2"),
+        format!("{member} eu-west-1"),
+        format!("{member} us-east-1"),
+    ];
+    expected.sort();
+    assert_eq!(regions_of(&everything), expected);
+    assert_eq!(
+        regions_of(&search(&["--region", REGION])),
+        [format!("{member} eu-west-1")]
+    );
+    assert_eq!(
+        regions_of(&search(&["--account", &management])),
+        [format!("{management} us-east-1")]
+    );
+
+    // The backtest counts the same four: CloudTrail configuration changes (StopLogging).
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["--emulator", "alarms", "backtest", "--org", spec])
+        .args(["--engine", "local"])
+        .args(window)
+        .output()
+        .expect("run trailhead");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trail_changes = stdout
+        .lines()
+        .find(|l| l.contains("CloudTrailConfigChanges"))
+        .unwrap_or_else(|| panic!("no CloudTrail changes row:\n{stdout}"));
+    assert_eq!(
+        trail_changes.split_whitespace().last(),
+        Some("4"),
+        "{stdout}"
+    );
+}
+
+/// A typo is refused with every account the archive holds, each once, the management account
+/// among them.
+#[test]
+fn an_unknown_account_lists_each_known_account_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = dir.path().join("org.toml");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/org.example.toml");
+    std::fs::copy(example, &spec_path).expect("spec");
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args([
+            "logs",
+            "search",
+            "--org",
+            spec_path.to_str().expect("utf-8"),
+        ])
+        .args([
+            "--pattern",
+            "{ $.eventName = \"X\" }",
+            "--account",
+            "nosuch",
+        ])
+        .output()
+        .expect("run trailhead");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let known = stderr
+        .split("known: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no list of known accounts: {stderr}"));
+    let ids: Vec<&str> = known
+        .split(", ")
+        .map(|entry| entry.split(' ').next().unwrap_or_default())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "{stderr}");
+    assert!(known.contains("(management)"), "{stderr}");
+}
+
+/// A multi-region trail delivers global services' events under us-east-1, with digests signed
+/// by us-east-1's key: `logs validate` checks every region that has digests, each against its own
+/// region's keys, and an untouched archive validates clean everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_checks_every_region_against_its_own_keys_and_finds_no_false_tampering() {
+    let (org, ctx, _state) = trailhead_e2e::rolled_out_org("validall", 1, "").await;
+    let member = org.members[0].id.clone();
+    let session = ctx.assume(&member, REGION).await;
+    trailhead_e2e::deliver_now(true);
+    // A global call (IAM: recorded in us-east-1) and a regional one, then their digests.
+    session.iam().list_roles().send().await.expect("ListRoles");
+    session
+        .cloudtrail()
+        .describe_trails()
+        .send()
+        .await
+        .expect("DescribeTrails");
+    trailhead_e2e::deliver_now(true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = dir.path().join("org.toml");
+    std::fs::write(&spec_path, org.spec_toml_with("validall", REGION, "")).expect("spec");
+    let out = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["--emulator", "logs", "validate", "--org"])
+        .arg(&spec_path)
+        .args(["--account", &member, "--since", "15m"])
+        .output()
+        .expect("run trailhead");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("INVALID"), "{stdout}");
+    for region in ["us-east-1", REGION] {
+        assert!(
+            stdout.contains(&format!("/CloudTrail-Digest/{region}/")),
+            "no digest of {region} was validated:\n{stdout}"
+        );
+    }
+}

@@ -49,7 +49,9 @@ impl AthenaSite {
                 database: settings.database.clone(),
                 name: settings.table.clone(),
                 bucket: bucket.clone(),
-                regions: spec.org.regions.clone(),
+                // Every region of the partition, not only the governed ones: a multi-region
+                // trail records every enabled region, and global events land in us-east-1.
+                regions: trailhead_model::rules::regions_of_partition(&spec.org.home_region),
                 start_day: settings.start_day.clone(),
             },
             results_bucket: athena_results_bucket_for(&bucket),

@@ -21,6 +21,8 @@ use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BacktestEngine {
+    /// Athena when the spec has an `[athena]` table, else local
+    Auto,
     /// Fetch the window's objects and replay them here
     Local,
     /// One query in the spec's Athena workgroup, every alarm counted in one pass
@@ -48,7 +50,7 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// Where the counting runs
-    #[arg(long, value_enum, default_value_t = BacktestEngine::Athena)]
+    #[arg(long, value_enum, default_value_t = BacktestEngine::Auto)]
     pub engine: BacktestEngine,
     /// Print the Athena SQL and run nothing
     #[arg(long)]
@@ -69,7 +71,21 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
         Err(code) => return code,
     };
     let controls = catalog::for_spec(&target.spec.alarms);
-    let result = if args.explain || args.engine == BacktestEngine::Athena {
+    // Auto: one Athena query when the spec has a table for it, else the objects replayed here.
+    let athena = match args.engine {
+        BacktestEngine::Athena => true,
+        BacktestEngine::Local => false,
+        BacktestEngine::Auto => target.spec.athena.is_some(),
+    };
+    if args.engine == BacktestEngine::Auto && !args.explain {
+        let (engine, why) = if athena {
+            ("athena", "the spec has an [athena] table")
+        } else {
+            ("local", "the spec has no [athena] table")
+        };
+        eprintln!("auto: {why}: counting with the {engine} engine");
+    }
+    let result = if args.explain || athena {
         let sql = match backtest_sql(&target, &controls) {
             Ok(sql) => sql,
             Err(e) => {

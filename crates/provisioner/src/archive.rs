@@ -1,6 +1,7 @@
 //! Reading the log archive: the CloudTrail objects of a time window, fetched in parallel,
 //! decompressed, and searched with a filter pattern, without CloudWatch Logs.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -305,12 +306,13 @@ pub struct SearchRequest<'a> {
     pub concurrency: usize,
 }
 
-/// Lists, fetches and searches; `on_match` gets each matching record's JSON text, and
-/// `on_progress` is told after every object.
+/// Lists, fetches and searches; `on_match` gets each matching record's JSON text and may stop
+/// the search (its reader went away: `| head -1`), and `on_progress` is told after every object.
+/// Stopping drops the fetches still under way.
 pub async fn search(
     archive: &AccountSession,
     req: &SearchRequest<'_>,
-    on_match: &mut dyn FnMut(&str),
+    on_match: &mut dyn FnMut(&str) -> ControlFlow<()>,
     on_progress: &mut dyn FnMut(SearchProgress),
 ) -> Result<SearchProgress, ProvisionError> {
     let SearchRequest {
@@ -362,7 +364,10 @@ pub async fn search(
                 .is_some_and(|t| window.contains(t));
             if in_window && pattern.matches(&Event::from_json(raw, json)) {
                 progress.matched += 1;
-                on_match(raw);
+                if on_match(raw).is_break() {
+                    on_progress(progress);
+                    return Ok(progress);
+                }
             }
         }
         on_progress(progress);

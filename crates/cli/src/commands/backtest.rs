@@ -158,7 +158,7 @@ fn athena_counts(
             .run(sql, &mut show_progress)
             .await
             .map_err(|e| e.to_string())?;
-        eprintln!();
+        super::search::end_progress();
         let mut row = Vec::new();
         query
             .rows(&done.id, &mut |r| row = r)

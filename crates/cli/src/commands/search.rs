@@ -1,7 +1,8 @@
 //! `logs search`: one filter pattern, run locally (list, fetch, scan) or in Athena, with the same
 //! NDJSON out.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Duration;
 use trailhead_model::rules::regions_of_partition;
@@ -249,14 +250,19 @@ fn run_auto_or_local(plan: &Plan, args: &SearchArgs, reach_args: &ReachArgs) -> 
 
 async fn local(plan: &Plan, args: &SearchArgs, archive: &AccountSession) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
-    let mut on_match = |raw: &str| {
-        let _ = writeln!(stdout, "{raw}");
-    };
+    let mut on_match = |raw: &str| write_record(&mut stdout, raw);
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = None;
     let mut on_progress = |p: SearchProgress| {
-        eprint!(
-            "\rsearch: {}/{} object(s), {} record(s), {} match(es)",
+        let line = format!(
+            "search: {}/{} object(s), {} record(s), {} match(es)",
             p.fetched, p.listed, p.records, p.matched
         );
+        // A terminal sees one line rewritten; a log gets the final line alone.
+        if terminal {
+            eprint!("\r{line}");
+        }
+        last = Some(line);
     };
     let req = SearchRequest {
         bucket: &plan.bucket,
@@ -270,8 +276,20 @@ async fn local(plan: &Plan, args: &SearchArgs, archive: &AccountSession) -> Resu
         .await
         .map(|_| ())
         .map_err(|e| e.to_string());
-    eprintln!();
+    match (terminal, last) {
+        (true, _) => eprintln!(),
+        (false, Some(line)) => eprintln!("{line}"),
+        (false, None) => {}
+    }
     done
+}
+
+/// Writes one record; stops the search once nobody reads stdout any more (`| head -1`).
+fn write_record(stdout: &mut impl Write, raw: &str) -> ControlFlow<()> {
+    match writeln!(stdout, "{raw}") {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(_) => ControlFlow::Break(()),
+    }
 }
 
 fn run_athena(
@@ -325,9 +343,7 @@ async fn athena_in(
         poll: Duration::from_millis(500),
     };
     let mut stdout = std::io::stdout().lock();
-    let mut on_match = |raw: &str| {
-        let _ = writeln!(stdout, "{raw}");
-    };
+    let mut on_match = |raw: &str| write_record(&mut stdout, raw);
     let summary = athena_search(
         &target,
         archive,
@@ -338,7 +354,7 @@ async fn athena_in(
     )
     .await
     .map_err(|e| e.to_string())?;
-    eprintln!();
+    end_progress();
     eprintln!(
         "athena: {} row(s) named {} object(s); {} record(s) written",
         summary.rows, summary.objects, summary.matched
@@ -346,14 +362,33 @@ async fn athena_in(
     Ok(())
 }
 
-/// State, bytes scanned and the cost so far, on one line of stderr.
+/// Ends a terminal's progress line (a log has whole lines already).
+pub fn end_progress() {
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
+
+/// State, bytes scanned and the cost so far: one line of a terminal rewritten, or a line each
+/// time the state changes when stderr is a log.
 pub fn show_progress(p: &QueryProgress) {
-    eprint!(
-        "\rathena: query {} {}, {:.1} MB scanned (~${:.4}), {:.1} s",
+    static LAST_STATE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    let line = format!(
+        "athena: query {} {}, {:.1} MB scanned (~${:.4}), {:.1} s",
         p.id,
         p.state,
         p.bytes_scanned as f64 / 1e6,
         p.cost_usd(),
         p.elapsed.as_secs_f64()
     );
+    if std::io::stderr().is_terminal() {
+        eprint!("\r{line}");
+        return;
+    }
+    let mut last = LAST_STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = p.state.to_string();
+    if *last != state {
+        eprintln!("{line}");
+        *last = state;
+    }
 }

@@ -369,3 +369,102 @@ async fn validate_checks_every_region_against_its_own_keys_and_finds_no_false_ta
         );
     }
 }
+
+/// In a pipeline: progress is whole lines (no carriage returns), and a reader that goes away
+/// (`| head -1`) stops the scan instead of letting it download every object.
+#[tokio::test]
+async fn a_closed_stdout_stops_the_scan_and_progress_in_a_log_is_lines() {
+    use std::io::BufRead;
+    let conn = emulator();
+    let org = seed(&conn, "headone", 1).await;
+    let member = org.members[0].id.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = dir.path().join("org.toml");
+    std::fs::write(&spec_path, org.spec_toml("headone", REGION)).expect("spec");
+    let base = conn.base_config(REGION).await;
+    let role = AccessRole::of(
+        &trailhead_model::Access {
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_duration_seconds: 3600,
+        },
+        "test".into(),
+    );
+    let archive = AccountSession::assume(
+        &conn,
+        &base,
+        &org.log_archive.id,
+        REGION,
+        &role,
+        &CallLog::new(),
+    )
+    .await;
+    let s3 = archive.s3();
+    let bucket = format!("headone-cloudtrail-{}", org.log_archive.id);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket");
+    // 40 objects of 100 matching records each, about 1.5 MB of output in all: far more than a
+    // pipe holds, so the scan cannot finish before the reader has gone.
+    let (mut record, _) = samples(Topic::CloudTrailChanges);
+    record["eventTime"] = json!("2026-11-01T10:00:00Z");
+    record["recipientAccountId"] = json!(member);
+    let body = gz(&json!({ "Records": vec![record; 100] }).to_string());
+    for n in 0..40 {
+        let key = format!(
+            "AWSLogs/{member}/CloudTrail/{REGION}/2026/11/01/{member}_CloudTrail_{REGION}_20261101T1000Z_{n:03}.json.gz"
+        );
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("put log object");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["--emulator", "logs", "search", "--org"])
+        .arg(&spec_path)
+        .args(["--pattern", "{ $.eventName = \"StopLogging\" }"])
+        .args(["--since", "2026-11-01", "--until", "2026-11-01T23:59:59Z"])
+        .args(["--concurrency", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run trailhead");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a first record");
+    assert!(first.contains("StopLogging"), "{first}");
+    // `head -1` exits here: the reading end closes.
+    let out = child.wait_with_output().expect("trailhead ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains('\r'),
+        "carriage returns in a log: {stderr:?}"
+    );
+    let progress = stderr
+        .lines()
+        .find(|l| l.starts_with("search: "))
+        .unwrap_or_else(|| panic!("no progress line: {stderr}"));
+    let fetched: usize = progress
+        .trim_start_matches("search: ")
+        .split('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable progress: {progress}"));
+    assert!(
+        fetched < 40,
+        "the scan went on after stdout closed: {progress}"
+    );
+}

@@ -63,7 +63,7 @@ pub async fn athena_search(
     bucket: &str,
     sql: &str,
     on_progress: &mut dyn FnMut(&QueryProgress),
-    on_match: &mut dyn FnMut(&str),
+    on_match: &mut dyn FnMut(&str) -> std::ops::ControlFlow<()>,
 ) -> Result<AthenaSearchSummary, ProvisionError> {
     let progress = target.run(sql, on_progress).await?;
     let mut rows = Vec::new();
@@ -86,7 +86,9 @@ pub async fn athena_search(
                 .and_then(|e| e.event_id);
             if id.is_some_and(|id| ids.contains(&id)) {
                 summary.matched += 1;
-                on_match(raw);
+                if on_match(raw).is_break() {
+                    return Ok(summary);
+                }
             }
         }
     }

@@ -193,8 +193,9 @@ fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     if let (Some(trail), Some(alarms)) = (&trail, &alarms) {
         check_topic_names(sink, trail, alarms);
     }
-    if let (Some(org), Some(log_archive)) = (&org, &log_archive) {
-        check_accounts_and_waves(sink, org, log_archive, &accounts, discover.as_ref(), &waves);
+    // Independent of [org]: a bad region there must not hide a wave member that names nobody.
+    if let Some(log_archive) = &log_archive {
+        check_accounts_and_waves(sink, log_archive, &accounts, discover.as_ref(), &waves);
     }
 
     Some(OrgSpec {

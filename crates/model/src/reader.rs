@@ -80,17 +80,28 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     fn type_error(&self, sink: &mut Sink, key: &str, v: &Spanned<DeValue<'_>>, want: &str) {
-        sink.push(
-            Diagnostic::error(
-                v.span(),
-                format!(
-                    "`{key}` in {} must be {want}, found {}",
-                    self.name,
-                    kind(v.get_ref())
-                ),
-            )
-            .label(format!("expected {want}")),
-        );
+        let mut d = Diagnostic::error(
+            v.span(),
+            format!(
+                "`{key}` in {} must be {want}, found {}",
+                self.name,
+                kind(v.get_ref())
+            ),
+        )
+        .label(format!("expected {want}"));
+        // An account id written as a number loses its leading zeros: TOML wants it quoted.
+        if let DeValue::Integer(n) = v.get_ref()
+            && want == "a string"
+        {
+            let digits = n.as_str();
+            let why = if key.contains("account") || digits.len() == 12 {
+                " (account ids are strings of 12 digits: a number would drop leading zeros)"
+            } else {
+                ""
+            };
+            d = d.help(format!("quote it: {key} = \"{digits}\"{why}"));
+        }
+        sink.push(d);
     }
 
     pub fn missing(&self, sink: &mut Sink, key: &str, example: &str) {

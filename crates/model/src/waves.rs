@@ -7,8 +7,8 @@ use std::ops::Range;
 use crate::reader::Sink;
 use crate::rules::did_you_mean;
 use crate::{
-    Account, AccountId, Diagnostic, Discover, LogArchive, LogArchiveAccount, Org, OrgSpec,
-    Tolerance, Wave, WaveMember,
+    Account, AccountId, Diagnostic, Discover, LogArchive, LogArchiveAccount, OrgSpec, Tolerance,
+    Wave, WaveMember,
 };
 
 /// An account a run will configure, once ids are known.
@@ -90,13 +90,11 @@ struct Known<'a> {
 
 pub(crate) fn check_accounts_and_waves(
     sink: &mut Sink,
-    org: &Org,
     log_archive: &LogArchive,
     accounts: &[Account],
     discover: Option<&Discover>,
     waves: &[Wave],
 ) {
-    let _ = org;
     check_duplicates(sink, accounts);
 
     let mut known: Vec<Known> = accounts

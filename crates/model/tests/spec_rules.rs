@@ -723,3 +723,40 @@ fn pathologically_nested_input_is_reported_where_it_starts() {
     );
     one_error_at(&tables, "x = |{", 0, "deeper than a spec can");
 }
+
+/// Independent problems are reported together: a bad region in [org] does not hide a wave member
+/// that names nobody, and an unquoted account id is told to be quoted.
+#[test]
+fn independent_problems_are_all_reported_and_an_unquoted_id_is_told_to_quote_it() {
+    let src = BASE
+        .replacen(
+            "management_account = \"111111111111\"",
+            "management_account = 111111111111",
+            1,
+        )
+        .replacen(
+            "regions = [\"eu-west-1\", \"us-east-1\"]",
+            "regions = [\"eu-west-1\", \"us-eest-1\"]",
+            1,
+        )
+        .replacen("members = [\"sandbox\"]", "members = [\"sandbx\"]", 1);
+    let errs = errors(&src);
+    let messages: Vec<&str> = errs.iter().map(|(_, m, _)| m.as_str()).collect();
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+    assert!(
+        messages.iter().any(|m| m.contains("`us-eest-1`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("`sandbx`")),
+        "{messages:?}"
+    );
+    let (_, _, help) = errs
+        .iter()
+        .find(|(_, m, _)| m.contains("management_account"))
+        .expect("the unquoted id");
+    assert!(
+        help.contains("quote it: management_account = \"111111111111\""),
+        "{help}"
+    );
+}

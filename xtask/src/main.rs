@@ -7,6 +7,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand};
 
@@ -117,19 +118,38 @@ fn cargo() -> Command {
     c
 }
 
-/// `cargo run` of the `trailhead` binary (built if needed), with `args`.
+/// The `trailhead` binary, built once per xtask run. The demo calls it a dozen times; each
+/// `cargo run` would check the workspace again, and wait for cargo's lock while another cargo
+/// builds. None when the build failed (then `cargo run` shows why).
+fn trailhead_binary() -> Option<&'static PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let built = cargo()
+                .args(["build", "--quiet", "--package", "trailhead-cli"])
+                .args(["--bin", "trailhead"])
+                .status()
+                .is_ok_and(|s| s.success());
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"));
+            let path = target.join("debug").join("trailhead");
+            (built && path.exists()).then_some(path)
+        })
+        .as_ref()
+}
+
+/// The `trailhead` binary (built if needed) with `args`, run from the workspace root.
 fn trailhead_command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
-    let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "--package",
-        "trailhead-cli",
-        "--bin",
-        "trailhead",
-        "--",
-    ])
-    .args(args);
+    let Some(binary) = trailhead_binary() else {
+        let mut c = cargo();
+        c.args(["run", "--quiet", "--package", "trailhead-cli"])
+            .args(["--bin", "trailhead", "--"])
+            .args(args);
+        return c;
+    };
+    let mut c = Command::new(binary);
+    c.current_dir(root()).args(args);
     c
 }
 
@@ -401,8 +421,9 @@ fn tui_check() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // stderr goes to a file: lines written under the view would smear the screen being checked.
     let log = root().join("target").join("tui-check.log");
+    let emulator = tui_emulator()?;
     let command = format!(
-        "cd {} && {cargo} xtask demo --accounts {TUI_CHECK_ACCOUNTS} 2>{}; echo DEMO-EXITED; sleep 30",
+        "cd {} && {emulator} {cargo} xtask demo --accounts {TUI_CHECK_ACCOUNTS} 2>{}; echo DEMO-EXITED; sleep 30",
         root().display(),
         log.display()
     );
@@ -448,7 +469,35 @@ fn tui_check() -> Result<(), String> {
         Ok(())
     })();
     let _ = tmux(&["kill-session", "-t", session]);
+    let _ = trailhead_command(&["emulator", "stop"])
+        .env("TRAILHEAD_EMULATOR_DIR", tui_emulator_dir())
+        .env("TRAILHEAD_EMULATOR_PORT", TUI_CHECK_PORT.to_string())
+        .output();
     result
+}
+
+/// The terminal check's demo runs in an emulator of its own, so that it can run beside the
+/// test groups (the demo confirms every subscription of its emulator, and writes to its
+/// management account). It shares the test emulator's venv: moto is installed once.
+const TUI_CHECK_PORT: u16 = 4611;
+
+fn tui_emulator_dir() -> PathBuf {
+    root().join("target").join("emulator-tui-check")
+}
+
+/// The environment that points the demo at that emulator, as `NAME=value` words for a shell.
+fn tui_emulator() -> Result<String, String> {
+    let dir = tui_emulator_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let venv = dir.join("venv");
+    if std::fs::symlink_metadata(&venv).is_err() {
+        std::os::unix::fs::symlink(root().join("target").join("emulator").join("venv"), &venv)
+            .map_err(|e| format!("cannot link {}: {e}", venv.display()))?;
+    }
+    Ok(format!(
+        "TRAILHEAD_EMULATOR_DIR={} TRAILHEAD_EMULATOR_PORT={TUI_CHECK_PORT}",
+        dir.display()
+    ))
 }
 
 /// The HTML report, opened in Debian's headless Chromium: it must render to a real screenshot.

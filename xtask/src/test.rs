@@ -84,21 +84,30 @@ fn build_and_run(endpoint: &str, extra: &[String]) -> Result<(), String> {
         one_after_another(&rest, endpoint, extra)?,
         &logs,
     )?);
-    let failed = wait_all(groups);
-    if !failed.is_empty() {
-        return Err(format!("tests failed: {}", failed.join(", ")));
-    }
-    // The real-terminal check of the view, where tmux exists.
+    // The real-terminal check of the view, where tmux exists, beside the groups: its demo has
+    // an emulator of its own.
     let has_tmux = Command::new("tmux")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    if has_tmux {
-        let started = Instant::now();
-        tui_check()?;
-        println!("tui-check took {}", seconds(started.elapsed()));
+    let terminal = has_tmux.then(|| {
+        std::thread::spawn(|| {
+            let started = Instant::now();
+            let result = tui_check();
+            println!("tui-check took {}", seconds(started.elapsed()));
+            result
+        })
+    });
+    let failed = wait_all(groups);
+    let terminal = match terminal.map(|t| t.join()) {
+        None => Ok(()),
+        Some(Ok(result)) => result,
+        Some(Err(_)) => Err("the terminal check panicked".to_string()),
+    };
+    if !failed.is_empty() {
+        return Err(format!("tests failed: {}", failed.join(", ")));
     }
-    Ok(())
+    terminal.map_err(|e| format!("tui-check: {e}"))
 }
 
 /// Waits for every group, printing each whole in the order they end; the names of those that

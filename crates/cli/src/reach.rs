@@ -76,21 +76,26 @@ async fn credentials(conn: &Connection, profile: Option<&str>) -> Result<(), Str
     let config = conn
         .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
         .await;
+    // A profile that is not there is a typo: say so before the SDK's default chain falls through
+    // to the instance metadata service and fails with something about IMDS tokens.
+    if let Some(name) = profile
+        && !defined_profiles().iter().any(|p| p == name)
+    {
+        return Err(undefined_profile(name));
+    }
     let Some(provider) = config.credentials_provider() else {
         return Err(no_credentials());
     };
     match provider.provide_credentials().await {
         Ok(_) => Ok(()),
-        Err(CredentialsError::CredentialsNotLoaded(_)) => match profile {
-            Some(name) if !profile_defined(name) => Err(undefined_profile(name)),
-            _ => Err(no_credentials()),
-        },
+        Err(CredentialsError::CredentialsNotLoaded(_)) => Err(no_credentials()),
         Err(e) => Err(explain_credentials_error(&one_line(&e), profile)),
     }
 }
 
-/// Whether a section of the shared config or credentials file names the profile.
-fn profile_defined(name: &str) -> bool {
+/// The profiles the shared config and credentials files define (`[name]`, `[profile name]`),
+/// each once, in the order they appear.
+fn defined_profiles() -> Vec<String> {
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let file = |var: &str, default: &str| {
         std::env::var_os(var)
@@ -104,17 +109,34 @@ fn profile_defined(name: &str) -> bool {
     .into_iter()
     .flatten()
     .filter_map(|path| std::fs::read_to_string(path).ok())
-    .any(|text| {
-        text.lines().any(|l| {
+    .fold(Vec::new(), |mut found, text| {
+        for section in text.lines().filter_map(|l| {
             let l = l.trim();
-            l == format!("[{name}]") || l == format!("[profile {name}]")
-        })
+            l.strip_prefix('[')?.strip_suffix(']').map(str::trim)
+        }) {
+            // `[sso-session x]` and `[services x]` sections are not profiles.
+            let name = match section.split_once(char::is_whitespace) {
+                Some(("profile", name)) => name.trim(),
+                Some(_) => continue,
+                None => section,
+            };
+            if !found.iter().any(|f| f == name) {
+                found.push(name.to_string());
+            }
+        }
+        found
     })
 }
 
 fn undefined_profile(name: &str) -> String {
+    let defined = defined_profiles();
+    let which = if defined.is_empty() {
+        "no profile is defined there".to_string()
+    } else {
+        format!("defined: {}", defined.join(", "))
+    };
     format!(
-        "the AWS profile `{name}` is not defined in ~/.aws/config or ~/.aws/credentials (`aws configure list-profiles` lists them)"
+        "the AWS profile `{name}` is not defined in ~/.aws/config or ~/.aws/credentials ({which})"
     )
 }
 

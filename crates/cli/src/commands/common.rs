@@ -58,7 +58,8 @@ pub struct CommonArgs {
     /// directory
     #[arg(long, value_name = "DIR", env = "TRAILHEAD_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
-    /// How long to wait for a new account's access role to become assumable, in seconds
+    /// When rollout creates the log-archive account: how long to wait for its access role to
+    /// become assumable, in seconds. Commands that only read never create an account
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub assume_timeout: u64,
 }
@@ -147,8 +148,8 @@ pub fn ctx_for(
 /// `--account` and `--wave`: a part of the organization.
 #[derive(Args, Debug, Default, Clone)]
 pub struct SelectArgs {
-    /// Only this member account, by id or name; repeat for more. The log archive still serves
-    /// (and is converged for) every account
+    /// Only this member account, by id or name; repeat for more. The log archive serves every
+    /// account whatever is selected (rollout converges it for all; verify and drill only read)
     #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
     /// Only the accounts of this wave (a [[wave]] name, or `remaining`); repeat for more

@@ -416,6 +416,25 @@ fn an_expired_sso_session_says_to_log_in_again() {
     );
 }
 
+/// A profile that does not exist is named, with the ones that do, at once: not an IMDS token
+/// error after the SDK's whole default chain.
+#[test]
+fn an_unknown_profile_is_named_with_the_profiles_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("aws_config"),
+        "[default]\nregion = eu-west-1\n\n[profile mgmt]\nregion = eu-west-1\n\n[sso-session corp]\nsso_region = eu-west-1\n",
+    )
+    .unwrap();
+    let (code, _, err, took) = bare(dir.path(), &["plan", "--profile", "nosuch"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(took.as_secs() < 10, "took {took:?}");
+    assert_eq!(
+        err.trim(),
+        "error: the AWS profile `nosuch` is not defined in ~/.aws/config or ~/.aws/credentials (defined: default, mgmt)"
+    );
+}
+
 #[test]
 fn the_debug_syntax_scanner_finds_what_it_must() {
     assert!(common::debug_syntax("evidence: Some(\"x\")").is_some());

@@ -141,6 +141,46 @@ async fn search_finds_matching_records_in_the_window_only() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
 }
 
+/// The archive bucket a spec named `org_name` expects, created empty in the log-archive account
+/// (without a rollout): the tests write CloudTrail's objects into it themselves.
+async fn empty_archive(
+    conn: &trailhead_provisioner::Connection,
+    org: &trailhead_provisioner::seed::SeededOrg,
+    org_name: &str,
+) -> (aws_sdk_s3::Client, String) {
+    let base = conn.base_config(REGION).await;
+    let role = AccessRole::of(
+        &trailhead_model::Access {
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_duration_seconds: 3600,
+        },
+        "test".into(),
+    );
+    let archive = AccountSession::assume(
+        &conn,
+        &base,
+        &org.log_archive.id,
+        REGION,
+        &role,
+        &CallLog::new(),
+    )
+    .await;
+    let s3 = archive.s3();
+    let bucket = format!("{org_name}-cloudtrail-{}", org.log_archive.id);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create bucket");
+    (s3, bucket)
+}
+
 /// A StopLogging record of `account` in `region` at `time`, as a gzipped CloudTrail object of its
 /// own under CloudTrail's key layout.
 fn stop_logging_object(account: &str, region: &str, time: &str) -> (String, Vec<u8>) {
@@ -182,36 +222,7 @@ async fn search_and_backtest_read_every_region_and_the_management_account_by_def
     std::fs::write(&spec_path, org.spec_toml("everywhere", REGION)).expect("spec");
     let spec = spec_path.to_str().expect("utf-8");
 
-    let base = conn.base_config(REGION).await;
-    let role = AccessRole::of(
-        &trailhead_model::Access {
-            role_name: "OrganizationAccountAccessRole".into(),
-            external_id: None,
-            session_duration_seconds: 3600,
-        },
-        "test".into(),
-    );
-    let archive = AccountSession::assume(
-        &conn,
-        &base,
-        &org.log_archive.id,
-        REGION,
-        &role,
-        &CallLog::new(),
-    )
-    .await;
-    let s3 = archive.s3();
-    let bucket = format!("everywhere-cloudtrail-{}", org.log_archive.id);
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create bucket");
+    let (s3, bucket) = empty_archive(&conn, &org, "everywhere").await;
     let objects = [
         stop_logging_object(&member, REGION, "2026-11-01T10:00:00Z"),
         stop_logging_object(&member, "us-east-1", "2026-11-01T10:01:00Z"),
@@ -381,36 +392,7 @@ async fn a_closed_stdout_stops_the_scan_and_progress_in_a_log_is_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec_path = dir.path().join("org.toml");
     std::fs::write(&spec_path, org.spec_toml("headone", REGION)).expect("spec");
-    let base = conn.base_config(REGION).await;
-    let role = AccessRole::of(
-        &trailhead_model::Access {
-            role_name: "OrganizationAccountAccessRole".into(),
-            external_id: None,
-            session_duration_seconds: 3600,
-        },
-        "test".into(),
-    );
-    let archive = AccountSession::assume(
-        &conn,
-        &base,
-        &org.log_archive.id,
-        REGION,
-        &role,
-        &CallLog::new(),
-    )
-    .await;
-    let s3 = archive.s3();
-    let bucket = format!("headone-cloudtrail-{}", org.log_archive.id);
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create bucket");
+    let (s3, bucket) = empty_archive(&conn, &org, "headone").await;
     // 40 objects of 100 matching records each, about 1.5 MB of output in all: far more than a
     // pipe holds, so the scan cannot finish before the reader has gone.
     let (mut record, _) = samples(Topic::CloudTrailChanges);

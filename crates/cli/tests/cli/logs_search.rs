@@ -158,7 +158,7 @@ async fn empty_archive(
         "test".into(),
     );
     let archive = AccountSession::assume(
-        &conn,
+        conn,
         &base,
         &org.log_archive.id,
         REGION,

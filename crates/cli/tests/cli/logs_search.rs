@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::process::Command;
-use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -32,36 +31,7 @@ async fn search_finds_matching_records_in_the_window_only() {
     std::fs::write(&spec_path, org.spec_toml("logsearch", REGION)).expect("spec");
 
     // Write CloudTrail objects into the archive bucket as CloudTrail would.
-    let base = conn.base_config(REGION).await;
-    let role = AccessRole {
-        role_name: "OrganizationAccountAccessRole".into(),
-        external_id: None,
-        session_duration: Duration::from_secs(3600),
-        run_id: "test".into(),
-        propagation_wait: Duration::from_secs(10),
-        first_attempts: Default::default(),
-    };
-    let archive = AccountSession::assume(
-        &conn,
-        &base,
-        &org.log_archive.id,
-        REGION,
-        &role,
-        &CallLog::new(),
-    )
-    .await;
-    let s3 = archive.s3();
-    let bucket = format!("logsearch-cloudtrail-{}", org.log_archive.id);
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create bucket");
+    let (s3, bucket) = empty_archive(&conn, &org, "logsearch").await;
 
     let (mut stop_in, _) = samples(Topic::CloudTrailChanges);
     stop_in["eventTime"] = json!("2026-11-01T10:00:00Z");

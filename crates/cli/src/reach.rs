@@ -40,8 +40,35 @@ pub async fn connect(args: &ReachArgs) -> Result<Connection, String> {
     }
     if !args.emulator {
         credentials(&conn, args.profile.as_deref()).await?;
+        trusted(&conn).await?;
     }
     Ok(conn)
+}
+
+/// One call without retries, to find an untrusted TLS certificate now: the SDK treats a failed
+/// handshake as transient and retries it for half a minute before printing its dump. Any other
+/// failure is left to the command, which names it with its account, region and step.
+async fn trusted(conn: &Connection) -> Result<(), String> {
+    use trailhead_provisioner::error::{untrusted_certificate, untrusted_certificate_advice};
+    let config = conn
+        .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
+        .await;
+    let sts = aws_sdk_sts::config::Builder::from(&config)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    match aws_sdk_sts::Client::from_conf(sts)
+        .get_caller_identity()
+        .send()
+        .await
+    {
+        Err(e @ aws_sdk_sts::error::SdkError::DispatchFailure(_)) => {
+            match untrusted_certificate(&e) {
+                Some(detail) => Err(untrusted_certificate_advice(&detail)),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn reachable(url: &str) -> Result<(), String> {
@@ -167,6 +194,8 @@ fn explain_credentials_error(text: &str, profile: Option<&str>) -> String {
             || lower.contains("not found"))
     {
         undefined_profile(name)
+    } else if let Some(detail) = trailhead_provisioner::error::untrusted_certificate_text(text) {
+        trailhead_provisioner::error::untrusted_certificate_advice(&detail)
     } else if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
         format!(
             "the SSO session of profile `{name}` has expired or was never started: run `aws sso login --profile {name}`"

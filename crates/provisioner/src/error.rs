@@ -109,12 +109,52 @@ where
     {
         return found;
     }
+    if let SdkError::DispatchFailure(_) = err
+        && let Some(detail) = untrusted_certificate(err)
+    {
+        return (
+            "TlsCertificate".into(),
+            untrusted_certificate_advice(&detail),
+        );
+    }
     let code = err.code().unwrap_or(kind).to_string();
     let message = err
         .message()
         .map(str::to_string)
         .unwrap_or_else(|| DisplayErrorContext(err).to_string());
     (code, message)
+}
+
+/// The certificate complaint in an error's chain, if a TLS handshake failed on it: the endpoint
+/// (a private emulator, or a corporate proxy in front of AWS) is signed by a CA that is not
+/// trusted. Not transient: retrying it only delays the same answer.
+pub fn untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    // The deepest matching source is the handshake's own words ("invalid peer certificate: …").
+    let mut found = None;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        found = untrusted_certificate_text(&e.to_string()).or(found);
+        current = e.source();
+    }
+    found
+}
+
+/// [`untrusted_certificate`] for an error already flattened to text (a credentials provider's):
+/// the clause that names the certificate, to the end.
+pub fn untrusted_certificate_text(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower
+        .find("certificate")
+        .or_else(|| lower.find("unknownissuer"))?;
+    let start = text[..at].rfind(": ").map_or(0, |i| i + 2);
+    Some(text[start..].trim().to_string())
+}
+
+/// What to do about [`untrusted_certificate`], in one line.
+pub fn untrusted_certificate_advice(detail: &str) -> String {
+    format!(
+        "the endpoint's TLS certificate is not trusted ({detail}); pass the CA that signed it with --ca-bundle FILE or AWS_CA_BUNDLE (for a corporate TLS proxy, its CA)"
+    )
 }
 
 /// A call that never left because its credentials could not be had: for an account's session,
@@ -176,5 +216,29 @@ pub enum ProvisionError {
 impl From<AwsError> for ProvisionError {
     fn from(e: AwsError) -> Self {
         ProvisionError::Aws(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_clause_is_found_and_kept_whole() {
+        assert_eq!(
+            untrusted_certificate_text(
+                "dispatch failure: io error: client error (Connect): invalid peer certificate: UnknownIssuer"
+            )
+            .as_deref(),
+            Some("invalid peer certificate: UnknownIssuer")
+        );
+        assert_eq!(
+            untrusted_certificate_text("io error: connection refused"),
+            None
+        );
+        assert!(
+            untrusted_certificate_advice("invalid peer certificate: UnknownIssuer")
+                .contains("--ca-bundle")
+        );
     }
 }

@@ -390,6 +390,38 @@ fn a_closed_port_and_missing_credentials_are_one_line_each_and_fast() {
     );
 }
 
+/// An endpoint whose CA is not trusted fails at once, in one line that names --ca-bundle: a
+/// certificate does not become trusted by retrying (the SDK retried it for half a minute).
+#[test]
+fn an_untrusted_certificate_fails_at_once_naming_the_ca_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = emulator().endpoint_url.expect("the emulator's endpoint");
+    std::fs::write(
+        dir.path().join("aws_config"),
+        "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["--endpoint-url", url.as_str(), "plan"],
+        vec!["--endpoint-url", url.as_str(), "verify", "--output", "json"],
+    ] {
+        let (code, _, err, took) = bare(dir.path(), &args);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            took.as_secs() < 10,
+            "an untrusted certificate took {took:?}"
+        );
+        assert!(
+            err.contains("TLS certificate is not trusted")
+                && err.contains("UnknownIssuer")
+                && err.contains("--ca-bundle")
+                && err.contains("AWS_CA_BUNDLE"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
 #[test]
 fn an_expired_sso_session_says_to_log_in_again() {
     let dir = tempfile::tempdir().unwrap();

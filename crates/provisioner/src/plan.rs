@@ -99,7 +99,151 @@ impl Diff {
     }
 }
 
+/// The differences of many like resources (a benchmark's alarms), grouped by what changed. A
+/// topic changed on every alarm reads as one change naming the field and the count, not as every
+/// alarm's whole definition: drift at scale stays readable in a plan and in verify.
+#[derive(Debug)]
+pub struct Drift {
+    plural: &'static str,
+    changed: std::collections::BTreeMap<(String, String, String), Vec<String>>,
+    missing: Vec<String>,
+    extra: Vec<String>,
+}
+
+impl Drift {
+    /// `plural` names the resources in a grouped change ("alarms").
+    pub fn new(plural: &'static str) -> Self {
+        Drift {
+            plural,
+            changed: Default::default(),
+            missing: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Records every field of `name` whose live value differs from the wanted one; `live` and
+    /// `want` list the same fields in the same order. True when any differs.
+    pub fn compare(
+        &mut self,
+        name: &str,
+        live: &[(&str, String)],
+        want: &[(&str, String)],
+    ) -> bool {
+        let mut differs = false;
+        for ((field, have), (_, wanted)) in live.iter().zip(want) {
+            if have != wanted {
+                differs = true;
+                self.changed
+                    .entry((field.to_string(), have.clone(), wanted.clone()))
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+        differs
+    }
+
+    /// A resource the spec wants that is not there.
+    pub fn missing(&mut self, name: &str) {
+        self.missing.push(name.to_string());
+    }
+
+    /// A resource that is there and the spec no longer wants.
+    pub fn extra(&mut self, name: &str) {
+        self.extra.push(name.to_string());
+    }
+
+    pub fn into_diff(self) -> Diff {
+        let mut diff = Diff::new();
+        for ((field, from, to), names) in self.changed {
+            let whose = match names.as_slice() {
+                [one] => one.clone(),
+                many => format!("{} {}", many.len(), self.plural),
+            };
+            diff.field(&format!("{field} of {whose}"), from, to);
+        }
+        if !self.missing.is_empty() {
+            let label = format!("missing {}", self.plural);
+            diff.field(&label, "(none)", named(&self.missing));
+        }
+        if !self.extra.is_empty() {
+            let label = format!("{} not in the spec's benchmark", self.plural);
+            diff.field(&label, named(&self.extra), "(removed)");
+        }
+        diff
+    }
+}
+
+/// "3: a, b, c", or the first three and how many more.
+fn named(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+    let more = names.len().saturating_sub(3);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("{}: {}{tail}", names.len(), shown.join(", "))
+}
+
 /// `Some(x)` as `x`, `None` as `(none)`: how absent live values read in a change.
 pub fn shown<T: fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "(none)".to_string(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(topic: &str, period: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("alarm_actions", topic.to_string()),
+            ("period", period.to_string()),
+        ]
+    }
+
+    #[test]
+    fn one_field_changed_on_many_resources_is_one_change() {
+        let mut drift = Drift::new("alarms");
+        for i in 0..18 {
+            let name = format!("cis-{i}");
+            let period = if i == 4 { "60" } else { "300" };
+            assert!(drift.compare(&name, &alarm("old", period), &alarm("new", "300")));
+        }
+        assert!(!drift.compare("same", &alarm("new", "300"), &alarm("new", "300")));
+        let shown: Vec<String> = drift
+            .into_diff()
+            .changes
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "alarm_actions of 18 alarms: old → new",
+                "period of cis-4: 60 → 300"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_extra_resources_are_counted_and_named() {
+        let mut drift = Drift::new("alarms");
+        for name in ["a", "b", "c", "d", "e"] {
+            drift.missing(name);
+        }
+        drift.extra("old");
+        let shown: Vec<String> = drift
+            .into_diff()
+            .changes
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "missing alarms: (none) → 5: a, b, c and 2 more",
+                "alarms not in the spec's benchmark: 1: old → (removed)"
+            ]
+        );
+    }
 }

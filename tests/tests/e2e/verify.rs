@@ -212,3 +212,51 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
     );
     assert!(after.summary.fail > baseline.summary.fail);
 }
+
+/// Another alarm topic in the spec changes one field of every alarm: the plan and verify's
+/// drift say so once per account ("alarm_actions of 18 alarms: … → …"), not with every alarm's
+/// whole definition.
+#[tokio::test]
+async fn one_field_changed_on_every_alarm_reads_as_one_grouped_change() {
+    let (org, ctx, state) = trailhead_e2e::rolled_out_org("drifttopic", 1, "").await;
+    let conn = emulator();
+    let spec = org
+        .spec_toml("drifttopic", REGION)
+        .replace("\"drifttopic-cis-alarms\"", "\"drifttopic-paging\"");
+    let changed = run_ctx(&conn, &spec, false, state.path());
+    let member = &org.members[0].id;
+    let plan = trailhead_provisioner::rollout::plan(&changed, &EventSink::none())
+        .await
+        .expect("plan");
+    let alarms = plan
+        .reports
+        .iter()
+        .find(|r| &r.account == member && r.step == "alarms")
+        .expect("the member's alarm step");
+    let shown: Vec<String> = alarms.changes.iter().map(ToString::to_string).collect();
+    let wanted = ctx.spec.alarms.sns_topic_name.clone();
+    let old = format!("arn:aws:sns:{REGION}:{member}:{wanted}");
+    let new = format!("arn:aws:sns:{REGION}:{member}:drifttopic-paging");
+    let count = trailhead_alarms::catalog::for_spec(&ctx.spec.alarms).len();
+    assert_eq!(
+        shown,
+        [format!("alarm_actions of {count} alarms: {old} → {new}")]
+    );
+
+    let report = check(&changed).await;
+    let drift = report
+        .accounts
+        .iter()
+        .find(|a| &a.account_id == member)
+        .and_then(|a| a.controls.iter().find(|c| c.id == "Drift"))
+        .expect("drift");
+    assert_eq!(drift.status, Verdict::Fail);
+    assert!(
+        drift.evidence.contains(&format!(
+            "alarms: alarm_actions of {count} alarms: {old} → {new}"
+        )),
+        "{}",
+        drift.evidence
+    );
+    assert!(drift.evidence.len() < 600, "{}", drift.evidence);
+}

@@ -11,7 +11,7 @@ use trailhead_alarms::pattern::parse;
 
 use super::{Desired, STEP_ALARMS, STEP_FILTERS};
 use crate::error::{CallSite, ProvisionError};
-use crate::plan::{Action, Diff};
+use crate::plan::{Action, Diff, Drift};
 use crate::session::AccountSession;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -184,35 +184,39 @@ pub async fn ensure_filters(
 ) -> Result<(Action, Diff), ProvisionError> {
     checked(&d.controls)?;
     let site = CallSite::new(&d.account, &d.region, STEP_FILTERS);
-    let live: BTreeMap<String, (String, String, String, String)> =
+    let live: BTreeMap<String, Vec<(&str, String)>> =
         read_filters(session, &site, &d.log_group, Some(PREFIX))
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(|f| (f.name, (f.pattern, f.namespace, f.metric, f.value)))
+            .map(|f| {
+                let fields = vec![
+                    ("filter_pattern", f.pattern),
+                    ("metric_namespace", f.namespace),
+                    ("metric_name", f.metric),
+                    ("metric_value", f.value),
+                ];
+                (f.name, fields)
+            })
             .collect();
-    let mut diff = Diff::new();
+    let mut drift = Drift::new("metric filters");
     let mut to_put = Vec::new();
     for c in &d.controls {
         let name = c.resource_name();
-        let want = (
-            c.pattern.to_string(),
-            METRIC_NAMESPACE.to_string(),
-            c.metric_name.to_string(),
-            "1".to_string(),
-        );
+        let want = vec![
+            ("filter_pattern", c.pattern.to_string()),
+            ("metric_namespace", METRIC_NAMESPACE.to_string()),
+            ("metric_name", c.metric_name.to_string()),
+            ("metric_value", "1".to_string()),
+        ];
         match live.get(&name) {
-            Some(have) if *have == want => {}
             Some(have) => {
-                diff.field(&format!("{name}.pattern"), &have.0, &want.0);
-                to_put.push(c);
+                if drift.compare(&name, have, &want) {
+                    to_put.push(c);
+                }
             }
             None => {
-                diff.field(
-                    &name,
-                    "(none)",
-                    format!("{METRIC_NAMESPACE}/{}", c.metric_name),
-                );
+                drift.missing(&name);
                 to_put.push(c);
             }
         }
@@ -220,8 +224,9 @@ pub async fn ensure_filters(
     let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
     let stale: Vec<&String> = live.keys().filter(|k| !wanted.contains(k)).collect();
     for s in &stale {
-        diff.field(s, "present", "(removed: not in the spec's benchmark)");
+        drift.extra(s);
     }
+    let diff = drift.into_diff();
     if apply {
         let logs = session.logs();
         let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
@@ -280,6 +285,59 @@ fn summarize(live: usize, wanted: usize, what: &str, diff: Diff) -> (Action, Dif
     }
 }
 
+/// The settings of an alarm that trailhead owns, field by field, so drift names what moved.
+type AlarmFields = Vec<(&'static str, String)>;
+
+fn owned_fields(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmFields {
+    vec![
+        ("namespace", a.namespace().unwrap_or_default().to_string()),
+        (
+            "metric_name",
+            a.metric_name().unwrap_or_default().to_string(),
+        ),
+        (
+            "statistic",
+            a.statistic().map_or("", |s| s.as_str()).to_string(),
+        ),
+        ("period", a.period().unwrap_or_default().to_string()),
+        (
+            "comparison_operator",
+            a.comparison_operator()
+                .map_or("", |c| c.as_str())
+                .to_string(),
+        ),
+        ("threshold", a.threshold().unwrap_or_default().to_string()),
+        (
+            "evaluation_periods",
+            a.evaluation_periods().unwrap_or_default().to_string(),
+        ),
+        (
+            "treat_missing_data",
+            a.treat_missing_data().unwrap_or_default().to_string(),
+        ),
+        ("alarm_actions", a.alarm_actions().join(", ")),
+    ]
+}
+
+fn wanted_alarm(c: &Control, topic: &str) -> AlarmFields {
+    vec![
+        ("namespace", METRIC_NAMESPACE.to_string()),
+        ("metric_name", c.metric_name.to_string()),
+        ("statistic", Statistic::Sum.as_str().to_string()),
+        ("period", ALARM_PERIOD.to_string()),
+        (
+            "comparison_operator",
+            ComparisonOperator::GreaterThanOrEqualToThreshold
+                .as_str()
+                .to_string(),
+        ),
+        ("threshold", ALARM_THRESHOLD.to_string()),
+        ("evaluation_periods", ALARM_EVALUATION_PERIODS.to_string()),
+        ("treat_missing_data", ALARM_MISSING_DATA.to_string()),
+        ("alarm_actions", topic.to_string()),
+    ]
+}
+
 pub async fn ensure_alarms(
     session: &AccountSession,
     d: &Desired,
@@ -299,40 +357,23 @@ pub async fn ensure_alarms(
         for a in page.metric_alarms() {
             live.insert(
                 a.alarm_name().unwrap_or_default().to_string(),
-                format!(
-                    "{}/{} {} {}s {} {} x{} missing={} actions=[{}]",
-                    a.namespace().unwrap_or_default(),
-                    a.metric_name().unwrap_or_default(),
-                    a.statistic().map_or("", |s| s.as_str()),
-                    a.period().unwrap_or_default(),
-                    a.comparison_operator().map_or("", |c| c.as_str()),
-                    a.threshold().unwrap_or_default(),
-                    a.evaluation_periods().unwrap_or_default(),
-                    a.treat_missing_data().unwrap_or_default(),
-                    a.alarm_actions().join(", "),
-                ),
+                owned_fields(a),
             );
         }
     }
-    let want_of = |c: &Control| {
-        format!(
-            "{METRIC_NAMESPACE}/{} Sum {ALARM_PERIOD}s GreaterThanOrEqualToThreshold {ALARM_THRESHOLD} x{ALARM_EVALUATION_PERIODS} missing={ALARM_MISSING_DATA} actions=[{}]",
-            c.metric_name, topic
-        )
-    };
-    let mut diff = Diff::new();
+    let mut drift = Drift::new("alarms");
     let mut to_put = Vec::new();
     for c in &d.controls {
         let name = c.resource_name();
-        let want = want_of(c);
+        let want = wanted_alarm(c, &topic);
         match live.get(&name) {
-            Some(have) if *have == want => {}
             Some(have) => {
-                diff.field(&name, have, &want);
-                to_put.push(c);
+                if drift.compare(&name, have, &want) {
+                    to_put.push(c);
+                }
             }
             None => {
-                diff.field(&name, "(none)", &want);
+                drift.missing(&name);
                 to_put.push(c);
             }
         }
@@ -344,8 +385,9 @@ pub async fn ensure_alarms(
         .cloned()
         .collect();
     for s in &stale {
-        diff.field(s, "present", "(removed: not in the spec's benchmark)");
+        drift.extra(s);
     }
+    let diff = drift.into_diff();
     if apply {
         let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
         let mut puts = JoinSet::new();

@@ -6,6 +6,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a test may stop at the first surprise
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
@@ -18,7 +19,8 @@ use trailhead_e2e::{
 use trailhead_model::Selection;
 use trailhead_provisioner::drill::plan::DRILL_TAG;
 use trailhead_provisioner::drill::{
-    AlarmResult, DrillOptions, DrillReport, Outcome, cleanup, cleanup_leftovers, drill,
+    AlarmResult, DrillOptions, DrillProgress, DrillReport, Outcome, Phase, ProgressSink, cleanup,
+    cleanup_leftovers, drill,
 };
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::log_archive::RunCtx;
@@ -41,9 +43,65 @@ fn options(account: &str, only: &[&str]) -> DrillOptions {
     }
 }
 
+/// Drills, and checks that what the progress told a watcher is what the report says: each link
+/// every alarm reached, and each account's counts.
 async fn run(ctx: &RunCtx, opts: &DrillOptions) -> DrillReport {
     let (_keep, interrupted) = watch::channel(false);
-    drill(ctx, opts, interrupted).await.expect("the drill runs")
+    let (progress, mut events) = ProgressSink::channel();
+    let report = drill(ctx, opts, interrupted, &progress)
+        .await
+        .expect("the drill runs");
+    drop(progress);
+    let (mut told, mut done) = (BTreeSet::new(), BTreeMap::new());
+    let mut phases = Vec::new();
+    while let Some(event) = events.recv().await {
+        match event {
+            DrillProgress::Link {
+                account,
+                control,
+                link,
+                ..
+            } => {
+                told.insert((account, control, link));
+            }
+            DrillProgress::AccountDone {
+                account,
+                fired,
+                broken,
+                ..
+            } => {
+                done.insert(account, (fired, broken));
+            }
+            DrillProgress::Phase { phase, .. } => phases.push(phase),
+            DrillProgress::Account { .. } => {}
+        }
+    }
+    let reached: BTreeSet<(String, String, usize)> = report
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.alarms.iter().flat_map(move |r| {
+                r.latencies
+                    .iter()
+                    .map(move |l| (a.account_id.clone(), r.control.clone(), l.link))
+            })
+        })
+        .collect();
+    assert_eq!(told, reached, "the links told as they were seen");
+    for a in &report.accounts {
+        let count = |o: Outcome| a.alarms.iter().filter(|r| r.outcome == o).count();
+        assert_eq!(
+            done.get(&a.account_id),
+            Some(&(count(Outcome::Fired), count(Outcome::Broken)))
+        );
+    }
+    if !opts.dry_run {
+        assert_eq!(
+            &phases[..3],
+            [Phase::Settling, Phase::Probes, Phase::Following]
+        );
+    }
+    report
 }
 
 fn result<'a>(report: &'a DrillReport, control: &str) -> &'a AlarmResult {
@@ -321,7 +379,13 @@ async fn the_log_archive_is_refused_and_cleanup_removes_what_a_drill_left() {
     let (org, ctx, _state) = rolled_out_org("drill-cleanup", 1, "").await;
     let refused = {
         let (_keep, interrupted) = watch::channel(false);
-        drill(&ctx, &options(&org.log_archive.id, &[]), interrupted).await
+        drill(
+            &ctx,
+            &options(&org.log_archive.id, &[]),
+            interrupted,
+            &ProgressSink::none(),
+        )
+        .await
     };
     let message = refused.expect_err("the log archive is refused").to_string();
     assert!(message.contains("--allow-log-archive"), "{message}");

@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use trailhead_provisioner::drill::{DrillOptions, DrillReport, Outcome, cleanup_leftovers, drill};
+use trailhead_provisioner::drill::{
+    DrillOptions, DrillReport, Outcome, ProgressSink, cleanup_leftovers, drill,
+};
 
 use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
+use crate::commands::drill_progress;
 use crate::junit::escape;
 use crate::{ReachArgs, exit, reach, spec};
 
@@ -151,7 +154,14 @@ pub fn run_with(
         }
         let (tell, interrupted) = tokio::sync::watch::channel(false);
         tokio::spawn(crate::signals::interrupt_once(tell));
-        match drill(&ctx, opts, interrupted).await {
+        let (progress, events) = ProgressSink::channel();
+        let watcher = tokio::spawn(drill_progress::watch(events));
+        let drilled = drill(&ctx, opts, interrupted, &progress).await;
+        // The watcher ends when the drill's end of the channel is gone: its last line is out
+        // before the report.
+        drop(progress);
+        let _ = watcher.await;
+        match drilled {
             Ok(report) => report_to(&report),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -265,9 +275,18 @@ pub fn table(r: &DrillReport) -> String {
             let _ = writeln!(out, "  left behind: {l} (run `trailhead drill --cleanup`)");
         }
     }
+    if !r.dry_run {
+        out.push_str(LEGEND);
+    }
     let _ = writeln!(out, "{}", summary_line(r));
     out
 }
+
+/// What `2:5s` in a row means: the event reached link 2 five seconds after the drill's change.
+const LEGEND: &str = "links (K:Ns = reached link K N seconds after the change): \
+1 archive: the event in a log file delivered to the archive · 2 log group: in CloudWatch Logs · \
+3 metric: the metric filter counted it · 4 alarm: the alarm went to ALARM · \
+5 action: the alarm's SNS action ran · 6 subscriber: a confirmed subscriber was notified\n";
 
 pub fn junit(r: &DrillReport) -> String {
     let mut cases = String::new();
@@ -327,5 +346,55 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+    use trailhead_provisioner::drill::{AccountDrill, AlarmResult, LinkLatency};
+
+    fn report(dry_run: bool) -> DrillReport {
+        let mut r = DrillReport {
+            org: "demo".into(),
+            run_id: "r1".into(),
+            benchmark: "cis-3.0".into(),
+            generated_at: "2026-12-07T00:00:00Z".into(),
+            dry_run,
+            accounts: vec![AccountDrill {
+                account_id: "111111111111".into(),
+                name: "dev".into(),
+                alarms: vec![AlarmResult {
+                    control: "4.4".into(),
+                    title: "IAM policy changes".into(),
+                    alarm: "trailhead-cis-4.4".into(),
+                    outcome: Outcome::Fired,
+                    action: "created and deleted a policy".into(),
+                    broken_link: None,
+                    broken_link_name: None,
+                    evidence: String::new(),
+                    latencies: vec![LinkLatency {
+                        link: 1,
+                        name: "archive",
+                        seconds: 3.0,
+                    }],
+                }],
+                leftovers: Vec::new(),
+            }],
+            summary: Default::default(),
+        };
+        r.summarize();
+        r
+    }
+
+    #[test]
+    fn the_link_columns_have_a_legend_unless_nothing_was_drilled() {
+        let shown = table(&report(false));
+        assert!(shown.contains("1:3s"), "{shown}");
+        assert!(
+            shown.contains("1 archive: ") && shown.contains("6 subscriber: "),
+            "{shown}"
+        );
+        assert!(!table(&report(true)).contains("6 subscriber: "));
     }
 }

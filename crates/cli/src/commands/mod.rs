@@ -4,6 +4,7 @@ pub mod athena;
 pub mod backtest;
 pub mod common;
 pub mod drill;
+pub mod drill_progress;
 pub mod emulator;
 pub mod lines;
 pub mod logs;

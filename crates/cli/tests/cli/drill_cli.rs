@@ -130,4 +130,14 @@ async fn dry_run_then_a_drill_with_junit_and_exit_codes() {
     assert_eq!(code, 0, "{stderr}");
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(xml.contains("failures=\"0\""), "{xml}");
+    // stderr is a log here: a line per account, phase and link, never a carriage return.
+    assert!(!stderr.contains('\r'), "{stderr}");
+    assert!(stderr.contains("drill: account 1/1 "), "{stderr}");
+    for control in ["4.4", "4.10"] {
+        assert!(
+            stderr.contains(&format!("{control} reached link 6 (subscriber) after ")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains(": 2 fired, 0 broken"), "{stderr}");
 }

@@ -8,10 +8,12 @@ pub mod chain;
 pub mod cleanup;
 pub mod plan;
 pub mod probes;
+pub mod progress;
 mod run;
 
 use serde::Serialize;
 
+pub use progress::{DrillProgress, Phase, ProgressSink};
 pub use run::{DrillOptions, cleanup_leftovers, drill};
 
 /// How one alarm came out.

@@ -14,6 +14,7 @@ use trailhead_model::Selection;
 use super::chain::{self, ChainCtx, LINKS, Seen, Watch};
 use super::plan::{self, PlannedAlarm, Probe, Scope, Treatment};
 use super::probes::{self, Ledger, ProbeCtx};
+use super::progress::{DrillProgress, Phase, ProgressSink};
 use super::{AccountDrill, AlarmResult, DrillReport, LinkLatency, Outcome};
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::RunCtx;
@@ -61,11 +62,12 @@ async fn targets(
     Ok((chosen, la, bucket))
 }
 
-/// Drills every selected account, one after the other.
+/// Drills every selected account, one after the other, telling `progress` what it does.
 pub async fn drill(
     ctx: &RunCtx,
     opts: &DrillOptions,
     interrupted: watch::Receiver<bool>,
+    progress: &ProgressSink,
 ) -> Result<DrillReport, ProvisionError> {
     let controls = crate::rollout::controls(ctx)?;
     let (chosen, la, bucket) = targets(ctx, opts).await?;
@@ -80,7 +82,14 @@ pub async fn drill(
     };
     let home = ctx.spec.org.home_region.clone();
     let archive = ctx.assume(&la, &home).await;
-    for t in chosen {
+    let of = chosen.len();
+    for (i, t) in chosen.into_iter().enumerate() {
+        progress.send(DrillProgress::Account {
+            account: t.id.to_string(),
+            name: t.name.clone(),
+            index: i + 1,
+            of,
+        });
         let scope = Scope {
             management_account: t.id.as_str() == ctx.spec.org.management_account.as_str(),
             include_org_changes: opts.include_org_changes,
@@ -91,7 +100,16 @@ pub async fn drill(
             archive: &archive,
             bucket: &bucket,
         };
-        let drilled = drill_account(ctx, opts, &target, planned, interrupted.clone()).await?;
+        let drilled =
+            drill_account(ctx, opts, &target, planned, interrupted.clone(), progress).await?;
+        let count = |o: Outcome| drilled.alarms.iter().filter(|a| a.outcome == o).count();
+        let (fired, broken) = (count(Outcome::Fired), count(Outcome::Broken));
+        progress.send(DrillProgress::AccountDone {
+            account: drilled.account_id.clone(),
+            fired,
+            broken,
+            other: drilled.alarms.len() - fired - broken,
+        });
         report.accounts.push(AccountDrill {
             name: t.name.clone(),
             ..drilled
@@ -204,6 +222,7 @@ async fn drill_account(
     target: &Target<'_>,
     planned: Vec<PlannedAlarm>,
     interrupted: watch::Receiver<bool>,
+    progress: &ProgressSink,
 ) -> Result<AccountDrill, ProvisionError> {
     let mut out = AccountDrill {
         account_id: target.id.clone(),
@@ -233,9 +252,18 @@ async fn drill_account(
         .iter()
         .filter(|p| matches!(p.treatment, Treatment::Drill { .. }))
         .collect();
+    let phase = |phase: Phase| {
+        progress.send(DrillProgress::Phase {
+            account: target.id.clone(),
+            phase,
+            alarms: drilled.len(),
+        })
+    };
     let started = tokio::time::Instant::now();
+    phase(Phase::Settling);
     let alarms = settle(&session, &site, &names, &drilled, opts.timeout / 2).await?;
 
+    phase(Phase::Probes);
     let (times, failures, leftovers) =
         run_probes(ctx, &interrupted, &session, &site, &drilled).await;
     out.leftovers = leftovers;
@@ -264,7 +292,8 @@ async fn drill_account(
     };
     // --timeout bounds the whole drill of the account: settling, the probes, following.
     let left = opts.timeout.saturating_sub(started.elapsed());
-    let (waited, read) = follow(&chain_ctx, &mut watches, left, interrupted).await;
+    phase(Phase::Following);
+    let (waited, read) = follow(&chain_ctx, &mut watches, left, interrupted, progress).await;
     for p in &planned {
         out.alarms.push(match &p.treatment {
             Treatment::Offline => offline(p, filter_of(&p.control).as_ref()),
@@ -458,11 +487,14 @@ async fn follow(
     watches: &mut [Watch],
     timeout: Duration,
     mut interrupted: watch::Receiver<bool>,
+    progress: &ProgressSink,
 ) -> (f64, Seen) {
     let started = tokio::time::Instant::now();
     let mut read = Seen::default();
     loop {
+        let before: Vec<[Option<f64>; 6]> = watches.iter().map(|w| w.seen).collect();
         chain::poll(c, watches, &mut read).await;
+        tell_links(c, watches, &before, progress);
         if watches.iter().all(Watch::done) || started.elapsed() >= timeout || *interrupted.borrow()
         {
             return (started.elapsed().as_secs_f64(), read);
@@ -470,6 +502,28 @@ async fn follow(
         tokio::select! {
             _ = tokio::time::sleep(poll_interval(timeout)) => {}
             _ = interrupted.changed() => {}
+        }
+    }
+}
+
+/// The links each watch reached in the last poll, in link order.
+fn tell_links(
+    c: &ChainCtx<'_>,
+    watches: &[Watch],
+    before: &[[Option<f64>; 6]],
+    progress: &ProgressSink,
+) {
+    for (w, was) in watches.iter().zip(before) {
+        for (i, (now, then)) in w.seen.iter().zip(was).enumerate() {
+            if let (Some(seconds), None) = (now, then) {
+                progress.send(DrillProgress::Link {
+                    account: c.member.account_id.clone(),
+                    control: w.control.id.to_string(),
+                    link: i + 1,
+                    name: LINKS[i],
+                    seconds: (seconds * 10.0).round() / 10.0,
+                });
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ mod pipes;
 mod reach;
 mod signals;
 mod spec;
+mod verify_html;
 mod verify_output;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! The forms a verify report takes: a terminal matrix, JSON, JUnit and a self-contained HTML page.
+//! The forms a verify report takes: a terminal matrix and JUnit (the HTML page is verify_html).
 
 use std::fmt::Write as _;
 
@@ -76,8 +76,18 @@ pub fn table(r: &VerifyReport, color: bool) -> String {
                 })
         })
         .collect();
+    let _ = writeln!(
+        out,
+        "✓ passed  ✗ failed  ? unknown  (blank: not judged in that account; the control belongs to another)"
+    );
     if !failures.is_empty() {
         let _ = writeln!(out, "not passing:\n{}", failures.join("\n"));
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(out, "skipped (not judged):");
+        for s in &r.skipped {
+            let _ = writeln!(out, "  {} {}: {}", s.account_id, s.name, s.reason);
+        }
     }
     out
 }
@@ -120,123 +130,10 @@ pub fn junit(r: &VerifyReport) -> String {
     )
 }
 
-pub fn html(r: &VerifyReport, org: &str) -> String {
-    let ids = r.control_ids();
-    let mut head = String::new();
-    for id in &ids {
-        let info = r.controls.iter().find(|c| &c.id == id);
-        let title = info.map_or(id.as_str(), |c| c.title.as_str());
-        let _ = write!(
-            head,
-            "<th title=\"{}\">{} · {}</th>",
-            escape(info.map_or("", |c| c.required.as_str())),
-            escape(id),
-            escape(title)
-        );
-    }
-    let mut rows = String::new();
-    for a in &r.accounts {
-        let has = |v: Verdict| a.controls.iter().any(|c| c.status == v);
-        let class = match (has(Verdict::Fail), has(Verdict::Unknown)) {
-            (true, true) => "failing unknown",
-            (true, false) => "failing",
-            (false, true) => "unknown",
-            (false, false) => "passing",
-        };
-        let _ = write!(
-            rows,
-            "<tr class=\"{class}\"><th class=\"acct\">{}<br><small>{}</small></th>",
-            escape(&a.name),
-            escape(&a.account_id)
-        );
-        for id in &ids {
-            match a.controls.iter().find(|c| &c.id == id) {
-                Some(c) => {
-                    let class = match c.status {
-                        Verdict::Pass => "pass",
-                        Verdict::Fail => "fail",
-                        Verdict::Unknown => "unknown",
-                    };
-                    let _ = write!(
-                        rows,
-                        "<td class=\"{class}\" title=\"{}\" data-observed=\"{}\" data-required=\"{}\" data-control=\"{}\" data-account=\"{}\">{}</td>",
-                        escape(&c.evidence),
-                        escape(&c.observed),
-                        escape(&c.required),
-                        escape(&c.id),
-                        escape(&a.account_id),
-                        c.status.symbol()
-                    );
-                }
-                None => rows.push_str("<td class=\"none\"></td>"),
-            }
-        }
-        rows.push_str("</tr>\n");
-    }
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>trailhead verify — {org}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #1d2330; }}
-h1 {{ font-size: 1.4em; margin: 0 0 .3em; }}
-.summary span {{ display: inline-block; margin-right: 1.2em; font-weight: 600; }}
-.summary .p {{ color: #1a7f37; }} .summary .f {{ color: #cf222e; }} .summary .u {{ color: #9a6700; }}
-table {{ border-collapse: collapse; margin-top: 1em; font-size: 13px; }}
-th, td {{ border: 1px solid #d0d7de; padding: 4px 6px; text-align: center; }}
-thead th {{ writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; background: #f6f8fa; }}
-thead th:first-child {{ writing-mode: horizontal-tb; transform: none; vertical-align: bottom; }}
-th.acct {{ text-align: left; white-space: nowrap; background: #f6f8fa; }}
-td {{ cursor: pointer; font-weight: 700; min-width: 1.4em; }}
-td.pass {{ background: #dafbe1; color: #1a7f37; }}
-td.fail {{ background: #ffebe9; color: #cf222e; }}
-td.unknown {{ background: #fff8c5; color: #9a6700; }}
-td.selected {{ outline: 3px solid #0969da; }}
-#evidence {{ margin-top: 1em; padding: .8em; border: 1px solid #d0d7de; background: #f6f8fa; min-height: 2em; white-space: pre-wrap; }}
-body.failures-only tbody tr:not(.failing) {{ display: none; }}
-body.unknowns-only tbody tr:not(.unknown) {{ display: none; }}
-</style></head><body>
-<h1>trailhead verify — {org}</h1>
-<p class="meta">{benchmark} controls · read {generated} · trailhead {version}</p>
-<div class="summary"><span>{accounts} account(s)</span><span class="p">✓ {pass} passed</span><span class="f">✗ {fail} failed</span><span class="u">? {unknown} unknown</span></div>
-<label><input type="checkbox" id="failures"> failures only (✗)</label>
-<label><input type="checkbox" id="unknowns"> unknowns only (?)</label>
-<table><thead><tr><th>account</th>{head}</tr></thead><tbody>
-{rows}</tbody></table>
-<div id="evidence">Hover a cell for its evidence, or click it to keep it here.</div>
-<script>
-document.getElementById('failures').addEventListener('change', function (e) {{
-  document.body.classList.toggle('failures-only', e.target.checked);
-}});
-document.getElementById('unknowns').addEventListener('change', function (e) {{
-  document.body.classList.toggle('unknowns-only', e.target.checked);
-}});
-document.querySelectorAll('td[data-observed]').forEach(function (td) {{
-  td.addEventListener('click', function () {{
-    document.querySelectorAll('td.selected').forEach(function (s) {{ s.classList.remove('selected'); }});
-    td.classList.add('selected');
-    document.getElementById('evidence').textContent =
-      td.dataset.account + ' · ' + td.dataset.control + ' · ' + td.textContent +
-      '\nobserved: ' + td.dataset.observed + '\nrequired: ' + td.dataset.required;
-  }});
-}});
-</script>
-</body></html>
-"#,
-        org = escape(org),
-        benchmark = escape(&r.benchmark),
-        generated = escape(&r.generated_at),
-        version = escape(&r.trailhead_version),
-        accounts = r.summary.accounts,
-        pass = r.summary.pass,
-        fail = r.summary.fail,
-        unknown = r.summary.unknown,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhead_provisioner::verify::{AccountReport, ControlResult, Summary};
+    use trailhead_provisioner::verify::{AccountReport, ControlResult, Skipped, Summary};
     use trailhead_provisioner::verify_controls::ControlInfo;
 
     fn result(id: &str, status: Verdict, observed: &str) -> ControlResult {
@@ -272,6 +169,11 @@ mod tests {
                     result("CloudTrail.Delivery", Verdict::Unknown, "no delivery"),
                 ],
             }],
+            skipped: vec![Skipped {
+                account_id: "777788889999".into(),
+                name: "old".into(),
+                reason: "SUSPENDED: the account is suspended".into(),
+            }],
             summary: Summary {
                 accounts: 1,
                 pass: 1,
@@ -279,35 +181,6 @@ mod tests {
                 unknown: 1,
             },
         }
-    }
-
-    #[test]
-    fn html_is_self_contained_with_evidence_and_a_failure_filter() {
-        let html = html(&report(), "acme");
-        assert!(
-            !html.contains("http://") && !html.contains("https://"),
-            "no external assets"
-        );
-        assert!(!html.contains("<link") && !html.contains(" src="));
-        assert!(html.contains("id=\"failures\""));
-        assert!(html.contains("class=\"fail\" title=\"MfaDelete &quot;Disabled&quot;\""));
-        assert!(html.contains("data-required=\"what S3.20 needs\""));
-        assert!(
-            html.contains("S3.20 · title of S3.20"),
-            "headers carry titles"
-        );
-        assert!(html.contains("cis-3.0 controls · read 2026-12-03T15:00:00Z · trailhead 0.1.0"));
-        assert!(
-            html.contains("id=\"unknowns\""),
-            "unknowns are their own filter"
-        );
-        assert!(html.contains("<tr class=\"failing unknown\">"));
-        assert!(
-            html.contains("tr:not(.failing)"),
-            "failures only hides rows without ✗"
-        );
-        assert!(html.contains("prod &lt;main&gt;"), "names are escaped");
-        assert!(html.contains(">✗<") && html.contains(">✓<") && html.contains(">?<"));
     }
 
     #[test]
@@ -324,6 +197,12 @@ mod tests {
         assert!(t.contains("✓") && t.contains("✗") && t.contains("?"));
         assert!(t.contains("1 passed, 1 failed, 1 unknown"));
         assert!(t.contains("S3.20: MfaDelete"));
+        assert!(
+            t.contains(
+                "skipped (not judged):\n  777788889999 old: SUSPENDED: the account is suspended"
+            ),
+            "{t}"
+        );
         assert!(t.contains("S3.20                title of S3.20"), "{t}");
         assert!(
             t.contains("org acme: cis-3.0 controls, read 2026-12-03T15:00:00Z by trailhead 0.1.0")

@@ -82,7 +82,26 @@ pub struct VerifyReport {
     /// Every control judged, in column order, with its title and requirement.
     pub controls: Vec<ControlInfo>,
     pub accounts: Vec<AccountReport>,
+    /// Selected accounts that were not judged (not ACTIVE: suspended, closing), with why.
+    pub skipped: Vec<Skipped>,
     pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub account_id: String,
+    pub name: String,
+    pub reason: String,
+}
+
+impl From<crate::targets::SkippedAccount> for Skipped {
+    fn from(s: crate::targets::SkippedAccount) -> Self {
+        Skipped {
+            account_id: s.id,
+            name: s.name,
+            reason: s.reason,
+        }
+    }
 }
 
 impl VerifyReport {
@@ -885,10 +904,19 @@ pub async fn verify(ctx: &RunCtx, only: Option<&str>) -> Result<VerifyReport, Pr
 
 /// Every target of the spec, those `selection` picks (in wave order), and the log-archive
 /// account.
+/// The governed accounts, the selected ones among them (in wave order), the log-archive account,
+/// and the selected accounts that are left alone (not ACTIVE), with why.
+pub(crate) struct Selected {
+    pub targets: Vec<TargetAccount>,
+    pub chosen: Vec<TargetAccount>,
+    pub log_archive: String,
+    pub skipped: Vec<crate::targets::SkippedAccount>,
+}
+
 pub(crate) async fn resolve_selected(
     ctx: &RunCtx,
     selection: &Selection,
-) -> Result<(Vec<TargetAccount>, Vec<TargetAccount>, String), ProvisionError> {
+) -> Result<Selected, ProvisionError> {
     let management = ctx.management().await;
     let org = read_org(&management).await?;
     let Some(la) = crate::targets::log_archive_id(&ctx.spec, &org) else {
@@ -898,6 +926,11 @@ pub(crate) async fn resolve_selected(
     };
     let resolved = resolve_targets(&management, &ctx.spec, &org, Some(&la)).await?;
     let (targets, problems) = (resolved.targets, resolved.problems);
+    let skipped = resolved
+        .skipped
+        .into_iter()
+        .filter(|s| selection.is_all() || selection.accounts.iter().any(|a| a == &s.id))
+        .collect();
     if !problems.is_empty() {
         return Err(ProvisionError::Config(problems.join("; ")));
     }
@@ -908,7 +941,12 @@ pub(crate) async fn resolve_selected(
         .into_iter()
         .flat_map(|w| w.accounts)
         .collect();
-    Ok((targets, chosen, la))
+    Ok(Selected {
+        targets,
+        chosen,
+        log_archive: la,
+        skipped,
+    })
 }
 
 /// Judges the selected accounts (`--account`, `--wave`); drift is planned for them alone.
@@ -920,7 +958,12 @@ pub async fn verify_selected(
         apply: false,
         ..ctx.clone()
     };
-    let (targets, chosen, la) = resolve_selected(&ctx, selection).await?;
+    let Selected {
+        targets,
+        chosen,
+        log_archive: la,
+        skipped,
+    } = resolve_selected(&ctx, selection).await?;
     let selected: BTreeSet<String> = chosen.iter().map(|a| a.id.to_string()).collect();
     let home = ctx.spec.org.home_region.clone();
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
@@ -1000,6 +1043,7 @@ pub async fn verify_selected(
         benchmark: ctx.spec.alarms.benchmark.id().to_string(),
         controls,
         accounts,
+        skipped: skipped.into_iter().map(Skipped::from).collect(),
         summary,
     })
 }

@@ -206,7 +206,8 @@ pub async fn verify_scanner(
     selection: &Selection,
     scanner: Scanner,
 ) -> Result<VerifyReport, ProvisionError> {
-    let (_, chosen, _) = resolve_selected(ctx, selection).await?;
+    let selected = resolve_selected(ctx, selection).await?;
+    let chosen = selected.chosen;
     let rules = rules(scanner, ctx.spec.alarms.benchmark);
     let mut accounts = Vec::new();
     for t in &chosen {
@@ -224,6 +225,7 @@ pub async fn verify_scanner(
         controls: rules.into_iter().map(|r| r.info).collect(),
         summary: summarize(&accounts),
         accounts,
+        skipped: selected.skipped.into_iter().map(Into::into).collect(),
     })
 }
 

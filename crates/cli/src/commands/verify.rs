@@ -92,7 +92,7 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
         VerifyOutput::Table => verify_output::table(&report, args.out.is_none() && spec::color()),
         VerifyOutput::Json => serde_json::to_string_pretty(&report).unwrap_or_default(),
         VerifyOutput::Junit => verify_output::junit(&report),
-        VerifyOutput::Html => verify_output::html(&report, &spec.org.name),
+        VerifyOutput::Html => crate::verify_html::html(&report, &spec.org.name),
     };
     match &args.out {
         Some(path) => {

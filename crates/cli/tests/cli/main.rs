@@ -13,3 +13,4 @@ mod rollout_cli;
 mod saved_plan;
 mod secrets;
 mod validate_cli;
+mod verify_report;

@@ -42,7 +42,8 @@ async fn targets(
     ctx: &RunCtx,
     opts: &DrillOptions,
 ) -> Result<(Vec<TargetAccount>, String, String), ProvisionError> {
-    let (_, mut chosen, la) = crate::verify::resolve_selected(ctx, &opts.selection).await?;
+    let selected = crate::verify::resolve_selected(ctx, &opts.selection).await?;
+    let (mut chosen, la) = (selected.chosen, selected.log_archive);
     if opts.selection.is_all() && !opts.allow_log_archive {
         // The whole org: every account but the one that holds the evidence.
         chosen.retain(|t| t.id.as_str() != la);

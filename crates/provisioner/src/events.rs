@@ -132,6 +132,9 @@ pub enum Event {
         throttled: u64,
         duration_ms: u64,
         resume_command: Option<String>,
+        /// Stopped by a person (Ctrl-C, SIGTERM, the view's abort): what was not reached was
+        /// not started, not skipped.
+        interrupted: bool,
     },
 }
 

@@ -1091,6 +1091,7 @@ pub async fn rollout(
         throttled,
         duration_ms: started.elapsed().as_millis() as u64,
         resume_command: (!outcome.ok()).then(|| format!("{}{run_id}", ctx.resume_prefix)),
+        interrupted: outcome.aborted,
     });
     Ok(outcome)
 }

@@ -83,8 +83,14 @@ pub async fn run(
 /// What stays on the normal screen after the view closes: the same counts the view showed.
 pub fn summary(state: &ViewState) -> String {
     let c = state.counts();
+    let not_started = c.total - c.ok - c.failed - c.skipped - c.running;
+    let (ended, unreached) = if state.interrupted {
+        (" was interrupted", format!(", {not_started} not started"))
+    } else {
+        ("", String::new())
+    };
     let mut s = format!(
-        "run {}: {} succeeded, {} failed, {} skipped of {} account(s); {} API call(s), {} retried, {} throttled\n",
+        "run {}{ended}: {} succeeded, {} failed, {} skipped{unreached} of {} account(s); {} API call(s), {} retried, {} throttled\n",
         state.run_id,
         c.ok,
         c.failed,

@@ -46,7 +46,12 @@ fn header(f: &mut Frame, area: Rect, st: &ViewState) {
             style(st, Style::default().fg(Color::White).bg(Color::Red)),
         ));
     }
-    if st.finished {
+    if st.finished && st.interrupted {
+        flags.push(Span::styled(
+            " INTERRUPTED ",
+            style(st, Style::default().fg(Color::Black).bg(Color::Yellow)),
+        ));
+    } else if st.finished {
         flags.push(Span::styled(
             " FINISHED ",
             style(st, Style::default().fg(Color::Black).bg(Color::Green)),
@@ -71,6 +76,10 @@ fn header(f: &mut Frame, area: Rect, st: &ViewState) {
     }
     if c.running > 0 {
         more.push_str(&format!(" · {} running", c.running));
+    }
+    let not_started = c.total - c.ok - c.failed - c.skipped - c.running;
+    if st.interrupted && not_started > 0 {
+        more.push_str(&format!(" · {not_started} not started"));
     }
     let second = Line::from(vec![
         Span::raw(format!("{} accounts: {} ok · ", c.total, c.ok)),
@@ -178,7 +187,7 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
     let height = block.inner(area).height.saturating_sub(1) as usize;
     let offset = st.scroll_to_selection(height);
     // Whatever the name column has left after the fixed columns and their spacing.
-    let name_width = (area.width.saturating_sub(2 + 48 + 6) as usize).max(12);
+    let name_width = (area.width.saturating_sub(2 + 52 + 6) as usize).max(12);
     let visible = rows.iter().enumerate().skip(offset).take(height);
     let body: Vec<Row> = visible
         .map(|(n, &i)| {
@@ -217,23 +226,30 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
         Constraint::Length(10),
         Constraint::Length(16),
         Constraint::Length(6),
-        Constraint::Length(3),
+        Constraint::Length(7),
     ];
     let t = Table::new(body, widths)
         .header(
-            Row::new(vec!["", "account", "id", "wave", "step", "time", "rty"])
+            Row::new(vec!["", "account", "id", "wave", "step", "time", "retries"])
                 .style(style(st, Style::default().add_modifier(Modifier::BOLD))),
         )
         .block(block)
         .column_spacing(1);
     f.render_widget(t, area);
     if rows.is_empty() {
+        // Inside the borders, under the header row: the frame stays whole.
         let inner = Rect {
+            x: area.x + 1,
             y: area.y + 2,
+            width: area.width.saturating_sub(2),
             height: 1,
-            ..area
         };
-        f.render_widget(Paragraph::new("  no account matches"), inner);
+        let why = if st.accounts.is_empty() {
+            " waiting for the organization's accounts…"
+        } else {
+            " no account matches"
+        };
+        f.render_widget(Paragraph::new(why), inner);
     }
 }
 
@@ -269,7 +285,10 @@ fn detail(f: &mut Frame, area: Rect, st: &ViewState) {
         ),
         Span::raw(format!("{} · wave {}", a.id, a.wave)),
     ])];
-    for s in &a.steps {
+    if let Some(reason) = &a.skip_reason {
+        lines.push(Line::from(format!("  skipped: {reason}")));
+    }
+    for s in a.steps_in_run_order() {
         let action = match (&s.error, s.action, s.running) {
             (Some(_), _, _) => "FAILED".to_string(),
             (None, Some(action), _) => action.to_string(),

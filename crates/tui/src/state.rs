@@ -76,6 +76,9 @@ pub struct StepView {
     pub running: bool,
     /// Instructions a person must read (a pending step's).
     pub notes: Vec<String>,
+    /// When it started, as the run's nth step start: the detail pane lists steps in the order
+    /// they ran, even when a finish arrived before its start.
+    pub started: Option<u64>,
 }
 
 impl StepView {
@@ -100,6 +103,7 @@ impl StepView {
             error: None,
             running: false,
             notes: Vec::new(),
+            started: None,
         }
     }
 }
@@ -134,6 +138,18 @@ pub struct AccountView {
     pub steps: Vec<StepView>,
     /// Arrival order, for a stable sort.
     pub order: usize,
+    /// Why the run leaves the account alone (SUSPENDED…), when it does.
+    pub skip_reason: Option<String>,
+}
+
+impl AccountView {
+    /// The steps in the order they started. A step seen finishing but never starting was done
+    /// before this view began (a resumed run): it comes first, as seen.
+    pub fn steps_in_run_order(&self) -> Vec<&StepView> {
+        let mut steps: Vec<&StepView> = self.steps.iter().collect();
+        steps.sort_by_key(|s| s.started.map_or(0, |n| n + 1));
+        steps
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,11 +176,15 @@ pub struct ViewState {
     pub paused: bool,
     pub aborting: bool,
     pub finished: bool,
+    /// The run was stopped by a person: accounts it did not reach are "not started".
+    pub interrupted: bool,
     pub resume_command: Option<String>,
     pub confirm_waves: bool,
     pub stage: Vec<StageStep>,
     /// Step events before the first wave are the log-archive stage's.
     waves_started: bool,
+    /// Step starts seen so far: the next one's place in run order.
+    step_starts: u64,
     /// A one-off answer to a key that did nothing, shown in the footer until the next key.
     pub notice: Option<String>,
     // UI state
@@ -194,10 +214,12 @@ impl ViewState {
             paused: false,
             aborting: false,
             finished: false,
+            interrupted: false,
             resume_command: None,
             confirm_waves: false,
             stage: Vec::new(),
             waves_started: false,
+            step_starts: 0,
             notice: None,
             selected: 0,
             offset: 0,
@@ -224,6 +246,7 @@ impl ViewState {
                 retries: 0,
                 steps: Vec::new(),
                 order: next,
+                skip_reason: None,
             });
         }
         &mut self.accounts[i]
@@ -341,6 +364,7 @@ impl ViewState {
                 let a = self.account(account);
                 a.name = name.clone();
                 a.status = Status::Skipped;
+                a.skip_reason = Some(reason.clone());
                 self.note(format!("{account} ({name}) skipped: {reason}"));
             }
             Event::WaveStarted { wave, accounts } => {
@@ -368,12 +392,15 @@ impl ViewState {
                 }
             }
             Event::StepStarted { account, step, .. } => {
+                let seq = self.step_starts;
+                self.step_starts += 1;
                 let a = self.account(account);
                 if a.status == Status::Pending {
                     a.status = Status::Running;
                 }
                 a.current_step = step.clone();
                 let s = Self::step(a, step);
+                s.started.get_or_insert(seq);
                 if s.action.is_none() && s.error.is_none() {
                     s.running = true;
                 }
@@ -454,7 +481,9 @@ impl ViewState {
                 }
             }
             Event::WaveFinished { wave, status, .. } => {
-                if *status == WaveStatus::Skipped {
+                // A wave skipped because the run was aborted was not reached: its accounts stay
+                // "not started" rather than look skipped on purpose.
+                if *status == WaveStatus::Skipped && !self.aborting {
                     for a in self
                         .accounts
                         .iter_mut()
@@ -478,17 +507,27 @@ impl ViewState {
                 succeeded,
                 failed,
                 skipped,
+                interrupted,
                 ..
             } => {
                 self.finished = true;
+                self.interrupted = *interrupted;
                 self.settle();
                 self.api_calls = self.api_calls.max(*api_calls);
                 self.retries = self.retries.max(*retries);
                 self.throttled = *throttled;
                 self.resume_command = resume_command.clone();
+                let ended = if *interrupted {
+                    "run interrupted"
+                } else {
+                    "run finished"
+                };
                 self.note(format!(
-                    "run finished: {succeeded} ok, {failed} failed, {skipped} skipped"
+                    "{ended}: {succeeded} ok, {failed} failed, {skipped} skipped"
                 ));
+                if let (true, Some(cmd)) = (*interrupted, resume_command) {
+                    self.note(format!("resume with: {cmd}"));
+                }
             }
         }
         self.clamp_selection();
@@ -502,6 +541,9 @@ impl ViewState {
                 s.running = false;
             }
             a.current_step.clear();
+            if self.interrupted && a.status == Status::Pending && a.steps.is_empty() {
+                continue;
+            }
             if matches!(a.status, Status::Running | Status::Pending) {
                 a.status = if a.steps.iter().any(|s| s.error.is_some()) {
                     Status::Failed

@@ -102,6 +102,7 @@ fn finished() {
         resume_command: Some(
             "trailhead rollout --org acme.toml --resume 20261127T120000Z-abcd".into(),
         ),
+        interrupted: false,
     });
     both("finished", state(&ev, 61));
 }

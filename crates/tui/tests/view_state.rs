@@ -170,6 +170,7 @@ fn the_summary_names_failures_and_the_resume_command() {
         throttled: 1,
         duration_ms: 1000,
         resume_command: Some("trailhead rollout --org x --resume r1".into()),
+        interrupted: false,
     });
     let text = trailhead_tui::summary(&state(&events, 10));
     assert!(
@@ -236,6 +237,7 @@ fn finished_run() -> Vec<Event> {
         resume_command: Some(
             "trailhead rollout --org o.toml --resume 20261127T120000Z-abcd".into(),
         ),
+        interrupted: false,
     });
     ev
 }
@@ -318,4 +320,94 @@ fn names_cut_in_the_middle_stay_apart() {
     assert_eq!(a.chars().count(), 16);
     assert!(a.ends_with("west-1"), "{a}");
     assert_eq!(fit("short", 16), "short");
+}
+
+fn started(i: usize, step: &str) -> Event {
+    Event::StepStarted {
+        account: id(i),
+        region: "eu-west-1".into(),
+        step: step.into(),
+    }
+}
+
+#[test]
+fn ctrl_c_at_the_approval_question_reads_interrupted_with_the_resume_command() {
+    let mut events = canary_passed(10);
+    events.push(Event::WaitingForApproval {
+        wave: "security".into(),
+    });
+    let mut st = state(&events, 30);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(handle(&mut st, ctrl_c).command, Some(Command::Abort));
+    // The scheduler stops: the waves it did not reach are skipped, the run ends interrupted.
+    for wave in ["security", "workloads"] {
+        st.apply(&Event::WaveFinished {
+            wave: wave.into(),
+            status: trailhead_provisioner::events::WaveStatus::Skipped,
+            succeeded: 0,
+            failed: 0,
+            skipped: 0,
+        });
+    }
+    let resume = "trailhead rollout --org acme.toml --resume 20261127T120000Z-abcd";
+    st.apply(&Event::RunFinished {
+        run_id: "20261127T120000Z-abcd".into(),
+        succeeded: 2,
+        failed: 0,
+        skipped: 0,
+        api_calls: 10,
+        writes: 5,
+        retries: 0,
+        throttled: 0,
+        duration_ms: 30_000,
+        resume_command: Some(resume.into()),
+        interrupted: true,
+    });
+    assert!(st.finished && st.interrupted);
+    let c = st.counts();
+    assert_eq!((c.ok, c.skipped), (2, 0), "nothing was skipped on purpose");
+    assert_eq!(st.count(Status::Pending), 8, "8 accounts not started");
+    assert!(
+        st.log
+            .iter()
+            .any(|l| l == &format!("resume with: {resume}"))
+    );
+    let summary = trailhead_tui::summary(&st);
+    assert!(
+        summary.starts_with("run 20261127T120000Z-abcd was interrupted: 2 succeeded, 0 failed, 0 skipped, 8 not started of 10 account(s)"),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("resume with: {resume}")));
+}
+
+#[test]
+fn a_skipped_account_says_why_and_steps_read_in_the_order_they_started() {
+    let mut events = vec![run_started(10)];
+    events.push(Event::AccountSkipped {
+        account: id(9),
+        name: "acct-009".into(),
+        reason: "SUSPENDED: the account is suspended".into(),
+    });
+    events.push(Event::WaveStarted {
+        wave: "workloads".into(),
+        accounts: 5,
+    });
+    // The trail starts before the alarms, but the alarms' finish arrives first.
+    events.push(step_done(5, "alarms", Action::Create));
+    events.push(started(5, "trail"));
+    events.push(started(5, "alarms"));
+    events.push(step_done(5, "trail", Action::Create));
+    let st = state(&events, 5);
+    let skipped = st.accounts.iter().find(|a| a.id == id(9)).unwrap();
+    assert_eq!(
+        skipped.skip_reason.as_deref(),
+        Some("SUSPENDED: the account is suspended")
+    );
+    let a = st.accounts.iter().find(|a| a.id == id(5)).unwrap();
+    let order: Vec<&str> = a
+        .steps_in_run_order()
+        .iter()
+        .map(|s| s.step.as_str())
+        .collect();
+    assert_eq!(order, ["trail", "alarms"]);
 }

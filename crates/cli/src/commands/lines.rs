@@ -98,9 +98,15 @@ pub fn plain_line(e: &Event) -> Option<String> {
             throttled,
             duration_ms,
             resume_command,
+            interrupted,
         } => {
+            let ended = if *interrupted {
+                "was interrupted after"
+            } else {
+                "finished in"
+            };
             let mut s = format!(
-                "run {run_id} finished in {:.1} s: {succeeded} succeeded, {failed} failed, {skipped} skipped; {api_calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
+                "run {run_id} {ended} {:.1} s: {succeeded} succeeded, {failed} failed, {skipped} skipped; {api_calls} API call(s), {writes} write(s), {retries} retr(ies), {throttled} throttled",
                 *duration_ms as f64 / 1000.0
             );
             if let Some(cmd) = resume_command {

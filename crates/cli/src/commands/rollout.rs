@@ -17,7 +17,7 @@ use trailhead_provisioner::session::new_run_id;
 
 use super::approval::{before_first_write, load_saved, should_ask};
 use super::common::{CommonArgs, Output, SelectArgs, Stage, ctx_for, exit_code_of, resume_prefix};
-use super::lines::plain_line;
+use super::lines::PlainLines;
 use super::plan::print_report;
 use crate::{ReachArgs, exit, junit, reach, spec};
 
@@ -294,10 +294,11 @@ async fn print_events(
     mut interrupted: watch::Receiver<bool>,
 ) {
     let mut out = std::io::stdout();
+    let mut lines = PlainLines::default();
     while let Some(e) = rx.recv().await {
         if output == Output::Json {
             let _ = writeln!(out, "{}", serde_json::to_string(&e).unwrap_or_default());
-        } else if let Some(line) = plain_line(&e) {
+        } else if let Some(line) = lines.line(&e) {
             let _ = writeln!(out, "{line}");
         }
         let Event::WaitingForApproval { wave } = &e else {

@@ -16,7 +16,7 @@ use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::session::AccountSession;
 
 use super::search::show_progress;
-use super::target::ArchiveTarget;
+use super::target::{ArchiveTarget, EventRegions};
 use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,11 +38,8 @@ pub struct BacktestArgs {
     /// log-archive, audit and management accounts included
     #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
-    /// Only this region (repeatable); default: every region, not only the spec's (global
-    /// events land in us-east-1): those holding logs in the window (local), or every region of
-    /// the partition (Athena)
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
+    #[command(flatten)]
+    pub regions: EventRegions,
     /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
     #[arg(long, default_value = "90d")]
     pub since: String,
@@ -60,10 +57,14 @@ pub struct BacktestArgs {
 }
 
 pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
+    let regions = match args.regions.checked() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let target = match ArchiveTarget::resolve(
         &args.org,
         &args.accounts,
-        &args.regions,
+        regions,
         &args.since,
         args.until.as_deref(),
     ) {

@@ -1,3 +1,4 @@
+use super::target::EventRegions;
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -19,11 +20,9 @@ pub enum LogsCommand {
         /// The account whose trail's logs are checked, by id or name
         #[arg(long, value_name = "ID|NAME")]
         account: String,
-        /// Only this region (repeatable); default: every region that holds digests of the
-        /// account (global events' files are under us-east-1), each checked against the public
-        /// keys of its own region
-        #[arg(long = "region", value_name = "REGION")]
-        regions: Vec<String>,
+        // Each region's digests are checked against the public keys of that region.
+        #[command(flatten)]
+        regions: EventRegions,
         /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
         #[arg(long, default_value = "24h")]
         since: String,
@@ -61,14 +60,17 @@ pub fn run(cmd: LogsCommand, before: &ReachBefore) -> u8 {
             since,
             until,
             reach,
-        } => validate_cmd(
-            &org,
-            &account,
-            regions,
-            &since,
-            until.as_deref(),
-            &reach.with(before),
-        ),
+        } => match regions.checked() {
+            Err(code) => code,
+            Ok(regions) => validate_cmd(
+                &org,
+                &account,
+                regions.to_vec(),
+                &since,
+                until.as_deref(),
+                &reach.with(before),
+            ),
+        },
         LogsCommand::Search(args) => {
             let reach = args.reach.with(before);
             super::search::run(args, &reach)

@@ -21,7 +21,7 @@ use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::session::AccountSession;
 
-use super::target::ArchiveTarget;
+use super::target::{ArchiveTarget, EventRegions};
 use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,11 +47,8 @@ pub struct SearchArgs {
     /// log-archive, audit and management accounts included
     #[arg(long = "account", value_name = "ID|NAME")]
     pub accounts: Vec<String>,
-    /// Only this region (repeatable); default: every region, not only the spec's (global
-    /// events land in us-east-1): those holding logs in the window (local), or every region of
-    /// the partition (Athena)
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
+    #[command(flatten)]
+    pub regions: EventRegions,
     /// Start of the window: 2026-11-01T10:00:00Z, 2026-11-01, or 90m / 24h / 7d ago
     #[arg(long, default_value = "24h")]
     pub since: String,
@@ -89,7 +86,7 @@ fn resolve(args: &SearchArgs) -> Result<Plan, u8> {
     let target = ArchiveTarget::resolve(
         &args.org,
         &args.accounts,
-        &args.regions,
+        args.regions.checked()?,
         &args.since,
         args.until.as_deref(),
     )?;
@@ -158,11 +155,11 @@ fn finish(result: Result<(), String>) -> u8 {
 fn explain(plan: &Plan, sql: &str) {
     let days = plan.window.days();
     println!("{sql};");
-    // No --region: the table's projection enumerates every region of the partition.
+    // No --event-region: the table's projection enumerates every region of the partition.
     let regions = if plan.regions.is_empty() {
         let every = regions_of_partition(&plan.spec.org.home_region);
         println!(
-            "-- regions: every region of the partition ({}), not only the governed ones: global events land in us-east-1; --region narrows",
+            "-- regions: every region of the partition ({}), not only the governed ones: global events land in us-east-1; --event-region narrows",
             every.len()
         );
         every

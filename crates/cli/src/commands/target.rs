@@ -11,6 +11,36 @@ use trailhead_provisioner::session::{AccessRole, new_run_id};
 use super::logs::window_of;
 use crate::{exit, spec};
 
+/// Where the events were recorded: a filter over the archive's per-region folders, named apart
+/// from the API region that `--region` means in every other command.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EventRegions {
+    /// Only events recorded in this region (repeatable; the archive's `…/<region>/` folders).
+    /// Not the API region of other commands' --region. Default: every region, not only the
+    /// spec's (global events land in us-east-1): those holding logs in the window, or every
+    /// region of the partition for Athena
+    #[arg(long = "event-region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// `--region` means the API region elsewhere: here it is refused with the right name.
+    #[arg(long = "region", value_name = "REGION", hide = true)]
+    pub misused: Option<String>,
+}
+
+impl EventRegions {
+    /// The regions, or exit 2 when `--region` was given for a filter.
+    pub fn checked(&self) -> Result<&[String], u8> {
+        match &self.misused {
+            Some(region) => {
+                eprintln!(
+                    "error: `--region` is the API region in other commands; to read only the events recorded in a region, pass --event-region {region}"
+                );
+                Err(exit::BAD_INPUT)
+            }
+            None => Ok(&self.regions),
+        }
+    }
+}
+
 pub struct ArchiveTarget {
     pub spec: OrgSpec,
     pub window: Window,

@@ -109,7 +109,7 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
         sql.contains("COALESCE(eventname = 'StopLogging', FALSE)"),
         "{sql}"
     );
-    // No --region: every region of the partition, so no region predicate narrows the read.
+    // No --event-region: every region of the partition, so no region predicate narrows the read.
     let every = trailhead_model::rules::regions_of_partition(REGION).len();
     assert!(!sql.contains("\"region\" IN"), "{sql}");
     assert!(
@@ -118,7 +118,7 @@ async fn athena_setup_explain_and_search_stream_the_named_records() {
         )),
         "{sql}"
     );
-    explain.extend(["--region", REGION]);
+    explain.extend(["--event-region", REGION]);
     let (code, narrowed, err) = trailhead(&explain);
     assert_eq!(code, 0, "{err}");
     assert!(

@@ -530,3 +530,26 @@ fn plan_offers_no_interactive_view() {
     let (code, _, err) = trailhead(&["plan", "--org", "x.toml", "--output", "tui"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// In `logs …` and `alarms backtest` a region is a filter on where events were recorded, not
+/// the API region every other command's --region means: it has a name of its own, and the old
+/// spelling points to it.
+#[test]
+fn the_event_region_filter_is_not_the_api_region() {
+    for args in [
+        vec!["logs", "search", "--org", "x.toml", "--pattern", "ERROR"],
+        vec!["logs", "validate", "--org", "x.toml", "--account", "a"],
+        vec!["alarms", "backtest", "--org", "x.toml"],
+    ] {
+        let mut with = args.clone();
+        with.extend(["--region", "us-east-1"]);
+        let (code, _, err) = trailhead(&with);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--event-region"), "{err}");
+        let (_, help, _) = trailhead(&[args[0], args[1], "--help"]);
+        assert!(
+            help.contains("--event-region <REGION>") && help.contains("Only"),
+            "{help}"
+        );
+    }
+}

@@ -235,7 +235,7 @@ async fn search_and_backtest_read_every_region_and_the_management_account_by_def
     expected.sort();
     assert_eq!(regions_of(&everything), expected);
     assert_eq!(
-        regions_of(&search(&["--region", REGION])),
+        regions_of(&search(&["--event-region", REGION])),
         [format!("{member} eu-west-1")]
     );
     assert_eq!(

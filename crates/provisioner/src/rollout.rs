@@ -30,9 +30,14 @@ use crate::targets::SkippedAccount;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
+    /// A start or a resume of the run: when, and by whom (the caller's ARN, as STS names it).
     Run {
         run_id: String,
         org: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<String>,
     },
     Step {
         account: String,
@@ -49,6 +54,8 @@ pub enum Entry {
     },
     Finished {
         status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
     },
 }
 
@@ -122,6 +129,19 @@ pub struct RunSummary {
     pub finished: Option<String>,
     pub accounts: usize,
     pub failed: usize,
+    /// When the run first started (journals older than this field have none).
+    pub started_at: Option<jiff::Timestamp>,
+    /// The time spent running, over every start and resume that finished.
+    pub duration: Option<Duration>,
+    /// Who started it (the caller's ARN), and who resumed it if that was someone else.
+    pub callers: Vec<String>,
+}
+
+/// The caller's identity for the journal; a run is not refused for want of it.
+async fn caller_arn(ctx: &RunCtx) -> Option<String> {
+    let management = ctx.management().await;
+    let who = management.sts().get_caller_identity().send().await.ok()?;
+    who.arn().map(str::to_string)
 }
 
 /// Every run of a state directory, newest first.
@@ -137,15 +157,33 @@ pub fn list_runs(state_dir: &Path) -> Vec<RunSummary> {
                 finished: None,
                 accounts: 0,
                 failed: 0,
+                started_at: None,
+                duration: None,
+                callers: Vec::new(),
             };
             // A resumed run journals an account again: its last status counts.
             let mut accounts = std::collections::BTreeMap::new();
+            let mut began: Option<jiff::Timestamp> = None;
             for line in lines {
                 match line {
                     Entry::Account { account, status } => {
                         accounts.insert(account, status);
                     }
-                    Entry::Finished { status } => summary.finished = Some(status),
+                    Entry::Run { at, caller, .. } => {
+                        began = at.and_then(|t| t.parse().ok());
+                        summary.started_at = summary.started_at.or(began);
+                        if let Some(c) = caller.filter(|c| !summary.callers.contains(c)) {
+                            summary.callers.push(c);
+                        }
+                    }
+                    Entry::Finished { status, at } => {
+                        summary.finished = Some(status);
+                        let ended: Option<jiff::Timestamp> = at.and_then(|t| t.parse().ok());
+                        if let (Some(b), Some(e)) = (began.take(), ended) {
+                            let spent = e.duration_since(b).unsigned_abs();
+                            summary.duration = Some(summary.duration.unwrap_or_default() + spent);
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -874,15 +912,16 @@ pub async fn rollout(
             _ => None,
         })
         .collect();
-    if previous.is_empty() {
-        journal::append(
-            &journal_file,
-            &Entry::Run {
-                run_id: run_id.clone(),
-                org: ctx.spec.org.name.clone(),
-            },
-        )?;
-    }
+    // Every start and resume: `runs list` says when a run began, how long it took, who ran it.
+    journal::append(
+        &journal_file,
+        &Entry::Run {
+            run_id: run_id.clone(),
+            org: ctx.spec.org.name.clone(),
+            at: Some(jiff::Timestamp::now().to_string()),
+            caller: caller_arn(ctx).await,
+        },
+    )?;
     let controls = controls(ctx)?;
     let mut outcome = RolloutOutcome {
         run_id: run_id.clone(),
@@ -1078,6 +1117,7 @@ pub async fn rollout(
         &journal_file,
         &Entry::Finished {
             status: status.into(),
+            at: Some(jiff::Timestamp::now().to_string()),
         },
     )?;
     events.send(Event::RunFinished {

@@ -111,6 +111,29 @@ async fn kill_9_mid_wave_then_resume_converges() {
         !state.join("resume").join("lock").exists(),
         "the lock is released"
     );
+    // runs list: when the run started, the time it ran over both starts, who ran it.
+    let listed = Command::new(env!("CARGO_BIN_EXE_trailhead"))
+        .args(["runs", "list", "--org"])
+        .arg(&spec)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .expect("runs list");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let line = listed
+        .lines()
+        .find(|l| l.contains("succeeded"))
+        .unwrap_or_else(|| panic!("{listed}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert!(
+        fields[1].starts_with("20") && fields[2].contains(':'),
+        "started: {line}"
+    );
+    assert!(
+        fields[3].ends_with('s') || fields[3].ends_with('m'),
+        "took: {line}"
+    );
+    assert!(line.contains("arn:aws:"), "the caller's ARN: {line}");
 
     let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
     assert_converged_without_duplicates(&spec_text, &ids).await;
@@ -148,6 +171,7 @@ async fn sigterm_stops_gracefully_and_leaves_a_resumable_journal() {
             .is_some_and(|c| c.contains("--resume")),
         "{finished}"
     );
+    assert_eq!(finished["interrupted"], true, "{finished}");
     assert!(
         journal_lines(&state)
             .iter()

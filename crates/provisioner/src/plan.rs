@@ -173,8 +173,11 @@ impl Drift {
     }
 }
 
-/// "3: a, b, c", or the first three and how many more.
+/// "a" alone; "3: a, b, c"; or the first three and how many more.
 fn named(names: &[String]) -> String {
+    if let [one] = names {
+        return one.clone();
+    }
     let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
     let more = names.len().saturating_sub(3);
     let tail = if more > 0 {
@@ -242,7 +245,7 @@ mod tests {
             shown,
             [
                 "missing alarms: (none) → 5: a, b, c and 2 more",
-                "alarms not in the spec's benchmark: 1: old → (removed)"
+                "alarms not in the spec's benchmark: old → (removed)"
             ]
         );
     }

@@ -308,9 +308,8 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
     assert_eq!(
         find("metric filters"),
         [format!(
-            "{}: (none) → CISBenchmark/{}",
-            controls[4].resource_name(),
-            controls[4].metric_name
+            "missing metric filters: (none) → {}",
+            controls[4].resource_name()
         )]
     );
 }

@@ -53,3 +53,67 @@ def test_roles_without_the_tag_are_not_judged(emulator, org):
     name = enforced_role(emulator, account, [{"Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}], enforce=False)
     # Its policy allows only DescribeTrails, yet other calls go through: moto's behaviour.
     assert "Keys" in emulator.assume("kms", account, role=name).list_keys()
+
+
+DRILL = "trailhead:drill"
+
+
+def drill_like_statements():
+    tagged = {"Null": {f"aws:ResourceTag/{DRILL}": "false"}}
+    tagging = {"Null": {f"aws:RequestTag/{DRILL}": "false"}, "ForAllValues:StringEquals": {"aws:TagKeys": [DRILL]}}
+    return [
+        {"Effect": "Allow", "Action": ["ec2:CreateVpc"], "Resource": "*", "Condition": tagging},
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+         "Condition": dict(tagging, StringEquals={"ec2:CreateAction": ["CreateVpc"]})},
+        {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "*", "Condition": tagged},
+        {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:DescribeKey"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": tagging},
+        {"Effect": "Allow", "Action": "kms:ScheduleKeyDeletion", "Resource": "*", "Condition": tagged},
+        {"Effect": "Deny", "Action": ["kms:TagResource", "kms:ScheduleKeyDeletion"], "Resource": "*",
+         "Condition": {"Null": {"kms:ResourceAliases": "false"}}},
+    ]
+
+
+def test_tag_conditions_and_tags_on_create_are_judged(emulator, org):
+    account = org["member"]
+    name = enforced_role(emulator, account, drill_like_statements())
+    ec2 = emulator.assume("ec2", account, role=name)
+    admin_ec2 = emulator.assume("ec2", account)
+    spec = [{"ResourceType": "vpc", "Tags": [{"Key": DRILL, "Value": "run-1"}]}]
+    # A create without the tag, or with another tag beside it, is refused.
+    assert code_of(lambda: ec2.create_vpc(CidrBlock="10.9.0.0/16")) == "UnauthorizedOperation"
+    other = [{"ResourceType": "vpc", "Tags": [{"Key": DRILL, "Value": "x"}, {"Key": "owner", "Value": "y"}]}]
+    assert code_of(lambda: ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=other)) == "UnauthorizedOperation"
+    own = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=spec)["Vpc"]["VpcId"]
+    # Someone else's VPC: neither tagged afterwards nor deleted.
+    theirs = admin_ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    assert code_of(lambda: ec2.create_tags(Resources=[theirs], Tags=[{"Key": DRILL, "Value": "x"}])) == "UnauthorizedOperation"
+    assert code_of(lambda: ec2.delete_vpc(VpcId=theirs)) == "UnauthorizedOperation"
+    ec2.delete_vpc(VpcId=own)
+
+    kms = emulator.assume("kms", account, role=name)
+    admin_kms = emulator.assume("kms", account)
+    key = kms.create_key(Tags=[{"TagKey": DRILL, "TagValue": "run-1"}])["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    # A key with an alias (as trailhead's archive key): not tagged, not deleted.
+    archive = admin_kms.create_key()["KeyMetadata"]["KeyId"]
+    admin_kms.create_alias(AliasName=unique("alias/archive"), TargetKeyId=archive)
+    admin_kms.tag_resource(KeyId=archive, Tags=[{"TagKey": DRILL, "TagValue": "planted"}])
+    assert code_of(lambda: kms.tag_resource(KeyId=archive, Tags=[{"TagKey": DRILL, "TagValue": "x"}])) == "AccessDeniedException"
+    assert code_of(lambda: kms.schedule_key_deletion(KeyId=archive, PendingWindowInDays=7)) == "AccessDeniedException"
+    # An untagged key without alias: not deleted.
+    plain = admin_kms.create_key()["KeyMetadata"]["KeyId"]
+    assert code_of(lambda: kms.schedule_key_deletion(KeyId=plain, PendingWindowInDays=7)) == "AccessDeniedException"
+
+
+def test_tags_on_create_need_the_services_tagging_action(emulator, org):
+    account = org["member"]
+    name = enforced_role(emulator, account, [
+        {"Effect": "Allow", "Action": ["ec2:CreateVpc", "kms:CreateKey"], "Resource": "*"},
+    ])
+    ec2 = emulator.assume("ec2", account, role=name)
+    spec = [{"ResourceType": "vpc", "Tags": [{"Key": DRILL, "Value": "run-1"}]}]
+    assert code_of(lambda: ec2.create_vpc(CidrBlock="10.7.0.0/16", TagSpecifications=spec)) == "UnauthorizedOperation"
+    kms = emulator.assume("kms", account, role=name)
+    assert code_of(lambda: kms.create_key(Tags=[{"TagKey": DRILL, "TagValue": "x"}])) == "AccessDeniedException"
+    kms.create_key()

@@ -4,9 +4,13 @@ attached) allow, as on AWS. It is how a test proves that the access role policy
 `trailhead permissions` prints is enough for a whole rollout.
 
 moto evaluates no identity policy; doing so for every role would need the resource ARN of every
-request of every service. So this judges by **action only**: a statement's `Resource` counts as
-matching (docs/emulator.md says so). An explicit Deny still wins. Roles without the tag are not
-judged, as before.
+request of every service. So this judges the **action and the conditions**: a statement's
+`Resource` counts as matching (docs/emulator.md says so), and its conditions are judged against
+the request context conditions.py builds (request tags, tag keys, resource tags, key aliases,
+`ec2:CreateAction`; empty for other calls, so a condition on a key AWS would send fails as it
+would without it). The dependent actions AWS checks with a call (tags on create need the
+service's tagging action) are judged too. An explicit Deny still wins. Roles without the tag
+are not judged, as before.
 
 The action is read off the request: the signing service of its credential scope, then the JSON
 target (`X-Amz-Target`), the query `Action`, or for S3 the method and sub-resource.
@@ -18,7 +22,7 @@ import io
 import re
 from urllib.parse import parse_qs
 
-from . import identity, iam
+from . import conditions, identity, iam
 from .policy import ALLOW, DENY, evaluate
 
 ENFORCE_TAG = "trailhead:enforce-identity-policy"
@@ -79,10 +83,10 @@ def _session_limited(key):
     return caller if caller is not None and getattr(caller, "session_policy", None) else None
 
 
-def session_denied(caller, action):
+def session_denied(caller, action, context=None):
     """A session policy grants nothing by itself: the call must be allowed by it (and by the
     role's policies, judged separately), and an explicit Deny in it wins."""
-    return evaluate(caller.session_policy, caller.principal(), action, None) != ALLOW
+    return evaluate(caller.session_policy, caller.principal(), action, None, context) != ALLOW
 
 
 def _enforced_role(key):
@@ -96,15 +100,37 @@ def _enforced_role(key):
     return (role, caller) if tags.get(ENFORCE_TAG) == "true" else (None, None)
 
 
-def denied(role, caller, action):
+def denied(role, caller, action, context=None):
     """Whether the role's own policies refuse `action` (no Allow, or an explicit Deny)."""
-    decisions = [evaluate(doc, caller.principal(), action, None) for doc in iam.role_policies(role)]
+    decisions = [
+        evaluate(doc, caller.principal(), action, None, context) for doc in iam.role_policies(role)
+    ]
     return DENY in decisions or ALLOW not in decisions
+
+
+def _refused_action(role, caller, limited, action, environ, body):
+    """The first action of the request (itself, then what it depends on) that is refused."""
+    account = (limited or caller).account
+    context, dependent = conditions.context_of(action, environ, body, account)
+    for checked, ctx in [(action, context)] + dependent:
+        if role is not None and denied(role, caller, checked, ctx):
+            return caller, checked
+        if limited is not None and session_denied(limited, checked, ctx):
+            return limited, checked
+    return None, None
 
 
 def _refuse(environ, start_response, caller, action):
     message = f"User: {caller.arn} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
-    if action.startswith("s3:"):
+    if action.startswith("ec2:"):
+        # EC2's query protocol has its own error shape and code.
+        body = (
+            "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
+            f"<Message>You are not authorized to perform this operation. {message}</Message>"
+            "</Error></Errors><RequestID>trailhead-enforce</RequestID></Response>"
+        )
+        headers = [("Content-Type", "text/xml")]
+    elif action.startswith("s3:"):
         body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>{message}</Message></Error>'
         headers = [("Content-Type", "application/xml")]
     elif environ.get("HTTP_X_AMZ_TARGET"):
@@ -134,10 +160,10 @@ def wrap(app):
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         action = request_action(environ, body)
-        if action and role is not None and denied(role, caller, action):
-            return _refuse(environ, start_response, caller, action)
-        if action and limited is not None and session_denied(limited, action):
-            return _refuse(environ, start_response, limited, action)
+        if action:
+            who, refused = _refused_action(role, caller, limited, action, environ, body)
+            if refused:
+                return _refuse(environ, start_response, who, refused)
         return app(environ, start_response)
 
     return middleware

@@ -405,6 +405,20 @@ pub fn partition_of(region: &str) -> &'static str {
     }
 }
 
+/// The DNS suffix of a partition's service endpoints: what `kms:ViaService` values end with
+/// (`s3.cn-north-1.amazonaws.com.cn` in China). Service principals keep `amazonaws.com`.
+pub fn dns_suffix(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
+/// `kms:ViaService` of S3 in every region of `partition`.
+pub fn s3_via_service(partition: &str) -> String {
+    format!("s3.*.{}", dns_suffix(partition))
+}
+
 /// Every region of `region`'s partition, in [`REGIONS`]' order.
 pub fn regions_of_partition(region: &str) -> Vec<String> {
     let partition = partition_of(region);

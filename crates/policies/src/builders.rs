@@ -354,7 +354,11 @@ fn athena_results_key_statement(inputs: &ArchiveInputs, athena: &AthenaGrant) ->
             "kms:CallerAccount",
             &[&athena.query_account],
         )
-        .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"])
+        .when(
+            "StringLike",
+            "kms:ViaService",
+            &[trailhead_model::rules::s3_via_service(&inputs.partition)],
+        )
         .when(
             "StringLike",
             "kms:EncryptionContext:aws:s3:arn",

@@ -3,8 +3,8 @@
 //!
 //! Semantics follow AWS's documentation: an explicit Deny wins; conditions are AND across
 //! operators and keys and OR across one key's values; a missing key fails a positive operator,
-//! satisfies a negated one, and satisfies any `…IfExists`. `ForAnyValue`/`ForAllValues` are not
-//! used by trailhead and never match here.
+//! satisfies a negated one, and satisfies any `…IfExists`. `ForAllValues:` needs every request
+//! value to match (and holds when the key is absent); `ForAnyValue:` needs one to.
 
 use std::collections::BTreeMap;
 
@@ -121,8 +121,22 @@ fn principal_matches(p: Option<&Principal>, who: &RequestPrincipal) -> bool {
 }
 
 fn condition(op: &str, key: &str, wanted: &[String], req: &Request) -> bool {
-    if op.starts_with("ForAnyValue:") || op.starts_with("ForAllValues:") {
-        return false;
+    if let Some((set, inner)) = op.split_once(':')
+        && matches!(set, "ForAllValues" | "ForAnyValue")
+    {
+        let values = req.values(key).cloned().unwrap_or_default();
+        let one = |v: &String| {
+            let single = Request {
+                context: BTreeMap::from([(key.to_ascii_lowercase(), vec![v.clone()])]),
+                ..req.clone()
+            };
+            condition(inner, key, wanted, &single)
+        };
+        return if set == "ForAllValues" {
+            values.iter().all(one)
+        } else {
+            values.iter().any(one)
+        };
     }
     let (base, if_exists) = match op.strip_suffix("IfExists") {
         Some(base) => (base, true),

@@ -70,6 +70,7 @@ fn athena_statements(p: &PermissionInputs, names: &AthenaNames) -> Vec<Statement
                 names.workgroup
             )],
         ),
+        // Athena writes its results here, and only here.
         allow(
             "AthenaResultsBucket",
             &[
@@ -80,9 +81,14 @@ fn athena_statements(p: &PermissionInputs, names: &AthenaNames) -> Vec<Statement
                 "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts",
             ],
+            &[results.clone(), format!("{results}/*")],
+        ),
+        // Queries read the archive; nothing of Athena's may write to it (where the query account
+        // is the log-archive account, a write here could overwrite logs).
+        allow(
+            "AthenaReadsArchive",
+            &["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"],
             &[
-                results.clone(),
-                format!("{results}/*"),
                 format!("arn:{part}:s3:::{}", p.bucket),
                 format!("arn:{part}:s3:::{}/*", p.bucket),
             ],
@@ -90,7 +96,11 @@ fn athena_statements(p: &PermissionInputs, names: &AthenaNames) -> Vec<Statement
         Statement::new("AthenaResultsKey", Effect::Allow)
             .actions(&["kms:GenerateDataKey", "kms:Decrypt"])
             .resources(&["*"])
-            .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"]),
+            .when(
+                "StringLike",
+                "kms:ViaService",
+                &[trailhead_model::rules::s3_via_service(part)],
+            ),
     ]
 }
 
@@ -303,7 +313,11 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
         Statement::new("ArchiveReadKey", Effect::Allow)
             .actions(&["kms:Decrypt"])
             .resources(&["*".to_string()])
-            .when("StringLike", "kms:ViaService", &["s3.*.amazonaws.com"]),
+            .when(
+                "StringLike",
+                "kms:ViaService",
+                &[trailhead_model::rules::s3_via_service(part)],
+            ),
     ];
     if let Some(names) = &p.athena {
         statements.extend(athena_statements(p, names));
@@ -311,19 +325,34 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
+/// The tag every resource the drill creates carries (its value: the run id).
+pub const DRILL_TAG: &str = "trailhead:drill";
+
+/// The EC2 creates of the drill: each must carry the drill's tag, and only these may tag.
+const DRILL_EC2_CREATES: [&str; 5] = [
+    "CreateVpc",
+    "CreateSecurityGroup",
+    "CreateNetworkAcl",
+    "CreateInternetGateway",
+    "CreateRouteTable",
+];
+
 /// What `trailhead drill` needs beyond the rollout's policies, for the access role (and the
 /// caller, where the management account is drilled): its own temporary resources, named
-/// `trailhead-drill-*` where the service allows a name, and the reads that follow the chain.
+/// `trailhead-drill-*` where the service allows a name, tagged `trailhead:drill` where it does
+/// not; every destructive action is limited to what carries that tag, and tags go on only as a
+/// resource is created (EC2) or only onto resources that cannot be something else's (OUs; KMS
+/// keys without an alias: docs/permissions.md says what is left).
 pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
     let part = &p.partition;
     let group = format!("arn:{part}:logs:*:*:log-group:{}", p.log_group);
     let any = || vec!["*".to_string()];
-    // A key the drill made carries its tag; only such a key may be rewritten or deleted.
-    let drill_key = Statement::new("DrillKeyOnly", Effect::Allow)
-        .actions(&["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"])
-        .resources(&["*".to_string()])
-        .when("Null", "aws:ResourceTag/trailhead:drill", &["false"]);
-    let statements = vec![
+    let tagged = |s: Statement| s.when("Null", &format!("aws:ResourceTag/{DRILL_TAG}"), &["false"]);
+    let tagging = |s: Statement| {
+        s.when("Null", &format!("aws:RequestTag/{DRILL_TAG}"), &["false"])
+            .when("ForAllValues:StringEquals", "aws:TagKeys", &[DRILL_TAG])
+    };
+    let mut statements = vec![
         allow(
             "DrillIamPolicy",
             &[
@@ -335,19 +364,9 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
             &[format!("arn:{part}:iam::*:policy/trailhead-drill/*")],
         ),
         allow("DrillListPolicies", &["iam:ListPolicies"], &any()),
-        allow(
-            "DrillKeys",
-            &[
-                "kms:CreateKey",
-                "kms:TagResource",
-                "kms:ListKeys",
-                "kms:ListResourceTags",
-                "kms:DescribeKey",
-                "kms:GetKeyPolicy",
-            ],
-            &any(),
-        ),
-        drill_key,
+    ];
+    statements.extend(drill_key_statements(&tagged, &tagging));
+    statements.extend([
         allow(
             "DrillBucket",
             &[
@@ -361,29 +380,9 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
             &[format!("arn:{part}:s3:::trailhead-drill-*")],
         ),
         allow("DrillListBuckets", &["s3:ListAllMyBuckets"], &any()),
-        // EC2 creates take no name to scope by; every resource is tagged at creation.
-        allow(
-            "DrillNetwork",
-            &[
-                "ec2:CreateVpc",
-                "ec2:DeleteVpc",
-                "ec2:CreateSecurityGroup",
-                "ec2:DeleteSecurityGroup",
-                "ec2:CreateNetworkAcl",
-                "ec2:DeleteNetworkAcl",
-                "ec2:CreateInternetGateway",
-                "ec2:DeleteInternetGateway",
-                "ec2:CreateRouteTable",
-                "ec2:DeleteRouteTable",
-                "ec2:CreateTags",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeNetworkAcls",
-                "ec2:DescribeInternetGateways",
-                "ec2:DescribeRouteTables",
-            ],
-            &any(),
-        ),
+    ]);
+    statements.extend(drill_network_statements(&tagged, &tagging));
+    statements.extend([
         allow(
             "DrillLogEvents",
             &["logs:FilterLogEvents"],
@@ -397,19 +396,147 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
             ],
             &any(),
         ),
-        // The management account only, with --include-org-changes: an empty OU under the root.
+    ]);
+    statements.extend(drill_ou_statements(part, &tagged, &tagging));
+    PolicyDocument::new(statements)
+}
+
+/// A key of its own: created with the drill's tag, rewritten and deleted only with that tag.
+/// KMS authorizes tag-on-create with the same TagResource action, on the same resources, as
+/// tagging an existing key: an explicit deny keeps every key with an alias (trailhead's archive
+/// and log group keys) out of reach.
+fn drill_key_statements(
+    tagged: &dyn Fn(Statement) -> Statement,
+    tagging: &dyn Fn(Statement) -> Statement,
+) -> Vec<Statement> {
+    let guarded = [
+        "kms:TagResource",
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+    ];
+    vec![
         allow(
-            "DrillOrganizationalUnit",
+            "DrillKeys",
+            &[
+                "kms:CreateKey",
+                "kms:ListKeys",
+                "kms:ListResourceTags",
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+            ],
+            &["*".to_string()],
+        ),
+        tagging(
+            Statement::new("DrillKeyTagOnly", Effect::Allow)
+                .actions(&["kms:TagResource"])
+                .resources(&["*"]),
+        ),
+        tagged(
+            Statement::new("DrillKeyOnly", Effect::Allow)
+                .actions(&["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"])
+                .resources(&["*"]),
+        ),
+        Statement::new("NeverAKeyWithAnAlias", Effect::Deny)
+            .actions(&guarded)
+            .resources(&["*"])
+            .when("Null", "kms:ResourceAliases", &["false"]),
+    ]
+}
+
+/// EC2 takes no name to scope by: every create carries the drill's tag, CreateTags is allowed
+/// only as part of those creates (`ec2:CreateAction`), and deletes only on tagged resources.
+fn drill_network_statements(
+    tagged: &dyn Fn(Statement) -> Statement,
+    tagging: &dyn Fn(Statement) -> Statement,
+) -> Vec<Statement> {
+    let creates: Vec<String> = DRILL_EC2_CREATES
+        .iter()
+        .map(|c| format!("ec2:{c}"))
+        .collect();
+    let creates: Vec<&str> = creates.iter().map(String::as_str).collect();
+    vec![
+        tagging(
+            Statement::new("DrillNetworkCreate", Effect::Allow)
+                .actions(&creates)
+                .resources(&["*"]),
+        ),
+        // A security group, ACL or route table is also authorized on the VPC it goes into,
+        // which carries no request tag: that VPC must be the drill's own.
+        tagged(
+            Statement::new("DrillNetworkInItsVpc", Effect::Allow)
+                .actions(&[
+                    "ec2:CreateSecurityGroup",
+                    "ec2:CreateNetworkAcl",
+                    "ec2:CreateRouteTable",
+                ])
+                .resources(&["arn:*:ec2:*:*:vpc/*"]),
+        ),
+        tagging(
+            Statement::new("DrillNetworkTagOnCreate", Effect::Allow)
+                .actions(&["ec2:CreateTags"])
+                .resources(&["*"])
+                .when("StringEquals", "ec2:CreateAction", &DRILL_EC2_CREATES),
+        ),
+        tagged(
+            Statement::new("DrillNetworkDelete", Effect::Allow)
+                .actions(&[
+                    "ec2:DeleteVpc",
+                    "ec2:DeleteSecurityGroup",
+                    "ec2:DeleteNetworkAcl",
+                    "ec2:DeleteInternetGateway",
+                    "ec2:DeleteRouteTable",
+                ])
+                .resources(&["*"]),
+        ),
+        allow(
+            "DrillNetworkRead",
+            &[
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeRouteTables",
+            ],
+            &["*".to_string()],
+        ),
+    ]
+}
+
+/// The management account only, with --include-org-changes: an empty OU under the root, created
+/// with the drill's tag (CreateOrganizationalUnit with tags needs organizations:TagResource), and
+/// deleted only with it. Tagging is limited to OUs: never an account, a root or a policy.
+fn drill_ou_statements(
+    part: &str,
+    tagged: &dyn Fn(Statement) -> Statement,
+    tagging: &dyn Fn(Statement) -> Statement,
+) -> Vec<Statement> {
+    let ou = format!("arn:{part}:organizations::*:ou/o-*/ou-*");
+    vec![
+        allow(
+            "DrillOrganizationRead",
             &[
                 "organizations:ListRoots",
                 "organizations:ListOrganizationalUnitsForParent",
-                "organizations:CreateOrganizationalUnit",
-                "organizations:DeleteOrganizationalUnit",
+                "organizations:ListTagsForResource",
             ],
-            &any(),
+            &["*".to_string()],
         ),
-    ];
-    PolicyDocument::new(statements)
+        tagging(
+            Statement::new("DrillOrganizationalUnitCreate", Effect::Allow)
+                .actions(&["organizations:CreateOrganizationalUnit"])
+                .resources(&["*"]),
+        ),
+        tagging(
+            Statement::new("DrillOrganizationalUnitTag", Effect::Allow)
+                .actions(&["organizations:TagResource"])
+                .resources(&[ou.clone()]),
+        ),
+        tagged(
+            Statement::new("DrillOrganizationalUnitDelete", Effect::Allow)
+                .actions(&["organizations:DeleteOrganizationalUnit"])
+                .resources(&[ou]),
+        ),
+    ]
 }
 
 /// Whether `policy` has an Allow statement that lists `action` (wildcards as IAM reads them).
@@ -556,5 +683,142 @@ mod tests {
             assert!(grants_action(&role, action), "{action}");
         }
         assert!(!grants_action(&role, "glue:DeleteTable"));
+    }
+
+    fn role() -> crate::RequestPrincipal {
+        crate::RequestPrincipal::Aws {
+            account: "111111111111".into(),
+            arn: "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole".into(),
+        }
+    }
+
+    fn decide(
+        policy: &PolicyDocument,
+        action: &str,
+        resource: &str,
+        context: &[(&str, &str)],
+    ) -> crate::Decision {
+        let mut req = crate::Request::new(role(), action, resource);
+        for (k, v) in context {
+            req = req.with(k, v);
+        }
+        crate::evaluate(policy, &req)
+    }
+
+    #[test]
+    fn the_drill_deletes_only_what_carries_its_tag() {
+        use crate::Decision::{Allow, ExplicitDeny, ImplicitDeny};
+        let drill = drill_policy(&inputs());
+        let vpc = "arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-1";
+        let tag = "aws:ResourceTag/trailhead:drill";
+        assert_eq!(decide(&drill, "ec2:DeleteVpc", vpc, &[]), ImplicitDeny);
+        assert_eq!(
+            decide(&drill, "ec2:DeleteVpc", vpc, &[(tag, "run-1")]),
+            Allow
+        );
+        // Tags go on only as the drill's own resources are created.
+        let tags = [
+            ("aws:RequestTag/trailhead:drill", "run-1"),
+            ("aws:TagKeys", "trailhead:drill"),
+        ];
+        assert_eq!(decide(&drill, "ec2:CreateTags", vpc, &tags), ImplicitDeny);
+        let mut on_create = tags.to_vec();
+        on_create.push(("ec2:CreateAction", "CreateVpc"));
+        assert_eq!(decide(&drill, "ec2:CreateTags", vpc, &on_create), Allow);
+        assert_eq!(
+            decide(&drill, "ec2:CreateVpc", vpc, &[]),
+            ImplicitDeny,
+            "untagged create"
+        );
+        assert_eq!(decide(&drill, "ec2:CreateVpc", vpc, &tags), Allow);
+        // Another tag key rides along: refused.
+        let mut more = tags.to_vec();
+        more.push(("aws:TagKeys", "owner"));
+        assert_eq!(decide(&drill, "ec2:CreateVpc", vpc, &more), ImplicitDeny);
+        // Keys: the archive key (it has an alias) can be neither tagged nor deleted.
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/k-1";
+        let aliased = ("kms:ResourceAliases", "alias/acme-cloudtrail");
+        assert_eq!(
+            decide(&drill, "kms:TagResource", key, &[tags[0], tags[1], aliased]),
+            ExplicitDeny
+        );
+        assert_eq!(
+            decide(
+                &drill,
+                "kms:ScheduleKeyDeletion",
+                key,
+                &[(tag, "x"), aliased]
+            ),
+            ExplicitDeny
+        );
+        assert_eq!(
+            decide(&drill, "kms:ScheduleKeyDeletion", key, &[]),
+            ImplicitDeny
+        );
+        assert_eq!(
+            decide(&drill, "kms:ScheduleKeyDeletion", key, &[(tag, "run-1")]),
+            Allow
+        );
+        // OUs: only an OU, only with the tag; never an account.
+        let ou = "arn:aws:organizations::222222222222:ou/o-abc/ou-1";
+        let account = "arn:aws:organizations::222222222222:account/o-abc/333333333333";
+        assert_eq!(
+            decide(&drill, "organizations:DeleteOrganizationalUnit", ou, &[]),
+            ImplicitDeny
+        );
+        assert_eq!(
+            decide(
+                &drill,
+                "organizations:DeleteOrganizationalUnit",
+                ou,
+                &[(tag, "r")]
+            ),
+            Allow
+        );
+        assert_eq!(
+            decide(&drill, "organizations:TagResource", account, &tags),
+            ImplicitDeny
+        );
+        assert_eq!(
+            decide(&drill, "organizations:TagResource", ou, &tags),
+            Allow
+        );
+        assert!(grants_action(&drill, "organizations:ListTagsForResource"));
+    }
+
+    #[test]
+    fn athena_never_writes_into_the_archive() {
+        use crate::Decision::{Allow, ImplicitDeny};
+        let with = PermissionInputs {
+            bucket: "acme-cloudtrail-222222222222".into(),
+            athena: Some(AthenaNames {
+                database: "trailhead_acme".into(),
+                table: "cloudtrail".into(),
+                workgroup: "trailhead".into(),
+            }),
+            ..inputs()
+        };
+        let role_policy = access_role_policy(&with);
+        let log = "arn:aws:s3:::acme-cloudtrail-222222222222/AWSLogs/1/CloudTrail/x.json.gz";
+        let result = "arn:aws:s3:::acme-cloudtrail-222222222222-athena/q/1.csv";
+        assert_eq!(decide(&role_policy, "s3:PutObject", log, &[]), ImplicitDeny);
+        assert_eq!(
+            decide(&role_policy, "s3:AbortMultipartUpload", log, &[]),
+            ImplicitDeny
+        );
+        assert_eq!(decide(&role_policy, "s3:GetObject", log, &[]), Allow);
+        assert_eq!(decide(&role_policy, "s3:PutObject", result, &[]), Allow);
+    }
+
+    #[test]
+    fn via_service_names_the_partitions_endpoints() {
+        let china = PermissionInputs {
+            partition: "aws-cn".into(),
+            ..inputs()
+        };
+        let text = access_role_policy(&china).to_json();
+        assert!(text.contains("s3.*.amazonaws.com.cn"), "{text}");
+        assert!(!text.contains("arn:aws:"), "{text}");
+        assert!(!drill_policy(&china).to_json().contains("arn:aws:"));
     }
 }

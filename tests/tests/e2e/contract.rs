@@ -482,3 +482,114 @@ async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
     );
     assert_eq!(second.succeeded, org.all_accounts().count());
 }
+
+/// The drill, under exactly the printed access-role and drill policies (the emulator judges
+/// their tag conditions and the tags-on-create they depend on), sets off and cleans up its own
+/// network and key changes; the same session can delete neither an untagged VPC nor the archive
+/// key, and cannot tag the archive key into the drill's reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drill_deletes_only_its_own_under_the_printed_policies() {
+    use trailhead_model::Selection;
+    use trailhead_policies::{DRILL_TAG, access_role_policy, drill_policy};
+    use trailhead_provisioner::drill::{DrillOptions, Outcome, ProgressSink, drill};
+    let conn = emulator();
+    let org = seed(&conn, "drillpol", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let role = "TrailheadDrillLeast";
+    let plain = org.spec_toml("drillpol", REGION);
+    let setup = run_ctx(&conn, &plain, true, state.path());
+    let ctx = run_ctx(
+        &conn,
+        &format!("[access]\nrole_name = \"{role}\"\n\n{plain}"),
+        true,
+        state.path(),
+    );
+    let inputs = trailhead_provisioner::permissions::permission_inputs(&ctx.spec);
+    let (access, drilling) = (access_role_policy(&inputs), drill_policy(&inputs));
+    for a in org.all_accounts() {
+        least_privilege_role(&setup, &a.id, role, &access.to_json()).await;
+        setup
+            .assume(&a.id, REGION)
+            .await
+            .iam()
+            .put_role_policy()
+            .role_name(role)
+            .policy_name("trailhead-drill")
+            .policy_document(drilling.to_json())
+            .send()
+            .await
+            .expect("drill policy");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await; // the emulator's IAM delay
+    let (outcome, _) = roll(&ctx, &RolloutOptions::default()).await;
+    assert!(outcome.ok(), "{:?}", outcome.failures);
+    trailhead_e2e::confirm_subscriptions(&org);
+
+    let member = org.members[0].id.clone();
+    let opts = DrillOptions {
+        selection: Selection {
+            accounts: vec![member.clone()],
+            waves: Vec::new(),
+        },
+        only: ["4.7", "4.10", "4.11", "4.12", "4.13", "4.14"]
+            .map(String::from)
+            .to_vec(),
+        timeout: std::time::Duration::from_secs(90),
+        include_org_changes: false,
+        allow_log_archive: false,
+        dry_run: false,
+    };
+    let (_keep, interrupted) = tokio::sync::watch::channel(false);
+    let report = drill(&ctx, &opts, interrupted, &ProgressSink::none())
+        .await
+        .expect("the drill runs");
+    for a in &report.accounts[0].alarms {
+        assert_eq!(a.outcome, Outcome::Fired, "{} {}", a.control, a.evidence);
+    }
+    assert!(report.accounts[0].leftovers.is_empty());
+
+    // Someone else's VPC, in the drilled account: the drill's session cannot delete it.
+    let theirs = setup
+        .assume(&member, REGION)
+        .await
+        .ec2()
+        .create_vpc()
+        .cidr_block("10.42.0.0/16")
+        .send()
+        .await
+        .expect("a VPC of someone else");
+    let vpc = theirs.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    let session = ctx.assume(&member, REGION).await;
+    let refused = session.ec2().delete_vpc().vpc_id(&vpc).send().await;
+    let code = refused
+        .map(|_| ())
+        .map_err(|e| trailhead_provisioner::error::describe(&e).0);
+    assert_eq!(code, Err("UnauthorizedOperation".to_string()));
+
+    // The archive key: neither tagged into the drill's reach nor scheduled for deletion.
+    let archive = ctx.assume(&org.log_archive.id, REGION).await.kms();
+    let described = archive
+        .describe_key()
+        .key_id(&ctx.spec.log_archive.kms_alias)
+        .send()
+        .await
+        .expect("the archive key");
+    let key = described.key_metadata().unwrap().key_id().to_string();
+    let tag = aws_sdk_kms::types::Tag::builder()
+        .tag_key(DRILL_TAG)
+        .tag_value("planted")
+        .build()
+        .unwrap();
+    let tagged = archive.tag_resource().key_id(&key).tags(tag).send().await;
+    assert!(tagged.is_err(), "the archive key was tagged");
+    let deleted = archive
+        .schedule_key_deletion()
+        .key_id(&key)
+        .pending_window_in_days(7)
+        .send()
+        .await;
+    let code = deleted
+        .map(|_| ())
+        .map_err(|e| trailhead_provisioner::error::describe(&e).0);
+    assert_eq!(code, Err("AccessDeniedException".to_string()));
+}

@@ -61,6 +61,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/delivery.py"),
     ),
     (
+        "conditions.py",
+        include_str!("../../../../emulator/trailhead_emulator/conditions.py"),
+    ),
+    (
         "enforce.py",
         include_str!("../../../../emulator/trailhead_emulator/enforce.py"),
     ),

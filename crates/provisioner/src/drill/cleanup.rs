@@ -297,9 +297,14 @@ pub async fn ou_leftovers(
             .map_err(|e| site.error("ListOrganizationalUnitsForParent", e))?;
         for ou in ous.organizational_units() {
             let Some(id) = ou.id() else { continue };
-            let Ok(tags) = orgs.list_tags_for_resource().resource_id(id).send().await else {
-                continue;
-            };
+            // An OU whose tags cannot be read is an error to report, not an OU to pass over:
+            // a swallowed AccessDenied here hid every leftover drill OU.
+            let tags = orgs
+                .list_tags_for_resource()
+                .resource_id(id)
+                .send()
+                .await
+                .map_err(|e| site.error("ListTagsForResource", e))?;
             if tags.tags().iter().any(|t| t.key() == DRILL_TAG) {
                 found.push(Resource::OrganizationalUnit(id.to_string()));
             }

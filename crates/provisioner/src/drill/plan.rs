@@ -6,7 +6,8 @@ use serde::Serialize;
 use trailhead_alarms::catalog::{Control, Topic};
 
 /// The tag every resource the drill creates carries; its value is the drill's run id.
-pub const DRILL_TAG: &str = "trailhead:drill";
+/// The tag of everything a drill makes; the printed drill policy scopes its deletes to it.
+pub const DRILL_TAG: &str = trailhead_policies::DRILL_TAG;
 
 /// One harmless change, undone at once, that a monitoring alarm must catch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -254,9 +254,10 @@ async fn bucket_policy(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .await
         .map_err(|e| p.site.error("PutBucketTagging", e))?;
     // TLS-only: a deny that changes nothing for anyone using HTTPS, and is never public.
+    let part = crate::session::partition(&p.session.region);
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
         "Sid": "TrailheadDrill", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+        "Resource": [format!("arn:{part}:s3:::{bucket}"), format!("arn:{part}:s3:::{bucket}/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
     s3.put_bucket_policy()
         .bucket(&bucket)

@@ -529,7 +529,7 @@ fn drill_ou_statements(
         tagging(
             Statement::new("DrillOrganizationalUnitTag", Effect::Allow)
                 .actions(&["organizations:TagResource"])
-                .resources(&[ou.clone()]),
+                .resources(std::slice::from_ref(&ou)),
         ),
         tagged(
             Statement::new("DrillOrganizationalUnitDelete", Effect::Allow)

@@ -334,6 +334,28 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
                 "kms:EncryptionContext:aws:cloudtrail:arn",
                 &["false"],
             ),
+        // With the archive's S3 Bucket Key, S3 decrypts the bucket-level key under the bucket's
+        // ARN as encryption context, not the trail's (S3 user guide, "Reducing the cost of SSE-KMS
+        // with Amazon S3 Bucket Keys"). Which of the two a reader's GetObject brings is not
+        // confirmed on a live account: both are allowed, each as narrowly as it can be, so that
+        // reads work either way (docs/log-archive.md).
+        Statement::new("DecryptLogFilesThroughTheBucketKey", Effect::Allow)
+            .principal(Principal::Aws(
+                readers.iter().map(|a| inputs.root(a)).collect(),
+            ))
+            .actions(&["kms:Decrypt"])
+            .resources(&["*"])
+            .when("StringEquals", "kms:CallerAccount", &readers)
+            .when(
+                "StringLike",
+                "kms:ViaService",
+                &[trailhead_model::rules::s3_via_service(&inputs.partition)],
+            )
+            .when(
+                "StringEquals",
+                "kms:EncryptionContext:aws:s3:arn",
+                &[inputs.bucket_arn()],
+            ),
     ];
     if let Some(athena) = &inputs.athena {
         statements.push(athena_results_key_statement(inputs, athena));

@@ -435,6 +435,49 @@ fn matrix_rows() -> Vec<Row> {
             replace(decrypt(SEC), "kms:CallerAccount", M1),
             NoGrant,
         ),
+        // Through the archive's S3 Bucket Key, the context is the bucket's ARN.
+        row(
+            "security principal decrypts through the bucket key, via S3",
+            "key",
+            without(decrypt(SEC), "kms:EncryptionContext:aws:cloudtrail:arn")
+                .with(
+                    "kms:EncryptionContext:aws:s3:arn",
+                    &format!("arn:aws:s3:::{BUCKET}"),
+                )
+                .with("kms:ViaService", "s3.eu-west-1.amazonaws.com"),
+            Allow,
+        ),
+        row(
+            "security principal decrypts another bucket's key, via S3",
+            "key",
+            without(decrypt(SEC), "kms:EncryptionContext:aws:cloudtrail:arn")
+                .with(
+                    "kms:EncryptionContext:aws:s3:arn",
+                    "arn:aws:s3:::someone-else",
+                )
+                .with("kms:ViaService", "s3.eu-west-1.amazonaws.com"),
+            NoGrant,
+        ),
+        row(
+            "security principal decrypts the bucket key directly, not via S3",
+            "key",
+            without(decrypt(SEC), "kms:EncryptionContext:aws:cloudtrail:arn").with(
+                "kms:EncryptionContext:aws:s3:arn",
+                &format!("arn:aws:s3:::{BUCKET}"),
+            ),
+            NoGrant,
+        ),
+        row(
+            "member principal decrypts through the bucket key",
+            "key",
+            without(decrypt(M1), "kms:EncryptionContext:aws:cloudtrail:arn")
+                .with(
+                    "kms:EncryptionContext:aws:s3:arn",
+                    &format!("arn:aws:s3:::{BUCKET}"),
+                )
+                .with("kms:ViaService", "s3.eu-west-1.amazonaws.com"),
+            NoGrant,
+        ),
         row(
             "log-archive admin changes the key policy",
             "key",

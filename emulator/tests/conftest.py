@@ -80,6 +80,8 @@ def emulator():
         TRAILHEAD_EMULATOR_CREATE_ACCOUNT_SECONDS=str(CREATE_ACCOUNT_SECONDS),
         TRAILHEAD_EMULATOR_DELIVERY_SECONDS=str(DELIVERY_SECONDS),
         TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR=str(ALARM_TIME_FACTOR),
+        # No key lag but in the test of it: the others create a key and use it at once.
+        TRAILHEAD_EMULATOR_KEY_PROPAGATION="0",
     )
     log = open(os.path.join(state, "moto.log"), "w")
     process = subprocess.Popen(

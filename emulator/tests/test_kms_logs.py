@@ -1,5 +1,7 @@
 """KMS key policies and CloudWatch Logs answers."""
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -110,3 +112,21 @@ def test_a_group_key_must_let_cloudwatch_logs_use_it_for_that_group(emulator):
     logs.disassociate_kms_key(logGroupName=other)
     assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix=other)["logGroups"][0]
     assert code_of(lambda: logs.associate_kms_key(logGroupName=unique("/missing"), kmsKeyId=fitting)) == "ResourceNotFoundException"
+
+
+def test_a_new_key_is_unknown_for_a_while_to_the_calls_that_follow_it(emulator):
+    kms, logs = emulator.client("kms"), emulator.client("logs")
+    emulator.control("settings", {"key_propagation": 1.5})
+    try:
+        group = unique("/trailhead/lag")
+        key = logs_key(kms, group)
+        assert code_of(lambda: kms.enable_key_rotation(KeyId=key)) == "NotFoundException"
+        assert code_of(lambda: kms.create_alias(AliasName=unique("alias/lag"), TargetKeyId=key)) == "NotFoundException"
+        assert code_of(lambda: logs.create_log_group(logGroupName=group, kmsKeyId=key)) == "AccessDeniedException"
+        # Reads of the key still answer: only the calls that change it lag.
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"] == key
+        time.sleep(1.6)
+        kms.enable_key_rotation(KeyId=key)
+        logs.create_log_group(logGroupName=group, kmsKeyId=key)
+    finally:
+        emulator.control("settings", {"key_propagation": 0})

@@ -8,11 +8,20 @@
 - the lockout safety check: CreateKey and PutKeyPolicy refuse a policy that would not let the
   caller change it again (MalformedPolicyDocumentException), unless
   BypassPolicyLockoutSafetyCheck is set.
+- eventual consistency: for `key_propagation` seconds after CreateKey, the calls that change the
+  new key (CreateAlias, EnableKeyRotation, PutKeyPolicy, UpdateKeyDescription, TagResource,
+  ScheduleKeyDeletion) answer NotFoundException, and CloudWatch Logs refuses it (logs.py), as
+  AWS documents: "You might get unexpected errors, such as a NotFoundException or an
+  InvalidStateException" (developerguide/accessing-kms.html#programming-eventual-consistency).
 Sources: docs.aws.amazon.com/kms/latest/developerguide/key-policies.html,
 .../key-policy-default.html#prevent-unmanageable-key, API_PutKeyPolicy.html.
 """
 
+import json
+import time
+
 from . import identity
+from .settings import SETTINGS
 from .errors import json_error
 from .policy import Principal, allows
 
@@ -131,6 +140,60 @@ def install():
             if error is not None:
                 raise error
         return original_create(self)
+
+    KmsResponse.create_key = create_key
+    install_lag()
+
+
+# Key id → when CreateKey made it (monotonic seconds).
+CREATED = {}
+
+# Operation → the parameter that names the key it changes.
+_LAGGING = {
+    "create_alias": "TargetKeyId",
+    "enable_key_rotation": "KeyId",
+    "put_key_policy": "KeyId",
+    "update_key_description": "KeyId",
+    "tag_resource": "KeyId",
+    "schedule_key_deletion": "KeyId",
+}
+
+
+def propagating(key):
+    """Whether `key` is still too new to be known everywhere."""
+    made = CREATED.get(key.id)
+    return made is not None and time.monotonic() - made < SETTINGS.key_propagation
+
+
+def _lagging(method_name, param):
+    from moto.kms.responses import KmsResponse
+
+    original = getattr(KmsResponse, method_name)
+
+    def lagging(self):
+        key = find_key(self._get_param(param) or "", self.current_account, self.region)
+        if key is not None and propagating(key):
+            raise json_error("NotFoundException", f"Key '{key.arn}' does not exist")
+        return original(self)
+
+    setattr(KmsResponse, method_name, lagging)
+
+
+def install_lag():
+    from moto.kms.responses import KmsResponse
+
+    for method_name, param in _LAGGING.items():
+        if hasattr(KmsResponse, method_name):
+            _lagging(method_name, param)
+    original_create = KmsResponse.create_key
+
+    def create_key(self):
+        answer = original_create(self)
+        try:
+            CREATED[json.loads(answer)["KeyMetadata"]["KeyId"]] = time.monotonic()
+        except (ValueError, KeyError, TypeError):
+            pass
+        return answer
 
     KmsResponse.create_key = create_key
 

@@ -26,7 +26,7 @@ def check_group_key(account, region, group, key_ref):
         f"The specified KMS key does not exist or is not allowed to be used with Arn '{group_arn}'",
     )
     key = kms.find_key(key_ref, account, region)
-    if key is None or key.region != region:
+    if key is None or key.region != region or kms.propagating(key):
         return refused
     suffix = ".cn" if partition_of(region) == "aws-cn" else ""
     service = f"logs.{region}.amazonaws.com{suffix}"

@@ -9,6 +9,10 @@
 - TRAILHEAD_EMULATOR_DIGEST_SECONDS: how often digest files are written (AWS: hourly). Default 3600.
 - TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR: alarm periods are divided by it (a 300 s period is
   evaluated every 5 s at 60). Default 60.
+- TRAILHEAD_EMULATOR_KEY_PROPAGATION: seconds a new KMS key stays unknown to the calls that
+  follow it (NotFoundException from KMS, AccessDeniedException from CloudWatch Logs); AWS: "less
+  than a few seconds … in some cases several minutes". Default 1, so that tests take the retry
+  paths.
 - TRAILHEAD_EMULATOR_DELIVERY: 0 turns the whole delivery machinery off (no records, no
   delivery, no alarm evaluation), to measure what it costs. Default 1.
 """
@@ -31,10 +35,12 @@ class Settings:
         self.digest_seconds = max(1.0, _seconds("TRAILHEAD_EMULATOR_DIGEST_SECONDS", 3600.0))
         self.alarm_time_factor = max(1.0, _seconds("TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR", 60.0))
         self.delivery = min(1.0, _seconds("TRAILHEAD_EMULATOR_DELIVERY", 1.0))
+        self.key_propagation = _seconds("TRAILHEAD_EMULATOR_KEY_PROPAGATION", 1.0)
 
     # name → smallest value allowed
     FIELDS = {"iam_delay": 0.0, "create_account_seconds": 0.0, "delivery_seconds": 0.2,
-              "digest_seconds": 1.0, "alarm_time_factor": 1.0, "delivery": 0.0}
+              "digest_seconds": 1.0, "alarm_time_factor": 1.0, "delivery": 0.0,
+              "key_propagation": 0.0}
 
     def update(self, values):
         for name, lowest in self.FIELDS.items():

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod athena;
 pub mod connect;
+pub mod consistency;
 pub mod counter;
 pub mod delivered;
 pub mod drill;

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::Filter;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::plan::{DRILL_TAG, Resource, removal_order};
+use crate::consistency::{KEY_PROPAGATION_WAIT, key_not_found, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -49,15 +50,20 @@ pub async fn remove(
             "DeletePolicy",
             session.iam().delete_policy().policy_arn(arn).send()
         ),
+        // A key made seconds ago may answer NotFoundException for a while (KMS eventual
+        // consistency): that is not "already gone" until the lag has been waited out, or a live
+        // key would drop out of the ledger.
         Resource::KmsKey(id) => removed!(
             site,
             "ScheduleKeyDeletion",
-            session
-                .kms()
-                .schedule_key_deletion()
-                .key_id(id)
-                .pending_window_in_days(7)
-                .send()
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+                session
+                    .kms()
+                    .schedule_key_deletion()
+                    .key_id(id)
+                    .pending_window_in_days(7)
+                    .send()
+            })
         ),
         Resource::Bucket(name) => removed!(
             site,

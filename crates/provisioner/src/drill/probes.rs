@@ -8,6 +8,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag as Ec2Tag, TagSpecification};
 use jiff::Timestamp;
 
 use super::plan::{DRILL_TAG, Probe, Resource};
+use crate::consistency::{KEY_PROPAGATION_WAIT, new_key, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -177,13 +178,19 @@ async fn same_key_policy(p: &ProbeCtx<'_>, key_id: &str) -> Result<(), Provision
         .send()
         .await
         .map_err(|e| p.site.error("GetKeyPolicy", e))?;
-    kms.put_key_policy()
-        .key_id(key_id)
-        .policy_name("default")
-        .policy(policy.policy().unwrap_or_default())
-        .send()
-        .await
-        .map_err(|e| p.site.error("PutKeyPolicy", e))?;
+    let policy = policy
+        .policy()
+        .ok_or_else(|| ProvisionError::Config("GetKeyPolicy returned no policy".into()))?;
+    // The key was made a moment ago: KMS may not know it everywhere yet.
+    settle(new_key, KEY_PROPAGATION_WAIT, || {
+        kms.put_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .policy(policy)
+            .send()
+    })
+    .await
+    .map_err(|e| p.site.error("PutKeyPolicy", e))?;
     Ok(())
 }
 

@@ -184,18 +184,25 @@ pub async fn ensure_key(
             .key_metadata()
             .ok_or_else(|| ProvisionError::Config("CreateKey returned no key metadata".into()))?;
         let key_id = meta.key_id().to_string();
-        let arn = meta.arn().unwrap_or_default().to_string();
-        kms.create_alias()
-            .alias_name(&spec.alias)
-            .target_key_id(&key_id)
-            .send()
-            .await
-            .map_err(|e| site.error("CreateAlias", e))?;
-        kms.enable_key_rotation()
-            .key_id(&key_id)
-            .send()
-            .await
-            .map_err(|e| site.error("EnableKeyRotation", e))?;
+        let arn = meta
+            .arn()
+            .ok_or_else(|| ProvisionError::Config("CreateKey returned no key ARN".into()))?
+            .to_string();
+        // The key was made a moment ago: KMS may not know it everywhere yet.
+        use crate::consistency::{KEY_PROPAGATION_WAIT, new_key, settle};
+        settle(new_key, KEY_PROPAGATION_WAIT, || {
+            kms.create_alias()
+                .alias_name(&spec.alias)
+                .target_key_id(&key_id)
+                .send()
+        })
+        .await
+        .map_err(|e| site.error("CreateAlias", e))?;
+        settle(new_key, KEY_PROPAGATION_WAIT, || {
+            kms.enable_key_rotation().key_id(&key_id).send()
+        })
+        .await
+        .map_err(|e| site.error("EnableKeyRotation", e))?;
         return Ok((Action::Create, diff, Some(arn)));
     };
 
@@ -221,37 +228,46 @@ pub async fn ensure_key(
             format!("{} statements", spec.policy.statements.len()),
         );
     if apply {
+        // An adopted key (a run that stopped right after CreateKey) may be seconds old.
+        use crate::consistency::{KEY_PROPAGATION_WAIT, key_not_found, settle};
         if alias_changes {
-            kms.create_alias()
-                .alias_name(&spec.alias)
-                .target_key_id(&key_id)
-                .send()
-                .await
-                .map_err(|e| site.error("CreateAlias", e))?;
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+                kms.create_alias()
+                    .alias_name(&spec.alias)
+                    .target_key_id(&key_id)
+                    .send()
+            })
+            .await
+            .map_err(|e| site.error("CreateAlias", e))?;
         }
         if policy_changes {
-            kms.put_key_policy()
-                .key_id(&key_id)
-                .policy_name("default")
-                .policy(spec.policy.to_json())
-                .send()
-                .await
-                .map_err(|e| site.error("PutKeyPolicy", e))?;
+            let policy = spec.policy.to_json();
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+                kms.put_key_policy()
+                    .key_id(&key_id)
+                    .policy_name("default")
+                    .policy(&policy)
+                    .send()
+            })
+            .await
+            .map_err(|e| site.error("PutKeyPolicy", e))?;
         }
         if rotation_changes {
-            kms.enable_key_rotation()
-                .key_id(&key_id)
-                .send()
-                .await
-                .map_err(|e| site.error("EnableKeyRotation", e))?;
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+                kms.enable_key_rotation().key_id(&key_id).send()
+            })
+            .await
+            .map_err(|e| site.error("EnableKeyRotation", e))?;
         }
         if description_changes {
-            kms.update_key_description()
-                .key_id(&key_id)
-                .description(&spec.description)
-                .send()
-                .await
-                .map_err(|e| site.error("UpdateKeyDescription", e))?;
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+                kms.update_key_description()
+                    .key_id(&key_id)
+                    .description(&spec.description)
+                    .send()
+            })
+            .await
+            .map_err(|e| site.error("UpdateKeyDescription", e))?;
         }
     }
     Ok((diff.action(), diff, live.arn))

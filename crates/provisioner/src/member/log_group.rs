@@ -4,6 +4,7 @@
 use trailhead_policies::log_group_key_policy;
 
 use super::{Desired, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY};
+use crate::consistency::{KEY_PROPAGATION_WAIT, logs_key, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::log_archive::key::{KeySpec, ensure_key};
 use crate::plan::{Action, Diff, shown};
@@ -63,12 +64,15 @@ pub async fn ensure_log_group(
     let key_changes = diff.field("kms_key", shown(live_key), shown(wanted_key));
     if apply {
         if created {
-            logs.create_log_group()
-                .log_group_name(&d.log_group)
-                .set_kms_key_id(key_arn.map(str::to_string))
-                .send()
-                .await
-                .map_err(|e| site.error("CreateLogGroup", e))?;
+            // Its key may have been made a moment ago (the step before).
+            settle(logs_key, KEY_PROPAGATION_WAIT, || {
+                logs.create_log_group()
+                    .log_group_name(&d.log_group)
+                    .set_kms_key_id(key_arn.map(str::to_string))
+                    .send()
+            })
+            .await
+            .map_err(|e| site.error("CreateLogGroup", e))?;
         } else if key_changes {
             associate_key(session, &site, d, key_arn).await?;
         }
@@ -98,14 +102,15 @@ async fn associate_key(
 ) -> Result<(), ProvisionError> {
     let logs = session.logs();
     match key_arn {
-        Some(arn) => logs
-            .associate_kms_key()
-            .log_group_name(&d.log_group)
-            .kms_key_id(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| site.error("AssociateKmsKey", e).into()),
+        Some(arn) => settle(logs_key, KEY_PROPAGATION_WAIT, || {
+            logs.associate_kms_key()
+                .log_group_name(&d.log_group)
+                .kms_key_id(arn)
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| site.error("AssociateKmsKey", e).into()),
         None => logs
             .disassociate_kms_key()
             .log_group_name(&d.log_group)

@@ -1,8 +1,6 @@
 //! The account's trail: multi-region, global events, log file validation, our key and bucket,
 //! CloudWatch Logs delivery, read and write management events, logging.
 
-use std::time::Duration;
-
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::types::{EventSelector, InsightSelector, InsightType, ReadWriteType, Tag};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -12,14 +10,6 @@ use super::{Desired, STEP_TRAIL};
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff, shown};
 use crate::session::AccountSession;
-
-/// Errors CreateTrail/UpdateTrail answer while IAM or bucket policies propagate.
-const PROPAGATION: &[&str] = &[
-    "InvalidCloudWatchLogsRoleArnException",
-    "InvalidCloudWatchLogsLogGroupArnException",
-    "InsufficientS3BucketPolicyException",
-    "InsufficientEncryptionPolicyException",
-];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveTrail {
@@ -446,25 +436,15 @@ async fn put_insights(
         .map_err(|e| site.error("PutInsightSelectors", e).into())
 }
 
-/// Retries `call` while IAM and bucket policies written seconds ago propagate.
-async fn while_propagating<T, E, F, Fut>(mut call: F) -> Result<T, SdkError<E, HttpResponse>>
+/// Retries `call` while the role, bucket, key and topic policies written seconds ago propagate.
+async fn while_propagating<T, E, F, Fut>(call: F) -> Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata,
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 {
-    let mut delay = Duration::from_millis(500);
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if attempt < 8 && e.code().is_some_and(|c| PROPAGATION.contains(&c)) => {
-                attempt += 1;
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            other => return other,
-        }
-    }
+    use crate::consistency::{POLICY_PROPAGATION_WAIT, settle, trail_policies};
+    settle(trail_policies, POLICY_PROPAGATION_WAIT, call).await
 }
 
 /// UpdateTrail with every managed field: a trail that already exists is updated, never duplicated.

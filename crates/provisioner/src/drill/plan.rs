@@ -109,6 +109,10 @@ fn not_drillable(why: &str) -> Treatment {
 pub fn treatment(topic: Topic, scope: &Scope) -> Treatment {
     let drill = |probe| Treatment::Drill { probe };
     match topic {
+        // The denied call comes from the access role narrowed by a deny-all session policy;
+        // the management account has no access role (it is reached with the caller's own
+        // credentials), so there the deployed filter is judged offline.
+        Topic::UnauthorizedApiCalls if scope.management_account => Treatment::Offline,
         Topic::UnauthorizedApiCalls => drill(Probe::DeniedCall),
         Topic::IamPolicyChanges => drill(Probe::IamPolicy),
         Topic::CloudTrailChanges => drill(Probe::UpdateTrail),
@@ -141,7 +145,8 @@ pub fn treatment(topic: Topic, scope: &Scope) -> Treatment {
         Topic::KeyPolicyChanges => drill(Probe::KmsKeyDeletion),
         Topic::RootAccessKeyCreated => Treatment::Offline,
         Topic::DetectorsDisabled => not_drillable(
-            "every call it watches turns off GuardDuty, Security Hub or AWS Config, which would              leave the account unwatched: the drill never does it",
+            "every call it watches turns off GuardDuty, Security Hub or AWS Config, which would \
+             leave the account unwatched: the drill never does it",
         ),
     }
 }
@@ -247,6 +252,25 @@ mod tests {
             .map(|p| &p.treatment);
         assert!(
             matches!(orgs, Some(Treatment::NotDrillable { why }) if why.contains("management account"))
+        );
+    }
+
+    #[test]
+    fn the_management_account_has_no_access_role_to_narrow_so_its_denied_call_is_replayed() {
+        let cis = controls(Benchmark::Cis30);
+        let management = Scope {
+            management_account: true,
+            include_org_changes: false,
+        };
+        assert_eq!(
+            plan(&cis, &["4.1".into()], &management)[0].treatment,
+            Treatment::Offline
+        );
+        assert_eq!(
+            plan(&cis, &["4.1".into()], &Scope::default())[0].treatment,
+            Treatment::Drill {
+                probe: Probe::DeniedCall
+            }
         );
     }
 

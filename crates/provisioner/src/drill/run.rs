@@ -178,7 +178,7 @@ fn offline(p: &PlannedAlarm, filter: Option<&LiveFilter>) -> AlarmResult {
     match judged {
         Ok((true, false)) => AlarmResult {
             evidence: format!(
-                "filter {} matches the sample record and not its near miss (offline: no API call can produce this event)",
+                "filter {} matches the sample record and not its near miss (offline: the drill cannot produce this event here)",
                 filter.name
             ),
             ..r

@@ -82,6 +82,7 @@ def emulator():
         TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR=str(ALARM_TIME_FACTOR),
         # No key lag but in the test of it: the others create a key and use it at once.
         TRAILHEAD_EMULATOR_KEY_PROPAGATION="0",
+        TRAILHEAD_EMULATOR_TAG_AUTHORIZATION="0",
     )
     log = open(os.path.join(state, "moto.log"), "w")
     process = subprocess.Popen(

@@ -117,3 +117,19 @@ def test_tags_on_create_need_the_services_tagging_action(emulator, org):
     kms = emulator.assume("kms", account, role=name)
     assert code_of(lambda: kms.create_key(Tags=[{"TagKey": DRILL, "TagValue": "x"}])) == "AccessDeniedException"
     kms.create_key()
+
+
+def test_a_keys_new_tag_authorizes_only_after_a_while(emulator, org):
+    import time
+
+    account = org["member"]
+    name = enforced_role(emulator, account, drill_like_statements())
+    kms = emulator.assume("kms", account, role=name)
+    emulator.control("settings", {"tag_authorization": 1.5})
+    try:
+        key = kms.create_key(Tags=[{"TagKey": DRILL, "TagValue": "run-1"}])["KeyMetadata"]["KeyId"]
+        assert code_of(lambda: kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)) == "AccessDeniedException"
+        time.sleep(1.6)
+        kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    finally:
+        emulator.control("settings", {"tag_authorization": 0})

@@ -111,7 +111,11 @@ def _kms(operation, body, account, region):
             key = backend.keys[key_id]
         except Exception:  # an unknown key: KMS itself answers NotFoundException
             return context, dependent
-        _resource_tags(context, backend.tagger.get_tag_dict_for_resource(key.id))
+        from . import kms as kms_contract
+
+        # A key's new tags count only once ABAC has caught up with them.
+        if kms_contract.tags_authorize(key):
+            _resource_tags(context, backend.tagger.get_tag_dict_for_resource(key.id))
         # moto keeps each key's aliases on the key, by name.
         names = sorted(getattr(key, "aliases", {}) or {})
         if names:

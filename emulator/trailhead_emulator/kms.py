@@ -148,6 +148,15 @@ def install():
 # Key id → when CreateKey made it (monotonic seconds).
 CREATED = {}
 
+# Key id → when its tags last changed (CreateKey with Tags, TagResource).
+TAGGED = {}
+
+
+def tags_authorize(key):
+    """Whether the key's tags count in authorization yet (ABAC lags behind tag changes)."""
+    changed = TAGGED.get(key.id)
+    return changed is None or time.monotonic() - changed >= SETTINGS.tag_authorization
+
 # Operation → the parameter that names the key it changes.
 _LAGGING = {
     "create_alias": "TargetKeyId",
@@ -190,12 +199,25 @@ def install_lag():
     def create_key(self):
         answer = original_create(self)
         try:
-            CREATED[json.loads(answer)["KeyMetadata"]["KeyId"]] = time.monotonic()
+            key_id = json.loads(answer)["KeyMetadata"]["KeyId"]
         except (ValueError, KeyError, TypeError):
-            pass
+            return answer
+        CREATED[key_id] = time.monotonic()
+        if self._get_param("Tags"):
+            TAGGED[key_id] = CREATED[key_id]
         return answer
 
     KmsResponse.create_key = create_key
+    original_tag = KmsResponse.tag_resource
+
+    def tag_resource(self):
+        answer = original_tag(self)
+        key = find_key(self._get_param("KeyId") or "", self.current_account, self.region)
+        if key is not None:
+            TAGGED[key.id] = time.monotonic()
+        return answer
+
+    KmsResponse.tag_resource = tag_resource
 
 
 def service_may(key, service, action, context):

@@ -13,6 +13,9 @@
   follow it (NotFoundException from KMS, AccessDeniedException from CloudWatch Logs); AWS: "less
   than a few seconds … in some cases several minutes". Default 1, so that tests take the retry
   paths.
+- TRAILHEAD_EMULATOR_TAG_AUTHORIZATION: seconds before a KMS key's new tags count in
+  authorization (`aws:ResourceTag`); AWS: "It might take up to five minutes for tag and alias
+  changes to affect KMS key authorization". Default 1.
 - TRAILHEAD_EMULATOR_DELIVERY: 0 turns the whole delivery machinery off (no records, no
   delivery, no alarm evaluation), to measure what it costs. Default 1.
 """
@@ -36,11 +39,12 @@ class Settings:
         self.alarm_time_factor = max(1.0, _seconds("TRAILHEAD_EMULATOR_ALARM_TIME_FACTOR", 60.0))
         self.delivery = min(1.0, _seconds("TRAILHEAD_EMULATOR_DELIVERY", 1.0))
         self.key_propagation = _seconds("TRAILHEAD_EMULATOR_KEY_PROPAGATION", 1.0)
+        self.tag_authorization = _seconds("TRAILHEAD_EMULATOR_TAG_AUTHORIZATION", 1.0)
 
     # name → smallest value allowed
     FIELDS = {"iam_delay": 0.0, "create_account_seconds": 0.0, "delivery_seconds": 0.2,
               "digest_seconds": 1.0, "alarm_time_factor": 1.0, "delivery": 0.0,
-              "key_propagation": 0.0}
+              "key_propagation": 0.0, "tag_authorization": 0.0}
 
     def update(self, values):
         for name, lowest in self.FIELDS.items():

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag as Ec2Tag, TagSpecification};
 use jiff::Timestamp;
 
 use super::plan::{DRILL_TAG, Probe, Resource};
-use crate::consistency::{KEY_PROPAGATION_WAIT, new_key, settle};
+use crate::consistency::{TAG_AUTHORIZATION_WAIT, settle, tag_not_yet_honoured};
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -181,8 +181,9 @@ async fn same_key_policy(p: &ProbeCtx<'_>, key_id: &str) -> Result<(), Provision
     let policy = policy
         .policy()
         .ok_or_else(|| ProvisionError::Config("GetKeyPolicy returned no policy".into()))?;
-    // The key was made a moment ago: KMS may not know it everywhere yet.
-    settle(new_key, KEY_PROPAGATION_WAIT, || {
+    // The key was made a moment ago: KMS may not know it everywhere yet, and this change is
+    // allowed by the key's drill tag, which KMS may not honour for a while.
+    settle(tag_not_yet_honoured, TAG_AUTHORIZATION_WAIT, || {
         kms.put_key_policy()
             .key_id(key_id)
             .policy_name("default")

@@ -253,9 +253,15 @@ def test_a_topic_of_another_account_is_named_by_arn_and_hears_of_each_delivery(s
     sns = emulator.assume("sns", org["member"])
     topic = sns.create_topic(Name=unique("central"))["TopicArn"]
     assert f":{org['member']}:" in topic
+    # A policy on a key CloudTrail's SNS page does not document is refused: only aws:SourceArn.
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=topic_policy(
         topic, {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"},
                 "StringEquals": {"aws:SourceOrgID": org["id"]}}))
+    with pytest.raises(ClientError) as refused:
+        setup.create(SnsTopicName=topic)
+    assert refused.value.response["Error"]["Code"] == "InsufficientSnsTopicPolicyException"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=topic_policy(
+        topic, {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{setup.account}:trail/*"}}))
     subscription = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="deliveries@example.com")
     emulator.control(f"sns/confirm?topic={topic}", {})
     assert subscription["SubscriptionArn"]

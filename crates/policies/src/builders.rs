@@ -426,12 +426,18 @@ pub fn athena_results_bucket_policy(
 pub enum TopicPublishers {
     /// One account's own topic: its trail only.
     Trail(String),
-    /// One central topic: the org's trails of this name, in any account of the organization.
-    OrgTrails { trail_name: String, org_id: String },
+    /// One central topic: the trails of this name in these accounts. Named by `aws:SourceArn`
+    /// alone, the one key CloudTrail's SNS topic policy documents: the organization's id
+    /// (`aws:SourceOrgID`) is not documented for CloudTrail's publishes, and a topic policy that
+    /// depends on it would refuse every member's CreateTrail if CloudTrail does not send it.
+    OrgTrails {
+        trail_name: String,
+        accounts: Vec<String>,
+    },
 }
 
 /// A topic CloudTrail notifies on each log file delivered: the owner manages it; CloudTrail may
-/// publish only for our trails (`aws:SourceArn`, and the organization for a central topic).
+/// publish only for our trails (`aws:SourceArn`).
 pub fn cloudtrail_topic_policy(
     partition: &str,
     owner: &str,
@@ -446,13 +452,17 @@ pub fn cloudtrail_topic_policy(
         TopicPublishers::Trail(arn) => {
             publish.when("StringEquals", "aws:SourceArn", &[arn.as_str()])
         }
-        TopicPublishers::OrgTrails { trail_name, org_id } => publish
-            .when(
-                "ArnLike",
-                "aws:SourceArn",
-                &[format!("arn:{partition}:cloudtrail:*:*:trail/{trail_name}")],
-            )
-            .when("StringEquals", "aws:SourceOrgID", &[org_id.as_str()]),
+        TopicPublishers::OrgTrails {
+            trail_name,
+            accounts,
+        } => publish.when(
+            "ArnLike",
+            "aws:SourceArn",
+            &accounts
+                .iter()
+                .map(|a| format!("arn:{partition}:cloudtrail:*:{a}:trail/{trail_name}"))
+                .collect::<Vec<_>>(),
+        ),
     };
     PolicyDocument::new(vec![
         Statement::new("OwnerManagesTopic", Effect::Allow)

@@ -169,24 +169,18 @@ topic = \"audit\"
         );
     }
     let audit_session = ctx.assume(&audit, REGION).await;
-    let org_id = ctx
-        .management()
-        .await
-        .organizations()
-        .describe_organization()
-        .send()
-        .await
-        .expect("org");
-    let org_id = org_id.organization().unwrap().id().unwrap().to_string();
+    // Every governed account's trail, by aws:SourceArn alone (no undocumented org key).
+    let accounts: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
     let wanted = cloudtrail_topic_policy(
         "aws",
         &audit,
         &central,
         &TopicPublishers::OrgTrails {
             trail_name: trail.clone(),
-            org_id,
+            accounts: accounts.clone(),
         },
     );
+    assert!(!wanted.to_json().contains("SourceOrgID"));
     assert!(same_policy(
         &topic_policy(&audit_session, &central).await,
         &wanted

@@ -273,7 +273,8 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
     reports.push(tally.credit(bucket_report));
     reports.push(tally.credit(archive.mfa_delete_status(ctx, bucket_action).await?));
     if let Some(topic) = DeliveryTopic::of(spec, &la).filter(|t| t.central) {
-        reports.push(tally.credit(central_delivery_topic(ctx, &org.org_id, &topic).await?));
+        let accounts: Vec<String> = targets.iter().map(|t| t.id.to_string()).collect();
+        reports.push(tally.credit(central_delivery_topic(ctx, &accounts, &topic).await?));
     }
     Ok(LogArchiveOutcome {
         org,
@@ -290,7 +291,7 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
 /// One delivery-notification topic in the audit account for every trail of the organization.
 async fn central_delivery_topic(
     ctx: &RunCtx,
-    org_id: &str,
+    accounts: &[String],
     topic: &DeliveryTopic,
 ) -> Result<StepReport, ProvisionError> {
     let started = Instant::now();
@@ -310,7 +311,7 @@ async fn central_delivery_topic(
     let site = CallSite::new(&audit, home, STEP_DELIVERY_TOPIC);
     let publishers = TopicPublishers::OrgTrails {
         trail_name: ctx.spec.trail.name.clone(),
-        org_id: org_id.to_string(),
+        accounts: accounts.to_vec(),
     };
     let spec = TopicSpec {
         name: &topic.name,

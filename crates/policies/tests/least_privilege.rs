@@ -1027,3 +1027,42 @@ fn athena_results_are_written_only_by_the_query_account_through_s3() {
     let plain_http = replace(put(SEC, Some(ORG)), "aws:SecureTransport", "false");
     assert_eq!(evaluate(&bucket, &plain_http), ExplicitDeny);
 }
+
+/// The central delivery topic names each account's trail by aws:SourceArn: some 550 accounts fit
+/// SNS's 30 KB; more do not (the rollout then says to use a topic per account).
+#[test]
+fn the_central_topic_names_every_trail_within_snss_limit() {
+    let topic = "arn:aws:sns:eu-west-1:333333333333:deliveries";
+    let policy_of = |n: usize| {
+        let accounts = (0..n)
+            .map(|i| format!("{:012}", 100_000_000_000u64 + i as u64))
+            .collect();
+        cloudtrail_topic_policy(
+            "aws",
+            SEC,
+            topic,
+            &TopicPublishers::OrgTrails {
+                trail_name: "org-audit".into(),
+                accounts,
+            },
+        )
+    };
+    assert!(check_budget(PolicyKind::TopicPolicy, &policy_of(500)).is_ok());
+    assert!(check_budget(PolicyKind::TopicPolicy, &policy_of(700)).is_err());
+    let one = policy_of(1);
+    let publish = Request::new(
+        RequestPrincipal::Service("cloudtrail.amazonaws.com".into()),
+        "sns:Publish",
+        topic,
+    );
+    let ours = publish.clone().with(
+        "aws:SourceArn",
+        "arn:aws:cloudtrail:eu-west-1:100000000000:trail/org-audit",
+    );
+    let outsider = publish.with(
+        "aws:SourceArn",
+        "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org-audit",
+    );
+    assert_eq!(evaluate(&one, &ours), Decision::Allow);
+    assert_eq!(evaluate(&one, &outsider), Decision::ImplicitDeny);
+}

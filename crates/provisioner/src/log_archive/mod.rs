@@ -313,9 +313,19 @@ async fn central_delivery_topic(
         trail_name: ctx.spec.trail.name.clone(),
         accounts: accounts.to_vec(),
     };
+    let policy = cloudtrail_topic_policy(partition(home), &audit, &topic.arn, &publishers);
+    if let Err(e) =
+        trailhead_policies::check_budget(trailhead_policies::PolicyKind::TopicPolicy, &policy)
+    {
+        return Err(ProvisionError::Config(format!(
+            "the central delivery topic {} cannot name the trails of {} accounts: {e}; set [trail.notifications] topic = \"member\" (a topic in each account)",
+            topic.name,
+            accounts.len()
+        )));
+    }
     let spec = TopicSpec {
         name: &topic.name,
-        policy: cloudtrail_topic_policy(partition(home), &audit, &topic.arn, &publishers),
+        policy,
         arn: topic.arn.clone(),
         policy_words: "cloudtrail.amazonaws.com publishes for the organization's trails",
         emails: &[],

@@ -9,6 +9,8 @@ mod pipes;
 mod reach;
 mod signals;
 mod spec;
+#[cfg(test)]
+mod verify_fixture;
 mod verify_html;
 mod verify_output;
 

@@ -133,60 +133,12 @@ pub fn junit(r: &VerifyReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhead_provisioner::verify::{AccountReport, ControlResult, Skipped, Summary};
-    use trailhead_provisioner::verify_controls::ControlInfo;
-
-    fn result(id: &str, status: Verdict, observed: &str) -> ControlResult {
-        ControlResult {
-            id: id.into(),
-            status,
-            evidence: observed.into(),
-            observed: observed.into(),
-            required: format!("what {id} needs"),
-        }
-    }
-
-    fn report() -> VerifyReport {
-        VerifyReport {
-            org: "acme".into(),
-            generated_at: "2026-12-03T15:00:00Z".into(),
-            trailhead_version: "0.1.0".into(),
-            benchmark: "cis-3.0".into(),
-            controls: ["CloudTrail.1", "S3.20", "CloudTrail.Delivery"]
-                .iter()
-                .map(|id| ControlInfo {
-                    id: (*id).into(),
-                    title: format!("title of {id}"),
-                    required: format!("what {id} needs"),
-                })
-                .collect(),
-            accounts: vec![AccountReport {
-                account_id: "111122223333".into(),
-                name: "prod <main>".into(),
-                controls: vec![
-                    result("CloudTrail.1", Verdict::Pass, "multi-region"),
-                    result("S3.20", Verdict::Fail, "MfaDelete \"Disabled\""),
-                    result("CloudTrail.Delivery", Verdict::Unknown, "no delivery"),
-                ],
-            }],
-            skipped: vec![Skipped {
-                account_id: "777788889999".into(),
-                name: "old".into(),
-                reason: "SUSPENDED: the account is suspended".into(),
-            }],
-            summary: Summary {
-                accounts: 1,
-                pass: 1,
-                fail: 1,
-                unknown: 1,
-            },
-        }
-    }
+    use crate::verify_fixture::report;
 
     #[test]
     fn junit_has_one_case_per_account_and_control() {
         let xml = junit(&report());
-        assert_eq!(xml.matches("<testcase").count(), 3);
+        assert_eq!(xml.matches("<testcase").count(), 4);
         assert!(xml.contains("failures=\"1\"") && xml.contains("skipped=\"1\""));
         assert!(xml.contains("<failure message=\"MfaDelete &quot;Disabled&quot;\"/>"));
     }
@@ -195,7 +147,7 @@ mod tests {
     fn table_marks_every_cell() {
         let t = table(&report(), false);
         assert!(t.contains("✓") && t.contains("✗") && t.contains("?"));
-        assert!(t.contains("1 passed, 1 failed, 1 unknown"));
+        assert!(t.contains("2 passed, 1 failed, 1 unknown"));
         assert!(t.contains("S3.20: MfaDelete"));
         assert!(
             t.contains(

@@ -305,6 +305,16 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
         )
     };
     let readers = inputs.readers();
+    // The log-archive and security accounts decrypt log files only as themselves.
+    let reader_decrypt = |sid: &str| {
+        Statement::new(sid, Effect::Allow)
+            .principal(Principal::Aws(
+                readers.iter().map(|a| inputs.root(a)).collect(),
+            ))
+            .actions(&["kms:Decrypt"])
+            .resources(&["*"])
+            .when("StringEquals", "kms:CallerAccount", &readers)
+    };
     let mut statements = vec![
         Statement::new("KeyAdministration", Effect::Allow)
             .principal(Principal::Aws(vec![
@@ -322,30 +332,17 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
         // it to create or update a trail on the bucket. Its encryption context is the bucket's,
         // not the trail's, so only the deputy conditions apply.
         cloudtrail("CloudTrailBucketKeyDecrypt", "kms:Decrypt"),
-        Statement::new("DecryptLogFiles", Effect::Allow)
-            .principal(Principal::Aws(
-                readers.iter().map(|a| inputs.root(a)).collect(),
-            ))
-            .actions(&["kms:Decrypt"])
-            .resources(&["*"])
-            .when("StringEquals", "kms:CallerAccount", &readers)
-            .when(
-                "Null",
-                "kms:EncryptionContext:aws:cloudtrail:arn",
-                &["false"],
-            ),
+        reader_decrypt("DecryptLogFiles").when(
+            "Null",
+            "kms:EncryptionContext:aws:cloudtrail:arn",
+            &["false"],
+        ),
         // With the archive's S3 Bucket Key, S3 decrypts the bucket-level key under the bucket's
         // ARN as encryption context, not the trail's (S3 user guide, "Reducing the cost of SSE-KMS
         // with Amazon S3 Bucket Keys"). Which of the two a reader's GetObject brings is not
         // confirmed on a live account: both are allowed, each as narrowly as it can be, so that
         // reads work either way (docs/log-archive.md).
-        Statement::new("DecryptLogFilesThroughTheBucketKey", Effect::Allow)
-            .principal(Principal::Aws(
-                readers.iter().map(|a| inputs.root(a)).collect(),
-            ))
-            .actions(&["kms:Decrypt"])
-            .resources(&["*"])
-            .when("StringEquals", "kms:CallerAccount", &readers)
+        reader_decrypt("DecryptLogFilesThroughTheBucketKey")
             .when(
                 "StringLike",
                 "kms:ViaService",

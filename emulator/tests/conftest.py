@@ -83,6 +83,7 @@ def emulator():
         # No key lag but in the test of it: the others create a key and use it at once.
         TRAILHEAD_EMULATOR_KEY_PROPAGATION="0",
         TRAILHEAD_EMULATOR_TAG_AUTHORIZATION="0",
+        TRAILHEAD_EMULATOR_TOPIC_POLICY_PROPAGATION="0",
     )
     log = open(os.path.join(state, "moto.log"), "w")
     process = subprocess.Popen(

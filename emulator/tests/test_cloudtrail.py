@@ -272,3 +272,22 @@ def test_a_topic_of_another_account_is_named_by_arn_and_hears_of_each_delivery(s
     notice = json.loads(sent[0]["message"])
     assert notice["s3Bucket"] == setup.bucket
     assert notice["s3ObjectKey"][0].startswith(f"AWSLogs/{setup.account}/CloudTrail/")
+
+
+def test_a_topic_policy_written_a_moment_ago_is_not_seen_by_cloudtrail_yet(setup, emulator):
+    import time
+
+    wait_for_propagation()
+    sns = emulator.client("sns")
+    topic = sns.create_topic(Name=unique("lagging"))["TopicArn"]
+    emulator.control("settings", {"topic_policy_propagation": 1.5})
+    try:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=topic_policy(
+            topic, {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{setup.account}:trail/*"}}))
+        with pytest.raises(ClientError) as refused:
+            setup.create(SnsTopicName=topic)
+        assert refused.value.response["Error"]["Code"] == "InsufficientSnsTopicPolicyException"
+        time.sleep(1.6)
+        setup.create(SnsTopicName=topic)
+    finally:
+        emulator.control("settings", {"topic_policy_propagation": 0})

@@ -184,6 +184,11 @@ def topic_allows(trail, topic_arn):
         topic = sns_backends[parts[4]][parts[3]].topics[topic_arn]
     except (KeyError, IndexError):
         return False
+    from . import sns
+
+    # A policy written a moment ago is not visible to CloudTrail yet.
+    if not sns.policy_visible(topic_arn):
+        return False
     # Only the key CloudTrail's SNS topic policy documents: a policy that depends on another
     # (aws:SourceAccount, aws:SourceOrgID) fails here, as it may on AWS.
     context = {"aws:SourceArn": trail["arn"]}

@@ -16,6 +16,9 @@
 - TRAILHEAD_EMULATOR_TAG_AUTHORIZATION: seconds before a KMS key's new tags count in
   authorization (`aws:ResourceTag`); AWS: "It might take up to five minutes for tag and alias
   changes to affect KMS key authorization". Default 1.
+- TRAILHEAD_EMULATOR_TOPIC_POLICY_PROPAGATION: seconds a new SNS topic policy stays invisible
+  to CloudTrail's CreateTrail/UpdateTrail check (InsufficientSnsTopicPolicyException), as any
+  policy written seconds before may be. Default 1.
 - TRAILHEAD_EMULATOR_DELIVERY: 0 turns the whole delivery machinery off (no records, no
   delivery, no alarm evaluation), to measure what it costs. Default 1.
 """
@@ -40,11 +43,12 @@ class Settings:
         self.delivery = min(1.0, _seconds("TRAILHEAD_EMULATOR_DELIVERY", 1.0))
         self.key_propagation = _seconds("TRAILHEAD_EMULATOR_KEY_PROPAGATION", 1.0)
         self.tag_authorization = _seconds("TRAILHEAD_EMULATOR_TAG_AUTHORIZATION", 1.0)
+        self.topic_policy_propagation = _seconds("TRAILHEAD_EMULATOR_TOPIC_POLICY_PROPAGATION", 1.0)
 
     # name → smallest value allowed
     FIELDS = {"iam_delay": 0.0, "create_account_seconds": 0.0, "delivery_seconds": 0.2,
               "digest_seconds": 1.0, "alarm_time_factor": 1.0, "delivery": 0.0,
-              "key_propagation": 0.0, "tag_authorization": 0.0}
+              "key_propagation": 0.0, "tag_authorization": 0.0, "topic_policy_propagation": 0.0}
 
     def update(self, values):
         for name, lowest in self.FIELDS.items():

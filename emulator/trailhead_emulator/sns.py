@@ -15,6 +15,18 @@ PENDING = "PendingConfirmation"
 # Real subscription ARNs whose owner "clicked the link".
 CONFIRMED = set()
 
+# Topic ARN → when its policy was last written (monotonic seconds): CloudTrail sees a new policy
+# only after `topic_policy_propagation` (cloudtrail.py).
+POLICY_WRITTEN = {}
+
+
+def policy_visible(topic_arn):
+    from .settings import SETTINGS
+
+    written = POLICY_WRITTEN.get(topic_arn)
+    return written is None or time.monotonic() - written >= SETTINGS.topic_policy_propagation
+
+
 # What confirmed email subscriptions received, oldest first (GET /_trailhead/sns/notifications).
 NOTIFICATIONS = []
 _LOCK = threading.Lock()
@@ -99,3 +111,12 @@ def install():
         return [as_listed(s) for s in subscriptions], token
 
     SNSBackend.list_subscriptions = list_subscriptions
+
+    original_set = SNSBackend.set_topic_attribute
+
+    def set_topic_attribute(self, topic_arn, attribute_name, attribute_value):
+        original_set(self, topic_arn, attribute_name, attribute_value)
+        if attribute_name.lower() == "policy":
+            POLICY_WRITTEN[topic_arn] = time.monotonic()
+
+    SNSBackend.set_topic_attribute = set_topic_attribute

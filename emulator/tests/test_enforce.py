@@ -133,3 +133,21 @@ def test_a_keys_new_tag_authorizes_only_after_a_while(emulator, org):
         kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
     finally:
         emulator.control("settings", {"tag_authorization": 0})
+
+
+def test_a_key_policy_that_names_the_role_grants_without_iam(emulator, org):
+    account = org["member"]
+    name = enforced_role(emulator, account, [
+        {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*"},
+    ])
+    kms = emulator.assume("kms", account, role=name)
+    role_arn = f"arn:aws:iam::{account}:role/{name}"
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+    own = {"Effect": "Allow", "Principal": {"AWS": role_arn},
+           "Action": ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"], "Resource": "*"}
+    key = kms.create_key(Policy=policy(root, own))["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    # The root grant alone leaves it to the role's IAM policy, which allows no deletion.
+    other = kms.create_key(Policy=policy(root))["KeyMetadata"]["KeyId"]
+    kms.tag_resource(KeyId=other, Tags=[{"TagKey": DRILL, "TagValue": "x"}])
+    assert code_of(lambda: kms.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)) == "AccessDeniedException"

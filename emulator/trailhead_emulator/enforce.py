@@ -108,12 +108,42 @@ def denied(role, caller, action, context=None):
     return DENY in decisions or ALLOW not in decisions
 
 
+def _key_policy_names(caller, action, environ, body):
+    """Whether the KMS key the request acts on has a key policy that allows this caller the
+    action by name (its role's ARN, or its own ARN), not through the account's root: KMS then
+    needs no IAM permission for it (kms/latest/developerguide/key-policies.html, "Allows access
+    to the AWS account and enables IAM policies" and specifying principals)."""
+    import json
+
+    from . import kms
+    from .policy import Principal
+
+    if not action.startswith("kms:") or caller is None:
+        return False
+    try:
+        key_ref = json.loads(body or b"{}").get("KeyId") or ""
+    except ValueError:
+        return False
+    region = conditions._scope(environ)
+    key = kms.find_key(key_ref, caller.account, region) if key_ref else None
+    if key is None or not key.policy:
+        return False
+    context = {"kms:CallerAccount": caller.account}
+    named = {caller.role_arn, caller.arn} - {None}
+    # An empty account: a statement naming the account's root does not count here.
+    return any(
+        evaluate(key.policy, Principal.aws("", arn), action, key.arn, context) == ALLOW
+        for arn in named
+    )
+
+
 def _refused_action(role, caller, limited, action, environ, body):
     """The first action of the request (itself, then what it depends on) that is refused."""
     account = (limited or caller).account
     context, dependent = conditions.context_of(action, environ, body, account)
+    by_key = role is not None and _key_policy_names(caller, action, environ, body)
     for checked, ctx in [(action, context)] + dependent:
-        if role is not None and denied(role, caller, checked, ctx):
+        if role is not None and not (by_key and checked == action) and denied(role, caller, checked, ctx):
             return caller, checked
         if limited is not None and session_denied(limited, checked, ctx):
             return limited, checked

@@ -23,6 +23,6 @@ pub use document::{
 };
 pub use evaluate::{Decision, Request, RequestPrincipal, evaluate};
 pub use permissions::{
-    AthenaNames, DRILL_TAG, PermissionInputs, access_role_policy, caller_policy, drill_policy,
-    grants_action, iam_action,
+    AthenaNames, DRILL_TAG, PermissionInputs, access_role_policy, caller_policy, drill_key_policy,
+    drill_policy, grants_action, iam_action,
 };

@@ -365,7 +365,7 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
         ),
         allow("DrillListPolicies", &["iam:ListPolicies"], &any()),
     ];
-    statements.extend(drill_key_statements(&tagged, &tagging));
+    statements.extend(drill_key_statements(&tagging));
     statements.extend([
         allow(
             "DrillBucket",
@@ -401,19 +401,12 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
-/// A key of its own: created with the drill's tag, rewritten and deleted only with that tag.
-/// KMS authorizes tag-on-create with the same TagResource action, on the same resources, as
-/// tagging an existing key: an explicit deny keeps every key with an alias (trailhead's archive
-/// and log group keys) out of reach.
-fn drill_key_statements(
-    tagged: &dyn Fn(Statement) -> Statement,
-    tagging: &dyn Fn(Statement) -> Statement,
-) -> Vec<Statement> {
-    let guarded = [
-        "kms:TagResource",
-        "kms:PutKeyPolicy",
-        "kms:ScheduleKeyDeletion",
-    ];
+/// A key of its own, created with the drill's tag. Rewriting and deleting it is granted by the
+/// key's own policy ([`drill_key_policy`]), never here: KMS authorizes tag-on-create with the
+/// same TagResource action, on the same resources, as tagging an existing key, so no IAM grant
+/// scoped by a tag could keep someone else's key out of reach. An explicit deny keeps every key
+/// with an alias (trailhead's archive and log group keys) from even being tagged.
+fn drill_key_statements(tagging: &dyn Fn(Statement) -> Statement) -> Vec<Statement> {
     vec![
         allow(
             "DrillKeys",
@@ -431,16 +424,34 @@ fn drill_key_statements(
                 .actions(&["kms:TagResource"])
                 .resources(&["*"]),
         ),
-        tagged(
-            Statement::new("DrillKeyOnly", Effect::Allow)
-                .actions(&["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"])
-                .resources(&["*"]),
-        ),
-        Statement::new("NeverAKeyWithAnAlias", Effect::Deny)
-            .actions(&guarded)
+        Statement::new("NeverTagAKeyWithAnAlias", Effect::Deny)
+            .actions(&["kms:TagResource"])
             .resources(&["*"])
             .when("Null", "kms:ResourceAliases", &["false"]),
     ]
+}
+
+/// The policy of the drill's own key: the account administers it as any key, and `driller`
+/// (the access role, or the caller in the management account) may rewrite and delete this key
+/// alone. Set at CreateKey, so nothing waits for a tag to count.
+pub fn drill_key_policy(partition: &str, account: &str, driller: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::new("KeyAdministration", Effect::Allow)
+            .principal(crate::Principal::Aws(vec![format!(
+                "arn:{partition}:iam::{account}:root"
+            )]))
+            .actions(&["kms:*"])
+            .resources(&["*"]),
+        Statement::new("TheDrillRemovesItsOwnKey", Effect::Allow)
+            .principal(crate::Principal::Aws(vec![driller.to_string()]))
+            .actions(&[
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:ScheduleKeyDeletion",
+            ])
+            .resources(&["*"]),
+    ])
 }
 
 /// EC2 takes no name to scope by: every create carries the drill's tag, CreateTags is allowed
@@ -735,30 +746,30 @@ mod tests {
         let mut more = tags.to_vec();
         more.push(("aws:TagKeys", "owner"));
         assert_eq!(decide(&drill, "ec2:CreateVpc", vpc, &more), ImplicitDeny);
-        // Keys: the archive key (it has an alias) can be neither tagged nor deleted.
+        // Keys: the archive key (it has an alias) cannot be tagged, and no key, tagged or not,
+        // is rewritten or deleted through this policy: the drill's own key's policy grants that.
         let key = "arn:aws:kms:eu-west-1:111111111111:key/k-1";
         let aliased = ("kms:ResourceAliases", "alias/acme-cloudtrail");
         assert_eq!(
             decide(&drill, "kms:TagResource", key, &[tags[0], tags[1], aliased]),
             ExplicitDeny
         );
-        assert_eq!(
-            decide(
-                &drill,
-                "kms:ScheduleKeyDeletion",
-                key,
-                &[(tag, "x"), aliased]
-            ),
-            ExplicitDeny
+        for action in ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"] {
+            assert_eq!(decide(&drill, action, key, &[(tag, "run-1")]), ImplicitDeny);
+        }
+        let driller = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole";
+        let own = drill_key_policy("aws", "111111111111", driller);
+        assert_eq!(decide(&own, "kms:ScheduleKeyDeletion", key, &[]), Allow);
+        let someone = crate::Request::new(
+            crate::RequestPrincipal::Aws {
+                account: "111111111111".into(),
+                arn: "arn:aws:iam::111111111111:role/Other".into(),
+            },
+            "kms:ScheduleKeyDeletion",
+            key,
         );
-        assert_eq!(
-            decide(&drill, "kms:ScheduleKeyDeletion", key, &[]),
-            ImplicitDeny
-        );
-        assert_eq!(
-            decide(&drill, "kms:ScheduleKeyDeletion", key, &[(tag, "run-1")]),
-            Allow
-        );
+        // Another principal of the account: only through its own IAM policy (the root grant).
+        assert_eq!(crate::evaluate(&own, &someone), Allow);
         // OUs: only an OU, only with the tag; never an account.
         let ou = "arn:aws:organizations::222222222222:ou/o-abc/ou-1";
         let account = "arn:aws:organizations::222222222222:account/o-abc/333333333333";

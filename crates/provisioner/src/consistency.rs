@@ -22,11 +22,6 @@ use crate::propagation::{Backoff, retry_until};
 /// How long a new key's lag is waited out: "in some cases it can take several minutes".
 pub const KEY_PROPAGATION_WAIT: Duration = Duration::from_secs(180);
 
-/// How long a key's new tag is given to count in authorization: "It might take up to five
-/// minutes for tag and alias changes to affect KMS key authorization" (KMS developer guide,
-/// "ABAC for AWS KMS").
-pub const TAG_AUTHORIZATION_WAIT: Duration = Duration::from_secs(300);
-
 /// How long CloudTrail is given to see a policy written seconds before.
 pub const POLICY_PROPAGATION_WAIT: Duration = Duration::from_secs(60);
 
@@ -42,12 +37,6 @@ pub fn new_key(code: &str, _message: &str) -> bool {
 /// NotFoundException is lag; InvalidStateException there is the key's real state.
 pub fn key_not_found(code: &str, _message: &str) -> bool {
     code == "NotFoundException"
-}
-
-/// KMS on the drill's own key, whose rights come from its `trailhead:drill` tag: a refusal may
-/// be the tag not counting yet, and the key may be unknown yet.
-pub fn tag_not_yet_honoured(code: &str, _message: &str) -> bool {
-    matches!(code, "AccessDeniedException" | "NotFoundException")
 }
 
 /// CloudWatch Logs on a key it cannot see yet; any other AccessDenied is a real refusal.
@@ -99,7 +88,6 @@ mod tests {
         assert!(logs_key("AccessDeniedException", logs));
         assert!(!logs_key("AccessDeniedException", "User is not authorized"));
         assert!(trail_policies("InsufficientSnsTopicPolicyException", ""));
-        assert!(tag_not_yet_honoured("AccessDeniedException", ""));
         assert!(!key_not_found("InvalidStateException", ""));
         assert!(!trail_policies("TrailAlreadyExistsException", ""));
     }

@@ -485,8 +485,8 @@ async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
 
 /// The drill, under exactly the printed access-role and drill policies (the emulator judges
 /// their tag conditions and the tags-on-create they depend on), sets off and cleans up its own
-/// network and key changes; the same session can delete neither an untagged VPC nor the archive
-/// key, and cannot tag the archive key into the drill's reach.
+/// network and key changes; the same session can delete neither an untagged VPC, nor the archive
+/// key (nor tag it), nor someone else's key it tagged itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drill_deletes_only_its_own_under_the_printed_policies() {
     use trailhead_model::Selection;
@@ -585,6 +585,46 @@ async fn the_drill_deletes_only_its_own_under_the_printed_policies() {
     let deleted = archive
         .schedule_key_deletion()
         .key_id(&key)
+        .pending_window_in_days(7)
+        .send()
+        .await;
+    let code = deleted
+        .map(|_| ())
+        .map_err(|e| trailhead_provisioner::error::describe(&e).0);
+    assert_eq!(code, Err("AccessDeniedException".to_string()));
+
+    // Someone else's key without an alias: the session may put the drill's tag on it (KMS
+    // cannot tell that from tagging at creation), and still cannot delete it: only the drill's
+    // own key's policy grants deletion.
+    let theirs = setup
+        .assume(&member, REGION)
+        .await
+        .kms()
+        .create_key()
+        .send()
+        .await
+        .expect("a key of someone else");
+    let theirs = theirs.key_metadata().unwrap().key_id().to_string();
+    let kms = session.kms();
+    let tag = aws_sdk_kms::types::Tag::builder()
+        .tag_key(DRILL_TAG)
+        .tag_value("planted")
+        .build()
+        .unwrap();
+    let tagged = trailhead_provisioner::consistency::settle(
+        trailhead_provisioner::consistency::key_not_found,
+        std::time::Duration::from_secs(30),
+        || kms.tag_resource().key_id(&theirs).tags(tag.clone()).send(),
+    )
+    .await;
+    assert!(
+        tagged.is_ok(),
+        "the drill's tag on someone's key: {tagged:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await; // past the tag's lag
+    let deleted = kms
+        .schedule_key_deletion()
+        .key_id(&theirs)
         .pending_window_in_days(7)
         .send()
         .await;

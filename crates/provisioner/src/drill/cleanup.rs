@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::Filter;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::plan::{DRILL_TAG, Resource, removal_order};
-use crate::consistency::{TAG_AUTHORIZATION_WAIT, settle, tag_not_yet_honoured};
+use crate::consistency::{KEY_PROPAGATION_WAIT, key_not_found, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -52,12 +52,11 @@ pub async fn remove(
         ),
         // A key made seconds ago may answer NotFoundException for a while (KMS eventual
         // consistency): that is not "already gone" until the lag has been waited out, or a live
-        // key would drop out of the ledger. Its deletion is allowed by its drill tag, which KMS
-        // may take minutes to honour: a refusal is retried as long.
+        // key would drop out of the ledger. Its own policy allows the deletion.
         Resource::KmsKey(id) => removed!(
             site,
             "ScheduleKeyDeletion",
-            settle(tag_not_yet_honoured, TAG_AUTHORIZATION_WAIT, || {
+            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
                 session
                     .kms()
                     .schedule_key_deletion()

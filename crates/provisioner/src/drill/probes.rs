@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag as Ec2Tag, TagSpecification};
 use jiff::Timestamp;
 
 use super::plan::{DRILL_TAG, Probe, Resource};
-use crate::consistency::{TAG_AUTHORIZATION_WAIT, settle, tag_not_yet_honoured};
+use crate::consistency::{KEY_PROPAGATION_WAIT, key_not_found, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
@@ -55,6 +55,8 @@ pub struct ProbeCtx<'a> {
     pub trail_name: &'a str,
     pub ledger: &'a Ledger,
     pub site: CallSite,
+    /// The access role the session is of; None in the management account (the caller's own).
+    pub role_name: Option<&'a str>,
 }
 
 impl ProbeCtx<'_> {
@@ -181,9 +183,9 @@ async fn same_key_policy(p: &ProbeCtx<'_>, key_id: &str) -> Result<(), Provision
     let policy = policy
         .policy()
         .ok_or_else(|| ProvisionError::Config("GetKeyPolicy returned no policy".into()))?;
-    // The key was made a moment ago: KMS may not know it everywhere yet, and this change is
-    // allowed by the key's drill tag, which KMS may not honour for a while.
-    settle(tag_not_yet_honoured, TAG_AUTHORIZATION_WAIT, || {
+    // The key was made a moment ago: KMS may not know it everywhere yet. Its own policy allows
+    // this change, from the moment it exists.
+    settle(key_not_found, KEY_PROPAGATION_WAIT, || {
         kms.put_key_policy()
             .key_id(key_id)
             .policy_name("default")
@@ -195,7 +197,29 @@ async fn same_key_policy(p: &ProbeCtx<'_>, key_id: &str) -> Result<(), Provision
     Ok(())
 }
 
+/// Who the drill's key lets rewrite and delete it: the access role, or in the management
+/// account the caller as STS names it.
+async fn driller(p: &ProbeCtx<'_>) -> Result<String, ProvisionError> {
+    let (account, region) = (&p.session.account_id, &p.session.region);
+    if let Some(role) = p.role_name {
+        return Ok(crate::session::role_arn(region, account, role));
+    }
+    let me = p
+        .session
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| p.site.error("GetCallerIdentity", e))?;
+    me.arn()
+        .map(str::to_string)
+        .ok_or_else(|| ProvisionError::Config("GetCallerIdentity returned no ARN".into()))
+}
+
 async fn kms_key(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
+    let (account, region) = (&p.session.account_id, &p.session.region);
+    let part = crate::session::partition(region);
+    let policy = trailhead_policies::drill_key_policy(part, account, &driller(p).await?);
     let out = p
         .session
         .kms()
@@ -204,6 +228,7 @@ async fn kms_key(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
             "trailhead drill {}: scheduled for deletion",
             p.run_id
         ))
+        .policy(policy.to_json())
         .tags(
             aws_sdk_kms::types::Tag::builder()
                 .tag_key(DRILL_TAG)

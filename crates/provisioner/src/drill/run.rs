@@ -441,6 +441,8 @@ async fn run_probes(
         trail_name: &ctx.spec.trail.name,
         ledger: &ledger,
         site: site.clone(),
+        role_name: (session.account_id != ctx.spec.org.management_account.as_str())
+            .then_some(ctx.role.role_name.as_str()),
     };
     let (mut times, mut failures) = (BTreeMap::new(), BTreeMap::new());
     let mut vpc = String::new();

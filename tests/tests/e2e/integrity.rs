@@ -6,7 +6,6 @@
 use std::io::Write;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
@@ -48,16 +47,7 @@ async fn write_chain(
     signers: [&RsaPrivateKey; 3],
 ) -> Chain {
     let bucket = unique("integrity").to_lowercase().replace('_', "-");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("bucket");
+    trailhead_e2e::create_bucket(s3, &bucket).await;
     let mut chain = Chain {
         bucket: bucket.clone(),
         account: account.to_string(),

@@ -7,7 +7,6 @@ use std::io::Write;
 use std::process::Command;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use serde_json::json;
 use trailhead_alarms::catalog::Topic;
 use trailhead_alarms::samples::samples;
@@ -138,16 +137,7 @@ async fn empty_archive(
     .await;
     let s3 = archive.s3();
     let bucket = format!("{org_name}-cloudtrail-{}", org.log_archive.id);
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create bucket");
+    trailhead_e2e::create_bucket(&s3, &bucket).await;
     (s3, bucket)
 }
 

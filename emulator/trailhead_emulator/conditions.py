@@ -53,7 +53,8 @@ def _resource_tags(context, tags):
         context[f"aws:ResourceTag/{key}"] = [value]
 
 
-def _scope(environ):
+def region_of_request(environ):
+    """The region of a request's signing scope (us-east-1 when it has none)."""
     match = re.search(
         r"Credential=[^/]+/\d{8}/([^/]+)/[^/]+/aws4_request", environ.get("HTTP_AUTHORIZATION", "")
     )
@@ -149,7 +150,7 @@ def _organization_tags(account, resource_id):
 def context_of(action, environ, body, account):
     """(context, [(dependent action, its context)]) of a request; empty for the other calls."""
     service, _, operation = (action or "").partition(":")
-    region = _scope(environ)
+    region = region_of_request(environ)
     if service == "ec2":
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         return _ec2(operation, form, account, region)

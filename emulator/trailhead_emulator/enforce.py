@@ -124,7 +124,7 @@ def _key_policy_names(caller, action, environ, body):
         key_ref = json.loads(body or b"{}").get("KeyId") or ""
     except ValueError:
         return False
-    region = conditions._scope(environ)
+    region = conditions.region_of_request(environ)
     key = kms.find_key(key_ref, caller.account, region) if key_ref else None
     if key is None or not key.policy:
         return False

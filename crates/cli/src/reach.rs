@@ -39,8 +39,12 @@ pub async fn connect(args: &ReachArgs) -> Result<Connection, String> {
         reachable(url).await?;
     }
     if !args.emulator {
-        credentials(&conn, args.profile.as_deref()).await?;
-        trusted(&conn).await?;
+        // One configuration for both checks: loading it resolves the profile and its chain.
+        let config = conn
+            .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
+            .await;
+        credentials(&config, args.profile.as_deref()).await?;
+        trusted(&config).await?;
     }
     Ok(conn)
 }
@@ -48,12 +52,9 @@ pub async fn connect(args: &ReachArgs) -> Result<Connection, String> {
 /// One call without retries, to find an untrusted TLS certificate now: the SDK treats a failed
 /// handshake as transient and retries it for half a minute before printing its dump. Any other
 /// failure is left to the command, which names it with its account, region and step.
-async fn trusted(conn: &Connection) -> Result<(), String> {
+async fn trusted(config: &aws_config::SdkConfig) -> Result<(), String> {
     use trailhead_provisioner::error::{untrusted_certificate, untrusted_certificate_advice};
-    let config = conn
-        .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
-        .await;
-    let sts = aws_sdk_sts::config::Builder::from(&config)
+    let sts = aws_sdk_sts::config::Builder::from(config)
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
     match aws_sdk_sts::Client::from_conf(sts)
@@ -97,12 +98,9 @@ async fn reachable(url: &str) -> Result<(), String> {
     }
 }
 
-async fn credentials(conn: &Connection, profile: Option<&str>) -> Result<(), String> {
+async fn credentials(config: &aws_config::SdkConfig, profile: Option<&str>) -> Result<(), String> {
     use aws_credential_types::provider::ProvideCredentials;
     use aws_credential_types::provider::error::CredentialsError;
-    let config = conn
-        .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
-        .await;
     // A profile that is not there is a typo: say so before the SDK's default chain falls through
     // to the instance metadata service and fails with something about IMDS tokens.
     if let Some(name) = profile

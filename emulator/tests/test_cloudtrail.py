@@ -164,6 +164,18 @@ def test_an_encryption_context_of_another_trail_is_refused(setup):
     assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
 
 
+def test_cloudtrails_key_requests_carry_no_source_account(setup):
+    # CloudTrail's key-policy page documents aws:SourceArn and the encryption context only.
+    wait_for_propagation()
+    doc = json.loads(key_policy(setup.account, setup.arn))
+    for statement in doc["Statement"][1:]:
+        statement["Condition"].setdefault("StringEquals", {})["aws:SourceAccount"] = setup.account
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=json.dumps(doc))
+    assert error_code(setup.create) == "InsufficientEncryptionPolicyException"
+    setup.kms.put_key_policy(KeyId=setup.key, PolicyName="default", Policy=key_policy(setup.account, setup.arn))
+    assert setup.create()["TrailARN"] == setup.arn
+
+
 def test_a_key_policy_tied_to_the_organization_is_accepted_only_for_it(setup, org):
     # CloudTrail's calls to KMS carry aws:SourceOrgID like its calls to S3 do (IAM's global
     # condition keys: set for a service principal acting for a resource in an organization).

@@ -151,3 +151,39 @@ def test_a_key_policy_that_names_the_role_grants_without_iam(emulator, org):
     other = kms.create_key(Policy=policy(root))["KeyMetadata"]["KeyId"]
     kms.tag_resource(KeyId=other, Tags=[{"TagKey": DRILL, "TagValue": "x"}])
     assert code_of(lambda: kms.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)) == "AccessDeniedException"
+
+
+def test_create_alias_is_judged_on_the_alias_and_on_the_key(emulator, org):
+    account = org["member"]
+    ours = unique("ours")
+    name = enforced_role(emulator, account, [
+        {"Effect": "Allow", "Action": ["kms:CreateKey"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:CreateAlias"], "Resource": f"arn:aws:kms:*:*:alias/{ours}*"},
+    ])
+    kms = emulator.assume("kms", account, role=name)
+    role_arn = f"arn:aws:iam::{account}:role/{name}"
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+    own = {"Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": ["kms:CreateAlias", "kms:PutKeyPolicy"], "Resource": "*"}
+    mine = kms.create_key(Policy=policy(root, own))["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=f"alias/{ours}-a", TargetKeyId=mine)
+    # An alias outside the identity policy's resources, even on the role's own key.
+    assert code_of(lambda: kms.create_alias(AliasName=f"alias/{unique('theirs')}", TargetKeyId=mine)) == "AccessDeniedException"
+    # Someone else's key (its policy leaves it to IAM, which grants CreateAlias on aliases only).
+    other = emulator.assume("kms", account).create_key(Policy=policy(root))["KeyMetadata"]["KeyId"]
+    assert code_of(lambda: kms.create_alias(AliasName=f"alias/{ours}-b", TargetKeyId=other)) == "AccessDeniedException"
+
+
+def test_an_explicit_deny_wins_over_a_key_policy_that_names_the_role(emulator, org):
+    account = org["member"]
+    name = enforced_role(emulator, account, [
+        {"Effect": "Allow", "Action": ["kms:CreateKey"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["kms:TagResource"], "Resource": "*"},
+    ])
+    kms = emulator.assume("kms", account, role=name)
+    role_arn = f"arn:aws:iam::{account}:role/{name}"
+    root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+    own = {"Effect": "Allow", "Principal": {"AWS": role_arn},
+           "Action": ["kms:TagResource", "kms:EnableKeyRotation", "kms:PutKeyPolicy"], "Resource": "*"}
+    key = kms.create_key(Policy=policy(root, own))["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key)
+    assert code_of(lambda: kms.tag_resource(KeyId=key, Tags=[{"TagKey": "a", "TagValue": "b"}])) == "AccessDeniedException"

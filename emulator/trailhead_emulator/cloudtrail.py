@@ -7,7 +7,7 @@ CreateTrail / UpdateTrail check, as CloudTrail does, that it can deliver:
   (InsufficientS3BucketPolicyException);
 - with a KMS key: the key exists in the bucket's region (KmsKeyNotFoundException), and its policy
   lets CloudTrail `kms:GenerateDataKey*` with `kms:EncryptionContext:aws:cloudtrail:arn` = the
-  trail ARN, and `kms:DescribeKey`; and `kms:Decrypt` too when the bucket uses an S3 Bucket Key
+  trail ARN, and `kms:DescribeKey`, evaluated with `aws:SourceArn` only (no `aws:SourceAccount`); and `kms:Decrypt` too when the bucket uses an S3 Bucket Key
   (InsufficientEncryptionPolicyException);
 - the CloudWatch Logs role exists in the trail's account and has propagated, trusts
   `cloudtrail.amazonaws.com` without `aws:SourceArn`/`aws:SourceAccount` (CloudTrail does not
@@ -114,7 +114,9 @@ def check_key(trail, bucket):
         "InsufficientEncryptionPolicyException",
         "Insufficient permissions to access S3 bucket or KMS key",
     )
-    deputy = {"aws:SourceArn": trail["arn"], "aws:SourceAccount": trail["account"]}
+    # CloudTrail's key-policy page documents aws:SourceArn (and the encryption context) for these
+    # calls, not aws:SourceAccount: a key policy that depends on it fails here, as it may on AWS.
+    deputy = {"aws:SourceArn": trail["arn"]}
     org = organizations.org_id_of(trail["account"])
     if org:
         deputy["aws:SourceOrgID"] = org

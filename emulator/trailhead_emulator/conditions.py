@@ -10,7 +10,12 @@ Keys (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys
 - `kms:ResourceAliases`: the aliases of the key a request acts on (KMS developer guide,
   "kms:ResourceAliases"); absent for a key without alias;
 - `ec2:CreateAction`: the create a tag-on-create belongs to (EC2 user guide, "Grant permission
-  to tag resources during creation").
+  to tag resources during creation");
+- `iam:PermissionsBoundary`: the boundary a role would have (CreateRole's and
+  PutRolePermissionsBoundary's `PermissionsBoundary`) or has (the role of PutRolePolicy,
+  DeleteRolePolicy, AttachRolePolicy, DetachRolePolicy, DeleteRolePermissionsBoundary); absent
+  for a role without one (IAM user guide, "Permissions boundaries for IAM entities" and the
+  Service Authorization Reference's IAM actions, which list the key for exactly these calls).
 
 Dependent actions (each checked with the same context):
 - EC2 `Create*` with `TagSpecification` needs `ec2:CreateTags` with `ec2:CreateAction` set;
@@ -147,12 +152,40 @@ def _organization_tags(account, resource_id):
         return {}
 
 
+# IAM calls that carry the role's current boundary as `iam:PermissionsBoundary`.
+_IAM_ON_A_BOUNDED_ROLE = {
+    "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+    "DeleteRolePermissionsBoundary",
+}
+
+
+def _iam(operation, form, account):
+    context = {}
+    if operation in ("CreateRole", "PutRolePermissionsBoundary"):
+        boundary = form.get("PermissionsBoundary", [""])[0]
+    elif operation in _IAM_ON_A_BOUNDED_ROLE:
+        from . import iam
+
+        try:
+            role = iam.iam_backend(account).get_role(form.get("RoleName", [""])[0])
+            boundary = role.permissions_boundary_arn or ""
+        except Exception:  # an unknown role: IAM itself answers NoSuchEntity
+            boundary = ""
+    else:
+        return context, []
+    if boundary:
+        context["iam:PermissionsBoundary"] = [boundary]
+    return context, []
+
+
 def context_of(action, environ, body, account):
     """(context, [(dependent action, its context)]) of a request; empty for the other calls."""
     service, _, operation = (action or "").partition(":")
     region = region_of_request(environ)
-    if service == "ec2":
+    if service in ("ec2", "iam"):
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+        if service == "iam":
+            return _iam(operation, form, account)
         return _ec2(operation, form, account, region)
     if service in ("kms", "organizations"):
         try:

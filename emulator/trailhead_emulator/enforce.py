@@ -8,7 +8,8 @@ request of every service. So this judges the **action and the conditions**: a st
 `Resource` counts as matching (docs/emulator.md says so), and its conditions are judged against
 the request context conditions.py builds (request tags, tag keys, resource tags, key aliases,
 `ec2:CreateAction`; empty for other calls, so a condition on a key AWS would send fails as it
-would without it). The dependent actions AWS checks with a call (tags on create need the
+would without it). KMS CreateAlias is judged on its resources too: the alias, and the key it
+targets (whose own policy may grant it instead). The dependent actions AWS checks with a call (tags on create need the
 service's tagging action) are judged too. An explicit Deny still wins. Roles without the tag
 are not judged, as before.
 
@@ -100,12 +101,22 @@ def _enforced_role(key):
     return (role, caller) if tags.get(ENFORCE_TAG) == "true" else (None, None)
 
 
-def denied(role, caller, action, context=None):
-    """Whether the role's own policies refuse `action` (no Allow, or an explicit Deny)."""
+def denied(role, caller, action, context=None, resource=None):
+    """Whether the role's own policies refuse `action` (no Allow, or an explicit Deny); on
+    `resource` where one is given, else by action alone."""
     decisions = [
-        evaluate(doc, caller.principal(), action, None, context) for doc in iam.role_policies(role)
+        evaluate(doc, caller.principal(), action, resource, context)
+        for doc in iam.role_policies(role)
     ]
     return DENY in decisions or ALLOW not in decisions
+
+
+def explicitly_denied(role, caller, action, context=None):
+    """Whether one of the role's own policies denies `action` outright."""
+    return any(
+        evaluate(doc, caller.principal(), action, None, context) == DENY
+        for doc in iam.role_policies(role)
+    )
 
 
 def _key_policy_names(caller, action, environ, body):
@@ -137,16 +148,60 @@ def _key_policy_names(caller, action, environ, body):
     )
 
 
+def _partition(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _alias_refused(role, caller, environ, body):
+    """CreateAlias is authorized twice (KMS developer guide, "Controlling access to aliases":
+    "you need permission to create the alias, and permission on the KMS key"): on the alias, by an
+    identity policy with the alias ARN as resource; on the key it targets, by the key's policy
+    naming the caller, or by an identity policy with the key's ARN as resource where the key's
+    policy lets the account's IAM policies grant (its root statement)."""
+    import json
+
+    from . import kms
+    from .policy import Principal
+
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return False
+    region = conditions.region_of_request(environ)
+    alias = payload.get("AliasName") or ""
+    alias_arn = f"arn:{_partition(region)}:kms:{region}:{caller.account}:{alias}"
+    if denied(role, caller, "kms:CreateAlias", {}, alias_arn):
+        return True
+    key = kms.find_key(payload.get("TargetKeyId") or "", caller.account, region)
+    if key is None or not key.policy:
+        return False  # KMS itself answers NotFoundException
+    context = {"kms:CallerAccount": caller.account}
+    named = {caller.role_arn, caller.arn} - {None}
+    if any(evaluate(key.policy, Principal.aws("", a), "kms:CreateAlias", key.arn, context) == ALLOW for a in named):
+        return False
+    through_root = evaluate(key.policy, caller.principal(), "kms:CreateAlias", key.arn, context) == ALLOW
+    return not through_root or denied(role, caller, "kms:CreateAlias", {}, key.arn)
+
+
 def _refused_action(role, caller, limited, action, environ, body):
     """The first action of the request (itself, then what it depends on) that is refused."""
     account = (limited or caller).account
     context, dependent = conditions.context_of(action, environ, body, account)
     by_key = role is not None and _key_policy_names(caller, action, environ, body)
     for checked, ctx in [(action, context)] + dependent:
-        if role is not None and not (by_key and checked == action) and denied(role, caller, checked, ctx):
+        # A key policy that names the caller grants without an identity policy; an explicit
+        # Deny in one still wins (IAM policy evaluation logic).
+        granted_by_key = by_key and checked == action
+        if role is not None and not granted_by_key and denied(role, caller, checked, ctx):
+            return caller, checked
+        if role is not None and granted_by_key and explicitly_denied(role, caller, checked, ctx):
             return caller, checked
         if limited is not None and session_denied(limited, checked, ctx):
             return limited, checked
+    if role is not None and action == "kms:CreateAlias" and _alias_refused(role, caller, environ, body):
+        return caller, action
     return None, None
 
 

@@ -28,6 +28,11 @@ impl TrailRef {
 pub enum DeputyMode {
     /// Each account's trail ARN, and each account only under its own `AWSLogs/<account>/`.
     SourceArn,
+    /// Our trail name (`aws:SourceArn` like `…:trail/<name>`) in the spec's accounts only
+    /// (`aws:SourceAccount` in the bucket policy, the per-account encryption context in the key
+    /// policy), anywhere under `AWSLogs/`: the keys CloudTrail documents for each call, compact
+    /// enough for hundreds of accounts.
+    SourceAccount,
     /// Our trail name in any account of the organization (`aws:SourceOrgID` and `aws:SourceArn`
     /// like `…:trail/<name>`), anywhere under `AWSLogs/`: used when the per-account statements
     /// would not fit the policy size limits.
@@ -41,8 +46,11 @@ impl DeputyMode {
             DeputyMode::SourceArn => {
                 "CloudTrail access is tied to each account's trail ARN, and each account may write only under its own AWSLogs/<account>/ prefix"
             }
+            DeputyMode::SourceAccount => {
+                "too many accounts for per-trail conditions within the policy size limits: CloudTrail access is tied to our trail name (aws:SourceArn like ...:trail/<name>) in the spec's accounts (aws:SourceAccount; for the key, each account's encryption context) instead. Kept: only our accounts, only trails named like ours, only our archive key. Lost: per-account prefix isolation (our trail in one of our accounts could write under another account's AWSLogs/ prefix)"
+            }
             DeputyMode::SourceOrgId => {
-                "too many accounts for per-trail conditions within the policy size limits: CloudTrail access is tied to the organization (aws:SourceOrgID) and to our trail name (aws:SourceArn like ...:trail/<name>) instead. Kept: only trails named like ours, only our archive key. Lost: per-account prefix isolation (our trail in one org account could write under another account's AWSLogs/ prefix)"
+                "too many accounts even for per-account conditions within the policy size limits: CloudTrail access is tied to the organization (aws:SourceOrgID) and to our trail name (aws:SourceArn like ...:trail/<name>) instead. Unconfirmed: IAM documents aws:SourceOrgID for every service principal's request, but CloudTrail's pages show no example, so verify the first rollout's delivery (the wave gate does). Kept: only trails named like ours, only our archive key. Lost: per-account prefix isolation (our trail in one org account could write under another account's AWSLogs/ prefix)"
             }
         }
     }
@@ -61,6 +69,33 @@ pub struct ArchiveInputs {
     pub key_arn: Option<String>,
     /// Athena's query results: the bucket, and the account whose principals run the queries.
     pub athena: Option<AthenaGrant>,
+    /// Who administers the archive key for trailhead: the access role of the log-archive
+    /// account (or the caller, where that account is the management account).
+    pub key_administrator: String,
+}
+
+/// What trailhead does to a key of its own after CreateKey. Granted by the key's own policy to
+/// one principal, never by an identity policy: an identity grant would reach every key in the
+/// account, and no tag or alias can scope it (tagging and aliasing a key are themselves grants
+/// on that key).
+pub const KEY_ADMINISTRATION_ACTIONS: [&str; 9] = [
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:UpdateKeyDescription",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:CreateAlias",
+];
+
+/// The key-policy statement that lets trailhead (one principal) administer this key alone.
+pub fn trailhead_administers(administrator: &str) -> Statement {
+    Statement::new("TrailheadAdministersThisKey", Effect::Allow)
+        .principal(Principal::Aws(vec![administrator.to_string()]))
+        .actions(&KEY_ADMINISTRATION_ACTIONS)
+        .resources(&["*"])
 }
 
 /// Who queries the archive with Athena, and where the results go.
@@ -96,10 +131,33 @@ impl ArchiveInputs {
                     self.trails.iter().map(|t| t.arn(&self.partition)).collect();
                 statement.when("StringEquals", "aws:SourceArn", &arns)
             }
+            DeputyMode::SourceAccount => statement
+                .when("StringEquals", "aws:SourceAccount", &self.accounts())
+                .when("ArnLike", "aws:SourceArn", &[self.any_account_trail()]),
             DeputyMode::SourceOrgId => statement
                 .when("StringEquals", "aws:SourceOrgID", &[&self.org_id])
                 .when("ArnLike", "aws:SourceArn", &[self.any_account_trail()]),
         }
+    }
+
+    /// As [`Self::deputy`], for the key policy: CloudTrail's key-policy page documents
+    /// `aws:SourceArn` and the encryption context, not `aws:SourceAccount`, so the per-account
+    /// mode ties the key to our trail name here and to our accounts by the encryption context.
+    fn key_deputy(&self, statement: Statement, mode: DeputyMode) -> Statement {
+        match mode {
+            DeputyMode::SourceAccount => {
+                statement.when("ArnLike", "aws:SourceArn", &[self.any_account_trail()])
+            }
+            _ => self.deputy(statement, mode),
+        }
+    }
+
+    /// The spec's accounts, each once, in order.
+    fn accounts(&self) -> Vec<&str> {
+        let mut accounts: Vec<&str> = self.trails.iter().map(|t| t.account.as_str()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
     }
 
     fn readers(&self) -> Vec<String> {
@@ -122,21 +180,18 @@ impl ArchiveInputs {
                 self.partition, self.log_archive_account
             )
         });
-        let fits = check_budget(
-            PolicyKind::BucketPolicy,
-            &archive_bucket_policy(&sized, DeputyMode::SourceArn),
-        )
-        .is_ok()
-            && check_budget(
-                PolicyKind::KeyPolicy,
-                &key_policy(&sized, DeputyMode::SourceArn),
+        let fits = |mode| {
+            check_budget(
+                PolicyKind::BucketPolicy,
+                &archive_bucket_policy(&sized, mode),
             )
-            .is_ok();
-        if fits {
-            DeputyMode::SourceArn
-        } else {
-            DeputyMode::SourceOrgId
-        }
+            .is_ok()
+                && check_budget(PolicyKind::KeyPolicy, &key_policy(&sized, mode)).is_ok()
+        };
+        [DeputyMode::SourceArn, DeputyMode::SourceAccount]
+            .into_iter()
+            .find(|m| fits(*m))
+            .unwrap_or(DeputyMode::SourceOrgId)
     }
 }
 
@@ -180,7 +235,7 @@ pub fn archive_bucket_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> Policy
                 );
             }
         }
-        DeputyMode::SourceOrgId => statements.push(
+        DeputyMode::SourceAccount | DeputyMode::SourceOrgId => statements.push(
             inputs
                 .deputy(
                     Statement::new("CloudTrailWrite", Effect::Allow)
@@ -283,20 +338,15 @@ pub fn access_log_bucket_policy(
 pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
     let p = &inputs.partition;
     let context: Vec<String> = match mode {
-        DeputyMode::SourceArn => {
-            let mut accounts: Vec<&str> =
-                inputs.trails.iter().map(|t| t.account.as_str()).collect();
-            accounts.sort_unstable();
-            accounts.dedup();
-            accounts
-                .iter()
-                .map(|a| format!("arn:{p}:cloudtrail:*:{a}:trail/*"))
-                .collect()
-        }
+        DeputyMode::SourceArn | DeputyMode::SourceAccount => inputs
+            .accounts()
+            .iter()
+            .map(|a| format!("arn:{p}:cloudtrail:*:{a}:trail/*"))
+            .collect(),
         DeputyMode::SourceOrgId => vec![inputs.any_account_trail()],
     };
     let cloudtrail = |sid: &str, action: &str| {
-        inputs.deputy(
+        inputs.key_deputy(
             Statement::new(sid, Effect::Allow)
                 .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
                 .actions(&[action])
@@ -322,6 +372,7 @@ pub fn key_policy(inputs: &ArchiveInputs, mode: DeputyMode) -> PolicyDocument {
             ]))
             .actions(&["kms:*"])
             .resources(&["*"]),
+        trailhead_administers(&inputs.key_administrator),
         cloudtrail("CloudTrailEncrypt", "kms:GenerateDataKey*").when(
             "StringLike",
             "kms:EncryptionContext:aws:cloudtrail:arn",
@@ -478,13 +529,15 @@ pub fn cloudtrail_topic_policy(
     ])
 }
 
-/// The key of an account's CloudTrail log group: the account administers it; CloudWatch Logs of
-/// the group's region may use it only for that group (its encryption context names the group).
+/// The key of an account's CloudTrail log group: the account administers it, and `administrator`
+/// (trailhead's principal there) as far as trailhead needs; CloudWatch Logs of the group's region
+/// may use it only for that group (its encryption context names the group).
 pub fn log_group_key_policy(
     partition: &str,
     account: &str,
     region: &str,
     log_group: &str,
+    administrator: &str,
 ) -> PolicyDocument {
     let suffix = if partition == "aws-cn" { ".cn" } else { "" };
     PolicyDocument::new(vec![
@@ -494,6 +547,7 @@ pub fn log_group_key_policy(
             )]))
             .actions(&["kms:*"])
             .resources(&["*"]),
+        trailhead_administers(administrator),
         Statement::new("CloudWatchLogsUseKey", Effect::Allow)
             .principal(Principal::Service(vec![format!(
                 "logs.{region}.amazonaws.com{suffix}"
@@ -527,6 +581,17 @@ pub fn cloudtrail_logs_role_trust() -> PolicyDocument {
             .principal(Principal::Service(vec![CLOUDTRAIL.into()]))
             .actions(&["sts:AssumeRole"]),
     ])
+}
+
+/// The permissions boundary of the CloudWatch Logs role: an AWS managed policy, which nobody in
+/// the account can edit, that allows only creating log groups and streams and putting log events
+/// (`AWSAppSyncPushToCloudWatchLogs`: `logs:CreateLogGroup`, `logs:CreateLogStream`,
+/// `logs:PutLogEvents` on `*`). Whoever holds the access role may rewrite the role's policies
+/// only while this boundary stays on it, so the role can never become more than a log writer.
+/// A boundary of our own would need `iam:CreatePolicy`, and whoever created it first (with any
+/// content) would own the cap.
+pub fn logs_role_boundary(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/service-role/AWSAppSyncPushToCloudWatchLogs")
 }
 
 /// The role's inline policy: write only the trail's own log streams.

@@ -13,10 +13,10 @@ mod permissions;
 
 pub use budget::{BudgetError, PolicyKind, check_budget, minified_size};
 pub use builders::{
-    ArchiveInputs, AthenaGrant, DeputyMode, TopicPublishers, TrailRef, access_log_bucket_policy,
-    archive_bucket_policy, athena_results_bucket_policy, cloudtrail_logs_role_policy,
-    cloudtrail_logs_role_trust, cloudtrail_topic_policy, key_policy, log_group_key_policy,
-    sns_topic_policy,
+    ArchiveInputs, AthenaGrant, DeputyMode, KEY_ADMINISTRATION_ACTIONS, TopicPublishers, TrailRef,
+    access_log_bucket_policy, archive_bucket_policy, athena_results_bucket_policy,
+    cloudtrail_logs_role_policy, cloudtrail_logs_role_trust, cloudtrail_topic_policy, key_policy,
+    log_group_key_policy, logs_role_boundary, sns_topic_policy, trailhead_administers,
 };
 pub use document::{
     Condition, Effect, PolicyDocument, Principal, Statement, percent_decode, same_policy,
@@ -24,5 +24,5 @@ pub use document::{
 pub use evaluate::{Decision, Request, RequestPrincipal, evaluate};
 pub use permissions::{
     AthenaNames, DRILL_TAG, PermissionInputs, access_role_policy, caller_policy, drill_key_policy,
-    drill_policy, grants_action, iam_action,
+    drill_policy, grants_action, iam_action, key_upgrade_policy,
 };

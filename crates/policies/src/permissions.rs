@@ -22,6 +22,36 @@ pub struct PermissionInputs {
     pub creates_account: bool,
     /// `[athena]`: the Glue database and table and the workgroup.
     pub athena: Option<AthenaNames>,
+    /// The aliases of trailhead's keys (`alias/…`): the archive key's and the log groups'.
+    pub key_aliases: Vec<String>,
+    /// The management account, when the spec configures it too (reached with the caller's
+    /// credentials, which its keys' policies then name).
+    pub management_target: Option<String>,
+}
+
+/// Our aliases, in any region of any account.
+fn key_aliases(p: &PermissionInputs) -> Vec<String> {
+    p.key_aliases
+        .iter()
+        .map(|a| format!("arn:{}:kms:*:*:{a}", p.partition))
+        .collect()
+}
+
+/// For one rollout after upgrading from a trailhead whose keys were administered through the
+/// access role's identity policy: their policies do not name the role yet, so rewriting them
+/// needs this grant once. Scoped to keys that carry one of trailhead's aliases; remove it once
+/// the rollout has passed (every key's policy then names its administrator).
+pub fn key_upgrade_policy(p: &PermissionInputs) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::new("OnceRewriteTheKeyPoliciesOfTrailheadKeys", Effect::Allow)
+            .actions(&["kms:PutKeyPolicy"])
+            .resources(&["*"])
+            .when(
+                "ForAnyValue:StringEquals",
+                "kms:ResourceAliases",
+                &p.key_aliases.iter().map(String::as_str).collect::<Vec<_>>(),
+            ),
+    ])
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +174,15 @@ pub fn caller_policy(p: &PermissionInputs) -> PolicyDocument {
             &[format!("arn:{}:iam::*:role/{}", p.partition, p.access_role)],
         ),
     ];
+    if let Some(management) = &p.management_target {
+        // The management account's keys name the caller as their administrator: its role's ARN
+        // with the role's path, which only GetRole gives (an assumed-role ARN omits it).
+        statements.push(allow(
+            "NameTheCallerInKeyPolicies",
+            &["iam:GetRole"],
+            &[format!("arn:{}:iam::{management}:role/*", p.partition)],
+        ));
+    }
     if p.creates_account {
         statements.push(allow(
             "CreateLogArchiveAccount",
@@ -198,14 +237,26 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
             "CloudWatchLogsRole",
             &[
                 "iam:GetRole",
-                "iam:CreateRole",
                 "iam:UpdateAssumeRolePolicy",
                 "iam:GetRolePolicy",
-                "iam:PutRolePolicy",
                 "iam:TagRole",
             ],
             std::slice::from_ref(&logs_role),
         ),
+        // The role's permissions are written only while its boundary caps it at writing logs:
+        // rewriting its trust and its policy can then never make it more than a log writer.
+        Statement::new("CloudWatchLogsRoleWithinItsBoundary", Effect::Allow)
+            .actions(&[
+                "iam:CreateRole",
+                "iam:PutRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+            ])
+            .resources(std::slice::from_ref(&logs_role))
+            .when(
+                "StringEquals",
+                "iam:PermissionsBoundary",
+                &[crate::logs_role_boundary(part)],
+            ),
         Statement::new("PassCloudWatchLogsRoleToCloudTrail", Effect::Allow)
             .actions(&["iam:PassRole"])
             .resources(&[logs_role])
@@ -288,26 +339,25 @@ pub fn access_role_policy(p: &PermissionInputs) -> PolicyDocument {
             ],
             &archive_buckets,
         ),
-        // The archive key and each account's log group key. CreateKey has no resource; a key is
-        // then administered through its own policy.
+        // The archive key and each account's log group key. CreateKey has no resource. What
+        // trailhead then does to a key of its own is granted by that key's policy, to this role
+        // by name (`TrailheadAdministersThisKey`), and nothing here may change any other key.
         allow(
-            "Keys",
+            "CreateKeys",
             &[
                 "kms:CreateKey",
-                "kms:CreateAlias",
                 "kms:ListKeys",
                 "kms:ListAliases",
                 "kms:DescribeKey",
                 "kms:GetKeyPolicy",
-                "kms:PutKeyPolicy",
                 "kms:GetKeyRotationStatus",
-                "kms:EnableKeyRotation",
                 "kms:ListResourceTags",
-                "kms:TagResource",
-                "kms:UpdateKeyDescription",
             ],
             &["*".to_string()],
         ),
+        // CreateAlias is authorized twice: on the alias (here, our aliases only) and on the key
+        // (by the key's own policy).
+        allow("KeyAliases", &["kms:CreateAlias"], &key_aliases(p)),
         // Reading a log file back (the wave gate, verify, logs validate, the drill): S3 decrypts
         // it with the archive key as this role, so the role needs kms:Decrypt, through S3 only.
         Statement::new("ArchiveReadKey", Effect::Allow)
@@ -397,7 +447,7 @@ pub fn drill_policy(p: &PermissionInputs) -> PolicyDocument {
             &any(),
         ),
     ]);
-    statements.extend(drill_ou_statements(part, &tagged, &tagging));
+    statements.extend(drill_ou_statements());
     PolicyDocument::new(statements)
 }
 
@@ -513,41 +563,16 @@ fn drill_network_statements(
     ]
 }
 
-/// The management account only, with --include-org-changes: an empty OU under the root, created
-/// with the drill's tag (CreateOrganizationalUnit with tags needs organizations:TagResource), and
-/// deleted only with it. Tagging is limited to OUs: never an account, a root or a policy.
-fn drill_ou_statements(
-    part: &str,
-    tagged: &dyn Fn(Statement) -> Statement,
-    tagging: &dyn Fn(Statement) -> Statement,
-) -> Vec<Statement> {
-    let ou = format!("arn:{part}:organizations::*:ou/o-*/ou-*");
-    vec![
-        allow(
-            "DrillOrganizationRead",
-            &[
-                "organizations:ListRoots",
-                "organizations:ListOrganizationalUnitsForParent",
-                "organizations:ListTagsForResource",
-            ],
-            &["*".to_string()],
-        ),
-        tagging(
-            Statement::new("DrillOrganizationalUnitCreate", Effect::Allow)
-                .actions(&["organizations:CreateOrganizationalUnit"])
-                .resources(&["*"]),
-        ),
-        tagging(
-            Statement::new("DrillOrganizationalUnitTag", Effect::Allow)
-                .actions(&["organizations:TagResource"])
-                .resources(std::slice::from_ref(&ou)),
-        ),
-        tagged(
-            Statement::new("DrillOrganizationalUnitDelete", Effect::Allow)
-                .actions(&["organizations:DeleteOrganizationalUnit"])
-                .resources(&[ou]),
-        ),
-    ]
+/// The management account only, with --include-org-changes: the probe is an UpdateOrganizationalUnit
+/// of an OU that cannot exist, which AWS refuses and CloudTrail records. It needs only the root's
+/// id; the drill may change nothing in the organization (an OU tag is no guard: whoever may tag
+/// an OU could bring any empty OU into a tag-scoped delete).
+fn drill_ou_statements() -> Vec<Statement> {
+    vec![allow(
+        "DrillOrganizationRead",
+        &["organizations:ListRoots"],
+        &["*".to_string()],
+    )]
 }
 
 /// Whether `policy` has an Allow statement that lists `action` (wildcards as IAM reads them).
@@ -606,7 +631,56 @@ mod tests {
             bucket: "acme-cloudtrail-*".into(),
             creates_account: false,
             athena: None,
+            key_aliases: vec!["alias/acme-cloudtrail".into(), "alias/acme-logs".into()],
+            management_target: None,
         }
+    }
+
+    #[test]
+    fn the_access_role_administers_no_key_by_its_identity_policy() {
+        let role = access_role_policy(&inputs());
+        for action in crate::KEY_ADMINISTRATION_ACTIONS {
+            let read = action.starts_with("kms:Describe")
+                || action.starts_with("kms:Get")
+                || action.starts_with("kms:List");
+            if read {
+                continue;
+            }
+            let open = role.statements.iter().any(|s| {
+                s.action.iter().any(|a| a == action) && s.resource.iter().any(|r| r == "*")
+            });
+            assert!(!open, "{action} on every key");
+        }
+        // CreateAlias only on our aliases (its key side is the key policy's to grant).
+        let alias = role
+            .statements
+            .iter()
+            .find(|s| s.action.iter().any(|a| a == "kms:CreateAlias"))
+            .expect("CreateAlias is granted");
+        assert_eq!(
+            alias.resource,
+            [
+                "arn:aws:kms:*:*:alias/acme-cloudtrail",
+                "arn:aws:kms:*:*:alias/acme-logs"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_upgrade_grant_reaches_only_keys_with_our_aliases() {
+        let upgrade = key_upgrade_policy(&inputs());
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/k-1";
+        let put = |alias: Option<&str>| {
+            let context: Vec<(&str, &str)> = alias
+                .map(|a| ("kms:ResourceAliases", a))
+                .into_iter()
+                .collect();
+            decide(&upgrade, "kms:PutKeyPolicy", key, &context)
+        };
+        use crate::Decision;
+        assert_eq!(put(Some("alias/acme-logs")), Decision::Allow);
+        assert_ne!(put(Some("alias/payments")), Decision::Allow);
+        assert_ne!(put(None), Decision::Allow);
     }
 
     #[test]
@@ -770,31 +844,17 @@ mod tests {
         );
         // Another principal of the account: only through its own IAM policy (the root grant).
         assert_eq!(crate::evaluate(&own, &someone), Allow);
-        // OUs: only an OU, only with the tag; never an account.
+        // Organizations: nothing to change at all (the probe is a refused delete).
         let ou = "arn:aws:organizations::222222222222:ou/o-abc/ou-1";
-        let account = "arn:aws:organizations::222222222222:account/o-abc/333333333333";
-        assert_eq!(
-            decide(&drill, "organizations:DeleteOrganizationalUnit", ou, &[]),
-            ImplicitDeny
-        );
-        assert_eq!(
-            decide(
-                &drill,
-                "organizations:DeleteOrganizationalUnit",
-                ou,
-                &[(tag, "r")]
-            ),
-            Allow
-        );
-        assert_eq!(
-            decide(&drill, "organizations:TagResource", account, &tags),
-            ImplicitDeny
-        );
-        assert_eq!(
-            decide(&drill, "organizations:TagResource", ou, &tags),
-            Allow
-        );
-        assert!(grants_action(&drill, "organizations:ListTagsForResource"));
+        for action in [
+            "organizations:DeleteOrganizationalUnit",
+            "organizations:CreateOrganizationalUnit",
+            "organizations:UpdateOrganizationalUnit",
+            "organizations:TagResource",
+        ] {
+            assert_eq!(decide(&drill, action, ou, &[(tag, "r")]), ImplicitDeny);
+        }
+        assert!(grants_action(&drill, "organizations:ListRoots"));
     }
 
     #[test]

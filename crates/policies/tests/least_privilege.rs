@@ -25,6 +25,7 @@ fn inputs(accounts: &[&str]) -> ArchiveInputs {
         trail_name: "org-audit".into(),
         key_arn: Some(KEY.into()),
         athena: None,
+        key_administrator: format!("arn:aws:iam::{LA}:role/OrganizationAccountAccessRole"),
         trails: accounts
             .iter()
             .map(|a| TrailRef {
@@ -111,7 +112,12 @@ fn matrix_policies() -> Vec<(&'static str, PolicyDocument)> {
             "bucket_org",
             archive_bucket_policy(&input, DeputyMode::SourceOrgId),
         ),
+        (
+            "bucket_acct",
+            archive_bucket_policy(&input, DeputyMode::SourceAccount),
+        ),
         ("key", key_policy(&input, DeputyMode::SourceArn)),
+        ("key_acct", key_policy(&input, DeputyMode::SourceAccount)),
         ("key_org", key_policy(&input, DeputyMode::SourceOrgId)),
         (
             "access_logs",
@@ -303,6 +309,66 @@ fn matrix_rows() -> Vec<Row> {
                 "false",
             ),
             Deny,
+        ),
+        // The per-account mode: only keys CloudTrail documents (no aws:SourceOrgID in these
+        // requests), so it holds whether or not CloudTrail sends the organization.
+        row(
+            "account mode: member trail writes its own prefix",
+            "bucket_acct",
+            write(M1, M1),
+            Allow,
+        ),
+        row(
+            "account mode: member trail writes another prefix (the documented loss)",
+            "bucket_acct",
+            write(M1, M2),
+            Allow,
+        ),
+        row(
+            "account mode: a trail of our name outside the spec's accounts",
+            "bucket_acct",
+            write(OUTSIDER, OUTSIDER),
+            NoGrant,
+        ),
+        row(
+            "account mode: a member's trail of another name",
+            "bucket_acct",
+            replace(
+                write(M1, M1),
+                "aws:SourceArn",
+                &format!("arn:aws:cloudtrail:{REGION}:{M1}:trail/other"),
+            ),
+            NoGrant,
+        ),
+        row(
+            "account mode: CloudTrail checks the ACL for a member trail",
+            "bucket_acct",
+            cloudtrail("s3:GetBucketAcl", &bucket_arn)
+                .with("aws:SourceArn", &trail(M1))
+                .with("aws:SourceAccount", M1),
+            Allow,
+        ),
+        row(
+            "account mode: CloudTrail encrypts for a member trail",
+            "key_acct",
+            gen_key(M1),
+            Allow,
+        ),
+        row(
+            "account mode: CloudTrail encrypts for a trail of our name outside the spec",
+            "key_acct",
+            gen_key(OUTSIDER),
+            NoGrant,
+        ),
+        row(
+            "account mode: CloudTrail encrypts for a member's trail of another name",
+            "key_acct",
+            replace(
+                gen_key(M1),
+                "aws:SourceArn",
+                &format!("arn:aws:cloudtrail:{REGION}:{M1}:trail/other"),
+            ),
+            NoGrant,
         ),
         row(
             "org mode: member trail writes another prefix (the documented loss)",
@@ -681,6 +747,57 @@ fn policies_of_a_thousand_accounts_fit_their_budgets() {
     assert!(mode.explain().contains("per-account prefix isolation"));
 }
 
+fn mode_at(n: u64) -> DeputyMode {
+    let ids: Vec<String> = (0..n)
+        .map(|i| format!("{:012}", 100_000_000_000u64 + i))
+        .collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    inputs(&refs).choose_mode()
+}
+
+#[test]
+fn the_per_account_mode_holds_hundreds_of_accounts_before_the_organization_mode() {
+    // The first count at which each mode gives way, found by bisection over 1..=2000.
+    let first = |pred: &dyn Fn(DeputyMode) -> bool| {
+        let (mut lo, mut hi) = (1u64, 2000u64);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(mode_at(mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    };
+    let past_per_trail = first(&|m| m != DeputyMode::SourceArn);
+    let past_per_account = first(&|m| m == DeputyMode::SourceOrgId);
+    assert_eq!(mode_at(past_per_trail), DeputyMode::SourceAccount);
+    assert!(
+        past_per_account >= 500,
+        "only {past_per_account} accounts fit the per-account mode"
+    );
+    assert!(past_per_account > past_per_trail);
+    for n in [past_per_trail, past_per_account - 1] {
+        let ids: Vec<String> = (0..n)
+            .map(|i| format!("{:012}", 100_000_000_000u64 + i))
+            .collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let input = inputs(&refs);
+        for doc in [
+            archive_bucket_policy(&input, DeputyMode::SourceAccount),
+            key_policy(&input, DeputyMode::SourceAccount),
+        ] {
+            assert!(!doc.to_json().contains("aws:SourceOrgID"), "at {n}");
+        }
+    }
+    eprintln!(
+        "per-trail up to {} accounts, per-account up to {}",
+        past_per_trail - 1,
+        past_per_account - 1
+    );
+}
+
 #[test]
 fn the_switch_happens_exactly_when_the_bucket_policy_would_overflow() {
     let mut n = 1;
@@ -703,7 +820,7 @@ fn the_switch_happens_exactly_when_the_bucket_policy_would_overflow() {
         let expected = if fits {
             DeputyMode::SourceArn
         } else {
-            DeputyMode::SourceOrgId
+            DeputyMode::SourceAccount
         };
         assert_eq!(input.choose_mode(), expected, "at {n} accounts");
         if !fits {

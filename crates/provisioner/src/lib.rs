@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod integrity;
 pub mod journal;
+pub mod key_administrator;
 pub mod log_archive;
 pub mod member;
 pub mod org_trail;

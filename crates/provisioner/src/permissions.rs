@@ -31,5 +31,12 @@ pub fn permission_inputs(spec: &OrgSpec) -> PermissionInputs {
             table: a.table.clone(),
             workgroup: a.workgroup.clone(),
         }),
+        key_aliases: std::iter::once(la.kms_alias.clone())
+            .chain(spec.trail.log_group_kms_alias.clone())
+            .collect(),
+        management_target: spec
+            .rollout
+            .include_management_account
+            .then(|| spec.org.management_account.to_string()),
     }
 }

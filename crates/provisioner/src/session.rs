@@ -52,6 +52,8 @@ impl AccessRole {
 pub struct AccountSession {
     pub account_id: String,
     pub region: String,
+    /// The role this session assumed; None for the caller's own credentials.
+    via_role: Option<String>,
     config: SdkConfig,
     path_style: bool,
     calls: CallLog,
@@ -106,7 +108,7 @@ impl AccountSession {
         calls: &CallLog,
     ) -> Self {
         let arn = role_arn(region, account_id, &role.role_name);
-        let mut builder = AssumeRoleProvider::builder(arn)
+        let mut builder = AssumeRoleProvider::builder(arn.clone())
             .session_name(session_name(&role.run_id))
             .session_length(role.session_duration)
             .region(Region::new(region.to_string()))
@@ -136,6 +138,7 @@ impl AccountSession {
         AccountSession {
             account_id: account_id.to_string(),
             region: region.to_string(),
+            via_role: Some(arn),
             config,
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
@@ -148,6 +151,7 @@ impl AccountSession {
         AccountSession {
             account_id: account_id.to_string(),
             region: base.region().map(|r| r.to_string()).unwrap_or_default(),
+            via_role: None,
             config: base.clone(),
             path_style: conn.is_custom_endpoint(),
             calls: calls.clone(),
@@ -176,6 +180,11 @@ impl AccountSession {
 
     pub fn config(&self) -> &SdkConfig {
         &self.config
+    }
+
+    /// The role this session assumed (its ARN), or None for the caller's own credentials.
+    pub fn via_role(&self) -> Option<&str> {
+        self.via_role.as_deref()
     }
 
     fn partition_name(&self, service: &str) -> RetryPartition {

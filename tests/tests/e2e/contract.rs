@@ -190,6 +190,55 @@ async fn the_management_account_gets_its_trail_with_the_callers_own_credentials(
             .any(|t| t.name() == Some(ctx.spec.trail.name.as_str())),
         "no trail of ours in the management account"
     );
+    organizations_alarm_fires_on_a_refused_change(&ctx, &mgmt).await;
+}
+
+/// The drill's Organizations probe in the management account (`--include-org-changes`): an
+/// update of an OU that cannot exist, refused, which CloudTrail records under the drill's name
+/// (links 1 and 2 look for that name) and the CIS filter counts. The drill's policy grants no
+/// Organizations change at all.
+async fn organizations_alarm_fires_on_a_refused_change(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    mgmt: &str,
+) {
+    use trailhead_model::Selection;
+    use trailhead_provisioner::drill::{DrillOptions, Outcome, ProgressSink, drill};
+    trailhead_e2e::confirm_subscriptions_of(&[mgmt]);
+    let opts = DrillOptions {
+        selection: Selection {
+            accounts: vec![mgmt.to_string()],
+            waves: Vec::new(),
+        },
+        only: vec!["4.15".to_string()],
+        timeout: std::time::Duration::from_secs(300),
+        include_org_changes: true,
+        allow_log_archive: false,
+        dry_run: false,
+    };
+    let (_keep, interrupted) = tokio::sync::watch::channel(false);
+    let report = drill(ctx, &opts, interrupted, &ProgressSink::none())
+        .await
+        .expect("the drill runs");
+    let alarm = report.accounts[0]
+        .alarms
+        .iter()
+        .find(|a| a.control == "4.15")
+        .expect("4.15 drilled");
+    assert_eq!(alarm.outcome, Outcome::Fired, "{}", alarm.evidence);
+    let links: Vec<usize> = alarm.latencies.iter().map(|l| l.link).collect();
+    assert_eq!(links, [1, 2, 3, 4, 5, 6]);
+    assert!(report.accounts[0].leftovers.is_empty());
+    let drill_policy = trailhead_policies::drill_policy(
+        &trailhead_provisioner::permissions::permission_inputs(&ctx.spec),
+    );
+    for change in ["Create", "Update", "Delete"] {
+        let action = format!("organizations:{change}OrganizationalUnit");
+        assert!(!trailhead_policies::grants_action(&drill_policy, &action));
+    }
+    assert!(!trailhead_policies::grants_action(
+        &drill_policy,
+        "organizations:TagResource"
+    ));
 }
 
 #[tokio::test]
@@ -368,7 +417,9 @@ async fn preflight_counts_multi_region_trails_of_other_regions() {
 
 #[tokio::test]
 async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
-    use trailhead_policies::{access_role_policy, caller_policy, grants_action, iam_action};
+    use trailhead_policies::{
+        KEY_ADMINISTRATION_ACTIONS, access_role_policy, caller_policy, grants_action, iam_action,
+    };
     let conn = emulator();
     let org = seed(&conn, "perm", 1).await;
     let state = tempfile::tempdir().expect("tempdir");
@@ -389,7 +440,10 @@ async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
             &role
         };
         checked += 1;
-        if !grants_action(policy, &action) {
+        // What trailhead does to its own keys after CreateKey, each key's policy grants (to this
+        // principal by name); the enforced rollout below proves those grants suffice.
+        let by_key_policy = KEY_ADMINISTRATION_ACTIONS.contains(&action.as_str());
+        if !by_key_policy && !grants_action(policy, &action) {
             missing.push(format!("{account} {op} needs {action}"));
         }
     }
@@ -398,7 +452,7 @@ async fn every_call_of_a_rollout_is_granted_by_the_printed_policies() {
 }
 
 /// The AWS error code of a call that should have been refused; None if it went through.
-fn refused<T, E>(
+pub(crate) fn refused<T, E>(
     answer: Result<
         T,
         aws_smithy_runtime_api::client::result::SdkError<
@@ -421,7 +475,7 @@ where
 
 /// Creates `role` in `account` (through the organization's access role): trusted by the
 /// management account, judged by the emulator on its own policies, allowed `policy`.
-async fn least_privilege_role(
+pub(crate) async fn least_privilege_role(
     ctx: &trailhead_provisioner::log_archive::RunCtx,
     account: &str,
     role: &str,
@@ -482,6 +536,12 @@ async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
         let policy = if a.id == member { &short } else { &printed };
         least_privilege_role(&setup, &a.id, role, &policy.to_json()).await;
     }
+    // The member's CloudWatch Logs role as an earlier trailhead made it: without a boundary.
+    let admin_iam = setup.assume(&member, REGION).await.iam();
+    let trust = trailhead_policies::cloudtrail_logs_role_trust().to_json();
+    let old_role = admin_iam.create_role().role_name(LOGS_ROLE);
+    let old_role = old_role.assume_role_policy_document(trust);
+    old_role.send().await.expect("an unbounded logs role");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await; // the emulator's IAM delay
     let opts = RolloutOptions::default();
     let (first, _) = roll(&ctx, &opts).await;
@@ -503,6 +563,44 @@ async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
         second.preflight_problems
     );
     assert_eq!(second.succeeded, org.all_accounts().count());
+    logs_role_stays_a_log_writer(&ctx, &member).await;
+}
+
+const LOGS_ROLE: &str = trailhead_provisioner::member::ROLE_NAME;
+
+/// The rollout put the boundary on the member's CloudWatch Logs role, and the access role can
+/// neither take it off, nor swap it for a broader one, nor make an unbounded role of that name.
+async fn logs_role_stays_a_log_writer(
+    ctx: &trailhead_provisioner::log_archive::RunCtx,
+    member: &str,
+) {
+    let boundary = trailhead_policies::logs_role_boundary("aws");
+    let iam = ctx.assume(member, REGION).await.iam();
+    let live = iam
+        .get_role()
+        .role_name(LOGS_ROLE)
+        .send()
+        .await
+        .expect("role");
+    let bound = live.role().and_then(|r| r.permissions_boundary());
+    let bound = bound.and_then(|b| b.permissions_boundary_arn());
+    assert_eq!(bound, Some(boundary.as_str()));
+    let denied = Some("AccessDenied".to_string());
+    let off = iam.delete_role_permissions_boundary().role_name(LOGS_ROLE);
+    assert_eq!(refused(off.send().await), denied);
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let swap = iam.put_role_permissions_boundary().role_name(LOGS_ROLE);
+    assert_eq!(
+        refused(swap.permissions_boundary(admin).send().await),
+        denied
+    );
+    let trust = trailhead_policies::cloudtrail_logs_role_trust().to_json();
+    let remade = iam
+        .create_role()
+        .role_name(LOGS_ROLE)
+        .assume_role_policy_document(trust);
+    // Unbounded: refused before IAM would even see that the name is taken.
+    assert_eq!(refused(remade.send().await), denied);
 }
 
 /// The drill, under exactly the printed access-role and drill policies (the emulator judges

@@ -192,7 +192,14 @@ async fn builds_from_nothing_reads_back_and_converges() {
         Some(access.as_str())
     );
 
-    let mut inputs = archive_inputs(&ctx.spec, &first.org.org_id, &la, &first.targets);
+    let administrator = trailhead_provisioner::session::role_arn(REGION, &la, &ctx.role.role_name);
+    let mut inputs = archive_inputs(
+        &ctx.spec,
+        &first.org.org_id,
+        &la,
+        &first.targets,
+        administrator,
+    );
     inputs.key_arn = Some(key_arn.clone());
     let want_policy = trailhead_policies::archive_bucket_policy(&inputs, first.mode);
     let live_policy = s3

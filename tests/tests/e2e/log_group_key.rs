@@ -78,7 +78,12 @@ async fn every_log_group_is_encrypted_under_its_accounts_key_and_drift_is_seen()
             .send()
             .await
             .expect("policy");
-        let wanted = log_group_key_policy("aws", account, REGION, &group);
+        // Trailhead's principal there: the access role, or the caller in the management account.
+        let site = trailhead_provisioner::error::CallSite::new(account, REGION, "test");
+        let administrator = trailhead_provisioner::key_administrator::key_administrator(&s, &site)
+            .await
+            .expect("administrator");
+        let wanted = log_group_key_policy("aws", account, REGION, &group, &administrator);
         assert!(same_policy(policy.policy().unwrap(), &wanted), "{account}");
     }
 

@@ -40,8 +40,8 @@ pub struct DrillArgs {
     /// Write the report here instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Also drill Organizations changes (an empty OU created and deleted), when the management
-    /// account is drilled
+    /// Also drill Organizations changes, when the management account is drilled: an update of an
+    /// OU id that cannot exist, which AWS refuses and CloudTrail records (nothing changes)
     #[arg(long)]
     pub include_org_changes: bool,
     /// Allow drilling the log-archive account (refused by default)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use trailhead_policies::{access_role_policy, caller_policy, drill_policy};
+use trailhead_policies::{access_role_policy, caller_policy, drill_policy, key_upgrade_policy};
 use trailhead_provisioner::permissions::permission_inputs;
 
 use crate::{exit, spec};
@@ -20,6 +20,11 @@ pub struct PermissionsArgs {
     /// Also print what `trailhead drill` needs beyond them (JSON: a "drill" key)
     #[arg(long = "with-drill")]
     drill: bool,
+    /// Also print the one-time grant that upgrades keys made by an earlier trailhead (whose key
+    /// policies do not name the access role yet): attach it for one rollout, then remove it
+    /// (JSON: a "key_upgrade" key)
+    #[arg(long = "key-upgrade")]
+    key_upgrade: bool,
 }
 
 pub fn run(args: PermissionsArgs) -> u8 {
@@ -34,11 +39,15 @@ pub fn run(args: PermissionsArgs) -> u8 {
         serde_json::from_str::<serde_json::Value>(&doc.to_json()).unwrap_or_default()
     };
     let drill = args.drill.then(|| drill_policy(&inputs));
+    let upgrade = args.key_upgrade.then(|| key_upgrade_policy(&inputs));
     if args.json {
         let mut both =
             serde_json::json!({"caller": as_value(&caller), "access_role": as_value(&role)});
         if let Some(d) = &drill {
             both["drill"] = as_value(d);
+        }
+        if let Some(u) = &upgrade {
+            both["key_upgrade"] = as_value(u);
         }
         println!("{both}");
         return exit::OK;
@@ -64,6 +73,12 @@ pub fn run(args: PermissionsArgs) -> u8 {
             "# 3. For `trailhead drill`: attach to the access role as well (and to the caller when the management account is drilled)."
         );
         println!("{}", pretty(d));
+    }
+    if let Some(u) = &upgrade {
+        println!(
+            "# 4. Once, after upgrading from a trailhead whose keys did not name the access role: attach to the access role (and the caller, if the management account is configured) for one rollout, then remove it."
+        );
+        println!("{}", pretty(u));
     }
     exit::OK
 }

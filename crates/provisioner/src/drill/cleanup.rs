@@ -11,14 +11,13 @@ use crate::error::{CallSite, ProvisionError};
 use crate::session::AccountSession;
 
 /// Error codes that mean "already gone": removing twice is not a failure.
-const GONE: [&str; 7] = [
+const GONE: [&str; 6] = [
     "NoSuchEntity",
     "NoSuchBucket",
     "NotFoundException",
     "InvalidVpcID.NotFound",
     "InvalidGroup.NotFound",
     "InvalidRouteTableID.NotFound",
-    "OrganizationalUnitNotFoundException",
 ];
 
 fn gone<E: ProvideErrorMetadata>(e: &E) -> bool {
@@ -39,7 +38,6 @@ macro_rules! removed {
 /// Removes one resource the drill created (a KMS key is scheduled for deletion, 7 days).
 pub async fn remove(
     session: &AccountSession,
-    management: &AccountSession,
     site: &CallSite,
     resource: &Resource,
 ) -> Result<(), ProvisionError> {
@@ -94,28 +92,18 @@ pub async fn remove(
             "DeleteRouteTable",
             ec2().delete_route_table().route_table_id(id).send()
         ),
-        Resource::OrganizationalUnit(id) => removed!(
-            site,
-            "DeleteOrganizationalUnit",
-            management
-                .organizations()
-                .delete_organizational_unit()
-                .organizational_unit_id(id)
-                .send()
-        ),
     }
 }
 
 /// Removes every resource, in dependency order; returns what could not be removed, with why.
 pub async fn remove_all(
     session: &AccountSession,
-    management: &AccountSession,
     site: &CallSite,
     resources: &[Resource],
 ) -> Vec<(Resource, String)> {
     let mut failed = Vec::new();
     for r in removal_order(resources) {
-        if let Err(e) = remove(session, management, site, &r).await {
+        if let Err(e) = remove(session, site, &r).await {
             failed.push((r, e.to_string()));
         }
     }
@@ -276,44 +264,6 @@ async fn key_leftovers(
             .and_then(|d| d.key_metadata().and_then(|m| m.key_state().cloned()));
         if state != Some(aws_sdk_kms::types::KeyState::PendingDeletion) {
             found.push(Resource::KmsKey(id.to_string()));
-        }
-    }
-    Ok(found)
-}
-
-/// The drill's OUs left under the organization's root (management account).
-pub async fn ou_leftovers(
-    management: &AccountSession,
-    site: &CallSite,
-) -> Result<Vec<Resource>, ProvisionError> {
-    let orgs = management.organizations();
-    let roots = orgs
-        .list_roots()
-        .send()
-        .await
-        .map_err(|e| site.error("ListRoots", e))?;
-    let mut found = Vec::new();
-    for root in roots.roots() {
-        let Some(root_id) = root.id() else { continue };
-        let ous = orgs
-            .list_organizational_units_for_parent()
-            .parent_id(root_id)
-            .send()
-            .await
-            .map_err(|e| site.error("ListOrganizationalUnitsForParent", e))?;
-        for ou in ous.organizational_units() {
-            let Some(id) = ou.id() else { continue };
-            // An OU whose tags cannot be read is an error to report, not an OU to pass over:
-            // a swallowed AccessDenied here hid every leftover drill OU.
-            let tags = orgs
-                .list_tags_for_resource()
-                .resource_id(id)
-                .send()
-                .await
-                .map_err(|e| site.error("ListTagsForResource", e))?;
-            if tags.tags().iter().any(|t| t.key() == DRILL_TAG) {
-                found.push(Resource::OrganizationalUnit(id.to_string()));
-            }
         }
     }
     Ok(found)

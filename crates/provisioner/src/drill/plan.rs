@@ -35,7 +35,8 @@ pub enum Probe {
     RouteTable,
     /// Create and delete the drill's VPC.
     Vpc,
-    /// Create and delete an empty OU (management account, with --include-org-changes).
+    /// UpdateOrganizationalUnit of an OU that cannot exist (management account, with
+    /// --include-org-changes): refused, recorded, and counted by the filter all the same.
     OrganizationalUnit,
 }
 
@@ -58,7 +59,10 @@ impl Probe {
             Probe::InternetGateway => "create and delete an unattached internet gateway",
             Probe::RouteTable => "create and delete a route table in a temporary VPC",
             Probe::Vpc => "create and delete a temporary VPC",
-            Probe::OrganizationalUnit => "create and delete an empty OU under the root",
+            Probe::OrganizationalUnit => {
+                "UpdateOrganizationalUnit of an OU id that cannot exist in this organization \
+                 (refused; CloudTrail records the attempt, which the filter counts)"
+            }
         }
     }
 
@@ -189,7 +193,6 @@ pub enum Resource {
     NetworkAcl(String),
     InternetGateway(String),
     RouteTable(String),
-    OrganizationalUnit(String),
 }
 
 impl Resource {
@@ -213,7 +216,6 @@ impl Resource {
             Resource::NetworkAcl(id) => ("network ACL", id),
             Resource::InternetGateway(id) => ("internet gateway", id),
             Resource::RouteTable(id) => ("route table", id),
-            Resource::OrganizationalUnit(id) => ("OU", id),
         };
         format!("{kind} {id}")
     }

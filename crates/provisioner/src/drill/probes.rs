@@ -103,7 +103,7 @@ pub async fn run(p: &ProbeCtx<'_>, probe: Probe, vpc: &str) -> Result<Timestamp,
 
 /// Removes what a probe created, and strikes it from the ledger once it is gone.
 async fn undo(p: &ProbeCtx<'_>, resource: &Resource) -> Result<(), ProvisionError> {
-    super::cleanup::remove(p.session, p.management, &p.site, resource).await?;
+    super::cleanup::remove(p.session, &p.site, resource).await?;
     p.ledger.remove(resource);
     Ok(())
 }
@@ -388,6 +388,12 @@ async fn internet_gateway(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
     undo(p, &resource).await
 }
 
+/// The Organizations change: UpdateOrganizationalUnit of an OU that cannot exist here, named
+/// after the drill (the name in the request marks the record as ours). AWS refuses it
+/// (OrganizationalUnitNotFoundException, or AccessDenied where the caller may not update OUs),
+/// CloudTrail records the attempt all the same, and the CIS filter, which matches the event name
+/// whatever its outcome, counts it. Nothing in the organization changes, and the drill needs no
+/// permission to change anything in it.
 async fn organizational_unit(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
     let orgs = p.management.organizations();
     let roots = orgs
@@ -399,28 +405,64 @@ async fn organizational_unit(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .roots()
         .first()
         .and_then(|r| r.id())
-        .unwrap_or_default()
-        .to_string();
-    let out = orgs
-        .create_organizational_unit()
-        .parent_id(root)
+        .ok_or_else(|| ProvisionError::Config("ListRoots returned no root id".into()))?;
+    let id = impossible_ou_id(root);
+    let answer = orgs
+        .update_organizational_unit()
+        .organizational_unit_id(&id)
         .name(p.name())
-        .tags(
-            aws_sdk_organizations::types::Tag::builder()
-                .key(DRILL_TAG)
-                .value(p.run_id)
-                .build()
-                .map_err(|e| ProvisionError::Config(e.to_string()))?,
-        )
         .send()
-        .await
-        .map_err(|e| p.site.error("CreateOrganizationalUnit", e))?;
-    let id = out
-        .organizational_unit()
-        .and_then(|o| o.id())
-        .unwrap_or_default()
-        .to_string();
-    let resource = Resource::OrganizationalUnit(id);
-    p.ledger.add(resource.clone());
-    undo(p, &resource).await
+        .await;
+    match answer {
+        Err(e) => {
+            let code = crate::error::describe(&e).0;
+            if code == "OrganizationalUnitNotFoundException" || code.starts_with("AccessDenied") {
+                Ok(())
+            } else {
+                Err(p.site.error("UpdateOrganizationalUnit", e).into())
+            }
+        }
+        Ok(_) => Err(ProvisionError::Config(format!(
+            "UpdateOrganizationalUnit {id} succeeded, though no OU of this organization can have that id: report this"
+        ))),
+    }
+}
+
+/// An OU id that no OU of the organization under `root` can have: well formed, but its first
+/// part differs from the root's ("ou-" + the root's id + "-" + 8 to 32 characters, Organizations
+/// API reference, OrganizationalUnit Id).
+pub(crate) fn impossible_ou_id(root: &str) -> String {
+    let root_part = root.strip_prefix("r-").unwrap_or(root);
+    let other = if root_part == "0000" { "0001" } else { "0000" };
+    format!("ou-{other}-trailheaddrill")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::impossible_ou_id;
+
+    #[test]
+    fn the_probes_ou_id_is_well_formed_and_outside_the_organizations_root() {
+        let pattern = |id: &str| {
+            let mut parts = id.split('-');
+            let ok = |s: &str, min: usize| {
+                (min..=32).contains(&s.len())
+                    && s.chars()
+                        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+            };
+            parts.next() == Some("ou")
+                && parts.next().is_some_and(|s| ok(s, 4))
+                && parts.next().is_some_and(|s| ok(s, 8))
+                && parts.next().is_none()
+        };
+        for root in ["r-ab12", "r-0000", "r-0001"] {
+            let id = impossible_ou_id(root);
+            assert!(pattern(&id), "{id}");
+            let root_part = &root[2..];
+            assert!(
+                !id.starts_with(&format!("ou-{root_part}-")),
+                "{id} under {root}"
+            );
+        }
+    }
 }

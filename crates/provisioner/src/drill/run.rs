@@ -475,7 +475,7 @@ async fn run_probes(
             }
         }
     }
-    let failed = super::cleanup::remove_all(session, &management, site, &ledger.pending()).await;
+    let failed = super::cleanup::remove_all(session, site, &ledger.pending()).await;
     let leftovers = failed
         .into_iter()
         .map(|(r, why)| format!("{}: {why}", r.label()))
@@ -531,24 +531,20 @@ fn tell_links(
     }
 }
 
-/// `drill --cleanup`: removes every tagged leftover of earlier drills in the selected accounts
-/// (and the drill's OUs, from the management account); returns (account, removed, failed).
+/// `drill --cleanup`: removes every tagged leftover of earlier drills in the selected accounts;
+/// returns (account, removed, failed).
 pub async fn cleanup_leftovers(
     ctx: &RunCtx,
     opts: &DrillOptions,
 ) -> Result<Vec<(String, Vec<String>, Vec<String>)>, ProvisionError> {
     let (chosen, _, _) = targets(ctx, opts).await?;
     let home = ctx.spec.org.home_region.clone();
-    let management = ctx.management().await;
     let mut out = Vec::new();
     for t in chosen {
         let site = CallSite::new(t.id.as_str(), &home, "drill cleanup");
         let session = ctx.assume(t.id.as_str(), &home).await;
-        let mut found = super::cleanup::leftovers(&session, &site).await?;
-        if t.id.as_str() == ctx.spec.org.management_account.as_str() {
-            found.extend(super::cleanup::ou_leftovers(&management, &site).await?);
-        }
-        let failed = super::cleanup::remove_all(&session, &management, &site, &found).await;
+        let found = super::cleanup::leftovers(&session, &site).await?;
+        let failed = super::cleanup::remove_all(&session, &site, &found).await;
         let failed_labels: Vec<String> = failed
             .iter()
             .map(|(r, why)| format!("{}: {why}", r.label()))

@@ -170,13 +170,13 @@ pub async fn ensure_key(
         if !apply {
             return Ok((Action::Create, diff, None));
         }
-        // The lockout safety check stays on: KMS refuses a policy that would lock us out.
+        // The lockout safety check stays on: KMS refuses a policy that would lock us out. No
+        // tags here: tags on CreateKey need kms:TagResource in an identity policy, which would
+        // reach every key; the new key's own policy grants the tagging below instead.
         let created = kms
             .create_key()
             .description(&spec.description)
             .policy(spec.policy.to_json())
-            .tags(tag(ALIAS_TAG, &spec.alias)?)
-            .tags(tag("trailhead:managed", "true")?)
             .send()
             .await
             .map_err(|e| site.error("CreateKey", e))?;
@@ -190,6 +190,20 @@ pub async fn ensure_key(
             .to_string();
         // The key was made a moment ago: KMS may not know it everywhere yet.
         use crate::consistency::{KEY_PROPAGATION_WAIT, new_key, settle};
+        // Tagged before the alias: a run that stops in between leaves a key the next run adopts.
+        let (alias_tag, managed) = (
+            tag(ALIAS_TAG, &spec.alias)?,
+            tag("trailhead:managed", "true")?,
+        );
+        settle(new_key, KEY_PROPAGATION_WAIT, || {
+            kms.tag_resource()
+                .key_id(&key_id)
+                .tags(alias_tag.clone())
+                .tags(managed.clone())
+                .send()
+        })
+        .await
+        .map_err(|e| site.error("TagResource", e))?;
         settle(new_key, KEY_PROPAGATION_WAIT, || {
             kms.create_alias()
                 .alias_name(&spec.alias)
@@ -250,7 +264,7 @@ pub async fn ensure_key(
                     .send()
             })
             .await
-            .map_err(|e| site.error("PutKeyPolicy", e))?;
+            .map_err(|e| upgrade_hint(site.error("PutKeyPolicy", e)))?;
         }
         if rotation_changes {
             settle(key_not_found, KEY_PROPAGATION_WAIT, || {
@@ -271,6 +285,18 @@ pub async fn ensure_key(
         }
     }
     Ok((diff.action(), diff, live.arn))
+}
+
+/// A key whose policy does not name trailhead's administrator yet (made by a trailhead that
+/// administered keys through the access role's identity policy) cannot be rewritten under the
+/// current policies: say how to upgrade it once.
+fn upgrade_hint(mut e: crate::error::AwsError) -> crate::error::AwsError {
+    if e.code.contains("AccessDenied") {
+        e.message.push_str(
+            " (a key made by an earlier trailhead: its policy does not name trailhead's administrator yet; attach `trailhead permissions --org FILE --key-upgrade` to the access role for one rollout, then remove it)",
+        );
+    }
+    e
 }
 
 fn tag(key: &str, value: &str) -> Result<Tag, ProvisionError> {

@@ -20,6 +20,7 @@ use trailhead_policies::{
 use crate::Connection;
 use crate::counter::CallLog;
 use crate::error::{CallSite, ProvisionError};
+use crate::key_administrator::key_administrator;
 use crate::member::topic::{TopicSpec, converge_topic};
 use crate::member::{DeliveryTopic, STEP_DELIVERY_TOPIC};
 use crate::org_trail::{STEP_ORG_TRAIL, find_org_trails, skip_covered};
@@ -152,6 +153,7 @@ pub fn archive_inputs(
     org_id: &str,
     la: &str,
     targets: &[TargetAccount],
+    key_administrator: String,
 ) -> ArchiveInputs {
     let home = &spec.org.home_region;
     ArchiveInputs {
@@ -174,6 +176,7 @@ pub fn archive_inputs(
             })
             .collect(),
         key_arn: None,
+        key_administrator,
         athena: spec.athena.as_ref().map(|_| AthenaGrant {
             results_bucket: athena_results_bucket_for(&spec.log_archive.bucket_name(&spec.org, la)),
             query_account: query_account(spec, la),
@@ -258,9 +261,11 @@ pub async fn log_archive_stage(ctx: &RunCtx) -> Result<LogArchiveOutcome, Provis
     if ctx.apply && action == Action::Create {
         account::wait_assumable(&management, &la, &home, &ctx.role, ctx.assume_timeout).await?;
     }
+    let session = ctx.assume(&la, &home).await;
+    let administrator = key_administrator(&session, &CallSite::new(&la, &home, STEP_KEY)).await?;
     let archive = Archive {
-        session: ctx.assume(&la, &home).await,
-        inputs: archive_inputs(spec, &org.org_id, &la, &targets),
+        session,
+        inputs: archive_inputs(spec, &org.org_id, &la, &targets, administrator),
         home,
         account: la.clone(),
     };
@@ -563,7 +568,7 @@ impl Archive {
 }
 
 fn mode_notes(mode: DeputyMode) -> Vec<String> {
-    if mode == DeputyMode::SourceOrgId {
+    if mode != DeputyMode::SourceArn {
         vec![mode.explain().to_string()]
     } else {
         Vec::new()

@@ -6,6 +6,7 @@ use trailhead_policies::log_group_key_policy;
 use super::{Desired, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY};
 use crate::consistency::{KEY_PROPAGATION_WAIT, logs_key, settle};
 use crate::error::{CallSite, ProvisionError};
+use crate::key_administrator::key_administrator;
 use crate::log_archive::key::{KeySpec, ensure_key};
 use crate::plan::{Action, Diff, shown};
 use crate::session::AccountSession;
@@ -21,13 +22,20 @@ pub async fn ensure_log_group_key(
         return Ok((Action::NoOp, Diff::new(), None));
     };
     let site = CallSite::new(&d.account, &d.region, STEP_LOG_GROUP_KEY);
+    let administrator = key_administrator(session, &site).await?;
     let spec = KeySpec {
         alias: alias.clone(),
         description: format!(
             "trailhead: encrypts the CloudTrail log group {}",
             d.log_group
         ),
-        policy: log_group_key_policy(&d.partition, &d.account, &d.region, &d.log_group),
+        policy: log_group_key_policy(
+            &d.partition,
+            &d.account,
+            &d.region,
+            &d.log_group,
+            &administrator,
+        ),
     };
     ensure_key(&session.kms(), &site, &spec, apply).await
 }

@@ -1,4 +1,4 @@
-"""Identity policies of roles tagged trailhead:enforce-identity-policy, judged by action."""
+"""Identity policies of roles tagged trailhead:enforce-identity-policy, judged by action, resource and condition."""
 
 import pytest
 from botocore.exceptions import ClientError
@@ -30,8 +30,9 @@ def test_an_enforced_role_may_make_only_the_calls_its_policies_allow(emulator, o
     bucket = unique("enforced")
     emulator.assume("s3", account).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     name = enforced_role(emulator, account, [
-        {"Effect": "Allow", "Action": ["cloudtrail:DescribeTrails", "s3:GetBucketVersioning", "kms:List*"],
-         "Resource": "arn:aws:cloudtrail:*:*:trail/only-this"},
+        {"Effect": "Allow", "Action": ["cloudtrail:DescribeTrails", "kms:List*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetBucketVersioning", "cloudtrail:GetTrailStatus"],
+         "Resource": [f"arn:aws:s3:::{bucket}", "arn:aws:cloudtrail:*:*:trail/only-this"]},
         {"Effect": "Deny", "Action": "kms:ListAliases", "Resource": "*"},
     ])
     ct = emulator.assume("cloudtrail", account, role=name)
@@ -187,3 +188,29 @@ def test_an_explicit_deny_wins_over_a_key_policy_that_names_the_role(emulator, o
     key = kms.create_key(Policy=policy(root, own))["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key)
     assert code_of(lambda: kms.tag_resource(KeyId=key, Tags=[{"TagKey": "a", "TagValue": "b"}])) == "AccessDeniedException"
+
+
+def test_identity_policies_are_judged_on_the_resource(emulator, org):
+    account = org["member"]
+    ours, theirs = unique("ours"), unique("theirs")
+    name = enforced_role(emulator, account, [
+        {"Effect": "Allow", "Action": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+         "Resource": f"arn:aws:sns:*:*:{ours}"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+         "Resource": f"arn:aws:logs:*:*:log-group:/{ours}"},
+        {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:GetBucketVersioning"],
+         "Resource": f"arn:aws:s3:::{ours}"},
+        {"Effect": "Allow", "Action": ["iam:GetRole"], "Resource": f"arn:aws:iam::*:role/{ours}"},
+    ])
+    sns = emulator.assume("sns", account, role=name)
+    sns.create_topic(Name=ours)
+    assert code_of(lambda: sns.create_topic(Name=theirs)) == "AccessDenied"
+    logs = emulator.assume("logs", account, role=name)
+    logs.create_log_group(logGroupName=f"/{ours}")
+    assert code_of(lambda: logs.create_log_group(logGroupName=f"/{theirs}")) == "AccessDeniedException"
+    s3 = emulator.assume("s3", account, role=name)
+    location = {"LocationConstraint": REGION}
+    s3.create_bucket(Bucket=ours, CreateBucketConfiguration=location)
+    assert code_of(lambda: s3.create_bucket(Bucket=theirs, CreateBucketConfiguration=location)) == "AccessDenied"
+    iam = emulator.assume("iam", account, role=name)
+    assert code_of(lambda: iam.get_role(RoleName=theirs)) == "AccessDenied"

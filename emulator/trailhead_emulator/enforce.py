@@ -3,9 +3,10 @@
 attached) allow, as on AWS. It is how a test proves that the access role policy
 `trailhead permissions` prints is enough for a whole rollout.
 
-moto evaluates no identity policy; doing so for every role would need the resource ARN of every
-request of every service. So this judges the **action and the conditions**: a statement's
-`Resource` counts as matching (docs/emulator.md says so), and its conditions are judged against
+moto evaluates no identity policy. This judges the **action, the resource and the
+conditions**: the resource ARNs that resources.py reads off the request (S3, IAM, CloudTrail,
+CloudWatch Logs, SNS, CloudWatch alarms, KMS keys; where it cannot tell, a statement's `Resource`
+counts as matching, and docs/emulator.md says so), and the conditions judged against
 the request context conditions.py builds (request tags, tag keys, resource tags, key aliases,
 `ec2:CreateAction`; empty for other calls, so a condition on a key AWS would send fails as it
 would without it). KMS CreateAlias is judged on its resources too: the alias, and the key it
@@ -23,7 +24,7 @@ import io
 import re
 from urllib.parse import parse_qs
 
-from . import conditions, identity, iam
+from . import conditions, identity, iam, resources
 from .policy import ALLOW, DENY, evaluate
 
 ENFORCE_TAG = "trailhead:enforce-identity-policy"
@@ -185,16 +186,24 @@ def _alias_refused(role, caller, environ, body):
     return not through_root or denied(role, caller, "kms:CreateAlias", {}, key.arn)
 
 
+def _role_denies(role, caller, action, context, resources):
+    """Whether the role's policies refuse `action` on any of `resources` (None: by action)."""
+    return any(denied(role, caller, action, context, r) for r in resources or [None])
+
+
 def _refused_action(role, caller, limited, action, environ, body):
     """The first action of the request (itself, then what it depends on) that is refused."""
     account = (limited or caller).account
     context, dependent = conditions.context_of(action, environ, body, account)
     by_key = role is not None and _key_policy_names(caller, action, environ, body)
+    targets = resources.resources_of(action, environ, body, account) if role is not None else None
     for checked, ctx in [(action, context)] + dependent:
         # A key policy that names the caller grants without an identity policy; an explicit
         # Deny in one still wins (IAM policy evaluation logic).
         granted_by_key = by_key and checked == action
-        if role is not None and not granted_by_key and denied(role, caller, checked, ctx):
+        # A dependent action (a tag on create) is judged by action and conditions.
+        on = targets if checked == action else None
+        if role is not None and not granted_by_key and _role_denies(role, caller, checked, ctx, on):
             return caller, checked
         if role is not None and granted_by_key and explicitly_denied(role, caller, checked, ctx):
             return caller, checked

@@ -121,6 +121,10 @@ const PACKAGE: &[(&str, &str)] = &[
         include_str!("../../../../emulator/trailhead_emulator/regions.py"),
     ),
     (
+        "resources.py",
+        include_str!("../../../../emulator/trailhead_emulator/resources.py"),
+    ),
+    (
         "s3.py",
         include_str!("../../../../emulator/trailhead_emulator/s3.py"),
     ),

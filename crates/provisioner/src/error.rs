@@ -219,6 +219,26 @@ impl From<AwsError> for ProvisionError {
     }
 }
 
+/// The event of a step that failed with `err`.
+pub fn step_failed(
+    err: &AwsError,
+    duration_ms: u64,
+    api_calls: u64,
+    retries: u64,
+) -> crate::events::Event {
+    crate::events::Event::StepFailed {
+        account: err.account.clone(),
+        region: err.region.clone(),
+        step: err.step.clone(),
+        operation: err.operation.clone(),
+        error_code: err.code.clone(),
+        message: err.message.clone(),
+        duration_ms,
+        api_calls,
+        retries,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

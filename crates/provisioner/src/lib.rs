@@ -5,6 +5,8 @@
 //! prints: progress goes out as events, errors come back typed, and only the CLI renders them.
 //! Secrets (session tokens, MFA codes, ExternalIds) never enter an event, an error or a log line.
 
+pub use trailhead_report::{events, plan};
+
 pub mod archive;
 pub mod athena;
 pub mod connect;
@@ -13,7 +15,6 @@ pub mod counter;
 pub mod delivered;
 pub mod drill;
 pub mod error;
-pub mod events;
 pub mod integrity;
 pub mod journal;
 pub mod key_administrator;
@@ -21,7 +22,6 @@ pub mod log_archive;
 pub mod member;
 pub mod org_trail;
 pub mod permissions;
-pub mod plan;
 pub mod preflight;
 pub mod propagation;
 pub mod rollout;

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use trailhead_provisioner::events::{AccountStatus, Event, WaveInfo};
-use trailhead_provisioner::plan::Action;
+use trailhead_report::events::{AccountStatus, Event, WaveInfo};
+use trailhead_report::plan::Action;
 use trailhead_tui::ViewState;
 use trailhead_tui::render::draw;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use trailhead_provisioner::events::{Command, Event};
+use trailhead_report::events::{Command, Event};
 
 use crate::keys;
 use crate::render::draw;

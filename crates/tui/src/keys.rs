@@ -1,7 +1,7 @@
 //! Keys → view changes and commands for the scheduler.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use trailhead_provisioner::events::Command;
+use trailhead_report::events::Command;
 
 use crate::state::{Mode, Status, ViewState};
 

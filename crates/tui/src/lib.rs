@@ -1,9 +1,9 @@
 //! The interactive rollout view (ratatui): a live, keyboard-driven picture of every account,
 //! and a masked prompt for secrets.
 //!
-//! It consumes the provisioner's events and sends back commands (pause, resume, abort, retry,
-//! skip, approve). It never calls AWS itself, and never prints, logs or keeps a secret typed
-//! into its prompt.
+//! It consumes a run's events and sends back commands (pause, resume, abort, retry, skip,
+//! approve), both from `trailhead-report`: it depends on no AWS SDK and never calls AWS itself,
+//! and never prints, logs or keeps a secret typed into its prompt.
 
 pub mod app;
 pub mod keys;

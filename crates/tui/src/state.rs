@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use trailhead_provisioner::events::{AccountStatus, Event, WaveStatus};
-use trailhead_provisioner::plan::{Action, Change};
+use trailhead_report::events::{AccountStatus, Event, WaveStatus};
+use trailhead_report::plan::{Action, Change};
 
 pub const EVENT_LOG: usize = 200;
 

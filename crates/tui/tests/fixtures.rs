@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use trailhead_provisioner::events::{AccountStatus, Event, WaveInfo, WaveStatus};
-use trailhead_provisioner::plan::{Action, Change};
+use trailhead_report::events::{AccountStatus, Event, WaveInfo, WaveStatus};
+use trailhead_report::plan::{Action, Change};
 use trailhead_tui::ViewState;
 
 pub fn id(i: usize) -> String {

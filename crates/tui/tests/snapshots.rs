@@ -7,7 +7,7 @@ mod fixtures;
 use fixtures::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use trailhead_provisioner::events::{Event, WaveStatus};
+use trailhead_report::events::{Event, WaveStatus};
 use trailhead_tui::ViewState;
 use trailhead_tui::render::draw;
 
@@ -73,7 +73,7 @@ fn finished() {
     ev.push(account_done(
         4,
         "security",
-        trailhead_provisioner::events::AccountStatus::Succeeded,
+        trailhead_report::events::AccountStatus::Succeeded,
     ));
     ev.push(Event::WaveFinished {
         wave: "security".into(),

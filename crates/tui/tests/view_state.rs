@@ -6,8 +6,8 @@ mod fixtures;
 
 use fixtures::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use trailhead_provisioner::events::{AccountStatus, Command, Event};
-use trailhead_provisioner::plan::Action;
+use trailhead_report::events::{AccountStatus, Command, Event};
+use trailhead_report::plan::Action;
 use trailhead_tui::keys::handle;
 use trailhead_tui::state::{Mode, Status, WaveState};
 
@@ -211,7 +211,7 @@ fn finished_run() -> Vec<Event> {
     fail_account(&mut ev, 1, "canary");
     ev.push(Event::WaveFinished {
         wave: "canary".into(),
-        status: trailhead_provisioner::events::WaveStatus::Failed,
+        status: trailhead_report::events::WaveStatus::Failed,
         succeeded: 1,
         failed: 1,
         skipped: 0,
@@ -219,7 +219,7 @@ fn finished_run() -> Vec<Event> {
     start_running(&mut ev, 2, "security", "trail");
     ev.push(Event::WaveFinished {
         wave: "security".into(),
-        status: trailhead_provisioner::events::WaveStatus::Skipped,
+        status: trailhead_report::events::WaveStatus::Skipped,
         succeeded: 0,
         failed: 0,
         skipped: 3,
@@ -343,7 +343,7 @@ fn ctrl_c_at_the_approval_question_reads_interrupted_with_the_resume_command() {
     for wave in ["security", "workloads"] {
         st.apply(&Event::WaveFinished {
             wave: wave.into(),
-            status: trailhead_provisioner::events::WaveStatus::Skipped,
+            status: trailhead_report::events::WaveStatus::Skipped,
             succeeded: 0,
             failed: 0,
             skipped: 0,

@@ -4,7 +4,6 @@
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::error::AwsError;
 use crate::plan::{Action, Change};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -143,22 +142,6 @@ pub struct WaveInfo {
     pub name: String,
     pub accounts: Vec<(String, String)>,
     pub max_concurrency: u32,
-}
-
-impl Event {
-    pub fn step_failed(err: &AwsError, duration_ms: u64, api_calls: u64, retries: u64) -> Self {
-        Event::StepFailed {
-            account: err.account.clone(),
-            region: err.region.clone(),
-            step: err.step.clone(),
-            operation: err.operation.clone(),
-            error_code: err.code.clone(),
-            message: err.message.clone(),
-            duration_ms,
-            api_calls,
-            retries,
-        }
-    }
 }
 
 /// Where events go. Sending never blocks and never fails the run: a closed receiver (the view

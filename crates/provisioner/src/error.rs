@@ -65,6 +65,28 @@ impl CallSite {
             message,
         }
     }
+
+    /// `value`, a field every such answer of `operation` carries; its absence is an error that
+    /// names where it happened, never an empty string that later reads as a real value.
+    pub fn require<'a, T: ?Sized>(
+        &self,
+        value: Option<&'a T>,
+        operation: &str,
+        field: &'static str,
+    ) -> Result<&'a T, ProvisionError> {
+        value.ok_or_else(|| self.missing(operation, field))
+    }
+
+    /// The error of an answer of `operation` that lacks `field`.
+    pub fn missing(&self, operation: &str, field: &'static str) -> ProvisionError {
+        ProvisionError::MissingField {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            step: self.step.clone(),
+            operation: operation.to_string(),
+            field,
+        }
+    }
 }
 
 /// The AWS error code and message of an SDK error, or its transport failure kind.
@@ -194,6 +216,15 @@ pub enum ProvisionError {
     Aws(Box<AwsError>),
     #[error("{0}")]
     Config(String),
+    /// An AWS answer without a field every such answer has.
+    #[error("{account} {region} {step}: {operation} answered without its {field}")]
+    MissingField {
+        account: String,
+        region: String,
+        step: String,
+        operation: String,
+        field: &'static str,
+    },
     /// An account named on the command line that the spec does not govern.
     #[error("{0}")]
     UnknownAccount(String),
@@ -242,6 +273,23 @@ pub fn step_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_field_is_an_error_that_says_where_never_an_empty_string() {
+        let site = CallSite::new("111111111111", "eu-west-1", "read organization");
+        assert_eq!(
+            site.require(Some("o-abc"), "DescribeOrganization", "Id")
+                .ok(),
+            Some("o-abc")
+        );
+        let missing = site.require::<str>(None, "DescribeOrganization", "Organization.Id");
+        assert_eq!(
+            missing.err().map(|e| e.to_string()).as_deref(),
+            Some(
+                "111111111111 eu-west-1 read organization: DescribeOrganization answered without its Organization.Id"
+            )
+        );
+    }
 
     #[test]
     fn the_certificate_clause_is_found_and_kept_whole() {

@@ -200,7 +200,7 @@ async fn check_caller(
         .await
         .map_err(|e| site.error("GetCallerIdentity", e))?
         .account
-        .unwrap_or_default();
+        .ok_or_else(|| site.missing("GetCallerIdentity", "Account"))?;
     let want = ctx.spec.org.management_account.to_string();
     if caller == want {
         return Ok(None);

@@ -41,12 +41,21 @@ pub async fn read_org(management: &AccountSession) -> Result<OrgView, ProvisionE
             }
         }
     }
+    // An empty organization id would make every `aws:PrincipalOrgID` condition match nobody.
+    let org_id = site.require(
+        o.and_then(|o| o.id()),
+        "DescribeOrganization",
+        "Organization.Id",
+    )?;
+    let management = o.and_then(|o| o.master_account_id());
+    let management = site.require(
+        management,
+        "DescribeOrganization",
+        "Organization.MasterAccountId",
+    )?;
     Ok(OrgView {
-        org_id: o.and_then(|o| o.id()).unwrap_or_default().to_string(),
-        management_account: o
-            .and_then(|o| o.master_account_id())
-            .unwrap_or_default()
-            .to_string(),
+        org_id: org_id.to_string(),
+        management_account: management.to_string(),
         accounts,
     })
 }

@@ -58,7 +58,7 @@ impl QueryTarget<'_> {
             .await
             .map_err(|e| self.site.error("StartQueryExecution", e))?
             .query_execution_id
-            .unwrap_or_default();
+            .ok_or_else(|| self.site.missing("StartQueryExecution", "QueryExecutionId"))?;
         loop {
             let out = self
                 .athena

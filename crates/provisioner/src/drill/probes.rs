@@ -139,10 +139,13 @@ async fn iam_policy(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .send()
         .await
         .map_err(|e| p.site.error("CreatePolicy", e))?;
-    let arn = out
-        .policy()
-        .and_then(|x| x.arn())
-        .unwrap_or_default()
+    let arn = p
+        .site
+        .require(
+            out.policy().and_then(|x| x.arn()),
+            "CreatePolicy",
+            "Policy.Arn",
+        )?
         .to_string();
     let resource = Resource::IamPolicy(arn);
     p.ledger.add(resource.clone());
@@ -239,10 +242,14 @@ async fn kms_key(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .send()
         .await
         .map_err(|e| p.site.error("CreateKey", e))?;
-    let id = out
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .unwrap_or_default();
+    let id = p
+        .site
+        .require(
+            out.key_metadata().map(|m| m.key_id()),
+            "CreateKey",
+            "KeyMetadata",
+        )?
+        .to_string();
     let resource = Resource::KmsKey(id.clone());
     p.ledger.add(resource.clone());
     let rewritten = same_key_policy(p, &id).await;
@@ -318,10 +325,9 @@ pub async fn create_vpc(p: &ProbeCtx<'_>) -> Result<(String, Timestamp), Provisi
         .send()
         .await
         .map_err(|e| p.site.error("CreateVpc", e))?;
-    let id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
+    let id = p
+        .site
+        .require(out.vpc().and_then(|v| v.vpc_id()), "CreateVpc", "Vpc.VpcId")?
         .to_string();
     p.ledger.add(Resource::Vpc(id.clone()));
     Ok((id, at))
@@ -340,7 +346,10 @@ async fn in_vpc(p: &ProbeCtx<'_>, probe: Probe, vpc: &str) -> Result<(), Provisi
                 .send()
                 .await
                 .map_err(|e| p.site.error("CreateSecurityGroup", e))?;
-            Resource::SecurityGroup(out.group_id().unwrap_or_default().to_string())
+            let id = p
+                .site
+                .require(out.group_id(), "CreateSecurityGroup", "GroupId")?;
+            Resource::SecurityGroup(id.to_string())
         }
         Probe::NetworkAcl => {
             let out = ec2
@@ -351,7 +360,10 @@ async fn in_vpc(p: &ProbeCtx<'_>, probe: Probe, vpc: &str) -> Result<(), Provisi
                 .await
                 .map_err(|e| p.site.error("CreateNetworkAcl", e))?;
             let id = out.network_acl().and_then(|a| a.network_acl_id());
-            Resource::NetworkAcl(id.unwrap_or_default().to_string())
+            let id = p
+                .site
+                .require(id, "CreateNetworkAcl", "NetworkAcl.NetworkAclId")?;
+            Resource::NetworkAcl(id.to_string())
         }
         _ => {
             let out = ec2
@@ -362,7 +374,10 @@ async fn in_vpc(p: &ProbeCtx<'_>, probe: Probe, vpc: &str) -> Result<(), Provisi
                 .await
                 .map_err(|e| p.site.error("CreateRouteTable", e))?;
             let id = out.route_table().and_then(|t| t.route_table_id());
-            Resource::RouteTable(id.unwrap_or_default().to_string())
+            let id = p
+                .site
+                .require(id, "CreateRouteTable", "RouteTable.RouteTableId")?;
+            Resource::RouteTable(id.to_string())
         }
     };
     p.ledger.add(resource.clone());
@@ -378,10 +393,13 @@ async fn internet_gateway(p: &ProbeCtx<'_>) -> Result<(), ProvisionError> {
         .send()
         .await
         .map_err(|e| p.site.error("CreateInternetGateway", e))?;
-    let id = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .unwrap_or_default()
+    let id = p
+        .site
+        .require(
+            out.internet_gateway().and_then(|g| g.internet_gateway_id()),
+            "CreateInternetGateway",
+            "InternetGateway.InternetGatewayId",
+        )?
         .to_string();
     let resource = Resource::InternetGateway(id);
     p.ledger.add(resource.clone());

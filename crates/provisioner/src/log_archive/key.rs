@@ -50,7 +50,8 @@ async fn by_alias(
             }
             Ok(Some((
                 meta.key_id().to_string(),
-                meta.arn().unwrap_or_default().to_string(),
+                site.require(meta.arn(), "DescribeKey", "KeyMetadata.Arn")?
+                    .to_string(),
                 meta.description().unwrap_or_default().to_string(),
             )))
         }
@@ -121,7 +122,8 @@ pub async fn read_key(
                 let meta = d.key_metadata();
                 (
                     id,
-                    meta.and_then(|m| m.arn()).unwrap_or_default().to_string(),
+                    site.require(meta.and_then(|m| m.arn()), "DescribeKey", "KeyMetadata.Arn")?
+                        .to_string(),
                     meta.and_then(|m| m.description())
                         .unwrap_or_default()
                         .to_string(),

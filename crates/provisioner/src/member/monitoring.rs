@@ -82,9 +82,13 @@ pub struct LiveAlarm {
     pub state: String,
 }
 
-fn live_alarm(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> (String, LiveAlarm) {
-    (
-        a.alarm_name().unwrap_or_default().to_string(),
+fn live_alarm(
+    site: &CallSite,
+    a: &aws_sdk_cloudwatch::types::MetricAlarm,
+) -> Result<(String, LiveAlarm), ProvisionError> {
+    let name = site.require(a.alarm_name(), "DescribeAlarms", "MetricAlarm.AlarmName")?;
+    Ok((
+        name.to_string(),
         LiveAlarm {
             namespace: a.namespace().unwrap_or_default().to_string(),
             metric: a.metric_name().unwrap_or_default().to_string(),
@@ -94,7 +98,7 @@ fn live_alarm(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> (String, LiveAlarm)
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default(),
         },
-    )
+    ))
 }
 
 /// The metric alarms named `names` (100 per call), or every alarm of the account when `None`.
@@ -118,7 +122,9 @@ pub async fn read_alarms(
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| site.error("DescribeAlarms", e))?;
-            out.extend(page.metric_alarms().iter().map(live_alarm));
+            for a in page.metric_alarms() {
+                out.push(live_alarm(site, a)?);
+            }
         }
     }
     Ok(out)
@@ -161,7 +167,9 @@ pub async fn read_filters(
         for f in page.metric_filters() {
             let t = f.metric_transformations().first();
             filters.push(LiveFilter {
-                name: f.filter_name().unwrap_or_default().to_string(),
+                name: site
+                    .require(f.filter_name(), "DescribeMetricFilters", "filterName")?
+                    .to_string(),
                 pattern: f.filter_pattern().unwrap_or_default().to_string(),
                 namespace: t
                     .map(|t| t.metric_namespace().to_string())
@@ -355,10 +363,8 @@ pub async fn ensure_alarms(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| site.error("DescribeAlarms", e))?;
         for a in page.metric_alarms() {
-            live.insert(
-                a.alarm_name().unwrap_or_default().to_string(),
-                owned_fields(a),
-            );
+            let name = site.require(a.alarm_name(), "DescribeAlarms", "MetricAlarm.AlarmName")?;
+            live.insert(name.to_string(), owned_fields(a));
         }
     }
     let mut drift = Drift::new("alarms");

@@ -483,6 +483,29 @@ where
         .map(|e| trailhead_provisioner::error::describe(&e).0)
 }
 
+/// A one-member organization to be reached through `role`, an access role the tests create
+/// with exactly the policies they choose: (the organization, a context that reaches it through
+/// the organization's own access role to set things up, a context that reaches it through
+/// `role`, their state directory).
+pub(crate) async fn least_privilege_org(
+    prefix: &str,
+    role: &str,
+) -> (
+    trailhead_provisioner::seed::SeededOrg,
+    trailhead_provisioner::log_archive::RunCtx,
+    trailhead_provisioner::log_archive::RunCtx,
+    tempfile::TempDir,
+) {
+    let conn = emulator();
+    let org = seed(&conn, prefix, 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let plain = org.spec_toml(prefix, REGION);
+    let setup = run_ctx(&conn, &plain, true, state.path());
+    let spec = format!("[access]\nrole_name = \"{role}\"\n\n{plain}");
+    let ctx = run_ctx(&conn, &spec, true, state.path());
+    (org, setup, ctx, state)
+}
+
 /// Creates `role` in `account` (through the organization's access role): trusted by the
 /// management account, judged by the emulator on its own policies, allowed `policy`.
 pub(crate) async fn least_privilege_role(
@@ -522,17 +545,9 @@ pub(crate) async fn least_privilege_role(
 #[tokio::test]
 async fn a_rollout_succeeds_under_exactly_the_printed_access_role_policy() {
     use trailhead_policies::access_role_policy;
-    let conn = emulator();
-    let org = seed(&conn, "least", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
     let role = "TrailheadLeastPrivilege";
-    let spec = format!(
-        "[access]\nrole_name = \"{role}\"\n\n{}",
-        org.spec_toml("least", REGION)
-    );
     // The roles are made through the organization's own access role.
-    let setup = run_ctx(&conn, &org.spec_toml("least", REGION), true, state.path());
-    let ctx = run_ctx(&conn, &spec, true, state.path());
+    let (org, setup, ctx, _state) = least_privilege_org("least", role).await;
     let printed = access_role_policy(&trailhead_provisioner::permissions::permission_inputs(
         &ctx.spec,
     ));
@@ -622,18 +637,8 @@ async fn the_drill_deletes_only_its_own_under_the_printed_policies() {
     use trailhead_model::Selection;
     use trailhead_policies::{DRILL_TAG, access_role_policy, drill_policy};
     use trailhead_provisioner::drill::{DrillOptions, Outcome, ProgressSink, drill};
-    let conn = emulator();
-    let org = seed(&conn, "drillpol", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
     let role = "TrailheadDrillLeast";
-    let plain = org.spec_toml("drillpol", REGION);
-    let setup = run_ctx(&conn, &plain, true, state.path());
-    let ctx = run_ctx(
-        &conn,
-        &format!("[access]\nrole_name = \"{role}\"\n\n{plain}"),
-        true,
-        state.path(),
-    );
+    let (org, setup, ctx, _state) = least_privilege_org("drillpol", role).await;
     let inputs = trailhead_provisioner::permissions::permission_inputs(&ctx.spec);
     let (access, drilling) = (access_role_policy(&inputs), drill_policy(&inputs));
     for a in org.all_accounts() {

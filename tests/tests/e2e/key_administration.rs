@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use trailhead_e2e::{REGION, emulator, run_ctx, seed};
+use trailhead_e2e::REGION;
 use trailhead_policies::{access_role_policy, key_upgrade_policy};
 use trailhead_provisioner::log_archive::{STEP_KEY, log_archive_stage};
 use trailhead_provisioner::permissions::permission_inputs;
 use trailhead_provisioner::plan::Action;
 
-use crate::contract::{least_privilege_role, refused};
+use crate::contract::{least_privilege_org, least_privilege_role, refused};
 
 /// A key policy as an earlier trailhead wrote it: the account administers the key, and through
 /// it the access role's identity policy did.
@@ -22,6 +22,16 @@ fn root_only(account: &str) -> String {
     )
 }
 
+/// A key made by the account's own administrator, its policy naming only the account, once KMS
+/// knows it everywhere.
+async fn key_of_the_account(kms: &aws_sdk_kms::Client, account: &str) -> String {
+    let created = kms.create_key().policy(root_only(account)).send().await;
+    let meta = created.expect("CreateKey");
+    let id = meta.key_metadata().expect("metadata").key_id().to_string();
+    settle().await;
+    id
+}
+
 async fn settle() {
     // The emulator's IAM and KMS propagation delays.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -29,18 +39,8 @@ async fn settle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_role_administers_only_keys_whose_policy_names_it() {
-    let conn = emulator();
-    let org = seed(&conn, "keyadm", 1).await;
-    let state = tempfile::tempdir().expect("tempdir");
     let role = "TrailheadKeyAdmin";
-    let plain = org.spec_toml("keyadm", REGION);
-    let setup = run_ctx(&conn, &plain, true, state.path());
-    let ctx = run_ctx(
-        &conn,
-        &format!("[access]\nrole_name = \"{role}\"\n\n{plain}"),
-        true,
-        state.path(),
-    );
+    let (org, setup, ctx, _state) = least_privilege_org("keyadm", role).await;
     let inputs = permission_inputs(&ctx.spec);
     let printed = access_role_policy(&inputs);
     let (la, member) = (org.log_archive.id.clone(), org.members[0].id.clone());
@@ -50,14 +50,7 @@ async fn the_access_role_administers_only_keys_whose_policy_names_it() {
 
     // An earlier trailhead's archive key, aliased as ours.
     let admin = setup.assume(&la, REGION).await.kms();
-    let created = admin.create_key().policy(root_only(&la)).send().await;
-    let old = created
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string();
-    settle().await;
+    let old = key_of_the_account(&admin, &la).await;
     let alias = ctx.spec.log_archive.kms_alias.clone();
     let aliased = admin.create_alias().alias_name(&alias).target_key_id(&old);
     aliased.send().await.expect("alias");
@@ -87,14 +80,7 @@ async fn the_access_role_administers_only_keys_whose_policy_names_it() {
 
     // Someone else's key in a member account: out of reach, even under one of our aliases.
     let theirs = setup.assume(&member, REGION).await.kms();
-    let created = theirs.create_key().policy(root_only(&member)).send().await;
-    let key = created
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string();
-    settle().await;
+    let key = key_of_the_account(&theirs, &member).await;
     let kms = ctx.assume(&member, REGION).await.kms();
     let denied = Some("AccessDeniedException".to_string());
     let policy = kms.put_key_policy().key_id(&key).policy_name("default");

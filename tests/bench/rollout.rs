@@ -24,11 +24,11 @@ use trailhead_e2e::aws_profile::AwsProfile;
 use trailhead_e2e::faults::{FaultConfig, FaultInjector};
 use trailhead_e2e::replay::{Replay, ReplayStats, canary_and_workloads};
 use trailhead_e2e::{REGION, emulator, emulator_control, run_ctx, seed};
+use trailhead_emulator_support::seed::SeededOrg;
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::plan::{Action, StepReport};
 use trailhead_provisioner::rollout::{RolloutOptions, plan, rollout};
-use trailhead_provisioner::seed::SeededOrg;
 
 /// The steps of the log-archive stage (docs/events.md).
 const ARCHIVE_STEPS: &[&str] = &[

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use trailhead_emulator_support::seed::{SeedRequest, SeededOrg, seed_org};
 use trailhead_provisioner::Connection;
-use trailhead_provisioner::seed::{SeedRequest, SeededOrg, seed_org};
 
 pub const REGION: &str = "eu-west-1";
 
@@ -344,7 +344,7 @@ pub fn notifications(topic: &str) -> Vec<serde_json::Value> {
 
 /// An SDK configuration signed as `account`'s root user in the emulator.
 pub async fn root_config(conn: &Connection, account: &str) -> aws_types::SdkConfig {
-    trailhead_provisioner::seed::emulator_root_config(conn, account, REGION).await
+    trailhead_emulator_support::seed::emulator_root_config(conn, account, REGION).await
 }
 
 /// A rollout with no view attached, under a new run id unless it resumes: its outcome and every

@@ -28,7 +28,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
-use trailhead_provisioner::seed::SeededOrg;
+use trailhead_emulator_support::seed::SeededOrg;
 
 use crate::faults::scope;
 

@@ -26,7 +26,6 @@ pub mod preflight;
 pub mod propagation;
 pub mod rollout;
 pub mod saved_plan;
-pub mod seed;
 pub mod session;
 pub mod targets;
 pub mod verify;

@@ -11,12 +11,12 @@ use trailhead_e2e::{
     REGION, assert_converged_without_duplicates, emulator, roll, run_ctx, seed, seed_planted,
     unique,
 };
+use trailhead_emulator_support::seed::grant_access;
 use trailhead_provisioner::events::{Event, EventSink};
 use trailhead_provisioner::log_archive::log_archive_stage;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::preflight::preflight;
 use trailhead_provisioner::rollout::{RolloutOptions, plan};
-use trailhead_provisioner::seed::grant_access;
 
 #[tokio::test]
 async fn plan_of_a_fresh_org_shows_everything_to_create() {
@@ -491,7 +491,7 @@ pub(crate) async fn least_privilege_org(
     prefix: &str,
     role: &str,
 ) -> (
-    trailhead_provisioner::seed::SeededOrg,
+    trailhead_emulator_support::seed::SeededOrg,
     trailhead_provisioner::log_archive::RunCtx,
     trailhead_provisioner::log_archive::RunCtx,
     tempfile::TempDir,

@@ -23,7 +23,7 @@ use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::{Verdict, verify};
 
 struct Rolled {
-    org: trailhead_provisioner::seed::SeededOrg,
+    org: trailhead_emulator_support::seed::SeededOrg,
     ctx: RunCtx,
     member: String,
     log_archive: String,

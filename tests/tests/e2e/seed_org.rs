@@ -53,24 +53,24 @@ async fn seeded_accounts_exist_in_their_ous_and_the_spec_validates() {
 async fn seeding_twice_finds_the_same_accounts() {
     let conn = emulator();
     let prefix = trailhead_e2e::unique("again");
-    let req = trailhead_provisioner::seed::SeedRequest {
+    let req = trailhead_emulator_support::seed::SeedRequest {
         prefix,
         members: 2,
         region: REGION.into(),
         plant_unreachable: true,
         include_management: false,
     };
-    let first = trailhead_provisioner::seed::seed_org(&conn, &req)
+    let first = trailhead_emulator_support::seed::seed_org(&conn, &req)
         .await
         .expect("first seed");
-    let second = trailhead_provisioner::seed::seed_org(&conn, &req)
+    let second = trailhead_emulator_support::seed::seed_org(&conn, &req)
         .await
         .expect("second seed");
-    let ids = |o: &trailhead_provisioner::seed::SeededOrg| {
+    let ids = |o: &trailhead_emulator_support::seed::SeededOrg| {
         o.all_accounts().map(|a| a.id.clone()).collect::<Vec<_>>()
     };
     assert_eq!(ids(&first), ids(&second));
-    let planted = |o: &trailhead_provisioner::seed::SeededOrg| {
+    let planted = |o: &trailhead_emulator_support::seed::SeededOrg| {
         o.planted
             .iter()
             .map(|(a, _)| a.id.clone())

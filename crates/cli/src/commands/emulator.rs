@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use trailhead_provisioner::seed::{SeedRequest, seed_org};
+use trailhead_emulator_support::seed::{SeedRequest, seed_org};
 
 use crate::emulator::Emulator;
 use crate::{ReachArgs, ReachBefore, exit, reach};
@@ -273,7 +273,7 @@ fn grant_access(reach_args: &ReachArgs, account: &str, role: &str, region: &str)
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connection(&args)?;
-            trailhead_provisioner::seed::grant_access(&conn, account, role, region)
+            trailhead_emulator_support::seed::grant_access(&conn, account, role, region)
                 .await
                 .map_err(|e| e.to_string())
         })

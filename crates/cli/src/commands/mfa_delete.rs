@@ -74,7 +74,7 @@ pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
                     return Err("the log-archive account has no id in the spec yet: run the rollout first, then put its account_id in the spec".to_string());
                 };
                 config =
-                    trailhead_provisioner::seed::emulator_root_config(&conn, id.as_str(), &home)
+                    trailhead_emulator_support::seed::emulator_root_config(&conn, id.as_str(), &home)
                         .await;
             } else {
                 // The root user's keys, from their own profile: never the caller's usual identity.

@@ -114,7 +114,7 @@ async fn search_finds_matching_records_in_the_window_only() {
 /// (without a rollout): the tests write CloudTrail's objects into it themselves.
 async fn empty_archive(
     conn: &trailhead_provisioner::Connection,
-    org: &trailhead_provisioner::seed::SeededOrg,
+    org: &trailhead_emulator_support::seed::SeededOrg,
     org_name: &str,
 ) -> (aws_sdk_s3::Client, String) {
     let base = conn.base_config(REGION).await;

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, CreateAccountState};
 
-use crate::Connection;
-use crate::error::{CallSite, ProvisionError, code_of};
+use trailhead_provisioner::Connection;
+use trailhead_provisioner::error::{CallSite, ProvisionError, code_of};
 
 pub const OUS: [&str; 3] = ["Security", "Sandbox", "Workloads"];
 

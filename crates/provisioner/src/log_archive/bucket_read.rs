@@ -11,7 +11,7 @@ use aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput;
 use aws_sdk_s3::types::ExpirationStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::buckets::{BucketState, LIFECYCLE_RULE_ID};
+use super::bucket_spec::{BucketState, LIFECYCLE_RULE_ID};
 use crate::error::{CallSite, ProvisionError, code_of};
 
 fn absent(code: Option<&str>, expected: &[&str]) -> bool {

@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
 };
 use trailhead_model::{ObjectLock, ObjectLockMode};
 
-use super::buckets::{
+use super::bucket_spec::{
     ABORT_MULTIPART_DAYS, BucketSpec, Encryption, LIFECYCLE_RULE_ID, Lifecycle, bucket_key, days,
 };
 use crate::error::{CallSite, ProvisionError, code_of};

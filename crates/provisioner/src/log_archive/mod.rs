@@ -3,6 +3,7 @@
 
 pub mod account;
 mod bucket_read;
+mod bucket_spec;
 mod bucket_write;
 pub mod buckets;
 pub mod key;

@@ -1,8 +1,9 @@
 //! Turning spec text into an [`OrgSpec`], or into every reason it can't be one.
 //!
 //! One file per spec section: `[org]` and `[access]` (`org`), `[log_archive]` (`archive`),
-//! `[trail]` (`trail`), `[alarms]` (`alarms`), and the accounts, waves and rollout settings
-//! (`accounts`). This file reads the document as a whole and checks what spans sections.
+//! `[trail]` (`trail`), `[alarms]` (`alarms`), `[athena]` (`athena`), and the accounts, waves
+//! and rollout settings (`accounts`). This file reads the document as a whole and checks what
+//! spans sections.
 
 use std::ops::Range;
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::{
 mod accounts;
 mod alarms;
 mod archive;
+mod athena;
 mod org;
 mod trail;
 
@@ -199,7 +201,7 @@ pub(super) fn read(source: &str, sink: &mut Sink) -> Option<OrgSpec> {
     let discover = read_discover(&root, sink);
     let waves = read_waves(&root, sink);
     let rollout = read_rollout(&root, sink);
-    let athena = crate::athena::read_athena(&root, sink, org.as_ref());
+    let athena = athena::read_athena(&root, sink, org.as_ref());
 
     if let (Some(trail), Some(alarms)) = (&trail, &alarms) {
         check_topic_names(sink, trail, alarms);

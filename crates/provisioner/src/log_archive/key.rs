@@ -6,6 +6,7 @@ use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::types::{KeyState, Tag};
 use trailhead_policies::{PolicyDocument, PolicyKind, check_budget, same_policy};
 
+use crate::consistency::{KEY_PROPAGATION_WAIT, Lag, key_not_found, new_key, settle};
 use crate::error::{CallSite, ProvisionError};
 use crate::plan::{Action, Diff};
 
@@ -172,57 +173,69 @@ pub async fn ensure_key(
         if !apply {
             return Ok((Action::Create, diff, None));
         }
-        // The lockout safety check stays on: KMS refuses a policy that would lock us out. No
-        // tags here: tags on CreateKey need kms:TagResource in an identity policy, which would
-        // reach every key; the new key's own policy grants the tagging below instead.
-        let created = kms
-            .create_key()
-            .description(&spec.description)
-            .policy(spec.policy.to_json())
-            .send()
-            .await
-            .map_err(|e| site.error("CreateKey", e))?;
-        let meta = created
-            .key_metadata()
-            .ok_or_else(|| ProvisionError::Config("CreateKey returned no key metadata".into()))?;
-        let key_id = meta.key_id().to_string();
-        let arn = meta
-            .arn()
-            .ok_or_else(|| ProvisionError::Config("CreateKey returned no key ARN".into()))?
-            .to_string();
-        // The key was made a moment ago: KMS may not know it everywhere yet.
-        use crate::consistency::{KEY_PROPAGATION_WAIT, new_key, settle};
-        // Tagged before the alias: a run that stops in between leaves a key the next run adopts.
-        let (alias_tag, managed) = (
-            tag(ALIAS_TAG, &spec.alias)?,
-            tag("trailhead:managed", "true")?,
-        );
-        settle(new_key, KEY_PROPAGATION_WAIT, || {
-            kms.tag_resource()
-                .key_id(&key_id)
-                .tags(alias_tag.clone())
-                .tags(managed.clone())
-                .send()
-        })
-        .await
-        .map_err(|e| site.error("TagResource", e))?;
-        settle(new_key, KEY_PROPAGATION_WAIT, || {
-            kms.create_alias()
-                .alias_name(&spec.alias)
-                .target_key_id(&key_id)
-                .send()
-        })
-        .await
-        .map_err(|e| site.error("CreateAlias", e))?;
-        settle(new_key, KEY_PROPAGATION_WAIT, || {
-            kms.enable_key_rotation().key_id(&key_id).send()
-        })
-        .await
-        .map_err(|e| site.error("EnableKeyRotation", e))?;
+        let arn = create_key(kms, site, spec).await?;
         return Ok((Action::Create, diff, Some(arn)));
     };
+    let changes = compare(&live, spec, &mut diff);
+    if apply {
+        converge(kms, site, spec, &key_id, &changes).await?;
+    }
+    Ok((diff.action(), diff, live.arn))
+}
 
-    let alias_changes = diff.field(
+/// Creates the key with its policy, tags it, aliases it and turns rotation on; its ARN.
+async fn create_key(
+    kms: &Client,
+    site: &CallSite,
+    spec: &KeySpec,
+) -> Result<String, ProvisionError> {
+    // The lockout safety check stays on: KMS refuses a policy that would lock us out. No tags
+    // here: tags on CreateKey need kms:TagResource in an identity policy, which would reach
+    // every key; the new key's own policy grants the tagging below instead.
+    let created = kms
+        .create_key()
+        .description(&spec.description)
+        .policy(spec.policy.to_json())
+        .send()
+        .await
+        .map_err(|e| site.error("CreateKey", e))?;
+    let meta = site.require(created.key_metadata(), "CreateKey", "KeyMetadata")?;
+    let key_id = meta.key_id().to_string();
+    let arn = site
+        .require(meta.arn(), "CreateKey", "KeyMetadata.Arn")?
+        .to_string();
+    // The key was made a moment ago: KMS may not know it everywhere yet.
+    // Tagged before the alias: a run that stops in between leaves a key the next run adopts.
+    let (alias_tag, managed) = (
+        tag(ALIAS_TAG, &spec.alias)?,
+        tag("trailhead:managed", "true")?,
+    );
+    settle(new_key, KEY_PROPAGATION_WAIT, || {
+        kms.tag_resource()
+            .key_id(&key_id)
+            .tags(alias_tag.clone())
+            .tags(managed.clone())
+            .send()
+    })
+    .await
+    .map_err(|e| site.error("TagResource", e))?;
+    alias(kms, site, &spec.alias, &key_id, new_key).await?;
+    rotate(kms, site, &key_id, new_key).await?;
+    Ok(arn)
+}
+
+/// What an existing key lacks.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct KeyChanges {
+    alias: bool,
+    policy: bool,
+    rotation: bool,
+    description: bool,
+}
+
+/// Pure: what `live` lacks of `spec`, recorded into `diff`.
+fn compare(live: &LiveKey, spec: &KeySpec, diff: &mut Diff) -> KeyChanges {
+    let alias = diff.field(
         "alias",
         if live.aliased {
             spec.alias.as_str()
@@ -231,62 +244,96 @@ pub async fn ensure_key(
         },
         &spec.alias,
     );
-    let rotation_changes = diff.field("rotation", live.rotation, true);
-    let description_changes = diff.field("description", &live.description, &spec.description);
+    let rotation = diff.field("rotation", live.rotation, true);
+    let description = diff.field("description", &live.description, &spec.description);
     let policy_same = live
         .policy
         .as_deref()
         .is_some_and(|p| same_policy(p, &spec.policy));
-    let policy_changes = !policy_same
+    let policy = !policy_same
         && diff.field(
             "policy",
             "(differs)",
             format!("{} statements", spec.policy.statements.len()),
         );
-    if apply {
-        // An adopted key (a run that stopped right after CreateKey) may be seconds old.
-        use crate::consistency::{KEY_PROPAGATION_WAIT, key_not_found, settle};
-        if alias_changes {
-            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
-                kms.create_alias()
-                    .alias_name(&spec.alias)
-                    .target_key_id(&key_id)
-                    .send()
-            })
-            .await
-            .map_err(|e| site.error("CreateAlias", e))?;
-        }
-        if policy_changes {
-            let policy = spec.policy.to_json();
-            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
-                kms.put_key_policy()
-                    .key_id(&key_id)
-                    .policy_name("default")
-                    .policy(&policy)
-                    .send()
-            })
-            .await
-            .map_err(|e| upgrade_hint(site.error("PutKeyPolicy", e)))?;
-        }
-        if rotation_changes {
-            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
-                kms.enable_key_rotation().key_id(&key_id).send()
-            })
-            .await
-            .map_err(|e| site.error("EnableKeyRotation", e))?;
-        }
-        if description_changes {
-            settle(key_not_found, KEY_PROPAGATION_WAIT, || {
-                kms.update_key_description()
-                    .key_id(&key_id)
-                    .description(&spec.description)
-                    .send()
-            })
-            .await
-            .map_err(|e| site.error("UpdateKeyDescription", e))?;
-        }
+    KeyChanges {
+        alias,
+        policy,
+        rotation,
+        description,
     }
-    Ok((diff.action(), diff, live.arn))
+}
+
+/// Writes what an existing key lacks. An adopted key (a run that stopped right after CreateKey)
+/// may be seconds old, so each write waits out KMS's NotFoundException.
+async fn converge(
+    kms: &Client,
+    site: &CallSite,
+    spec: &KeySpec,
+    key_id: &str,
+    changes: &KeyChanges,
+) -> Result<(), ProvisionError> {
+    if changes.alias {
+        alias(kms, site, &spec.alias, key_id, key_not_found).await?;
+    }
+    if changes.policy {
+        let policy = spec.policy.to_json();
+        settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+            kms.put_key_policy()
+                .key_id(key_id)
+                .policy_name("default")
+                .policy(&policy)
+                .send()
+        })
+        .await
+        .map_err(|e| upgrade_hint(site.error("PutKeyPolicy", e)))?;
+    }
+    if changes.rotation {
+        rotate(kms, site, key_id, key_not_found).await?;
+    }
+    if changes.description {
+        settle(key_not_found, KEY_PROPAGATION_WAIT, || {
+            kms.update_key_description()
+                .key_id(key_id)
+                .description(&spec.description)
+                .send()
+        })
+        .await
+        .map_err(|e| site.error("UpdateKeyDescription", e))?;
+    }
+    Ok(())
+}
+
+async fn alias(
+    kms: &Client,
+    site: &CallSite,
+    alias: &str,
+    key_id: &str,
+    lag: Lag,
+) -> Result<(), ProvisionError> {
+    settle(lag, KEY_PROPAGATION_WAIT, || {
+        kms.create_alias()
+            .alias_name(alias)
+            .target_key_id(key_id)
+            .send()
+    })
+    .await
+    .map_err(|e| site.error("CreateAlias", e))?;
+    Ok(())
+}
+
+async fn rotate(
+    kms: &Client,
+    site: &CallSite,
+    key_id: &str,
+    lag: Lag,
+) -> Result<(), ProvisionError> {
+    settle(lag, KEY_PROPAGATION_WAIT, || {
+        kms.enable_key_rotation().key_id(key_id).send()
+    })
+    .await
+    .map_err(|e| site.error("EnableKeyRotation", e))?;
+    Ok(())
 }
 
 /// A key whose policy does not name trailhead's administrator yet (made by a trailhead that
@@ -307,4 +354,48 @@ fn tag(key: &str, value: &str) -> Result<Tag, ProvisionError> {
         .tag_value(value)
         .build()
         .map_err(|e| ProvisionError::Config(format!("cannot build a KMS tag: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailhead_policies::{Effect, Statement};
+
+    fn spec() -> KeySpec {
+        KeySpec {
+            alias: "alias/acme-cloudtrail".into(),
+            description: "trailhead: CloudTrail logs".into(),
+            policy: PolicyDocument::new(vec![
+                Statement::new("A", Effect::Allow)
+                    .actions(&["kms:DescribeKey"])
+                    .resources(&["*"]),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_converged_key_needs_nothing_and_an_adopted_one_gets_what_it_lacks() {
+        let spec = spec();
+        let converged = LiveKey {
+            key_id: Some("k".into()),
+            arn: Some("arn:aws:kms:eu-west-1:1:key/k".into()),
+            aliased: true,
+            description: spec.description.clone(),
+            rotation: true,
+            policy: Some(spec.policy.to_json()),
+        };
+        let mut diff = Diff::new();
+        assert_eq!(compare(&converged, &spec, &mut diff), KeyChanges::default());
+        assert!(diff.changes.is_empty());
+        // A key adopted after a crash between CreateKey and CreateAlias.
+        let adopted = LiveKey {
+            aliased: false,
+            rotation: false,
+            ..converged
+        };
+        let mut diff = Diff::new();
+        let changes = compare(&adopted, &spec, &mut diff);
+        assert!(changes.alias && changes.rotation && !changes.policy && !changes.description);
+        assert_eq!(diff.changes.len(), 2);
+    }
 }

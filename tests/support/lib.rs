@@ -203,7 +203,7 @@ pub async fn assert_converged_without_duplicates(
         let alarms = s
             .cloudwatch()
             .describe_alarms()
-            .alarm_name_prefix(trailhead_provisioner::member::monitoring::PREFIX)
+            .alarm_name_prefix(trailhead_provisioner::member::METRIC_PREFIX)
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: {e:?}", ok("DescribeAlarms")));

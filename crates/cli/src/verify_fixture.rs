@@ -1,10 +1,10 @@
 //! The verify report the output tests share: two accounts (one with a pass, a failure and an
 //! unknown; one passing, with a control not judged there), and a skipped account.
 
+use trailhead_provisioner::verify::ControlInfo;
 use trailhead_provisioner::verify::{
     AccountReport, ControlResult, Skipped, Summary, Verdict, VerifyReport,
 };
-use trailhead_provisioner::verify_controls::ControlInfo;
 
 fn result(id: &str, status: Verdict, evidence: &str) -> ControlResult {
     ControlResult {

@@ -8,7 +8,7 @@
 use serde_json::json;
 use trailhead_alarms::athena::table::Scope;
 use trailhead_e2e::{REGION, emulator, queue_athena_results, run_ctx, seed};
-use trailhead_provisioner::athena::query::QueryTarget;
+use trailhead_provisioner::athena::QueryTarget;
 use trailhead_provisioner::athena::{AthenaSite, athena_stage};
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::error::{CallSite, ProvisionError};

@@ -295,7 +295,7 @@ async fn lifecycle_rules_someone_else_made_block_mfa_delete_everywhere_and_stay(
             .expect("rule")
     };
     // A rule trailhead made (under an earlier spec with expiry) is removed under MFA Delete.
-    let ours = trailhead_provisioner::log_archive::buckets::LIFECYCLE_RULE_ID;
+    let ours = trailhead_provisioner::log_archive::LIFECYCLE_RULE_ID;
     s3.put_bucket_lifecycle_configuration()
         .bucket(&bucket)
         .lifecycle_configuration(

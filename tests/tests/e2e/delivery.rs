@@ -135,7 +135,7 @@ async fn the_gate_reads_back_each_accounts_log_file_from_the_archive() {
     let r = rolled_out("deliv", opts).await;
     let archive = r.ctx.assume(&r.log_archive, REGION).await.s3();
     let site = CallSite::new(&r.member, REGION, "test");
-    let found = trailhead_provisioner::delivered::newest_log_file(
+    let found = trailhead_provisioner::archive::newest_log_file(
         &archive, &site, &r.bucket, &r.member, REGION, None,
     )
     .await

@@ -17,17 +17,17 @@ use trailhead_e2e::{
     rolled_out_org, run_ctx, seed,
 };
 use trailhead_model::Selection;
-use trailhead_provisioner::drill::plan::DRILL_TAG;
+use trailhead_provisioner::drill::DRILL_TAG;
 use trailhead_provisioner::drill::{
-    AlarmResult, DrillOptions, DrillProgress, DrillReport, Outcome, Phase, ProgressSink, cleanup,
-    cleanup_leftovers, drill,
+    AlarmResult, DrillOptions, DrillProgress, DrillReport, Outcome, Phase, ProgressSink,
+    cleanup_leftovers, drill, leftovers,
 };
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::log_archive::RunCtx;
 use trailhead_provisioner::rollout::RolloutOptions;
 use trailhead_provisioner::session::AccountSession;
 use trailhead_provisioner::verify::Verdict;
-use trailhead_provisioner::verify_scanner::verify_scanner;
+use trailhead_provisioner::verify::verify_scanner;
 
 fn options(account: &str, only: &[&str]) -> DrillOptions {
     DrillOptions {
@@ -114,7 +114,7 @@ fn result<'a>(report: &'a DrillReport, control: &str) -> &'a AlarmResult {
 
 async fn tagged_leftovers(session: &AccountSession) -> Vec<String> {
     let site = CallSite::new(&session.account_id, REGION, "test");
-    cleanup::leftovers(session, &site)
+    leftovers(session, &site)
         .await
         .expect("leftovers listed")
         .iter()

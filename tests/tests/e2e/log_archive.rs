@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 use trailhead_e2e::{REGION, emulator, root_config, run_ctx, seed};
 use trailhead_policies::{PolicyDocument, same_policy};
 use trailhead_provisioner::counter::totals;
-use trailhead_provisioner::log_archive::buckets::LIFECYCLE_RULE_ID;
+use trailhead_provisioner::log_archive::LIFECYCLE_RULE_ID;
 use trailhead_provisioner::log_archive::{
     LogArchiveOutcome, RunCtx, archive_inputs, log_archive_stage,
 };

@@ -13,8 +13,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use trailhead_e2e::{REGION, emulator, mfa_device, root_config, run_ctx, seed};
 use trailhead_provisioner::error::CallSite;
+use trailhead_provisioner::log_archive::enable_mfa_delete;
 use trailhead_provisioner::log_archive::log_archive_stage;
-use trailhead_provisioner::log_archive::mfa::enable_mfa_delete;
 
 /// (x-amz-mfa header, body) of every request sent.
 type Seen = Vec<(Option<String>, String)>;

@@ -14,7 +14,7 @@ use trailhead_policies::{
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::{Event, EventSink};
 use trailhead_provisioner::log_archive::RunCtx;
-use trailhead_provisioner::member::{Desired, ROLE_NAME, ROLE_POLICY_NAME, monitoring};
+use trailhead_provisioner::member::{Desired, METRIC_PREFIX, ROLE_NAME, ROLE_POLICY_NAME};
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::rollout::{RolloutOptions, plan};
 
@@ -207,7 +207,7 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
         let alarms = s
             .cloudwatch()
             .describe_alarms()
-            .alarm_name_prefix(monitoring::PREFIX)
+            .alarm_name_prefix(METRIC_PREFIX)
             .send()
             .await
             .expect("alarms");

@@ -73,7 +73,7 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
     let (serial, code) = mfa_device(&la);
     let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
     let site = trailhead_provisioner::error::CallSite::new(&la, REGION, "mfa delete");
-    let on = trailhead_provisioner::log_archive::mfa::enable_mfa_delete(
+    let on = trailhead_provisioner::log_archive::enable_mfa_delete(
         &root_s3, &site, &bucket, &serial, &code,
     )
     .await

@@ -10,7 +10,7 @@ use trailhead_alarms::catalog::{self, Control};
 use trailhead_alarms::pattern::parse;
 use trailhead_alarms::replay::{Alarm, replay_where};
 use trailhead_provisioner::archive::download_window;
-use trailhead_provisioner::athena::query::QueryTarget;
+use trailhead_provisioner::athena::QueryTarget;
 use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::session::AccountSession;

@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
-use trailhead_provisioner::drill::chain::LINKS;
+use trailhead_provisioner::drill::LINKS;
 use trailhead_provisioner::drill::{DrillProgress, Phase};
 
 /// What the watcher knows of the account being drilled.

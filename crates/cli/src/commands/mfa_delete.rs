@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use trailhead_provisioner::error::CallSite;
-use trailhead_provisioner::log_archive::mfa::enable_mfa_delete;
+use trailhead_provisioner::log_archive::enable_mfa_delete;
 
 use crate::{ReachArgs, exit, reach, spec};
 

@@ -15,8 +15,8 @@ use trailhead_provisioner::archive::{
     SearchProgress, SearchRequest, day_prefix, list_window, search,
 };
 use trailhead_provisioner::athena::AthenaSite;
-use trailhead_provisioner::athena::query::{QueryProgress, QueryTarget};
-use trailhead_provisioner::athena::search::athena_search;
+use trailhead_provisioner::athena::athena_search;
+use trailhead_provisioner::athena::{QueryProgress, QueryTarget};
 use trailhead_provisioner::counter::CallLog;
 use trailhead_provisioner::error::CallSite;
 use trailhead_provisioner::session::AccountSession;

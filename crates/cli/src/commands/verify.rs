@@ -2,8 +2,8 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use trailhead_alarms::scanners::Scanner;
+use trailhead_provisioner::verify::verify_scanner;
 use trailhead_provisioner::verify::verify_selected;
-use trailhead_provisioner::verify_scanner::verify_scanner;
 
 use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
 use crate::{ReachArgs, exit, reach, spec, verify_output};

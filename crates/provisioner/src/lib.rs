@@ -110,6 +110,11 @@ pub mod rollout {
     pub use crate::stages::member::controls;
 }
 
+/// One stage of a run alone: `plan --stage`, `rollout --stage`, `logs athena setup`.
+pub mod stage {
+    pub use crate::commands::stage::{Stage, StageOutcome, run_stage};
+}
+
 /// `plan --out` and `rollout --plan`.
 pub mod saved_plan {
     pub use crate::commands::saved_plan::SavedPlan;

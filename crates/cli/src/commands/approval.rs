@@ -11,7 +11,7 @@ use trailhead_provisioner::rollout::PlanOutcome;
 use trailhead_provisioner::saved_plan::SavedPlan;
 use trailhead_provisioner::session::new_run_id;
 
-use super::common::{CommonArgs, Stage, ctx_for, exit_code_of};
+use super::common::{CommonArgs, Stage, connect, exit_code_of};
 use super::plan::fresh_plan;
 use crate::{ReachArgs, exit, reach};
 
@@ -56,10 +56,9 @@ pub fn before_first_write(
         .map_err(|e| (e, exit::ERROR))
         .and_then(|rt| {
             rt.block_on(async {
-                let conn = reach::connect(reach_args)
+                let ctx = connect(spec, common, reach_args, &new_run_id(), false)
                     .await
                     .map_err(|e| (e, exit::ERROR))?;
-                let ctx = ctx_for(spec, common, conn, &new_run_id(), false, reach_args);
                 fresh_plan(&ctx, stage, selection)
                     .await
                     .map_err(|e| (e.to_string(), exit_code_of(&e)))

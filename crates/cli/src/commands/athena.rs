@@ -4,12 +4,14 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 use trailhead_model::LogArchiveAccount;
-use trailhead_provisioner::athena::{AthenaSite, athena_stage};
+use trailhead_provisioner::athena::AthenaSite;
 use trailhead_provisioner::counter::totals;
+use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::plan::Action;
 use trailhead_provisioner::session::new_run_id;
+use trailhead_provisioner::stage::run_stage;
 
-use super::common::{CommonArgs, ReportOutput, ctx_for};
+use super::common::{CommonArgs, ReportOutput, connect};
 use super::plan::print_report;
 use crate::{ReachArgs, ReachBefore, exit, reach, spec};
 
@@ -87,12 +89,12 @@ fn setup(args: SetupArgs, reach_args: &ReachArgs) -> u8 {
     let run_id = new_run_id();
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, &args.common, conn, &run_id, true, reach_args);
-            let (archive, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
-            let mut reports = archive.reports;
-            reports.extend(athena);
-            Ok::<_, String>((reports, ctx.calls.clone()))
+            let ctx = connect(&spec, &args.common, reach_args, &run_id, true).await?;
+            let stage = trailhead_provisioner::stage::Stage::Athena;
+            let o = run_stage(&ctx, stage, &EventSink::none())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((o.reports, ctx.calls.clone()))
         })
     });
     let (reports, calls) = match result {

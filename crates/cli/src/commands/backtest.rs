@@ -136,10 +136,8 @@ fn athena_counts(
     let home = target.spec.org.home_region.clone();
     reach::runtime()?.block_on(async {
         let conn = reach::connect(reach_args).await?;
-        let base = conn.base_config(&home).await;
-        let querier = AccountSession::assume(
+        let querier = AccountSession::reach(
             &conn,
-            &base,
             &site.query_account,
             &home,
             &target.role(),
@@ -192,10 +190,8 @@ fn local_counts(
     let home = target.spec.org.home_region.clone();
     let files = reach::runtime()?.block_on(async {
         let conn = reach::connect(reach_args).await?;
-        let base = conn.base_config(&home).await;
-        let archive = AccountSession::assume(
+        let archive = AccountSession::reach(
             &conn,
-            &base,
             &target.archive_id,
             &home,
             &target.role(),

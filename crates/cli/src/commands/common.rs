@@ -20,6 +20,15 @@ pub enum Stage {
     Athena,
 }
 
+impl From<Stage> for trailhead_provisioner::stage::Stage {
+    fn from(s: Stage) -> Self {
+        match s {
+            Stage::LogArchive => Self::LogArchive,
+            Stage::Athena => Self::Athena,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     /// The interactive view (the default on a terminal)
@@ -122,6 +131,19 @@ pub fn resume_prefix(common: &CommonArgs, reach_args: &ReachArgs, selection: &Se
     }
     words.push("--resume".into());
     format!("{} ", words.join(" "))
+}
+
+/// Connects to AWS (or the emulator) and builds the run context: the one prelude of every
+/// command that works on an organization.
+pub async fn connect(
+    spec: &OrgSpec,
+    common: &CommonArgs,
+    reach_args: &ReachArgs,
+    run_id: &str,
+    apply: bool,
+) -> Result<RunCtx, String> {
+    let conn = reach::connect(reach_args).await?;
+    Ok(ctx_for(spec, common, conn, run_id, apply, reach_args))
 }
 
 pub fn ctx_for(

@@ -9,7 +9,7 @@ use trailhead_provisioner::drill::{
     DrillOptions, DrillReport, Outcome, ProgressSink, cleanup_leftovers, drill,
 };
 
-use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
+use crate::commands::common::{CommonArgs, SelectArgs, connect, exit_code_of};
 use crate::commands::drill_progress;
 use crate::junit::escape;
 use crate::{ReachArgs, exit, reach, spec};
@@ -140,15 +140,14 @@ pub fn run_with(
         }
     };
     runtime.block_on(async {
-        let conn = match reach::connect(reach_args).await {
-            Ok(c) => c,
+        let run_id = trailhead_provisioner::session::new_run_id();
+        let ctx = match connect(spec, common, reach_args, &run_id, true).await {
+            Ok(ctx) => ctx,
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::ERROR;
             }
         };
-        let run_id = trailhead_provisioner::session::new_run_id();
-        let ctx = ctx_for(spec, common, conn, &run_id, true, reach_args);
         if cleanup_only {
             return cleanup(&ctx, opts).await;
         }

@@ -131,11 +131,9 @@ fn validate_cmd(
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let base = conn.base_config(&home).await;
             let calls = CallLog::new();
             let archive =
-                AccountSession::assume(&conn, &base, archive_id.as_str(), &home, &role, &calls)
-                    .await;
+                AccountSession::reach(&conn, archive_id.as_str(), &home, &role, &calls).await;
             let site = trailhead_provisioner::error::CallSite::new(
                 archive_id.as_str(),
                 &home,
@@ -149,8 +147,7 @@ fn validate_cmd(
             } else {
                 regions
             };
-            let trail_account =
-                AccountSession::assume(&conn, &base, account, &home, &role, &calls).await;
+            let trail_account = AccountSession::reach(&conn, account, &home, &role, &calls).await;
             let mut report = IntegrityReport::default();
             for region in &regions {
                 // CloudTrail signs each region's digests with that region's key, and serves

@@ -7,18 +7,18 @@ use std::time::Instant;
 
 use clap::Args;
 use trailhead_model::{OrgSpec, Selection};
-use trailhead_provisioner::athena::athena_stage;
+use trailhead_provisioner::RunCtx;
 use trailhead_provisioner::counter::{CallLog, totals};
 use trailhead_provisioner::error::ProvisionError;
 use trailhead_provisioner::events::EventSink;
-use trailhead_provisioner::log_archive::{RunCtx, log_archive_stage};
 use trailhead_provisioner::plan::{Action, StepReport};
 use trailhead_provisioner::rollout::{PlanOutcome, plan_selected};
 use trailhead_provisioner::saved_plan::SavedPlan;
 use trailhead_provisioner::session::new_run_id;
+use trailhead_provisioner::stage::run_stage;
 
 use super::common::{
-    CommonArgs, Output, ReportOutput, SelectArgs, Stage, ctx_for, exit_code_of, shell_word,
+    CommonArgs, Output, ReportOutput, SelectArgs, Stage, connect, exit_code_of, shell_word,
 };
 use crate::{ReachArgs, exit, reach, spec};
 
@@ -54,16 +54,13 @@ pub async fn fresh_plan(
     selection: &Selection,
 ) -> Result<PlanOutcome, ProvisionError> {
     match stage {
-        Some(Stage::LogArchive) => log_archive_stage(ctx).await.map(|o| PlanOutcome {
-            reports: o.reports,
-            skipped: o.skipped,
-            ..PlanOutcome::default()
-        }),
-        Some(Stage::Athena) => athena_stage(ctx).await.map(|(o, athena)| PlanOutcome {
-            reports: o.reports.into_iter().chain(athena).collect(),
-            skipped: o.skipped,
-            ..PlanOutcome::default()
-        }),
+        Some(stage) => run_stage(ctx, stage.into(), &EventSink::none())
+            .await
+            .map(|o| PlanOutcome {
+                reports: o.reports,
+                skipped: o.skipped,
+                ..PlanOutcome::default()
+            }),
         None => plan_selected(ctx, &EventSink::none(), selection).await,
     }
 }
@@ -84,10 +81,9 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         .map_err(|e| (e, exit::ERROR))
         .and_then(|rt| {
             rt.block_on(async {
-                let conn = reach::connect(reach_args)
+                let ctx = connect(&spec, &args.common, reach_args, &run_id, false)
                     .await
                     .map_err(|e| (e, exit::ERROR))?;
-                let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
                 let outcome = fresh_plan(&ctx, args.stage, &selection).await;
                 outcome
                     .map(|r| (r, ctx.calls.clone()))

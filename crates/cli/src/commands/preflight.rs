@@ -4,7 +4,7 @@ use clap::Args;
 use trailhead_provisioner::preflight::preflight;
 use trailhead_provisioner::session::new_run_id;
 
-use super::common::{CommonArgs, Output, ReportOutput, ctx_for};
+use super::common::{CommonArgs, Output, ReportOutput, connect};
 use crate::{ReachArgs, exit, reach, spec};
 
 #[derive(Args, Debug)]
@@ -29,8 +29,7 @@ pub fn preflight_cmd(args: PreflightArgs, reach_args: &ReachArgs) -> u8 {
     };
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(&spec, common, conn, &new_run_id(), false, reach_args);
+            let ctx = connect(&spec, common, reach_args, &new_run_id(), false).await?;
             preflight(&ctx).await.map_err(|e| e.to_string())
         })
     });

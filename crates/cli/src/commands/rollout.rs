@@ -8,15 +8,14 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::sync::{mpsc, watch};
 use trailhead_model::{OrgSpec, Selection};
-use trailhead_provisioner::athena::athena_stage;
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::{Command, Event, EventSink};
-use trailhead_provisioner::log_archive::log_archive_stage;
 use trailhead_provisioner::rollout::{RolloutOptions, journal_path, last_run_id, rollout};
 use trailhead_provisioner::session::new_run_id;
+use trailhead_provisioner::stage::run_stage;
 
 use super::approval::{before_first_write, load_saved, should_ask};
-use super::common::{CommonArgs, Output, SelectArgs, Stage, ctx_for, exit_code_of, resume_prefix};
+use super::common::{CommonArgs, Output, SelectArgs, Stage, connect, exit_code_of, resume_prefix};
 use super::lines::PlainLines;
 use super::plan::print_report;
 use crate::{ReachArgs, exit, junit, reach, spec};
@@ -252,8 +251,7 @@ fn rollout_plain(
     let started = Instant::now();
     let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let mut ctx = ctx_for(spec, &args.common, conn, run_id, true, reach_args);
+            let mut ctx = connect(spec, &args.common, reach_args, run_id, true).await?;
             ctx.resume_prefix = resume_prefix(&args.common, reach_args, selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -344,8 +342,7 @@ fn rollout_tui(
     let started = Instant::now();
     let result = reach::runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let mut ctx = ctx_for(spec, &args.common, conn, &run_id, true, reach_args);
+            let mut ctx = connect(spec, &args.common, reach_args, &run_id, true).await?;
             ctx.resume_prefix = resume_prefix(&args.common, reach_args, &selection);
             let (events, rx) = EventSink::channel();
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -461,15 +458,11 @@ fn log_archive_only(
 ) -> u8 {
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
-            let conn = reach::connect(reach_args).await?;
-            let ctx = ctx_for(spec, &args.common, conn, run_id, true, reach_args);
-            let o = if args.stage == Some(Stage::Athena) {
-                let (mut o, athena) = athena_stage(&ctx).await.map_err(|e| e.to_string())?;
-                o.reports.extend(athena);
-                o
-            } else {
-                log_archive_stage(&ctx).await.map_err(|e| e.to_string())?
-            };
+            let ctx = connect(spec, &args.common, reach_args, run_id, true).await?;
+            let stage = args.stage.unwrap_or(Stage::LogArchive).into();
+            let o = run_stage(&ctx, stage, &EventSink::none())
+                .await
+                .map_err(|e| e.to_string())?;
             Ok((o, ctx.calls.clone()))
         })
     });

@@ -192,17 +192,9 @@ fn run_auto_or_local(plan: &Plan, args: &SearchArgs, reach_args: &ReachArgs) -> 
     let runtime = reach::runtime()?;
     runtime.block_on(async {
         let conn = reach::connect(reach_args).await?;
-        let base = conn.base_config(&home).await;
         let role = plan.role();
-        let archive = AccountSession::assume(
-            &conn,
-            &base,
-            &plan.archive_id,
-            &home,
-            &role,
-            &CallLog::new(),
-        )
-        .await;
+        let archive =
+            AccountSession::reach(&conn, &plan.archive_id, &home, &role, &CallLog::new()).await;
         if args.engine == Engine::Auto
             && let Some(athena) = &plan.spec.athena
         {
@@ -298,10 +290,8 @@ fn run_athena(
     let home = plan.spec.org.home_region.clone();
     reach::runtime()?.block_on(async {
         let conn = reach::connect(reach_args).await?;
-        let base = conn.base_config(&home).await;
-        let archive = AccountSession::assume(
+        let archive = AccountSession::reach(
             &conn,
-            &base,
             &plan.archive_id,
             &home,
             &plan.role(),
@@ -320,16 +310,9 @@ async fn athena_in(
     archive: &AccountSession,
 ) -> Result<(), String> {
     let home = &plan.spec.org.home_region;
-    let base = conn.base_config(home).await;
-    let querier = AccountSession::assume(
-        conn,
-        &base,
-        &site.query_account,
-        home,
-        &plan.role(),
-        &CallLog::new(),
-    )
-    .await;
+    let role = plan.role();
+    let querier =
+        AccountSession::reach(conn, &site.query_account, home, &role, &CallLog::new()).await;
     let athena = querier.athena();
     let call_site = CallSite::new(&site.query_account, home, "logs search (athena)");
     let target = QueryTarget {

@@ -5,7 +5,7 @@ use trailhead_alarms::scanners::Scanner;
 use trailhead_provisioner::verify::verify_scanner;
 use trailhead_provisioner::verify::verify_selected;
 
-use crate::commands::common::{CommonArgs, SelectArgs, ctx_for, exit_code_of};
+use crate::commands::common::{CommonArgs, SelectArgs, connect, exit_code_of};
 use crate::{ReachArgs, exit, reach, spec, verify_output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,11 +69,10 @@ pub fn run(args: VerifyArgs, reach_args: &ReachArgs) -> u8 {
         .map_err(|e| (e, exit::ERROR))
         .and_then(|rt| {
             rt.block_on(async {
-                let conn = reach::connect(reach_args)
+                let run_id = trailhead_provisioner::session::new_run_id();
+                let ctx = connect(&spec, &args.common, reach_args, &run_id, false)
                     .await
                     .map_err(|e| (e, exit::ERROR))?;
-                let run_id = trailhead_provisioner::session::new_run_id();
-                let ctx = ctx_for(&spec, &args.common, conn, &run_id, false, reach_args);
                 let report = match args.scanner {
                     Some(s) => verify_scanner(&ctx, &selection, s.scanner()).await,
                     None => verify_selected(&ctx, &selection).await,

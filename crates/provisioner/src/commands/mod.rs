@@ -7,4 +7,5 @@ pub mod plan;
 pub mod preflight;
 pub mod rollout;
 pub mod saved_plan;
+pub mod stage;
 pub mod verify;

@@ -10,16 +10,18 @@ use trailhead_model::{ResolvedWave, Selection, TargetAccount, resolve_waves};
 
 use crate::core::RunCtx;
 use crate::core::error::ProvisionError;
-use crate::core::step::report_event;
+use crate::core::step::{Steps, report_event};
 use crate::core::targets::SkippedAccount;
 use crate::events::{Event, EventSink};
 use crate::plan::StepReport;
 use crate::resources::desired::Desired;
-use crate::stages::log_archive::{LogArchiveOutcome, log_archive_stage};
+use crate::stages::log_archive;
 use crate::stages::member::{controls, run_account};
 
-pub(crate) fn archive_events(outcome: &LogArchiveOutcome, events: &EventSink) {
-    for r in &outcome.reports {
+/// Reports steps that ran before their events could be sent (the log-archive stage's first
+/// part, which a rollout runs before `run_started` can name the waves).
+pub(crate) fn replay(reports: &[StepReport], events: &EventSink) {
+    for r in reports {
         events.send(Event::StepStarted {
             account: r.account.clone(),
             region: r.region.clone(),
@@ -90,8 +92,9 @@ pub async fn plan_selected(
         ..ctx.clone()
     };
     let controls = controls(&ctx)?;
-    let archive = log_archive_stage(&ctx).await?;
-    archive_events(&archive, events);
+    let steps = Steps::new(events, None);
+    let scope = log_archive::scope(&ctx, steps).await?;
+    let archive = log_archive::converge(&ctx, steps, scope).await?;
     let waves = selected_waves(&ctx, &archive.targets, selection)?;
     let mut outcome = PlanOutcome {
         reports: archive.reports.clone(),
@@ -119,7 +122,7 @@ pub async fn plan_selected(
             let session = ctx.assume(t.id.as_str(), &ctx.spec.org.home_region).await;
             (
                 t.id.to_string(),
-                run_account(&session, &d, false, &events, None).await,
+                run_account(&session, &d, false, Steps::new(&events, None)).await,
             )
         });
     }

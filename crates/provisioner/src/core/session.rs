@@ -146,6 +146,19 @@ impl AccountSession {
         }
     }
 
+    /// A session in one account for a command that is not a run (search, backtest, validate):
+    /// the connection's configuration for `region`, `role` assumed, calls counted in `calls`.
+    pub async fn reach(
+        conn: &Connection,
+        account_id: &str,
+        region: &str,
+        role: &AccessRole,
+        calls: &CallLog,
+    ) -> Self {
+        let base = conn.base_config(region).await;
+        Self::assume(conn, &base, account_id, region, role, calls).await
+    }
+
     /// The caller's own identity (no role assumed), e.g. the management account.
     pub fn direct(conn: &Connection, base: &SdkConfig, account_id: &str, calls: &CallLog) -> Self {
         AccountSession {

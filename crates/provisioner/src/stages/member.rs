@@ -1,14 +1,12 @@
-//! Every step of one member account, in dependency order: independent steps run together.
-
-use std::path::Path;
+//! The member stage: every step of one member account, in dependency order, each through the
+//! one step runner; independent steps run together.
 
 use trailhead_alarms::catalog::{self, Control};
 
 use crate::core::RunCtx;
 use crate::core::error::ProvisionError;
 use crate::core::session::AccountSession;
-use crate::core::step::step;
-use crate::events::EventSink;
+use crate::core::step::{Done, Steps};
 use crate::plan::StepReport;
 use crate::resources::desired::{
     Desired, STEP_ALARMS, STEP_DELIVERY_TOPIC, STEP_FILTERS, STEP_LOG_GROUP, STEP_LOG_GROUP_KEY,
@@ -22,8 +20,7 @@ pub async fn run_account(
     session: &AccountSession,
     d: &Desired,
     apply: bool,
-    events: &EventSink,
-    journal_file: Option<&Path>,
+    steps: Steps<'_>,
 ) -> Result<Vec<StepReport>, ProvisionError> {
     // Each step starts as soon as what it needs exists: the alarms need only their topic, the
     // filters their log group, the trail its role, log group and delivery topic. The alarms,
@@ -31,17 +28,19 @@ pub async fn run_account(
     // their start.
     let (alarm_chain, rest) = tokio::join!(
         async {
-            let t = step(STEP_TOPIC, session, events, journal_file, |s| async move {
-                topic::ensure_topic(&s, d, apply).await
-            })
-            .await?;
-            let al = step(STEP_ALARMS, session, events, journal_file, |s| async move {
-                monitoring::ensure_alarms(&s, d, apply).await
-            })
-            .await?;
+            let t = steps
+                .step(STEP_TOPIC, session, |s| async move {
+                    topic::ensure_topic(&s, d, apply).await
+                })
+                .await?;
+            let al = steps
+                .step(STEP_ALARMS, session, |s| async move {
+                    monitoring::ensure_alarms(&s, d, apply).await
+                })
+                .await?;
             Ok::<_, ProvisionError>((t, al))
         },
-        trail_and_filter_chain(session, d, apply, events, journal_file),
+        trail_and_filter_chain(session, d, apply, steps),
     );
     let ((r, k, g, dt, tr, fl), (t, al)) = (rest?, alarm_chain?);
     let mut reports = vec![r];
@@ -67,42 +66,34 @@ pub(super) async fn trail_and_filter_chain(
     session: &AccountSession,
     d: &Desired,
     apply: bool,
-    events: &EventSink,
-    journal_file: Option<&Path>,
+    steps: Steps<'_>,
 ) -> Result<TrailChain, ProvisionError> {
     let own_delivery_topic = d.delivery_topic.as_ref().is_some_and(|t| !t.central);
     let (r, kg, dt) = tokio::join!(
-        step(STEP_ROLE, session, events, journal_file, |s| async move {
+        steps.step(STEP_ROLE, session, |s| async move {
             role::ensure_role(&s, d, apply).await
         }),
-        log_group_steps(session, d, apply, events, journal_file),
+        log_group_steps(session, d, apply, steps),
         async {
             if !own_delivery_topic {
                 return Ok(None);
             }
-            step(
-                STEP_DELIVERY_TOPIC,
-                session,
-                events,
-                journal_file,
-                |s| async move { topic::ensure_delivery_topic(&s, d, apply).await },
-            )
-            .await
-            .map(Some)
+            steps
+                .step(STEP_DELIVERY_TOPIC, session, |s| async move {
+                    topic::ensure_delivery_topic(&s, d, apply).await
+                })
+                .await
+                .map(Some)
         },
     );
     let (r, (k, g), dt) = (r?, kg?, dt?);
     let (tr, fl) = tokio::join!(
-        step(STEP_TRAIL, session, events, journal_file, |s| async move {
+        steps.step(STEP_TRAIL, session, |s| async move {
             trail::ensure_trail(&s, d, apply).await
         }),
-        step(
-            STEP_FILTERS,
-            session,
-            events,
-            journal_file,
-            |s| async move { monitoring::ensure_filters(&s, d, apply).await }
-        ),
+        steps.step(STEP_FILTERS, session, |s| async move {
+            monitoring::ensure_filters(&s, d, apply).await
+        }),
     );
     Ok((r, k, g, dt, tr?, fl?))
 }
@@ -112,42 +103,25 @@ pub(super) async fn log_group_steps(
     session: &AccountSession,
     d: &Desired,
     apply: bool,
-    events: &EventSink,
-    journal_file: Option<&Path>,
+    steps: Steps<'_>,
 ) -> Result<(Option<StepReport>, StepReport), ProvisionError> {
-    let key_arn = std::sync::OnceLock::new();
-    let key = match d.log_group_kms_alias {
+    let (key, key_arn) = match d.log_group_kms_alias {
         Some(_) => {
-            let key_arn = &key_arn;
-            Some(
-                step(
-                    STEP_LOG_GROUP_KEY,
-                    session,
-                    events,
-                    journal_file,
-                    |s| async move {
-                        let (action, diff, arn) =
-                            log_group::ensure_log_group_key(&s, d, apply).await?;
-                        if let Some(arn) = arn {
-                            let _ = key_arn.set(arn);
-                        }
-                        Ok((action, diff))
-                    },
-                )
-                .await?,
-            )
+            let converge = |s| async move {
+                let (action, diff, arn) = log_group::ensure_log_group_key(&s, d, apply).await?;
+                Ok(Done::with(action, diff, arn))
+            };
+            let (report, arn) = steps.run(STEP_LOG_GROUP_KEY, session, converge).await?;
+            (Some(report), arn)
         }
-        None => None,
+        None => (None, None),
     };
-    let key_arn = key_arn.get().map(String::as_str);
-    let group = step(
-        STEP_LOG_GROUP,
-        session,
-        events,
-        journal_file,
-        |s| async move { log_group::ensure_log_group(&s, d, key_arn, apply).await },
-    )
-    .await?;
+    let key_arn = key_arn.as_deref();
+    let group = steps
+        .step(STEP_LOG_GROUP, session, |s| async move {
+            log_group::ensure_log_group(&s, d, key_arn, apply).await
+        })
+        .await?;
     Ok((key, group))
 }
 

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-
 use crate::core::RunCtx;
 use crate::core::journal::{self, Entry};
 

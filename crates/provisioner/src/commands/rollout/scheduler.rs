@@ -16,6 +16,7 @@ use crate::core::counter::{CallLog, totals};
 use crate::core::error::ProvisionError;
 use crate::core::journal;
 use crate::core::journal::Entry;
+use crate::core::step::Steps;
 use crate::events::{AccountStatus, Command, Event, EventSink};
 use crate::plan::StepReport;
 use crate::resources::desired::Desired;
@@ -175,7 +176,8 @@ impl Scheduler<'_> {
                 .assume(&id, &ctx.spec.org.home_region)
                 .await
                 .counting_into(&log);
-            let r = run_account(&session, &d, true, &events, Some(&journal_file)).await;
+            let steps = Steps::new(&events, Some(&journal_file));
+            let r = run_account(&session, &d, true, steps).await;
             let retries = totals(&log.snapshot()).2;
             (account, started.elapsed(), r, retries)
         });

@@ -13,15 +13,16 @@ use super::lock::Lock;
 use super::runs::{caller_arn, journal_path};
 use super::scheduler::{WaveInputs, WaveResult, run_wave};
 use super::{RolloutOptions, RolloutOutcome};
-use crate::commands::plan::{archive_events, check_selection, selected_waves};
+use crate::commands::plan::{check_selection, replay, selected_waves};
 use crate::commands::preflight::preflight;
 use crate::core::RunCtx;
 use crate::core::counter::totals;
 use crate::core::error::ProvisionError;
 use crate::core::journal;
 use crate::core::journal::Entry;
+use crate::core::step::Steps;
 use crate::events::{Command, Event, EventSink, WaveInfo, WaveStatus};
-use crate::stages::log_archive::{LogArchiveOutcome, log_archive_stage};
+use crate::stages::log_archive::{self, LogArchiveOutcome};
 use crate::stages::member::controls;
 
 pub(super) enum Flow {
@@ -70,15 +71,13 @@ pub async fn rollout(
         return Ok(outcome);
     }
 
-    let archive = log_archive_stage(ctx).await?;
+    let (archive, waves) = archive_stage(ctx, opts, events).await?;
     outcome.reports.extend(archive.reports.clone());
     let (Some(bucket), Some(key)) = (archive.bucket.clone(), archive.key_arn.clone()) else {
         return Err(ProvisionError::Config(
             "the log-archive stage produced no bucket or key".into(),
         ));
     };
-
-    let waves = selected_waves(ctx, &archive.targets, &opts.selection)?;
     outcome.skipped += archive.skipped.len();
     outcome.skipped_accounts.extend(
         archive
@@ -86,7 +85,6 @@ pub async fn rollout(
             .iter()
             .map(|s| (s.id.clone(), s.reason.clone())),
     );
-    announce(ctx, opts, &waves, &archive, events);
 
     let run = WaveRun {
         opts,
@@ -142,18 +140,21 @@ async fn preflight_stops(
     Ok(!outcome.preflight_problems.is_empty())
 }
 
-/// The run's first events: its start, then the log-archive stage's steps (which ran before the
-/// waves were known, so that run_started is always the first event), then the accounts left
-/// alone.
-fn announce(
+/// The log-archive stage, which also names the waves. Its first part (the organization, the
+/// log-archive account, the accounts governed) runs before the waves are known, so that
+/// `run_started` can name them and still be the first event: those steps are reported right
+/// after it. Every later step of the stage is reported live. Then the accounts left alone.
+async fn archive_stage(
     ctx: &RunCtx,
     opts: &RolloutOptions,
-    waves: &[ResolvedWave],
-    archive: &LogArchiveOutcome,
     events: &EventSink,
-) {
-    events.send(run_started(ctx, opts, waves));
-    archive_events(archive, events);
+) -> Result<(LogArchiveOutcome, Vec<ResolvedWave>), ProvisionError> {
+    let held = EventSink::none();
+    let scope = log_archive::scope(ctx, Steps::new(&held, None)).await?;
+    let waves = selected_waves(ctx, &scope.targets, &opts.selection)?;
+    events.send(run_started(ctx, opts, &waves));
+    replay(&scope.reports, events);
+    let archive = log_archive::converge(ctx, Steps::new(events, None), scope).await?;
     for s in &archive.skipped {
         events.send(Event::AccountSkipped {
             account: s.id.clone(),
@@ -161,6 +162,7 @@ fn announce(
             reason: s.reason.clone(),
         });
     }
+    Ok((archive, waves))
 }
 
 /// Appends this start (or resume) to the run's journal; returns the journal's path and the

@@ -2,7 +2,6 @@
 //! (each digest's SHA256withRSA signature, and its link to the previous digest), and the SHA-256
 //! of every log file a digest lists. Reports missing, modified and unsigned files, and gaps.
 
-use std::collections::BTreeSet;
 use std::io::Read;
 
 use aws_sdk_s3::Client;
@@ -17,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::core::error::{CallSite, ProvisionError};
 use crate::core::session::AccountSession;
-use crate::reading::archive::{Window, day_prefix};
+use crate::reading::archive::Window;
+use crate::reading::digest_chain::Reader;
 
 /// A CloudTrail public key: the fingerprint digests name, and the PKCS#1 DER key.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ pub fn signature_valid(key: &PublicKey, to_sign: &str, signature_hex: &str) -> b
         .is_ok()
 }
 
-fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(super) fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes.to_vec());
     }
@@ -183,7 +183,7 @@ impl IntegrityReport {
             .all(|f| matches!(f.kind, Kind::DigestValid | Kind::LogValid))
     }
 
-    fn push(&mut self, kind: Kind, key: &str, detail: impl Into<String>) {
+    pub(super) fn push(&mut self, kind: Kind, key: &str, detail: impl Into<String>) {
         self.findings.push(Finding {
             kind,
             key: key.to_string(),
@@ -202,7 +202,7 @@ pub struct ValidateRequest<'a> {
 }
 
 /// `YYYYMMDDTHHMMSSZ` (digests) or `YYYYMMDDTHHMMZ` (log files) embedded in a key.
-fn key_time(key: &str) -> Option<Timestamp> {
+pub(super) fn key_time(key: &str) -> Option<Timestamp> {
     let name = key.rsplit('/').next()?.trim_end_matches(".json.gz");
     let stamp = name.split('_').find(|p| {
         p.len() >= 14 && p.contains('T') && p.ends_with('Z') && p.as_bytes()[0].is_ascii_digit()
@@ -224,12 +224,12 @@ fn key_time(key: &str) -> Option<Timestamp> {
     .ok()
 }
 
-struct Fetched {
-    body: Vec<u8>,
-    signature: Option<String>,
+pub(super) struct Fetched {
+    pub body: Vec<u8>,
+    pub signature: Option<String>,
 }
 
-async fn fetch(
+pub(super) async fn fetch(
     s3: &Client,
     site: &CallSite,
     bucket: &str,
@@ -257,7 +257,7 @@ async fn fetch(
     }
 }
 
-async fn list(
+pub(super) async fn list(
     s3: &Client,
     site: &CallSite,
     bucket: &str,
@@ -268,12 +268,13 @@ async fn list(
 }
 
 /// The newer digest a digest was reached from: what it says about its predecessor.
-struct Link {
-    from: String,
-    signature: Option<String>,
-    hash: Option<String>,
+pub(super) struct Link {
+    pub from: String,
+    pub signature: Option<String>,
+    pub hash: Option<String>,
 }
 
+/// Validates every region's digest chain in the window, and the log files each digest lists.
 pub async fn validate(
     s3: &Client,
     site: &CallSite,
@@ -281,6 +282,8 @@ pub async fn validate(
     keys: &[PublicKey],
 ) -> Result<IntegrityReport, ProvisionError> {
     let mut report = IntegrityReport::default();
+    // A digest covers the hour before it: one written up to an hour after the window vouches
+    // for files within it.
     let extended = Window {
         since: req.window.since,
         until: req
@@ -289,177 +292,11 @@ pub async fn validate(
             .checked_add(jiff::SignedDuration::from_hours(1))
             .unwrap_or(req.window.until),
     };
+    let reader = Reader { s3, site, req };
     for region in req.regions {
-        let name_part = format!(
-            "{}_CloudTrail-Digest_{region}_{}_{}_",
-            req.account, req.trail_name, req.home_region
-        );
-        let mut listed = Vec::new();
-        for day in extended.days() {
-            let prefix =
-                day_prefix(req.account, region, day).replace("/CloudTrail/", "/CloudTrail-Digest/");
-            for key in list(s3, site, req.bucket, &prefix).await? {
-                let name = key.rsplit('/').next().unwrap_or_default();
-                let in_window =
-                    key_time(&key).is_some_and(|t| t >= extended.since && t <= extended.until);
-                if name.starts_with(&name_part) && key.ends_with(".json.gz") && in_window {
-                    listed.push(key);
-                }
-            }
-        }
-        listed.sort_by_key(|k| std::cmp::Reverse(key_time(k)));
-        let newest_end = listed.first().and_then(|k| key_time(k));
-        let mut visited: BTreeSet<String> = BTreeSet::new();
-        let mut signed_logs: BTreeSet<String> = BTreeSet::new();
-        let mut next: Option<(String, Option<Link>)> = listed.first().map(|k| (k.clone(), None));
-        while let Some((key, link)) = next.take() {
-            visited.insert(key.clone());
-            let older = || listed.iter().find(|k| !visited.contains(*k)).cloned();
-            let Some(fetched) = fetch(s3, site, req.bucket, &key).await? else {
-                report.push(
-                    Kind::DigestMissing,
-                    &key,
-                    match &link {
-                        Some(l) => {
-                            format!("named as the previous digest by {}, but not found", l.from)
-                        }
-                        None => "listed but not found".to_string(),
-                    },
-                );
-                if let Some(o) = older() {
-                    report.push(
-                        Kind::ChainGap,
-                        &key,
-                        format!("the chain is broken here; continuing with {o}"),
-                    );
-                    next = Some((o, None));
-                }
-                continue;
-            };
-            let body = gunzip(&fetched.body).unwrap_or_default();
-            let json: serde_json::Value =
-                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            let field = |name: &str| json[name].as_str().map(str::to_string);
-            let mut problems = Vec::new();
-            if field("digestS3Bucket").as_deref() != Some(req.bucket)
-                || field("digestS3Object").as_deref() != Some(key.as_str())
-            {
-                problems.push(format!(
-                    "has been moved from its original location {}/{}",
-                    field("digestS3Bucket").unwrap_or_default(),
-                    field("digestS3Object").unwrap_or_default()
-                ));
-            }
-            let signature = fetched.signature.clone();
-            match (&signature, field("digestPublicKeyFingerprint")) {
-                (None, _) => problems.push("unsigned: no x-amz-meta-signature".into()),
-                (_, None) => problems.push("invalid format: no digestPublicKeyFingerprint".into()),
-                (Some(sig), Some(fp)) => {
-                    match keys.iter().find(|k| k.fingerprint == fp) {
-                        None => problems.push(format!("no public key with fingerprint {fp}")),
-                        Some(pk) => {
-                            let to_sign = string_to_sign(
-                                &field("digestEndTime").unwrap_or_default(),
-                                req.bucket,
-                                &key,
-                                &body,
-                                json["previousDigestSignature"].as_str(),
-                            );
-                            if !signature_valid(pk, &to_sign, sig) {
-                                problems.push("signature does not verify (modified, or signed with another key)".into());
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(l) = &link {
-                if l.signature.is_some() && l.signature != signature {
-                    problems.push(format!("its signature differs from the one {} records for its predecessor (reordered or replaced)", l.from));
-                }
-                if l.hash.as_deref().is_some_and(|h| h != sha256_hex(&body)) {
-                    problems.push(format!(
-                        "its SHA-256 differs from the one {} records (reordered or replaced)",
-                        l.from
-                    ));
-                }
-            }
-            if !problems.is_empty() {
-                report.push(Kind::DigestInvalid, &key, problems.join("; "));
-            } else {
-                report.push(Kind::DigestValid, &key, "signature and chain verified");
-                for lf in json["logFiles"].as_array().cloned().unwrap_or_default() {
-                    let (Some(log_bucket), Some(log_key), Some(hash)) = (
-                        lf["s3Bucket"].as_str(),
-                        lf["s3Object"].as_str(),
-                        lf["hashValue"].as_str(),
-                    ) else {
-                        continue;
-                    };
-                    signed_logs.insert(log_key.to_string());
-                    match fetch(s3, site, log_bucket, log_key).await? {
-                        None => report.push(
-                            Kind::LogMissing,
-                            log_key,
-                            format!("listed in {key}, not found"),
-                        ),
-                        Some(f) => {
-                            let actual = sha256_hex(&gunzip(&f.body).unwrap_or_default());
-                            if actual == hash {
-                                report.push(Kind::LogValid, log_key, "hash matches");
-                            } else {
-                                report.push(
-                                    Kind::LogModified,
-                                    log_key,
-                                    format!("hash {actual} ≠ {hash} recorded in {key}"),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            next = match field("previousDigestS3Object") {
-                Some(prev) if !visited.contains(&prev) => Some((
-                    prev,
-                    Some(Link {
-                        from: key.clone(),
-                        signature: field("previousDigestSignature"),
-                        hash: field("previousDigestHashValue"),
-                    }),
-                )),
-                _ => match older() {
-                    Some(o) if field("previousDigestS3Object").is_none() => {
-                        report.push(
-                            Kind::ChainGap,
-                            &key,
-                            format!("the chain starts here; no digest links it to the older {o}"),
-                        );
-                        Some((o, None))
-                    }
-                    Some(o) => Some((o, None)),
-                    None => None,
-                },
-            };
-        }
-        // Log files the window holds that no verified digest vouches for.
-        if let Some(newest_end) = newest_end {
-            for day in req.window.days() {
-                for key in list(s3, site, req.bucket, &day_prefix(req.account, region, day)).await?
-                {
-                    // A log file's name holds the minute it was written, floored: only a
-                    // file whose whole minute ended before the newest digest is surely in it.
-                    let covered = key_time(&key)
-                        .and_then(|t| t.checked_add(jiff::SignedDuration::from_secs(60)).ok())
-                        .is_some_and(|t| t <= newest_end);
-                    if covered && !signed_logs.contains(&key) {
-                        report.push(
-                            Kind::LogUnsigned,
-                            &key,
-                            "in the archive but in no verified digest",
-                        );
-                    }
-                }
-            }
-        }
+        reader
+            .validate_region(region, &extended, keys, &mut report)
+            .await?;
     }
     Ok(report)
 }

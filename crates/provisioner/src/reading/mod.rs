@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod delivered;
+pub mod digest_chain;
 pub mod integrity;
 pub mod query;
 pub mod search;

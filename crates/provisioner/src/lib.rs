@@ -95,8 +95,8 @@ pub mod archive {
 /// `logs validate`: digest and log file integrity.
 pub mod integrity {
     pub use crate::reading::integrity::{
-        IntegrityReport, KeySource, Kind, PublicKey, ValidateRequest, sha256_hex, string_to_sign,
-        validate,
+        ArchiveValidation, IntegrityReport, KeySource, Kind, PublicKey, ValidateRequest,
+        sha256_hex, string_to_sign, validate, validate_archive,
     };
 }
 

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use trailhead_model::LogArchiveAccount;
 use trailhead_provisioner::archive::{Window, parse_time};
-use trailhead_provisioner::counter::CallLog;
-use trailhead_provisioner::session::{AccessRole, AccountSession, new_run_id};
 
 use crate::{ReachArgs, ReachBefore, exit, reach, spec};
 
@@ -97,10 +95,7 @@ fn validate_cmd(
     until: Option<&str>,
     reach_args: &ReachArgs,
 ) -> u8 {
-    use trailhead_provisioner::archive::regions_in_archive;
-    use trailhead_provisioner::integrity::{
-        IntegrityReport, KeySource, Kind, ValidateRequest, validate,
-    };
+    use trailhead_provisioner::integrity::{ArchiveValidation, validate_archive};
     let spec = match spec::load(org) {
         Ok(s) => s,
         Err(code) => return code,
@@ -125,88 +120,61 @@ fn validate_cmd(
             return exit::BAD_INPUT;
         }
     };
-    let home = spec.org.home_region.clone();
-    let bucket = spec.log_archive.bucket_name(&spec.org, archive_id.as_str());
-    let role = AccessRole::of(&spec.access, new_run_id());
     let result = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            let calls = CallLog::new();
-            let archive =
-                AccountSession::reach(&conn, archive_id.as_str(), &home, &role, &calls).await;
-            let site = trailhead_provisioner::error::CallSite::new(
-                archive_id.as_str(),
-                &home,
-                "logs validate",
-            );
-            let s3 = archive.s3();
-            let regions = if regions.is_empty() {
-                regions_in_archive(&s3, &site, &bucket, account, "CloudTrail-Digest")
-                    .await
-                    .map_err(|e| e.to_string())?
-            } else {
-                regions
+            let request = ArchiveValidation {
+                spec: &spec,
+                archive_id: archive_id.as_str(),
+                account,
+                regions,
+                window: &window,
             };
-            let trail_account = AccountSession::reach(&conn, account, &home, &role, &calls).await;
-            let mut report = IntegrityReport::default();
-            for region in &regions {
-                // CloudTrail signs each region's digests with that region's key, and serves
-                // the key in that region alone: ask there.
-                let keys = KeySource::CloudTrail(&trail_account.in_region(region))
-                    .keys(&window)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let req = ValidateRequest {
-                    bucket: &bucket,
-                    account,
-                    regions: std::slice::from_ref(region),
-                    trail_name: &spec.trail.name,
-                    home_region: &home,
-                    window: &window,
-                };
-                let found = validate(&s3, &site, &req, &keys)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                report.findings.extend(found.findings);
-            }
-            Ok::<_, String>(report)
+            validate_archive(&conn, request)
+                .await
+                .map_err(|e| e.to_string())
         })
     });
     match result {
-        Ok(report) => {
-            for f in &report.findings {
-                let mark = if matches!(f.kind, Kind::DigestValid | Kind::LogValid) {
-                    "valid  "
-                } else {
-                    "INVALID"
-                };
-                println!("{mark} {} {}: {}", f.kind, f.key, f.detail);
-            }
-            println!(
-                "{} digest(s) valid, {} invalid, {} missing, {} gap(s); {} log file(s) valid, {} modified, {} missing, {} unsigned",
-                report.count(Kind::DigestValid),
-                report.count(Kind::DigestInvalid),
-                report.count(Kind::DigestMissing),
-                report.count(Kind::ChainGap),
-                report.count(Kind::LogValid),
-                report.count(Kind::LogModified),
-                report.count(Kind::LogMissing),
-                report.count(Kind::LogUnsigned)
-            );
-            if report.findings.is_empty() {
-                println!(
-                    "no digest files in the window: nothing was proven (is log file validation on, and has an hour passed?)"
-                );
-            }
-            if report.ok() && !report.findings.is_empty() {
-                exit::OK
-            } else {
-                exit::ERROR
-            }
-        }
+        Ok(report) => print_integrity(&report),
         Err(e) => {
             eprintln!("error: {e}");
             exit::ERROR
         }
+    }
+}
+
+/// The findings, a line each, then the counts; exit 0 only when something was proven and
+/// nothing failed.
+fn print_integrity(report: &trailhead_provisioner::integrity::IntegrityReport) -> u8 {
+    use trailhead_provisioner::integrity::Kind;
+    for f in &report.findings {
+        let mark = if matches!(f.kind, Kind::DigestValid | Kind::LogValid) {
+            "valid  "
+        } else {
+            "INVALID"
+        };
+        println!("{mark} {} {}: {}", f.kind, f.key, f.detail);
+    }
+    println!(
+        "{} digest(s) valid, {} invalid, {} missing, {} gap(s); {} log file(s) valid, {} modified, {} missing, {} unsigned",
+        report.count(Kind::DigestValid),
+        report.count(Kind::DigestInvalid),
+        report.count(Kind::DigestMissing),
+        report.count(Kind::ChainGap),
+        report.count(Kind::LogValid),
+        report.count(Kind::LogModified),
+        report.count(Kind::LogMissing),
+        report.count(Kind::LogUnsigned)
+    );
+    if report.findings.is_empty() {
+        println!(
+            "no digest files in the window: nothing was proven (is log file validation on, and has an hour passed?)"
+        );
+    }
+    if report.ok() && !report.findings.is_empty() {
+        exit::OK
+    } else {
+        exit::ERROR
     }
 }

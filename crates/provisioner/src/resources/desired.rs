@@ -158,3 +158,31 @@ impl Desired {
         )
     }
 }
+
+#[cfg(test)]
+impl Desired {
+    /// An account as a default spec wants it, for the resources' compare tests.
+    pub(crate) fn example() -> Self {
+        Desired {
+            partition: "aws".into(),
+            region: "eu-west-1".into(),
+            account: "111111111111".into(),
+            trail_name: "org-trail".into(),
+            multi_region: true,
+            global_events: true,
+            log_file_validation: true,
+            read_write: ReadWriteType::All,
+            data_events: DataEvents::default(),
+            insights: Vec::new(),
+            bucket: "archive".into(),
+            key_arn: "arn:aws:kms:eu-west-1:222222222222:key/k".into(),
+            log_group: "cloudtrail/org".into(),
+            log_retention_days: 365,
+            log_group_kms_alias: None,
+            topic_name: "alarms".into(),
+            emails: Vec::new(),
+            delivery_topic: None,
+            controls: Vec::new(),
+        }
+    }
+}

@@ -185,6 +185,76 @@ pub async fn read_filters(
     }
 }
 
+/// The settings trailhead owns of a filter or an alarm, field by field, so drift names what
+/// moved.
+type Fields = Vec<(&'static str, String)>;
+
+/// What converging a set of named resources (the filters, or the alarms) does: put the missing
+/// and the drifted, delete the stale (ours by name, no longer wanted).
+struct SetChanges<'a> {
+    diff: Diff,
+    put: Vec<&'a Control>,
+    stale: Vec<String>,
+}
+
+/// The controls' resources as wanted, against the live ones named with our prefix.
+fn compare_set<'a>(
+    plural: &'static str,
+    live: &BTreeMap<String, Fields>,
+    controls: &'a [Control],
+    want: impl Fn(&Control) -> Fields,
+) -> SetChanges<'a> {
+    let mut drift = Drift::new(plural);
+    let mut put = Vec::new();
+    for c in controls {
+        let name = c.resource_name();
+        match live.get(&name) {
+            Some(have) => {
+                if drift.compare(&name, have, &want(c)) {
+                    put.push(c);
+                }
+            }
+            None => {
+                drift.missing(&name);
+                put.push(c);
+            }
+        }
+    }
+    let wanted: Vec<String> = controls.iter().map(Control::resource_name).collect();
+    let stale: Vec<String> = live
+        .keys()
+        .filter(|k| !wanted.contains(k))
+        .cloned()
+        .collect();
+    for s in &stale {
+        drift.extra(s);
+    }
+    SetChanges {
+        diff: drift.into_diff(),
+        put,
+        stale,
+    }
+}
+
+fn filter_fields(f: LiveFilter) -> (String, Fields) {
+    let fields = vec![
+        ("filter_pattern", f.pattern),
+        ("metric_namespace", f.namespace),
+        ("metric_name", f.metric),
+        ("metric_value", f.value),
+    ];
+    (f.name, fields)
+}
+
+fn wanted_filter(c: &Control) -> Fields {
+    vec![
+        ("filter_pattern", c.pattern.to_string()),
+        ("metric_namespace", METRIC_NAMESPACE.to_string()),
+        ("metric_name", c.metric_name.to_string()),
+        ("metric_value", "1".to_string()),
+    ]
+}
+
 pub async fn ensure_filters(
     session: &AccountSession,
     d: &Desired,
@@ -192,94 +262,69 @@ pub async fn ensure_filters(
 ) -> Result<(Action, Diff), ProvisionError> {
     checked(&d.controls)?;
     let site = CallSite::new(&d.account, &d.region, STEP_FILTERS);
-    let live: BTreeMap<String, Vec<(&str, String)>> =
-        read_filters(session, &site, &d.log_group, Some(PREFIX))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|f| {
-                let fields = vec![
-                    ("filter_pattern", f.pattern),
-                    ("metric_namespace", f.namespace),
-                    ("metric_name", f.metric),
-                    ("metric_value", f.value),
-                ];
-                (f.name, fields)
-            })
-            .collect();
-    let mut drift = Drift::new("metric filters");
-    let mut to_put = Vec::new();
-    for c in &d.controls {
-        let name = c.resource_name();
-        let want = vec![
-            ("filter_pattern", c.pattern.to_string()),
-            ("metric_namespace", METRIC_NAMESPACE.to_string()),
-            ("metric_name", c.metric_name.to_string()),
-            ("metric_value", "1".to_string()),
-        ];
-        match live.get(&name) {
-            Some(have) => {
-                if drift.compare(&name, have, &want) {
-                    to_put.push(c);
-                }
-            }
-            None => {
-                drift.missing(&name);
-                to_put.push(c);
-            }
-        }
-    }
-    let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
-    let stale: Vec<&String> = live.keys().filter(|k| !wanted.contains(k)).collect();
-    for s in &stale {
-        drift.extra(s);
-    }
-    let diff = drift.into_diff();
+    let live: BTreeMap<String, Fields> = read_filters(session, &site, &d.log_group, Some(PREFIX))
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(filter_fields)
+        .collect();
+    let changes = compare_set("metric filters", &live, &d.controls, wanted_filter);
     if apply {
-        let logs = session.logs();
-        let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
-        let mut puts = JoinSet::new();
-        for (i, c) in to_put.into_iter().enumerate() {
-            let transformation = MetricTransformation::builder()
-                .metric_name(c.metric_name)
-                .metric_namespace(METRIC_NAMESPACE)
-                .metric_value("1")
-                .build()
-                .map_err(|e| {
-                    ProvisionError::Config(format!("cannot build a metric transformation: {e}"))
-                })?;
-            let call = logs
-                .put_metric_filter()
-                .log_group_name(&d.log_group)
-                .filter_name(c.resource_name())
-                .filter_pattern(c.pattern)
-                .metric_transformations(transformation);
-            let (site, limit) = (site.clone(), limit.clone());
-            puts.spawn(async move {
-                tokio::time::sleep(turn(i, FILTER_PUTS_PER_SECOND)).await;
-                let _permit = limit.acquire().await;
-                call.send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| site.error("PutMetricFilter", e))
-            });
-        }
-        drain(puts).await?;
-        for name in stale {
-            logs.delete_metric_filter()
-                .log_group_name(&d.log_group)
-                .filter_name(name)
-                .send()
-                .await
-                .map_err(|e| site.error("DeleteMetricFilter", e))?;
-        }
+        write_filters(session, &site, d, &changes).await?;
     }
     Ok(summarize(
         live.len(),
         d.controls.len(),
         "metric_filters",
-        diff,
+        changes.diff,
     ))
+}
+
+/// Puts the missing and drifted filters at the service's pace, then deletes the stale ones.
+async fn write_filters(
+    session: &AccountSession,
+    site: &CallSite,
+    d: &Desired,
+    changes: &SetChanges<'_>,
+) -> Result<(), ProvisionError> {
+    let logs = session.logs();
+    let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
+    let mut puts = JoinSet::new();
+    for (i, c) in changes.put.iter().enumerate() {
+        let transformation = MetricTransformation::builder()
+            .metric_name(c.metric_name)
+            .metric_namespace(METRIC_NAMESPACE)
+            .metric_value("1")
+            .build()
+            .map_err(|e| {
+                ProvisionError::Config(format!("cannot build a metric transformation: {e}"))
+            })?;
+        let call = logs
+            .put_metric_filter()
+            .log_group_name(&d.log_group)
+            .filter_name(c.resource_name())
+            .filter_pattern(c.pattern)
+            .metric_transformations(transformation);
+        let (site, limit) = (site.clone(), limit.clone());
+        puts.spawn(async move {
+            tokio::time::sleep(turn(i, FILTER_PUTS_PER_SECOND)).await;
+            let _permit = limit.acquire().await;
+            call.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| site.error("PutMetricFilter", e))
+        });
+    }
+    drain(puts).await?;
+    for name in &changes.stale {
+        logs.delete_metric_filter()
+            .log_group_name(&d.log_group)
+            .filter_name(name)
+            .send()
+            .await
+            .map_err(|e| site.error("DeleteMetricFilter", e))?;
+    }
+    Ok(())
 }
 
 /// A first deployment reads as one line ("metric_filters: 0 → 15"), not fifteen.
@@ -293,10 +338,7 @@ fn summarize(live: usize, wanted: usize, what: &str, diff: Diff) -> (Action, Dif
     }
 }
 
-/// The settings of an alarm that trailhead owns, field by field, so drift names what moved.
-type AlarmFields = Vec<(&'static str, String)>;
-
-fn owned_fields(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmFields {
+fn owned_fields(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Fields {
     vec![
         ("namespace", a.namespace().unwrap_or_default().to_string()),
         (
@@ -327,7 +369,7 @@ fn owned_fields(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmFields {
     ]
 }
 
-fn wanted_alarm(c: &Control, topic: &str) -> AlarmFields {
+fn wanted_alarm(c: &Control, topic: &str) -> Fields {
     vec![
         ("namespace", METRIC_NAMESPACE.to_string()),
         ("metric_name", c.metric_name.to_string()),
@@ -352,10 +394,10 @@ pub async fn ensure_alarms(
     apply: bool,
 ) -> Result<(Action, Diff), ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_ALARMS);
-    let cw = session.cloudwatch();
     let topic = d.topic_arn();
     let mut live = BTreeMap::new();
-    let mut pages = cw
+    let mut pages = session
+        .cloudwatch()
         .describe_alarms()
         .alarm_name_prefix(PREFIX)
         .into_paginator()
@@ -367,70 +409,110 @@ pub async fn ensure_alarms(
             live.insert(name.to_string(), owned_fields(a));
         }
     }
-    let mut drift = Drift::new("alarms");
-    let mut to_put = Vec::new();
-    for c in &d.controls {
-        let name = c.resource_name();
-        let want = wanted_alarm(c, &topic);
-        match live.get(&name) {
-            Some(have) => {
-                if drift.compare(&name, have, &want) {
-                    to_put.push(c);
-                }
-            }
-            None => {
-                drift.missing(&name);
-                to_put.push(c);
-            }
-        }
-    }
-    let wanted: Vec<String> = d.controls.iter().map(Control::resource_name).collect();
-    let stale: Vec<String> = live
-        .keys()
-        .filter(|k| !wanted.contains(k))
-        .cloned()
-        .collect();
-    for s in &stale {
-        drift.extra(s);
-    }
-    let diff = drift.into_diff();
+    let changes = compare_set("alarms", &live, &d.controls, |c| wanted_alarm(c, &topic));
     if apply {
-        let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
-        let mut puts = JoinSet::new();
-        for (i, c) in to_put.into_iter().enumerate() {
-            let call = cw
-                .put_metric_alarm()
-                .alarm_name(c.resource_name())
-                .alarm_description(format!("{} {}: {}", c.benchmark, c.id, c.title))
-                .namespace(METRIC_NAMESPACE)
-                .metric_name(c.metric_name)
-                .statistic(Statistic::Sum)
-                .period(ALARM_PERIOD)
-                .threshold(ALARM_THRESHOLD)
-                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-                .evaluation_periods(ALARM_EVALUATION_PERIODS)
-                .treat_missing_data(ALARM_MISSING_DATA)
-                .alarm_actions(&topic);
-            let (site, limit) = (site.clone(), limit.clone());
-            puts.spawn(async move {
-                tokio::time::sleep(turn(i, ALARM_PUTS_PER_SECOND)).await;
-                let _permit = limit.acquire().await;
-                call.send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| site.error("PutMetricAlarm", e))
-            });
-        }
-        drain(puts).await?;
-        if !stale.is_empty() {
-            cw.delete_alarms()
-                .set_alarm_names(Some(stale))
-                .send()
-                .await
-                .map_err(|e| site.error("DeleteAlarms", e))?;
-        }
+        write_alarms(session, &site, &topic, &changes).await?;
     }
-    Ok(summarize(live.len(), d.controls.len(), "alarms", diff))
+    Ok(summarize(
+        live.len(),
+        d.controls.len(),
+        "alarms",
+        changes.diff,
+    ))
+}
+
+/// Puts the missing and drifted alarms at the service's pace, then deletes the stale ones.
+async fn write_alarms(
+    session: &AccountSession,
+    site: &CallSite,
+    topic: &str,
+    changes: &SetChanges<'_>,
+) -> Result<(), ProvisionError> {
+    let cw = session.cloudwatch();
+    let limit = std::sync::Arc::new(Semaphore::new(PUTS_AT_ONCE));
+    let mut puts = JoinSet::new();
+    for (i, c) in changes.put.iter().enumerate() {
+        let call = cw
+            .put_metric_alarm()
+            .alarm_name(c.resource_name())
+            .alarm_description(format!("{} {}: {}", c.benchmark, c.id, c.title))
+            .namespace(METRIC_NAMESPACE)
+            .metric_name(c.metric_name)
+            .statistic(Statistic::Sum)
+            .period(ALARM_PERIOD)
+            .threshold(ALARM_THRESHOLD)
+            .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            .evaluation_periods(ALARM_EVALUATION_PERIODS)
+            .treat_missing_data(ALARM_MISSING_DATA)
+            .alarm_actions(topic);
+        let (site, limit) = (site.clone(), limit.clone());
+        puts.spawn(async move {
+            tokio::time::sleep(turn(i, ALARM_PUTS_PER_SECOND)).await;
+            let _permit = limit.acquire().await;
+            call.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| site.error("PutMetricAlarm", e))
+        });
+    }
+    drain(puts).await?;
+    if !changes.stale.is_empty() {
+        cw.delete_alarms()
+            .set_alarm_names(Some(changes.stale.clone()))
+            .send()
+            .await
+            .map_err(|e| site.error("DeleteAlarms", e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use trailhead_model::Benchmark;
+
+    use super::*;
+
+    fn controls() -> Vec<Control> {
+        trailhead_alarms::catalog::controls(Benchmark::Cis30)
+            .into_iter()
+            .take(3)
+            .collect()
+    }
+
+    fn converged(controls: &[Control]) -> BTreeMap<String, Fields> {
+        controls
+            .iter()
+            .map(|c| (c.resource_name(), wanted_filter(c)))
+            .collect()
+    }
+
+    #[test]
+    fn converged_filters_need_no_put_and_no_delete() {
+        let controls = controls();
+        let changes = compare_set(
+            "metric filters",
+            &converged(&controls),
+            &controls,
+            wanted_filter,
+        );
+        assert!(changes.diff.is_empty() && changes.put.is_empty() && changes.stale.is_empty());
+    }
+
+    #[test]
+    fn a_drifted_a_missing_and_a_stale_filter_are_each_handled_alone() {
+        let controls = controls();
+        let mut live = converged(&controls);
+        live.remove(&controls[0].resource_name());
+        if let Some(fields) = live.get_mut(&controls[1].resource_name()) {
+            fields[0].1 = "{ $.eventName = \"Other\" }".into();
+        }
+        live.insert(format!("{PREFIX}retired"), wanted_filter(&controls[2]));
+        let changes = compare_set("metric filters", &live, &controls, wanted_filter);
+        let put: Vec<&str> = changes.put.iter().map(|c| c.id).collect();
+        assert_eq!(put, [controls[0].id, controls[1].id]);
+        assert_eq!(changes.stale, [format!("{PREFIX}retired")]);
+        assert_eq!(changes.diff.action(), Action::Update);
+    }
 }
 
 #[cfg(test)]

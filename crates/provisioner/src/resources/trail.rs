@@ -463,3 +463,68 @@ async fn update(
     .map(|_| ())
     .map_err(|e| site.error("UpdateTrail", e).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trail exactly as `d` wants it.
+    fn converged(d: &Desired) -> LiveTrail {
+        LiveTrail {
+            exists: true,
+            bucket: Some(d.bucket.clone()),
+            multi_region: true,
+            global_events: true,
+            validation: true,
+            kms_key: Some(d.key_arn.clone()),
+            log_group_arn: Some(d.log_group_arn()),
+            role_arn: Some(d.role_arn()),
+            is_logging: true,
+            selectors: vec![("All".into(), true, Vec::new())],
+            ..LiveTrail::default()
+        }
+    }
+
+    fn fields(diff: &Diff) -> Vec<&str> {
+        diff.changes.iter().map(|c| c.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_converged_trail_changes_nothing() {
+        let d = Desired::example();
+        let (diff, c) = trail_diff(&converged(&d), &d);
+        assert!(diff.changes.is_empty(), "{:?}", fields(&diff));
+        assert!(!c.config && !c.selectors && !c.insights && !c.logging);
+    }
+
+    #[test]
+    fn each_drift_is_named_and_only_its_part_is_rewritten() {
+        let d = Desired::example();
+        let mut live = converged(&d);
+        live.validation = false;
+        live.is_logging = false;
+        let (diff, c) = trail_diff(&live, &d);
+        assert_eq!(fields(&diff), ["log_file_validation", "is_logging"]);
+        assert!(c.config && c.logging && !c.selectors && !c.insights);
+    }
+
+    #[test]
+    fn an_excluded_event_source_is_a_selector_change() {
+        // Excluding KMS (or any source) fails Security Hub CloudWatch.7 / CloudTrail.1.
+        let d = Desired::example();
+        let mut live = converged(&d);
+        live.selectors = vec![("All".into(), true, vec!["kms.amazonaws.com".into()])];
+        let (diff, c) = trail_diff(&live, &d);
+        assert_eq!(fields(&diff), ["event_selectors"]);
+        assert!(c.selectors && !c.config);
+    }
+
+    #[test]
+    fn a_missing_trail_is_created_with_every_setting() {
+        let d = Desired::example();
+        let (diff, c) = trail_diff(&LiveTrail::default(), &d);
+        assert_eq!(fields(&diff)[0], "trail");
+        assert!(c.config && c.selectors && c.logging);
+        assert!(!c.insights, "no insights wanted, none live");
+    }
+}

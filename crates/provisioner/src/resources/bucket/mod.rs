@@ -222,3 +222,103 @@ pub fn lifecycle_blocks_mfa_delete(bucket: &str, rules: &[&str]) -> String {
         rules.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use trailhead_policies::access_log_bucket_policy;
+
+    use super::*;
+
+    fn spec(lifecycle: Option<Lifecycle>) -> BucketSpec {
+        BucketSpec {
+            name: "archive".into(),
+            region: "eu-west-1".into(),
+            encryption: Encryption::Kms {
+                key_arn: "arn:aws:kms:eu-west-1:1:key/k".into(),
+            },
+            lifecycle,
+            versioning: true,
+            object_lock: None,
+            logging: Some(("access".into(), "s3-access/archive/".into())),
+            policy: access_log_bucket_policy("aws", "access", "archive", "1"),
+        }
+    }
+
+    /// The bucket exactly as `spec` wants it.
+    fn converged(spec: &BucketSpec) -> BucketState {
+        BucketState {
+            exists: true,
+            versioning: "Enabled".into(),
+            mfa_delete: "Disabled".into(),
+            public_access_block: [true; 4],
+            ownership: Some("BucketOwnerEnforced".into()),
+            encryption: Some((
+                "aws:kms".into(),
+                Some("arn:aws:kms:eu-west-1:1:key/k".into()),
+                true,
+            )),
+            lifecycle: spec.lifecycle.map(|l| {
+                let nc = l.noncurrent_days.map(days);
+                (Some(days(l.expire_days)), nc, Some(ABORT_MULTIPART_DAYS))
+            }),
+            lifecycle_rules: spec
+                .lifecycle
+                .map(|_| vec![LIFECYCLE_RULE_ID.to_string()])
+                .unwrap_or_default(),
+            logging: spec.logging.clone(),
+            policy: Some(spec.policy.to_json()),
+            object_lock: None,
+        }
+    }
+
+    fn fields(diff: &Diff) -> Vec<&str> {
+        diff.changes.iter().map(|c| c.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_converged_bucket_needs_no_write() {
+        let s = spec(Some(Lifecycle {
+            expire_days: 400,
+            noncurrent_days: Some(30),
+        }));
+        let mut diff = Diff::new();
+        let c = compare(&converged(&s), &s, &mut diff);
+        assert!(diff.changes.is_empty(), "{:?}", fields(&diff));
+        assert!(!(c.versioning || c.public_access_block || c.encryption || c.lifecycle));
+        assert!(!(c.ownership || c.logging || c.policy || c.object_lock));
+    }
+
+    #[test]
+    fn one_public_access_setting_off_and_another_key_are_each_their_own_write() {
+        let s = spec(None);
+        let mut live = converged(&s);
+        live.public_access_block = [true, true, false, true];
+        live.encryption = Some((
+            "aws:kms".into(),
+            Some("arn:aws:kms:eu-west-1:1:key/other".into()),
+            true,
+        ));
+        let mut diff = Diff::new();
+        let c = compare(&live, &s, &mut diff);
+        assert_eq!(fields(&diff), ["public_access_block", "sse_kms_key"]);
+        assert!(c.public_access_block && c.encryption);
+        assert!(!(c.versioning || c.lifecycle || c.logging || c.policy));
+        assert!(
+            diff.changes[0].from.contains("only BlockPublicAcls"),
+            "{:?}",
+            diff.changes[0]
+        );
+    }
+
+    #[test]
+    fn without_a_lifecycle_someone_elses_rule_is_shown_never_our_expiry() {
+        // MFA Delete allows no lifecycle rule: a spec without one reports a rule it finds.
+        let s = spec(None);
+        let mut live = converged(&s);
+        live.lifecycle_rules = vec!["theirs".into()];
+        let mut diff = Diff::new();
+        let c = compare(&live, &s, &mut diff);
+        assert!(c.lifecycle);
+        assert_eq!(fields(&diff), ["lifecycle"]);
+    }
+}

@@ -92,6 +92,19 @@ pub mod archive {
     pub use crate::reading::delivered::newest_log_file;
 }
 
+/// `logs search`: a pattern over the archive, here or in Athena.
+pub mod search {
+    pub use crate::commands::archive_scope::ArchiveScope;
+    pub use crate::commands::search::{
+        SearchDone, SearchEngine, SearchJob, SearchSink, search_archive,
+    };
+}
+
+/// `alarms backtest`: what each alarm would have counted over the archive.
+pub mod backtest {
+    pub use crate::commands::backtest::{LocalCounts, athena_counts, backtest_query, local_counts};
+}
+
 /// `logs validate`: digest and log file integrity.
 pub mod integrity {
     pub use crate::reading::integrity::{

@@ -2,21 +2,13 @@
 //! the archive: one Athena query for the whole org, or the objects fetched and replayed here.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use trailhead_alarms::athena::{Schema, translate};
 use trailhead_alarms::catalog::{self, Control};
-use trailhead_alarms::pattern::parse;
-use trailhead_alarms::replay::{Alarm, replay_where};
-use trailhead_provisioner::archive::download_window;
-use trailhead_provisioner::athena::QueryTarget;
-use trailhead_provisioner::counter::CallLog;
-use trailhead_provisioner::error::CallSite;
-use trailhead_provisioner::session::AccountSession;
+use trailhead_provisioner::backtest::{athena_counts, backtest_query, local_counts};
 
 use super::search::show_progress;
-use super::target::{ArchiveTarget, EventRegions};
+use super::target::{ArchiveScope, EventRegions, resolve_scope};
 use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,7 +53,7 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let target = match ArchiveTarget::resolve(
+    let target = match resolve_scope(
         &args.org,
         &args.accounts,
         regions,
@@ -86,23 +78,22 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
         };
         eprintln!("auto: {why}: counting with the {engine} engine");
     }
-    let result = if args.explain || athena {
-        let sql = match backtest_sql(&target, &controls) {
-            Ok(sql) => sql,
+    let sql = if args.explain || athena {
+        match backtest_query(&target, &controls) {
+            Ok(sql) => Some(sql),
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::BAD_INPUT;
             }
-        };
-        if args.explain {
-            println!("{sql};");
-            return exit::OK;
         }
-        athena_counts(&target, &sql, reach_args)
     } else {
-        local_counts(&target, &controls, reach_args)
+        None
     };
-    match result {
+    if let (true, Some(sql)) = (args.explain, &sql) {
+        println!("{sql};");
+        return exit::OK;
+    }
+    match counts(&target, &controls, sql.as_deref(), reach_args) {
         Ok(counts) => {
             print_counts(&target, &controls, &counts);
             exit::OK
@@ -114,117 +105,34 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
     }
 }
 
-fn backtest_sql(target: &ArchiveTarget, controls: &[Control]) -> Result<String, String> {
-    let site = target.athena_site()?;
-    let mut alarms = Vec::new();
-    for c in controls {
-        let pattern = parse(c.pattern).map_err(|e| format!("{}: {}", c.id, e.message))?;
-        let condition = translate(&pattern, Schema::CloudTrail)
-            .map_err(|r| format!("control {} has no faithful Athena translation: {r}", c.id))?;
-        alarms.push((c.id.to_string(), condition));
-    }
-    let scope = target.window.scope(&target.accounts, &target.regions);
-    Ok(site.table.backtest_query(&scope, &alarms))
-}
-
-fn athena_counts(
-    target: &ArchiveTarget,
-    sql: &str,
+/// Each control's count: from `sql` in Athena, or (without it) replayed here.
+fn counts(
+    target: &ArchiveScope,
+    controls: &[Control],
+    sql: Option<&str>,
     reach_args: &ReachArgs,
 ) -> Result<Vec<u64>, String> {
-    let site = target.athena_site()?;
-    let home = target.spec.org.home_region.clone();
     reach::runtime()?.block_on(async {
         let conn = reach::connect(reach_args).await?;
-        let querier = AccountSession::reach(
-            &conn,
-            &site.query_account,
-            &home,
-            &target.role(),
-            &CallLog::new(),
-        )
-        .await;
-        let athena = querier.athena();
-        let call_site = CallSite::new(&site.query_account, &home, "alarms backtest (athena)");
-        let query = QueryTarget {
-            athena: &athena,
-            site: &call_site,
-            workgroup: &site.settings.workgroup,
-            database: &site.table.database,
-            poll: Duration::from_millis(500),
+        let Some(sql) = sql else {
+            let scratch =
+                tempfile::tempdir().map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+            let local = local_counts(&conn, target, controls, scratch.path())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "backtest: {} record(s) in {} object(s), replayed here",
+                local.records, local.files
+            );
+            return Ok(local.counts);
         };
-        let done = query
-            .run(sql, &mut show_progress)
-            .await
-            .map_err(|e| e.to_string())?;
+        let counted = athena_counts(&conn, target, sql, &mut show_progress).await;
         super::search::end_progress();
-        let mut row = Vec::new();
-        query
-            .rows(&done.id, &mut |r| row = r)
-            .await
-            .map_err(|e| e.to_string())?;
-        row.iter()
-            .map(|v| {
-                v.as_deref().unwrap_or("0").parse::<u64>().map_err(|_| {
-                    format!(
-                        "Athena answered a count that is not a number: {}",
-                        v.as_deref().unwrap_or("")
-                    )
-                })
-            })
-            .collect()
+        counted.map_err(|e| e.to_string())
     })
 }
 
-fn local_counts(
-    target: &ArchiveTarget,
-    controls: &[Control],
-    reach_args: &ReachArgs,
-) -> Result<Vec<u64>, String> {
-    let alarms: Vec<Alarm> = controls
-        .iter()
-        .map(Alarm::from_control)
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a scratch directory: {e}"))?;
-    let home = target.spec.org.home_region.clone();
-    let files = reach::runtime()?.block_on(async {
-        let conn = reach::connect(reach_args).await?;
-        let archive = AccountSession::reach(
-            &conn,
-            &target.archive_id,
-            &home,
-            &target.role(),
-            &CallLog::new(),
-        )
-        .await;
-        download_window(
-            &archive,
-            &target.bucket,
-            &target.accounts,
-            &target.regions,
-            &target.window,
-            dir.path(),
-            16,
-        )
-        .await
-        .map_err(|e| e.to_string())
-    })?;
-    let window = &target.window;
-    let report = replay_where(&files, &alarms, &|record| {
-        record["eventTime"]
-            .as_str()
-            .is_some_and(|t| window.contains(t))
-    })
-    .map_err(|e| e.to_string())?;
-    eprintln!(
-        "backtest: {} record(s) in {} object(s), replayed here",
-        report.records, report.files
-    );
-    Ok(report.alarms.iter().map(|a| a.matched).collect())
-}
-
-fn print_counts(target: &ArchiveTarget, controls: &[Control], counts: &[u64]) {
+fn print_counts(target: &ArchiveScope, controls: &[Control], counts: &[u64]) {
     println!(
         "What would have alarmed ({}, {} account(s), {} .. {}):",
         target.spec.alarms.benchmark,

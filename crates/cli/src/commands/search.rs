@@ -4,24 +4,18 @@
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::time::Duration;
+
 use trailhead_model::rules::regions_of_partition;
 
 use clap::{Args, ValueEnum};
-use trailhead_alarms::athena::table::Table;
-use trailhead_alarms::athena::{Schema, translate};
 use trailhead_alarms::pattern::{Pattern, parse};
-use trailhead_provisioner::archive::{
-    SearchProgress, SearchRequest, day_prefix, list_window, search,
+use trailhead_provisioner::archive::{SearchProgress, day_prefix};
+use trailhead_provisioner::athena::QueryProgress;
+use trailhead_provisioner::search::{
+    ArchiveScope, SearchDone, SearchEngine, SearchJob, SearchSink, search_archive,
 };
-use trailhead_provisioner::athena::AthenaSite;
-use trailhead_provisioner::athena::athena_search;
-use trailhead_provisioner::athena::{QueryProgress, QueryTarget};
-use trailhead_provisioner::counter::CallLog;
-use trailhead_provisioner::error::CallSite;
-use trailhead_provisioner::session::AccountSession;
 
-use super::target::{ArchiveTarget, EventRegions};
+use super::target::{EventRegions, resolve_scope};
 use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,20 +64,20 @@ pub struct SearchArgs {
 
 /// A search: where it reads, and the pattern.
 struct Plan {
-    target: ArchiveTarget,
+    scope: ArchiveScope,
     pattern: Pattern,
 }
 
 impl std::ops::Deref for Plan {
-    type Target = ArchiveTarget;
+    type Target = ArchiveScope;
 
-    fn deref(&self) -> &ArchiveTarget {
-        &self.target
+    fn deref(&self) -> &ArchiveScope {
+        &self.scope
     }
 }
 
 fn resolve(args: &SearchArgs) -> Result<Plan, u8> {
-    let target = ArchiveTarget::resolve(
+    let scope = resolve_scope(
         &args.org,
         &args.accounts,
         args.regions.checked()?,
@@ -97,23 +91,7 @@ fn resolve(args: &SearchArgs) -> Result<Plan, u8> {
         );
         exit::BAD_INPUT
     })?;
-    Ok(Plan { target, pattern })
-}
-
-impl Plan {
-    /// The query, or why the pattern has no faithful SQL.
-    fn athena_query(&self, table: &Table, source: &str) -> Result<String, String> {
-        let condition = translate(&self.pattern, Schema::CloudTrail).map_err(|r| {
-            let at = r
-                .column_in(source)
-                .map_or(String::new(), |c| format!(" at column {c}"));
-            format!("the pattern has no faithful Athena translation{at}: {r} (see docs/athena.md for the supported subset; --engine local runs it)")
-        })?;
-        Ok(table.search_query(
-            &self.window.scope(&self.accounts, &self.regions),
-            &condition,
-        ))
-    }
+    Ok(Plan { scope, pattern })
 }
 
 pub fn run(args: SearchArgs, reach_args: &ReachArgs) -> u8 {
@@ -121,12 +99,8 @@ pub fn run(args: SearchArgs, reach_args: &ReachArgs) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if args.explain || args.engine == Engine::Athena {
-        let query = plan.athena_site().and_then(|site| {
-            plan.athena_query(&site.table, &args.pattern)
-                .map(|q| (site, q))
-        });
-        let (site, sql) = match query {
+    let engine = if args.explain || args.engine == Engine::Athena {
+        let sql = match plan.search_query(&plan.pattern, &args.pattern) {
             Ok(q) => q,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -137,14 +111,37 @@ pub fn run(args: SearchArgs, reach_args: &ReachArgs) -> u8 {
             explain(&plan, &sql);
             return exit::OK;
         }
-        return finish(run_athena(&plan, &site, &sql, reach_args));
-    }
-    finish(run_auto_or_local(&plan, &args, reach_args))
-}
-
-fn finish(result: Result<(), String>) -> u8 {
+        SearchEngine::Athena(sql)
+    } else if args.engine == Engine::Local {
+        SearchEngine::Local
+    } else {
+        SearchEngine::Auto
+    };
+    let job = SearchJob {
+        scope: &plan.scope,
+        pattern: &plan.pattern,
+        source: &args.pattern,
+        engine,
+        concurrency: args.concurrency,
+    };
+    let result = reach::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let conn = reach::connect(reach_args).await?;
+            let mut sink = Lines::new();
+            let done = search_archive(&conn, &job, &mut sink).await;
+            sink.end();
+            done.map_err(|e| e.to_string())
+        })
+    });
     match result {
-        Ok(()) => exit::OK,
+        Ok(SearchDone::Local(_)) => exit::OK,
+        Ok(SearchDone::Athena(summary)) => {
+            eprintln!(
+                "athena: {} row(s) named {} object(s); {} record(s) written",
+                summary.rows, summary.objects, summary.matched
+            );
+            exit::OK
+        }
         Err(e) => {
             eprintln!("error: {e}");
             exit::ERROR
@@ -187,159 +184,64 @@ fn explain(plan: &Plan, sql: &str) {
     }
 }
 
-fn run_auto_or_local(plan: &Plan, args: &SearchArgs, reach_args: &ReachArgs) -> Result<(), String> {
-    let home = plan.spec.org.home_region.clone();
-    let runtime = reach::runtime()?;
-    runtime.block_on(async {
-        let conn = reach::connect(reach_args).await?;
-        let role = plan.role();
-        let archive =
-            AccountSession::reach(&conn, &plan.archive_id, &home, &role, &CallLog::new()).await;
-        if args.engine == Engine::Auto
-            && let Some(athena) = &plan.spec.athena
-        {
-            let site = CallSite::new(&plan.archive_id, &home, "logs search");
-            let objects = list_window(
-                &archive.s3(),
-                &site,
-                &plan.bucket,
-                &plan.accounts,
-                &plan.regions,
-                &plan.window,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            let bytes: i64 = objects.iter().map(|(_, size)| size).sum();
-            let threshold = i64::from(athena.local_threshold_mb) * 1_000_000;
-            let mb = bytes as f64 / 1e6;
-            if bytes > threshold {
-                let site = plan.athena_site()?;
-                match plan.athena_query(&site.table, &args.pattern) {
-                    Ok(sql) => {
-                        eprintln!(
-                            "auto: {mb:.1} MB in {} object(s), above {} MB: searching with Athena",
-                            objects.len(),
-                            athena.local_threshold_mb
-                        );
-                        return athena_in(plan, &site, &sql, &conn, &archive).await;
-                    }
-                    Err(e) => eprintln!("auto: {mb:.1} MB, but searching locally: {e}"),
-                }
-            } else {
-                eprintln!(
-                    "auto: {mb:.1} MB in {} object(s), within {} MB: searching locally",
-                    objects.len(),
-                    athena.local_threshold_mb
-                );
-            }
-        }
-        local(plan, args, &archive).await
-    })
+/// The records on stdout, progress and notes on stderr: one line rewritten on a terminal, the
+/// final line alone in a log.
+struct Lines {
+    stdout: std::io::StdoutLock<'static>,
+    terminal: bool,
+    last: Option<String>,
 }
 
-async fn local(plan: &Plan, args: &SearchArgs, archive: &AccountSession) -> Result<(), String> {
-    let mut stdout = std::io::stdout().lock();
-    let mut on_match = |raw: &str| write_record(&mut stdout, raw);
-    let terminal = std::io::stderr().is_terminal();
-    let mut last = None;
-    let mut on_progress = |p: SearchProgress| {
+impl Lines {
+    fn new() -> Self {
+        Lines {
+            stdout: std::io::stdout().lock(),
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    /// Ends the progress: a terminal's rewritten line, or the last line for a log.
+    fn end(&mut self) {
+        match (self.terminal, self.last.take()) {
+            (true, Some(_)) => eprintln!(),
+            (false, Some(line)) => eprintln!("{line}"),
+            _ => {}
+        }
+    }
+}
+
+impl SearchSink for Lines {
+    /// Writes one record; stops the search once nobody reads stdout any more (`| head -1`).
+    fn record(&mut self, raw: &str) -> ControlFlow<()> {
+        match writeln!(self.stdout, "{raw}") {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+
+    fn local_progress(&mut self, p: SearchProgress) {
         let line = format!(
             "search: {}/{} object(s), {} record(s), {} match(es)",
             p.fetched, p.listed, p.records, p.matched
         );
-        // A terminal sees one line rewritten; a log gets the final line alone.
-        if terminal {
+        if self.terminal {
             eprint!("\r{line}");
         }
-        last = Some(line);
-    };
-    let req = SearchRequest {
-        bucket: &plan.bucket,
-        accounts: &plan.accounts,
-        regions: &plan.regions,
-        window: &plan.window,
-        pattern: &plan.pattern,
-        concurrency: args.concurrency,
-    };
-    let done = search(archive, &req, &mut on_match, &mut on_progress)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string());
-    match (terminal, last) {
-        (true, _) => eprintln!(),
-        (false, Some(line)) => eprintln!("{line}"),
-        (false, None) => {}
+        self.last = Some(line);
     }
-    done
-}
 
-/// Writes one record; stops the search once nobody reads stdout any more (`| head -1`).
-fn write_record(stdout: &mut impl Write, raw: &str) -> ControlFlow<()> {
-    match writeln!(stdout, "{raw}") {
-        Ok(()) => ControlFlow::Continue(()),
-        Err(_) => ControlFlow::Break(()),
+    fn query_progress(&mut self, p: &QueryProgress) {
+        show_progress(p);
+        // A terminal's rewritten line is ended by `end`; a log has whole lines already.
+        if self.terminal {
+            self.last = Some(String::new());
+        }
     }
-}
 
-fn run_athena(
-    plan: &Plan,
-    site: &AthenaSite,
-    sql: &str,
-    reach_args: &ReachArgs,
-) -> Result<(), String> {
-    let home = plan.spec.org.home_region.clone();
-    reach::runtime()?.block_on(async {
-        let conn = reach::connect(reach_args).await?;
-        let archive = AccountSession::reach(
-            &conn,
-            &plan.archive_id,
-            &home,
-            &plan.role(),
-            &CallLog::new(),
-        )
-        .await;
-        athena_in(plan, site, sql, &conn, &archive).await
-    })
-}
-
-async fn athena_in(
-    plan: &Plan,
-    site: &AthenaSite,
-    sql: &str,
-    conn: &trailhead_provisioner::Connection,
-    archive: &AccountSession,
-) -> Result<(), String> {
-    let home = &plan.spec.org.home_region;
-    let role = plan.role();
-    let querier =
-        AccountSession::reach(conn, &site.query_account, home, &role, &CallLog::new()).await;
-    let athena = querier.athena();
-    let call_site = CallSite::new(&site.query_account, home, "logs search (athena)");
-    let target = QueryTarget {
-        athena: &athena,
-        site: &call_site,
-        workgroup: &site.settings.workgroup,
-        database: &site.table.database,
-        poll: Duration::from_millis(500),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let mut on_match = |raw: &str| write_record(&mut stdout, raw);
-    let summary = athena_search(
-        &target,
-        archive,
-        &plan.bucket,
-        sql,
-        &mut show_progress,
-        &mut on_match,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    end_progress();
-    eprintln!(
-        "athena: {} row(s) named {} object(s); {} record(s) written",
-        summary.rows, summary.objects, summary.matched
-    );
-    Ok(())
+    fn note(&mut self, line: String) {
+        eprintln!("{line}");
+    }
 }
 
 /// Ends a terminal's progress line (a log has whole lines already).

@@ -4,9 +4,6 @@
 use std::path::Path;
 
 use trailhead_model::{LogArchiveAccount, OrgSpec};
-use trailhead_provisioner::archive::Window;
-use trailhead_provisioner::athena::AthenaSite;
-use trailhead_provisioner::session::{AccessRole, new_run_id};
 
 use super::logs::window_of;
 use crate::{exit, spec};
@@ -41,69 +38,51 @@ impl EventRegions {
     }
 }
 
-pub struct ArchiveTarget {
-    pub spec: OrgSpec,
-    pub window: Window,
-    pub archive_id: String,
-    pub bucket: String,
-    pub accounts: Vec<String>,
-    /// Empty: every region (that holds logs, locally; of the partition, in Athena).
-    pub regions: Vec<String>,
-}
+pub use trailhead_provisioner::search::ArchiveScope;
 
-impl ArchiveTarget {
-    /// Accounts default to every account of the spec (the log-archive and management accounts
-    /// included); regions to none, which means every region, not only the governed ones: a
-    /// multi-region trail records every enabled region, and global services' events (IAM, STS,
-    /// Organizations…) land under us-east-1. Errors are printed; the exit code comes back.
-    pub fn resolve(
-        org: &Path,
-        accounts: &[String],
-        regions: &[String],
-        since: &str,
-        until: Option<&str>,
-    ) -> Result<Self, u8> {
-        let spec = spec::load(org)?;
-        let window = window_of(since, until).map_err(|e| {
+/// Accounts default to every account of the spec (the log-archive and management accounts
+/// included); regions to none, which means every region, not only the governed ones: a
+/// multi-region trail records every enabled region, and global services' events (IAM, STS,
+/// Organizations…) land under us-east-1. Errors are printed; the exit code comes back.
+pub fn resolve_scope(
+    org: &Path,
+    accounts: &[String],
+    regions: &[String],
+    since: &str,
+    until: Option<&str>,
+) -> Result<ArchiveScope, u8> {
+    let spec = spec::load(org)?;
+    let window = window_of(since, until).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })?;
+    let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
+        eprintln!(
+            "error: the log-archive account has no id in the spec yet; run `trailhead rollout` to create it, then set log_archive.account_id"
+        );
+        return Err(exit::BAD_INPUT);
+    };
+    let archive_id = archive_id.to_string();
+    let accounts = if accounts.is_empty() {
+        known_accounts(&spec, &archive_id)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    } else {
+        named_accounts(&spec, &archive_id, accounts).map_err(|e| {
             eprintln!("error: {e}");
             exit::BAD_INPUT
-        })?;
-        let LogArchiveAccount::Existing(archive_id) = &spec.log_archive.account else {
-            eprintln!(
-                "error: the log-archive account has no id in the spec yet; run `trailhead rollout` to create it, then set log_archive.account_id"
-            );
-            return Err(exit::BAD_INPUT);
-        };
-        let archive_id = archive_id.to_string();
-        let accounts = if accounts.is_empty() {
-            known_accounts(&spec, &archive_id)
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect()
-        } else {
-            named_accounts(&spec, &archive_id, accounts).map_err(|e| {
-                eprintln!("error: {e}");
-                exit::BAD_INPUT
-            })?
-        };
-        let regions = regions.to_vec();
-        Ok(ArchiveTarget {
-            bucket: spec.log_archive.bucket_name(&spec.org, &archive_id),
-            spec,
-            window,
-            archive_id,
-            accounts,
-            regions,
-        })
-    }
-
-    pub fn role(&self) -> AccessRole {
-        AccessRole::of(&self.spec.access, new_run_id())
-    }
-
-    pub fn athena_site(&self) -> Result<AthenaSite, String> {
-        AthenaSite::of(&self.spec, &self.archive_id).map_err(|e| e.to_string())
-    }
+        })?
+    };
+    let regions = regions.to_vec();
+    Ok(ArchiveScope {
+        bucket: spec.log_archive.bucket_name(&spec.org, &archive_id),
+        spec,
+        window,
+        archive_id,
+        accounts,
+        regions,
+    })
 }
 
 /// Every account whose logs the archive holds, as (id, name), each once: the spec's accounts,

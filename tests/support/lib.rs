@@ -163,7 +163,7 @@ pub async fn assert_converged_without_duplicates(
     };
     let ctx = run_ctx(conn, spec_text, false, state.path());
     let spec = &ctx.spec;
-    let controls = trailhead_alarms::catalog::for_spec(&spec.alarms).len();
+    let controls = trailhead_alarms::deployed::for_spec(&spec.alarms).len();
     for id in accounts {
         let s = ctx.assume(id, REGION).await;
         let ok = |what: &str| format!("{id}: {what}");

@@ -7,6 +7,7 @@
 pub mod athena;
 pub mod catalog;
 pub mod corpus;
+pub mod deployed;
 pub mod pattern;
 pub mod projection;
 pub mod replay;

@@ -107,9 +107,9 @@ pub mod backtest {
 
 /// `logs validate`: digest and log file integrity.
 pub mod integrity {
+    pub use crate::reading::digest_chain::{ArchiveValidation, validate, validate_archive};
     pub use crate::reading::integrity::{
-        ArchiveValidation, IntegrityReport, KeySource, Kind, PublicKey, ValidateRequest,
-        sha256_hex, string_to_sign, validate, validate_archive,
+        IntegrityReport, KeySource, Kind, PublicKey, ValidateRequest, sha256_hex, string_to_sign,
     };
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use trailhead_alarms::catalog;
+use trailhead_alarms::deployed;
 use trailhead_e2e::faults::{FaultConfig, FaultInjector};
 use trailhead_e2e::{REGION, emulator, roll, run_ctx, seed};
 use trailhead_policies::{
@@ -69,7 +69,7 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
         .key_metadata()
         .and_then(|m| m.arn().map(str::to_string))
         .expect("arn");
-    let controls = catalog::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
+    let controls = deployed::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
     // CIS 3.0 4.1–4.15 and the three scanner companions (S.2, P.13, P.15).
     assert_eq!(controls.len(), 18);
     for account in org.all_accounts() {

@@ -128,7 +128,7 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         .await
         .expect("stop logging");
     let filter =
-        trailhead_alarms::catalog::selected(ctx.spec.alarms.benchmark, &[])[6].resource_name();
+        trailhead_alarms::deployed::selected(ctx.spec.alarms.benchmark, &[])[6].resource_name();
     s.logs()
         .delete_metric_filter()
         .log_group_name(&ctx.spec.trail.log_group_name)
@@ -237,7 +237,7 @@ async fn one_field_changed_on_every_alarm_reads_as_one_grouped_change() {
     let wanted = ctx.spec.alarms.sns_topic_name.clone();
     let old = format!("arn:aws:sns:{REGION}:{member}:{wanted}");
     let new = format!("arn:aws:sns:{REGION}:{member}:drifttopic-paging");
-    let count = trailhead_alarms::catalog::for_spec(&ctx.spec.alarms).len();
+    let count = trailhead_alarms::deployed::for_spec(&ctx.spec.alarms).len();
     assert_eq!(
         shown,
         [format!("alarm_actions of {count} alarms: {old} → {new}")]

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::deployed;
 use trailhead_alarms::pattern::{Event, parse};
 use trailhead_alarms::replay::{Alarm, collect_files, replay};
 use trailhead_model::Benchmark;
@@ -95,11 +96,11 @@ fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
     // What a rollout deploys: the benchmark's controls, then its scanner companions (P.*),
     // whose warning says why they are there.
     let controls: Vec<Control> = match benchmark {
-        Some(b) => catalog::selected(b, &[]),
+        Some(b) => deployed::selected(b, &[]),
         None => Benchmark::ALL
             .into_iter()
             .chain([Benchmark::Extended])
-            .flat_map(|b| catalog::selected(b, &[]))
+            .flat_map(|b| deployed::selected(b, &[]))
             .collect(),
     };
     match output {

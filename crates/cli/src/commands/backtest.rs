@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::catalog::Control;
+use trailhead_alarms::deployed;
 use trailhead_provisioner::backtest::{athena_counts, backtest_query, local_counts};
 
 use super::search::show_progress;
@@ -63,7 +64,7 @@ pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let controls = catalog::for_spec(&target.spec.alarms);
+    let controls = deployed::for_spec(&target.spec.alarms);
     // Auto: one Athena query when the spec has a table for it, else the objects replayed here.
     let athena = match args.engine {
         BacktestEngine::Athena => true,

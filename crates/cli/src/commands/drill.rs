@@ -92,7 +92,7 @@ pub fn run(args: DrillArgs, reach_args: &ReachArgs) -> u8 {
         Err(code) => return code,
     };
     // What the spec deploys: its benchmark, the scanner companions, the extended set if on.
-    let ids: Vec<&str> = trailhead_alarms::catalog::for_spec(&spec.alarms)
+    let ids: Vec<&str> = trailhead_alarms::deployed::for_spec(&spec.alarms)
         .iter()
         .map(|c| c.id)
         .collect();

@@ -1,9 +1,8 @@
-use super::target::EventRegions;
+use super::target::{EventRegions, window_of};
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use trailhead_model::LogArchiveAccount;
-use trailhead_provisioner::archive::{Window, parse_time};
 
 use crate::{ReachArgs, ReachBefore, exit, reach, spec};
 
@@ -75,16 +74,6 @@ pub fn run(cmd: LogsCommand, before: &ReachBefore) -> u8 {
         }
         LogsCommand::Athena(cmd) => super::athena::run(cmd, before),
     }
-}
-
-pub fn window_of(since: &str, until: Option<&str>) -> Result<Window, String> {
-    let now = jiff::Timestamp::now();
-    let since = parse_time(since, now)?;
-    let until = until.map(|u| parse_time(u, now)).unwrap_or(Ok(now))?;
-    if since > until {
-        return Err("--since is after --until".into());
-    }
-    Ok(Window { since, until }.whole_seconds())
 }
 
 fn validate_cmd(

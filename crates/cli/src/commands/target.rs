@@ -5,8 +5,8 @@ use std::path::Path;
 
 use trailhead_model::{LogArchiveAccount, OrgSpec};
 
-use super::logs::window_of;
 use crate::{exit, spec};
+use trailhead_provisioner::archive::{Window, parse_time};
 
 /// Where the events were recorded: a filter over the archive's per-region folders, named apart
 /// from the API region that `--region` means in every other command.
@@ -143,4 +143,15 @@ pub fn named_accounts(
             ))
         })
         .collect()
+}
+
+/// `--since` and `--until` (default: now), in whole seconds; since after until is refused.
+pub fn window_of(since: &str, until: Option<&str>) -> Result<Window, String> {
+    let now = jiff::Timestamp::now();
+    let since = parse_time(since, now)?;
+    let until = until.map(|u| parse_time(u, now)).unwrap_or(Ok(now))?;
+    if since > until {
+        return Err("--since is after --until".into());
+    }
+    Ok(Window { since, until }.whole_seconds())
 }

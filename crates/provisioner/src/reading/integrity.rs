@@ -15,13 +15,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::core::error::{CallSite, ProvisionError};
-use trailhead_model::OrgSpec;
-
-use crate::Connection;
-use crate::core::counter::CallLog;
-use crate::core::session::{AccessRole, AccountSession, new_run_id};
-use crate::reading::archive::{Window, regions_in_archive};
-use crate::reading::digest_chain::Reader;
+use crate::core::session::AccountSession;
+use crate::reading::archive::Window;
 
 /// A CloudTrail public key: the fingerprint digests name, and the PKCS#1 DER key.
 #[derive(Debug, Clone)]
@@ -276,84 +271,6 @@ pub(super) struct Link {
     pub from: String,
     pub signature: Option<String>,
     pub hash: Option<String>,
-}
-
-/// Validates every region's digest chain in the window, and the log files each digest lists.
-pub async fn validate(
-    s3: &Client,
-    site: &CallSite,
-    req: &ValidateRequest<'_>,
-    keys: &[PublicKey],
-) -> Result<IntegrityReport, ProvisionError> {
-    let mut report = IntegrityReport::default();
-    // A digest covers the hour before it: one written up to an hour after the window vouches
-    // for files within it.
-    let extended = Window {
-        since: req.window.since,
-        until: req
-            .window
-            .until
-            .checked_add(jiff::SignedDuration::from_hours(1))
-            .unwrap_or(req.window.until),
-    };
-    let reader = Reader { s3, site, req };
-    for region in req.regions {
-        reader
-            .validate_region(region, &extended, keys, &mut report)
-            .await?;
-    }
-    Ok(report)
-}
-
-/// `logs validate` of one account's trail: the regions asked for, or every region with digests
-/// in the archive.
-pub struct ArchiveValidation<'a> {
-    pub spec: &'a OrgSpec,
-    pub archive_id: &'a str,
-    pub account: &'a str,
-    pub regions: Vec<String>,
-    pub window: &'a Window,
-}
-
-/// Reaches the log-archive account and the trail's account, and validates each region's chain
-/// against that region's CloudTrail keys.
-pub async fn validate_archive(
-    conn: &Connection,
-    v: ArchiveValidation<'_>,
-) -> Result<IntegrityReport, ProvisionError> {
-    let spec = v.spec;
-    let home = &spec.org.home_region;
-    let bucket = spec.log_archive.bucket_name(&spec.org, v.archive_id);
-    let role = AccessRole::of(&spec.access, new_run_id());
-    let calls = CallLog::new();
-    let archive = AccountSession::reach(conn, v.archive_id, home, &role, &calls).await;
-    let site = CallSite::new(v.archive_id, home, "logs validate");
-    let s3 = archive.s3();
-    let regions = if v.regions.is_empty() {
-        regions_in_archive(&s3, &site, &bucket, v.account, "CloudTrail-Digest").await?
-    } else {
-        v.regions
-    };
-    let trail_account = AccountSession::reach(conn, v.account, home, &role, &calls).await;
-    let mut report = IntegrityReport::default();
-    for region in &regions {
-        // CloudTrail signs each region's digests with that region's key, and serves the key
-        // in that region alone: ask there.
-        let keys = KeySource::CloudTrail(&trail_account.in_region(region))
-            .keys(v.window)
-            .await?;
-        let req = ValidateRequest {
-            bucket: &bucket,
-            account: v.account,
-            regions: std::slice::from_ref(region),
-            trail_name: &spec.trail.name,
-            home_region: home,
-            window: v.window,
-        };
-        let found = validate(&s3, &site, &req, &keys).await?;
-        report.findings.extend(found.findings);
-    }
-    Ok(report)
 }
 
 #[cfg(test)]

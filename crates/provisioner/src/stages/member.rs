@@ -1,7 +1,7 @@
 //! The member stage: every step of one member account, in dependency order, each through the
 //! one step runner; independent steps run together.
 
-use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::catalog::Control;
 
 use crate::core::RunCtx;
 use crate::core::error::ProvisionError;
@@ -127,7 +127,7 @@ pub(super) async fn log_group_steps(
 
 /// The controls the spec deploys, each pattern already checked.
 pub fn controls(ctx: &RunCtx) -> Result<Vec<Control>, ProvisionError> {
-    let c = catalog::for_spec(&ctx.spec.alarms);
+    let c = trailhead_alarms::deployed::for_spec(&ctx.spec.alarms);
     monitoring::checked(&c)?;
     Ok(c)
 }

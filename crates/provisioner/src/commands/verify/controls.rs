@@ -143,14 +143,13 @@ pub fn describe(id: &str, alarms: &[Control]) -> ControlInfo {
 
 #[cfg(test)]
 mod tests {
-    use trailhead_alarms::catalog;
     use trailhead_model::Benchmark;
 
     use super::*;
 
     #[test]
     fn alarm_controls_take_their_catalog_title_and_others_the_table() {
-        let alarms = catalog::selected(Benchmark::Cis30, &[]);
+        let alarms = trailhead_alarms::deployed::selected(Benchmark::Cis30, &[]);
         let first = alarms.first().expect("a catalog");
         let info = describe(first.id, &alarms);
         assert_eq!(info.title, first.title);

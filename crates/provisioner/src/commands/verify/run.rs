@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use trailhead_alarms::catalog::{self, Control};
+use trailhead_alarms::catalog::Control;
 use trailhead_model::{Selection, TargetAccount};
 
 use super::account::{Shared, verify_account};
@@ -140,7 +140,7 @@ pub async fn verify_selected(
             .await?;
 
     let shared = Arc::new(Shared {
-        controls: catalog::for_spec(&ctx.spec.alarms),
+        controls: trailhead_alarms::deployed::for_spec(&ctx.spec.alarms),
         bucket,
         archive,
         key_arn: key.arn.clone(),

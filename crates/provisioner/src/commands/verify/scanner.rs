@@ -261,7 +261,7 @@ mod tests {
     }
 
     fn pattern_of(benchmark: Benchmark, id: &str) -> &'static str {
-        catalog::selected(benchmark, &[])
+        trailhead_alarms::deployed::selected(benchmark, &[])
             .into_iter()
             .find(|c| c.id == id)
             .map(|c| c.pattern)

@@ -44,32 +44,11 @@ pub async fn connect(args: &ReachArgs) -> Result<Connection, String> {
             .base_config(conn.read_region.as_deref().unwrap_or("us-east-1"))
             .await;
         credentials(&config, args.profile.as_deref()).await?;
-        trusted(&config).await?;
+        if let Some(advice) = Connection::untrusted_certificate(&config).await {
+            return Err(advice);
+        }
     }
     Ok(conn)
-}
-
-/// One call without retries, to find an untrusted TLS certificate now: the SDK treats a failed
-/// handshake as transient and retries it for half a minute before printing its dump. Any other
-/// failure is left to the command, which names it with its account, region and step.
-async fn trusted(config: &aws_config::SdkConfig) -> Result<(), String> {
-    use trailhead_provisioner::error::{untrusted_certificate, untrusted_certificate_advice};
-    let sts = aws_sdk_sts::config::Builder::from(config)
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    match aws_sdk_sts::Client::from_conf(sts)
-        .get_caller_identity()
-        .send()
-        .await
-    {
-        Err(e @ aws_sdk_sts::error::SdkError::DispatchFailure(_)) => {
-            match untrusted_certificate(&e) {
-                Some(detail) => Err(untrusted_certificate_advice(&detail)),
-                None => Ok(()),
-            }
-        }
-        _ => Ok(()),
-    }
 }
 
 async fn reachable(url: &str) -> Result<(), String> {

@@ -51,6 +51,7 @@ pub mod journal {
 
 /// The log-archive stage, and MFA Delete (which needs the root user, so runs apart from it).
 pub mod log_archive {
+    pub use crate::commands::mfa_delete::{MfaDeleteOutcome, MfaDeleteRequest, mfa_delete};
     pub use crate::core::RunCtx;
     pub use crate::resources::bucket::LIFECYCLE_RULE_ID;
     pub use crate::resources::mfa::enable_mfa_delete;

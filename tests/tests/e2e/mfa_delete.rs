@@ -106,3 +106,50 @@ async fn mfa_delete_needs_the_owners_root_user_and_its_code_then_reads_back() {
         "MFA Delete leaves no lifecycle configuration"
     );
 }
+
+#[tokio::test]
+async fn the_command_takes_only_the_log_archive_roots_keys() {
+    use trailhead_provisioner::log_archive::{MfaDeleteRequest, mfa_delete};
+    let conn = emulator();
+    let org = seed(&conn, "mfacmd", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let ctx = run_ctx(&conn, &org.spec_toml("mfacmd", REGION), true, state.path());
+    let bucket = log_archive_stage(&ctx)
+        .await
+        .expect("stage")
+        .bucket
+        .expect("bucket");
+    let la = &org.log_archive.id;
+
+    // Another account's root keys are refused before any write, naming whose they are.
+    let member = &org.members[0].id;
+    let theirs = root_config(&conn, member).await;
+    let (serial, code) = mfa_device(la);
+    let request = MfaDeleteRequest {
+        spec: &ctx.spec,
+        root: &theirs,
+        whose: "profile member-root",
+        serial: &serial,
+        code: &code,
+    };
+    let refused = mfa_delete(&conn, &request).await.expect_err("refused");
+    assert!(
+        refused.to_string().contains(&format!(
+            "profile member-root belongs to account {member}, not the log-archive account {la}"
+        )),
+        "{refused}"
+    );
+
+    // The log-archive account's root user turns it on, and the read-back says so.
+    let own = root_config(&conn, la).await;
+    let (serial, code) = mfa_device(la);
+    let request = MfaDeleteRequest {
+        root: &own,
+        serial: &serial,
+        code: &code,
+        ..request
+    };
+    let done = mfa_delete(&conn, &request).await.expect("enabled");
+    assert_eq!(done.bucket, bucket);
+    assert!(done.enabled);
+}

@@ -5,8 +5,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
-use trailhead_provisioner::error::CallSite;
-use trailhead_provisioner::log_archive::enable_mfa_delete;
+
+use trailhead_provisioner::log_archive::{MfaDeleteRequest, mfa_delete};
 
 use crate::{ReachArgs, exit, reach, spec};
 
@@ -88,28 +88,18 @@ pub fn run(args: MfaDeleteArgs, reach_args: &ReachArgs) -> u8 {
                     )
                     .build();
             }
-            let sts = aws_sdk_sts::Client::new(&config);
-            let who = sts.get_caller_identity().send().await.map_err(|e| {
-                CallSite::new("root", &home, "mfa delete")
-                    .error("GetCallerIdentity", e)
-                    .to_string()
-            })?;
-            let account = who.account().unwrap_or_default().to_string();
-            if let trailhead_model::LogArchiveAccount::Existing(id) = &spec.log_archive.account
-                && id.as_str() != account
-            {
-                return Err(format!(
-                    "profile {} belongs to account {account}, not the log-archive account {id}",
-                    args.root_profile
-                ));
-            }
-            let bucket = spec.log_archive.bucket_name(&spec.org, &account);
-            let s3 = conn.s3_client(&config);
-            let site = CallSite::new(&account, &home, "mfa delete");
-            let enabled = enable_mfa_delete(&s3, &site, &bucket, &args.mfa_serial, &code)
+            let whose = format!("profile {}", args.root_profile);
+            let request = MfaDeleteRequest {
+                spec: &spec,
+                root: &config,
+                whose: &whose,
+                serial: &args.mfa_serial,
+                code: &code,
+            };
+            let done = mfa_delete(&conn, &request)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok((bucket, enabled))
+            Ok((done.bucket, done.enabled))
         })
     });
     match result {

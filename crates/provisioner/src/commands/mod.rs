@@ -4,6 +4,7 @@
 pub mod archive_scope;
 pub mod backtest;
 pub mod drill;
+pub mod mfa_delete;
 pub mod permissions;
 pub mod plan;
 pub mod preflight;

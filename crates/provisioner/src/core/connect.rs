@@ -143,6 +143,27 @@ impl Connection {
         loader.load().await
     }
 
+    /// One call without retries, to find an untrusted TLS certificate now: the SDK treats a
+    /// failed handshake as transient and retries it for half a minute before printing its dump.
+    /// The advice to give when the certificate is not trusted; any other outcome is left to the
+    /// command, which names it with its account, region and step.
+    pub async fn untrusted_certificate(config: &SdkConfig) -> Option<String> {
+        use crate::core::error::{untrusted_certificate, untrusted_certificate_advice};
+        let sts = aws_sdk_sts::config::Builder::from(config)
+            .retry_config(RetryConfig::disabled())
+            .build();
+        let probe = aws_sdk_sts::Client::from_conf(sts)
+            .get_caller_identity()
+            .send()
+            .await;
+        match probe {
+            Err(e @ aws_sdk_sts::error::SdkError::DispatchFailure(_)) => {
+                untrusted_certificate(&e).map(|detail| untrusted_certificate_advice(&detail))
+            }
+            _ => None,
+        }
+    }
+
     /// S3 needs path-style addressing behind a custom endpoint: `bucket.127.0.0.1` resolves
     /// nowhere, and a custom CA rarely covers wildcard bucket hosts.
     pub fn s3_client(&self, config: &SdkConfig) -> aws_sdk_s3::Client {

@@ -58,57 +58,12 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
     let config = conn.base_config(&req.region).await;
     let org = Client::new(&config);
     let site = CallSite::new("management", &req.region, "seed organization");
-
-    if let Err(e) = org
-        .create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        && code_of(&e) != Some("AlreadyInOrganizationException")
-    {
-        return Err(site.error("CreateOrganization", e).into());
-    }
-    let description = org
-        .describe_organization()
-        .send()
-        .await
-        .map_err(|e| site.error("DescribeOrganization", e))?;
-    let organization = description.organization();
-    let org_id = organization
-        .and_then(|o| o.id())
-        .unwrap_or_default()
-        .to_string();
-    let management_account = organization
-        .and_then(|o| o.master_account_id())
-        .unwrap_or_default()
-        .to_string();
-
+    let (org_id, management_account) = ensure_organization(&org, &site).await?;
     let (root_id, ou_ids) = ensure_ous(&org, &site).await?;
     let by_email = accounts_by_email(&org, &site).await?;
-
-    let mut wanted = vec![
-        (format!("{}-log-archive", req.prefix), "Security"),
-        (format!("{}-audit", req.prefix), "Security"),
-    ];
-    for i in 1..=req.members {
-        let ou = if i <= 2 { "Sandbox" } else { "Workloads" };
-        wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
-    }
-
-    let planted_names = [
-        (format!("{}-closed", req.prefix), "skipped: SUSPENDED"),
-        (
-            format!("{}-no-role", req.prefix),
-            "fails: its access role does not exist",
-        ),
-    ];
-    if req.plant_unreachable {
-        for (name, _) in &planted_names {
-            wanted.push((name.clone(), "Workloads"));
-        }
-    }
+    let planted_names = planted_names(&req.prefix);
     let mut seeded = Vec::new();
-    for (name, ou) in wanted {
+    for (name, ou) in wanted_accounts(req, &planted_names) {
         let email = format!("{name}@trailhead.example");
         let role = if name.ends_with("-no-role") {
             PLANTED_ROLE
@@ -116,7 +71,9 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
             "OrganizationAccountAccessRole"
         };
         let id = match by_email.get(&email) {
-            Some(account) => account.id().unwrap_or_default().to_string(),
+            Some(account) => site
+                .require(account.id(), "ListAccounts", "Account.Id")?
+                .to_string(),
             None => create_account(&org, &site, &name, &email, role).await?,
         };
         let ou_id = ou_ids.get(ou).cloned().unwrap_or_else(|| root_id.clone());
@@ -156,6 +113,72 @@ pub async fn seed_org(conn: &Connection, req: &SeedRequest) -> Result<SeededOrg,
         planted,
         include_management: req.include_management,
     })
+}
+
+/// The organization (created when there is none): its id and its management account.
+async fn ensure_organization(
+    org: &Client,
+    site: &CallSite,
+) -> Result<(String, String), ProvisionError> {
+    if let Err(e) = org
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        && code_of(&e) != Some("AlreadyInOrganizationException")
+    {
+        return Err(site.error("CreateOrganization", e).into());
+    }
+    let description = org
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| site.error("DescribeOrganization", e))?;
+    let organization = description.organization();
+    let id = site.require(
+        organization.and_then(|o| o.id()),
+        "DescribeOrganization",
+        "Organization.Id",
+    )?;
+    let management = site.require(
+        organization.and_then(|o| o.master_account_id()),
+        "DescribeOrganization",
+        "Organization.MasterAccountId",
+    )?;
+    Ok((id.to_string(), management.to_string()))
+}
+
+/// The accounts a run cannot configure, and what a run should say of each.
+fn planted_names(prefix: &str) -> [(String, &'static str); 2] {
+    [
+        (format!("{prefix}-closed"), "skipped: SUSPENDED"),
+        (
+            format!("{prefix}-no-role"),
+            "fails: its access role does not exist",
+        ),
+    ]
+}
+
+/// (name, OU) of every account to seed: the log archive and audit accounts first, then the
+/// members, then the planted ones when asked for.
+fn wanted_accounts(
+    req: &SeedRequest,
+    planted: &[(String, &'static str)],
+) -> Vec<(String, &'static str)> {
+    let mut wanted = vec![
+        (format!("{}-log-archive", req.prefix), "Security"),
+        (format!("{}-audit", req.prefix), "Security"),
+    ];
+    for i in 1..=req.members {
+        let ou = if i <= 2 { "Sandbox" } else { "Workloads" };
+        wanted.push((format!("{}-member-{i:02}", req.prefix), ou));
+    }
+    if req.plant_unreachable {
+        for (name, _) in planted {
+            wanted.push((name.clone(), "Workloads"));
+        }
+    }
+    wanted
 }
 
 /// The organization's root and the OUs of the seed, created where missing.

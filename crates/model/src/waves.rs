@@ -7,8 +7,8 @@ use std::ops::Range;
 use crate::reader::Sink;
 use crate::rules::did_you_mean;
 use crate::{
-    Account, AccountId, Diagnostic, Discover, LogArchive, LogArchiveAccount, OrgSpec, Tolerance,
-    Wave, WaveMember,
+    Account, AccountId, Diagnostic, Discover, Located, LogArchive, LogArchiveAccount, OrgSpec,
+    Tolerance, Wave, WaveMember,
 };
 
 /// An account a run will configure, once ids are known.
@@ -96,7 +96,54 @@ pub(crate) fn check_accounts_and_waves(
     waves: &[Wave],
 ) {
     check_duplicates(sink, accounts);
+    let known = known_accounts(log_archive, accounts);
+    let discovering = discover.is_some_and(|d| !d.ous.is_empty());
 
+    // For each statically known account, the first wave member that claimed it.
+    let mut claimed: HashMap<usize, (&str, Range<usize>)> = HashMap::new();
+    let mut wave_names: HashMap<&str, Range<usize>> = HashMap::new();
+    for wave in waves {
+        if let Some(first) = wave_names.insert(&wave.name.value, wave.name.span.clone()) {
+            sink.push(
+                Diagnostic::error(
+                    wave.name.span.clone(),
+                    format!("wave name `{}` is used twice", wave.name.value),
+                )
+                .label("second wave with this name")
+                .related(first, "first used here")
+                .help("give every wave its own name; resume and reports refer to waves by name"),
+            );
+        }
+        if wave.members.is_empty() {
+            sink.push(
+                Diagnostic::error(wave.members_span.clone(), format!("wave `{}` has no members", wave.name.value))
+                    .label("empty wave")
+                    .help("list account ids, account names or \"ou:<name>\" in `members`, or remove the wave"),
+            );
+            continue;
+        }
+        for member in &wave.members {
+            let hits = member_hits(&known, &member.value);
+            if hits.is_empty() && !(discovering && matches!(member.value, WaveMember::Ou(_))) {
+                sink.push(unmatched(&known, member));
+            }
+            for hit in hits {
+                match claimed.get(&hit) {
+                    Some((first_wave, span)) if *first_wave != wave.name.value => {
+                        sink.push(placed_twice(&wave.name.value, first_wave, span, member));
+                    }
+                    Some(_) => {}
+                    None => {
+                        claimed.insert(hit, (&wave.name.value, member.span.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The accounts a wave may name without discovery: the spec's, and the log-archive account.
+fn known_accounts<'a>(log_archive: &'a LogArchive, accounts: &'a [Account]) -> Vec<Known<'a>> {
     let mut known: Vec<Known> = accounts
         .iter()
         .map(|a| Known {
@@ -125,86 +172,57 @@ pub(crate) fn check_accounts_and_waves(
             }
         }
     }
-    let discovering = discover.is_some_and(|d| !d.ous.is_empty());
+    known
+}
 
-    // For each statically known account, the first wave member that claimed it.
-    let mut claimed: HashMap<usize, (&str, Range<usize>)> = HashMap::new();
-    let mut wave_names: HashMap<&str, Range<usize>> = HashMap::new();
-    for wave in waves {
-        if let Some(first) = wave_names.insert(&wave.name.value, wave.name.span.clone()) {
-            sink.push(
-                Diagnostic::error(
-                    wave.name.span.clone(),
-                    format!("wave name `{}` is used twice", wave.name.value),
-                )
-                .label("second wave with this name")
-                .related(first, "first used here")
-                .help("give every wave its own name; resume and reports refer to waves by name"),
-            );
-        }
-        if wave.members.is_empty() {
-            sink.push(
-                Diagnostic::error(wave.members_span.clone(), format!("wave `{}` has no members", wave.name.value))
-                    .label("empty wave")
-                    .help("list account ids, account names or \"ou:<name>\" in `members`, or remove the wave"),
-            );
-            continue;
-        }
-        for member in &wave.members {
-            let hits: Vec<usize> = known
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| match &member.value {
-                    WaveMember::AccountId(id) => k.id == Some(id),
-                    WaveMember::AccountName(n) => k.name == Some(n.as_str()),
-                    WaveMember::Ou(ou) => k.ou == Some(ou.as_str()),
-                })
-                .map(|(i, _)| i)
-                .collect();
-            if hits.is_empty() && !(discovering && matches!(member.value, WaveMember::Ou(_))) {
-                let names: Vec<&str> = known.iter().filter_map(|k| k.name).collect();
-                let mut d = Diagnostic::error(
-                    member.span.clone(),
-                    format!(
-                        "wave member `{}` matches no account in the spec",
-                        member.value
-                    ),
-                )
-                .label("matches nothing");
-                d = match &member.value {
-                    WaveMember::AccountName(n) => match did_you_mean(n, names.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("members are account ids, account names from [[account]], or \"ou:<ou>\""),
-                    },
-                    WaveMember::Ou(_) => d.help("no [[account]] has this `ou`; add it to [discover] ous to take accounts from Organizations"),
-                    WaveMember::AccountId(_) => d.help("add the account as an [[account]] entry, or fix the id"),
-                };
-                sink.push(d);
-            }
-            for hit in hits {
-                match claimed.get(&hit) {
-                    Some((first_wave, span)) if *first_wave != wave.name.value => {
-                        sink.push(
-                            Diagnostic::error(
-                                member.span.clone(),
-                                format!(
-                                    "this puts an account in wave `{}` that is already in wave `{first_wave}`",
-                                    wave.name.value
-                                ),
-                            )
-                            .label("second wave for this account")
-                            .related(span.clone(), "first placed here")
-                            .help("an account belongs to one wave; remove it from one of them"),
-                        );
-                    }
-                    Some(_) => {}
-                    None => {
-                        claimed.insert(hit, (&wave.name.value, member.span.clone()));
-                    }
-                }
-            }
-        }
+/// The known accounts a wave member names, by index.
+fn member_hits(known: &[Known], member: &WaveMember) -> Vec<usize> {
+    known
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| match member {
+            WaveMember::AccountId(id) => k.id == Some(id),
+            WaveMember::AccountName(n) => k.name == Some(n.as_str()),
+            WaveMember::Ou(ou) => k.ou == Some(ou.as_str()),
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A member that names no account, with the likeliest fix.
+fn unmatched(known: &[Known], member: &Located<WaveMember>) -> Diagnostic {
+    let names: Vec<&str> = known.iter().filter_map(|k| k.name).collect();
+    let d = Diagnostic::error(
+        member.span.clone(),
+        format!(
+            "wave member `{}` matches no account in the spec",
+            member.value
+        ),
+    )
+    .label("matches nothing");
+    match &member.value {
+        WaveMember::AccountName(n) => match did_you_mean(n, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help("members are account ids, account names from [[account]], or \"ou:<ou>\""),
+        },
+        WaveMember::Ou(_) => d.help("no [[account]] has this `ou`; add it to [discover] ous to take accounts from Organizations"),
+        WaveMember::AccountId(_) => d.help("add the account as an [[account]] entry, or fix the id"),
     }
+}
+
+fn placed_twice(
+    wave: &str,
+    first_wave: &str,
+    first: &Range<usize>,
+    member: &Located<WaveMember>,
+) -> Diagnostic {
+    Diagnostic::error(
+        member.span.clone(),
+        format!("this puts an account in wave `{wave}` that is already in wave `{first_wave}`"),
+    )
+    .label("second wave for this account")
+    .related(first.clone(), "first placed here")
+    .help("an account belongs to one wave; remove it from one of them")
 }
 
 fn check_duplicates(sink: &mut Sink, accounts: &[Account]) {

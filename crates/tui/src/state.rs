@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use trailhead_report::events::{AccountStatus, Event, WaveStatus};
+use trailhead_report::events::{AccountStatus, Event, WaveInfo, WaveStatus};
 use trailhead_report::plan::{Action, Change};
 
 pub const EVENT_LOG: usize = 200;
@@ -82,6 +82,15 @@ pub struct StepView {
 }
 
 impl StepView {
+    /// Records a failure; whether it is the first (a repeated event is not counted twice).
+    fn fail(&mut self, code: &str, operation: &str, message: &str, duration_ms: u64) -> bool {
+        let first_time = self.error.is_none();
+        self.error = Some((code.to_string(), operation.to_string(), message.to_string()));
+        self.duration_ms = duration_ms;
+        self.running = false;
+        first_time
+    }
+
     /// Records a finished step; true the first time (so that calls are counted once).
     fn finish(&mut self, action: Action, changes: &[Change], notes: &[String], ms: u64) -> bool {
         let first_time = self.action.is_none();
@@ -325,37 +334,43 @@ impl ViewState {
                     self.note(format!("log archive: {account} {step}: {action}"));
                 }
             }
+            Event::StepFailed {
+                account,
+                step,
+                operation,
+                error_code,
+                message,
+                duration_ms,
+                api_calls,
+                retries,
+                ..
+            } => {
+                let s = self.stage_step(account, step);
+                if s.fail(error_code, operation, message, *duration_ms) {
+                    self.api_calls += api_calls;
+                    self.retries += retries;
+                }
+                self.note(format!(
+                    "✗ log archive: {account} {step}: {operation} {error_code}"
+                ));
+            }
             _ => {}
         }
     }
 
     pub fn apply(&mut self, event: &Event) {
-        if !self.waves_started
-            && matches!(
-                event,
-                Event::StepStarted { .. } | Event::StepFinished { .. }
-            )
-        {
+        let step_event = matches!(
+            event,
+            Event::StepStarted { .. } | Event::StepFinished { .. } | Event::StepFailed { .. }
+        );
+        if step_event && !self.waves_started {
             self.apply_stage(event);
             return;
         }
         match event {
             Event::RunStarted {
                 run_id, org, waves, ..
-            } => {
-                self.run_id = run_id.clone();
-                self.org = org.clone();
-                for w in waves {
-                    let total = w.accounts.len();
-                    self.wave(&w.name).total = total;
-                    for (id, name) in &w.accounts {
-                        let a = self.account(id);
-                        a.name = name.clone();
-                        a.wave = w.name.clone();
-                    }
-                }
-                self.note(format!("run {run_id} started: {} wave(s)", waves.len()));
-            }
+            } => self.run_started(run_id, org, waves),
             Event::AccountSkipped {
                 account,
                 name,
@@ -367,6 +382,34 @@ impl ViewState {
                 a.skip_reason = Some(reason.clone());
                 self.note(format!("{account} ({name}) skipped: {reason}"));
             }
+            Event::AccountStarted { .. } | Event::AccountFinished { .. } => {
+                self.apply_account(event)
+            }
+            Event::RunFinished { .. } => self.run_finished(event),
+            _ if step_event => self.apply_step(event),
+            _ => self.apply_wave(event),
+        }
+        self.clamp_selection();
+    }
+
+    fn run_started(&mut self, run_id: &str, org: &str, waves: &[WaveInfo]) {
+        self.run_id = run_id.to_string();
+        self.org = org.to_string();
+        for w in waves {
+            let total = w.accounts.len();
+            self.wave(&w.name).total = total;
+            for (id, name) in &w.accounts {
+                let a = self.account(id);
+                a.name = name.clone();
+                a.wave = w.name.clone();
+            }
+        }
+        self.note(format!("run {run_id} started: {} wave(s)", waves.len()));
+    }
+
+    /// Waves and their gates.
+    fn apply_wave(&mut self, event: &Event) {
+        match event {
             Event::WaveStarted { wave, accounts } => {
                 self.waves_started = true;
                 let w = self.wave(wave);
@@ -378,6 +421,39 @@ impl ViewState {
                 self.wave(wave).state = WaveState::WaitingApproval;
                 self.note(format!("wave {wave} is waiting for approval: press g"));
             }
+            Event::GateStarted { wave } => self.wave(wave).state = WaveState::Gate,
+            Event::GateFinished {
+                wave,
+                passed: false,
+                problems,
+            } => self.note(format!("gate of {wave} failed: {}", problems.join("; "))),
+            Event::WaveFinished { wave, status, .. } => self.wave_finished(wave, *status),
+            _ => {}
+        }
+    }
+
+    fn wave_finished(&mut self, wave: &str, status: WaveStatus) {
+        // A wave skipped because the run was aborted was not reached: its accounts stay "not
+        // started" rather than look skipped on purpose.
+        if status == WaveStatus::Skipped && !self.aborting {
+            for a in self
+                .accounts
+                .iter_mut()
+                .filter(|a| a.wave == wave && a.status == Status::Pending)
+            {
+                a.status = Status::Skipped;
+            }
+        }
+        self.wave(wave).state = match status {
+            WaveStatus::Passed => WaveState::Passed,
+            WaveStatus::Failed => WaveState::Failed,
+            WaveStatus::Skipped => WaveState::Skipped,
+        };
+        self.note(format!("wave {wave}: {status}"));
+    }
+
+    fn apply_account(&mut self, event: &Event) {
+        match event {
             Event::AccountStarted {
                 account,
                 name,
@@ -391,6 +467,33 @@ impl ViewState {
                     a.status = Status::Running;
                 }
             }
+            Event::AccountFinished {
+                account,
+                status,
+                duration_ms,
+                retries,
+                wave,
+            } => {
+                let a = self.account(account);
+                a.status = match status {
+                    AccountStatus::Succeeded => Status::Succeeded,
+                    AccountStatus::Failed => Status::Failed,
+                    AccountStatus::Skipped => Status::Skipped,
+                };
+                a.duration_ms = *duration_ms;
+                a.retries = *retries;
+                if a.wave.is_empty() {
+                    a.wave = wave.clone();
+                }
+                a.current_step.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// A member account's steps.
+    fn apply_step(&mut self, event: &Event) {
+        match event {
             Event::StepStarted { account, step, .. } => {
                 let seq = self.step_starts;
                 self.step_starts += 1;
@@ -439,98 +542,49 @@ impl ViewState {
             } => {
                 let a = self.account(account);
                 a.status = Status::Failed;
-                let s = Self::step(a, step);
-                let first_time = s.error.is_none();
-                s.error = Some((error_code.clone(), operation.clone(), message.clone()));
-                s.duration_ms = *duration_ms;
-                s.running = false;
-                if first_time {
+                if Self::step(a, step).fail(error_code, operation, message, *duration_ms) {
                     self.api_calls += api_calls;
                     self.retries += retries;
                 }
                 self.note(format!("✗ {account} {step}: {operation} {error_code}"));
             }
-            Event::AccountFinished {
-                account,
-                status,
-                duration_ms,
-                retries,
-                wave,
-            } => {
-                let a = self.account(account);
-                a.status = match status {
-                    AccountStatus::Succeeded => Status::Succeeded,
-                    AccountStatus::Failed => Status::Failed,
-                    AccountStatus::Skipped => Status::Skipped,
-                };
-                a.duration_ms = *duration_ms;
-                a.retries = *retries;
-                if a.wave.is_empty() {
-                    a.wave = wave.clone();
-                }
-                a.current_step.clear();
-            }
-            Event::GateStarted { wave } => self.wave(wave).state = WaveState::Gate,
-            Event::GateFinished {
-                wave,
-                passed,
-                problems,
-            } => {
-                if !passed {
-                    self.note(format!("gate of {wave} failed: {}", problems.join("; ")));
-                }
-            }
-            Event::WaveFinished { wave, status, .. } => {
-                // A wave skipped because the run was aborted was not reached: its accounts stay
-                // "not started" rather than look skipped on purpose.
-                if *status == WaveStatus::Skipped && !self.aborting {
-                    for a in self
-                        .accounts
-                        .iter_mut()
-                        .filter(|a| a.wave == *wave && a.status == Status::Pending)
-                    {
-                        a.status = Status::Skipped;
-                    }
-                }
-                self.wave(wave).state = match status {
-                    WaveStatus::Passed => WaveState::Passed,
-                    WaveStatus::Failed => WaveState::Failed,
-                    WaveStatus::Skipped => WaveState::Skipped,
-                };
-                self.note(format!("wave {wave}: {status}"));
-            }
-            Event::RunFinished {
-                api_calls,
-                retries,
-                throttled,
-                resume_command,
-                succeeded,
-                failed,
-                skipped,
-                interrupted,
-                ..
-            } => {
-                self.finished = true;
-                self.interrupted = *interrupted;
-                self.settle();
-                self.api_calls = self.api_calls.max(*api_calls);
-                self.retries = self.retries.max(*retries);
-                self.throttled = *throttled;
-                self.resume_command = resume_command.clone();
-                let ended = if *interrupted {
-                    "run interrupted"
-                } else {
-                    "run finished"
-                };
-                self.note(format!(
-                    "{ended}: {succeeded} ok, {failed} failed, {skipped} skipped"
-                ));
-                if let (true, Some(cmd)) = (*interrupted, resume_command) {
-                    self.note(format!("resume with: {cmd}"));
-                }
-            }
+            _ => {}
         }
-        self.clamp_selection();
+    }
+
+    fn run_finished(&mut self, event: &Event) {
+        let Event::RunFinished {
+            api_calls,
+            retries,
+            throttled,
+            resume_command,
+            succeeded,
+            failed,
+            skipped,
+            interrupted,
+            ..
+        } = event
+        else {
+            return;
+        };
+        self.finished = true;
+        self.interrupted = *interrupted;
+        self.settle();
+        self.api_calls = self.api_calls.max(*api_calls);
+        self.retries = self.retries.max(*retries);
+        self.throttled = *throttled;
+        self.resume_command = resume_command.clone();
+        let ended = if *interrupted {
+            "run interrupted"
+        } else {
+            "run finished"
+        };
+        self.note(format!(
+            "{ended}: {succeeded} ok, {failed} failed, {skipped} skipped"
+        ));
+        if let (true, Some(cmd)) = (*interrupted, resume_command) {
+            self.note(format!("resume with: {cmd}"));
+        }
     }
 
     /// After the run nothing runs: a step still marked running never finished, and an account

@@ -411,3 +411,40 @@ fn a_skipped_account_says_why_and_steps_read_in_the_order_they_started() {
         .collect();
     assert_eq!(order, ["trail", "alarms"]);
 }
+
+#[test]
+fn a_failed_log_archive_step_shows_on_the_stage_and_makes_no_account_row() {
+    let archive = "999999999999".to_string();
+    let events = vec![
+        run_started(2),
+        Event::StepStarted {
+            account: archive.clone(),
+            region: "eu-west-1".into(),
+            step: "archive key".into(),
+        },
+        Event::StepFailed {
+            account: archive.clone(),
+            region: "eu-west-1".into(),
+            step: "archive key".into(),
+            operation: "PutKeyPolicy".into(),
+            error_code: "AccessDeniedException".into(),
+            message: "not allowed".into(),
+            duration_ms: 12,
+            api_calls: 3,
+            retries: 0,
+        },
+    ];
+    let st = state(&events, 1);
+    let key = st
+        .stage
+        .iter()
+        .find(|s| s.view.step == "archive key")
+        .expect("the stage step");
+    assert!(!key.view.running);
+    assert_eq!(
+        key.view.error.as_ref().map(|e| e.0.as_str()),
+        Some("AccessDeniedException")
+    );
+    assert!(st.accounts.iter().all(|a| a.id != archive));
+    assert_eq!(st.api_calls, 3);
+}

@@ -130,72 +130,84 @@ pub fn run(cmd: EmulatorCommand, before: &ReachBefore) -> u8 {
             };
             seed(&reach.with(before), &req, &org_name, &out)
         }
-        EmulatorCommand::MfaCode { account } => {
-            control(&["mfa-code", "--account", &account], |answer| {
-                let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                match (field("serial"), field("code")) {
-                    (Some(serial), Some(code)) => Ok(format!("{serial} {code}")),
-                    _ => Err("the emulator's answer has no serial and code".to_string()),
-                }
-            })
-        }
+        EmulatorCommand::MfaCode { account } => mfa_code(&account),
         EmulatorCommand::Inject {
             account,
             region,
             records,
-        } => control(
-            &[
-                "inject",
-                "--account",
-                &account,
-                "--region",
-                &region,
-                "--records",
-                &records,
-            ],
-            |answer| {
-                let n = answer.get("recorded").and_then(|v| v.as_u64()).unwrap_or(0);
-                Ok(format!("{n} record(s) added to {account}"))
-            },
-        ),
-        EmulatorCommand::Notifications { topic } => {
-            let mut args = vec!["notifications"];
-            if let Some(t) = &topic {
-                args.extend(["--topic", t.as_str()]);
-            }
-            control(&args, |answer| {
-                let sent = answer
-                    .get("notifications")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                Ok(sent
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"))
-            })
-        }
+        } => inject(&account, &region, &records),
+        EmulatorCommand::Notifications { topic } => notifications(topic.as_deref()),
         EmulatorCommand::GrantAccess {
             account,
             role,
             region,
             reach,
         } => grant_access(&reach.with(before), &account, &role, &region),
-        EmulatorCommand::ConfirmSubscriptions { topic } => {
-            let mut args = vec!["sns-confirm"];
-            if let Some(t) = &topic {
-                args.extend(["--topic", t.as_str()]);
-            }
-            control(&args, |answer| {
-                let n = answer
-                    .get("confirmed")
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0);
-                Ok(format!("{n} subscription(s) confirmed"))
-            })
-        }
+        EmulatorCommand::ConfirmSubscriptions { topic } => confirm_subscriptions(topic.as_deref()),
     }
+}
+
+/// The current code of an account's root MFA device, as `serial code`.
+fn mfa_code(account: &str) -> u8 {
+    control(&["mfa-code", "--account", account], |answer| {
+        let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        match (field("serial"), field("code")) {
+            (Some(serial), Some(code)) => Ok(format!("{serial} {code}")),
+            _ => Err("the emulator's answer has no serial and code".to_string()),
+        }
+    })
+}
+
+/// Records added to an account's trail, as if CloudTrail had recorded them.
+fn inject(account: &str, region: &str, records: &str) -> u8 {
+    let args = [
+        "inject",
+        "--account",
+        account,
+        "--region",
+        region,
+        "--records",
+        records,
+    ];
+    control(&args, |answer| {
+        let n = answer.get("recorded").and_then(|v| v.as_u64()).unwrap_or(0);
+        Ok(format!("{n} record(s) added to {account}"))
+    })
+}
+
+/// The notifications SNS delivered (to one topic, or all), one JSON object a line.
+fn notifications(topic: Option<&str>) -> u8 {
+    let mut args = vec!["notifications"];
+    if let Some(t) = topic {
+        args.extend(["--topic", t]);
+    }
+    control(&args, |answer| {
+        let sent = answer
+            .get("notifications")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        Ok(sent
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"))
+    })
+}
+
+/// Confirms the pending email subscriptions (of one topic, or all), as recipients would.
+fn confirm_subscriptions(topic: Option<&str>) -> u8 {
+    let mut args = vec!["sns-confirm"];
+    if let Some(t) = topic {
+        args.extend(["--topic", t]);
+    }
+    control(&args, |answer| {
+        let n = answer
+            .get("confirmed")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        Ok(format!("{n} subscription(s) confirmed"))
+    })
 }
 
 fn start(port: Option<u16>) -> u8 {

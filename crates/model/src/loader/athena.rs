@@ -40,19 +40,11 @@ pub(crate) fn read_athena(
     };
     t.reject_unknown(sink);
     let mut ok = true;
-    let mut name = |key: &str, default: String| -> String {
-        let Some(v) = t.string(sink, key) else {
-            return default;
-        };
-        ok &= sink.check(&v, |s| glue_identifier(s), "for example \"trailhead_acme\"");
-        v.value
-    };
-    let database = name(
-        "database",
-        org.map(|o| glue_name(&expand_template("{org}", &o.name, "", "")))
-            .unwrap_or_default(),
-    );
-    let table = name("table", "cloudtrail".into());
+    let default_database = org
+        .map(|o| glue_name(&expand_template("{org}", &o.name, "", "")))
+        .unwrap_or_default();
+    let database = glue_name_of(&t, sink, "database", default_database, &mut ok);
+    let table = glue_name_of(&t, sink, "table", "cloudtrail".into(), &mut ok);
     let workgroup = match t.string(sink, "workgroup") {
         Some(v) => {
             ok &= sink.check(&v, |s| workgroup_name(s), "for example \"trailhead\"");
@@ -60,46 +52,27 @@ pub(crate) fn read_athena(
         }
         None => "trailhead".into(),
     };
-    let mut number = |key: &str, default: u32, range: std::ops::RangeInclusive<i64>, help: &str| {
-        let Some(v) = t.int(sink, key) else {
-            return default;
-        };
-        if !range.contains(&v.value) {
-            ok = false;
-            sink.push(
-                Diagnostic::error(
-                    v.span.clone(),
-                    format!(
-                        "`{key}` must be between {} and {}",
-                        range.start(),
-                        range.end()
-                    ),
-                )
-                .label("out of range")
-                .help(help.to_string()),
-            );
-            return default;
-        }
-        u32::try_from(v.value).unwrap_or(default)
-    };
     // Athena's smallest cutoff is 10 MB; 100 GB is $0.50 of scanning at $5 per TB.
     let bytes_scanned_cutoff_gb = number(
-        "bytes_scanned_cutoff_gb",
-        100,
-        1..=1_000_000,
+        &t,
+        sink,
+        ("bytes_scanned_cutoff_gb", 100, 1..=1_000_000),
         "a query that would scan more is cancelled; 100 (GB) costs at most about $0.50",
+        &mut ok,
     );
     let results_retention_days = number(
-        "results_retention_days",
-        30,
-        1..=3650,
+        &t,
+        sink,
+        ("results_retention_days", 30, 1..=3650),
         "query results expire after this many days",
+        &mut ok,
     );
     let local_threshold_mb = number(
-        "local_threshold_mb",
-        2048,
-        0..=10_000_000,
+        &t,
+        sink,
+        ("local_threshold_mb", 2048, 0..=10_000_000),
         "`logs search --engine auto` searches locally below this size",
+        &mut ok,
     );
     let start_day = match t.string(sink, "start_date") {
         Some(v) => {
@@ -122,6 +95,45 @@ pub(crate) fn read_athena(
         start_day,
         local_threshold_mb,
     }))
+}
+
+/// A Glue database or table name, or its default.
+fn glue_name_of(t: &Table, sink: &mut Sink, key: &str, default: String, ok: &mut bool) -> String {
+    let Some(v) = t.string(sink, key) else {
+        return default;
+    };
+    *ok &= sink.check(&v, |s| glue_identifier(s), "for example \"trailhead_acme\"");
+    v.value
+}
+
+/// A whole number within its range, or its default; `(key, default, range)`.
+fn number(
+    t: &Table,
+    sink: &mut Sink,
+    (key, default, range): (&str, u32, std::ops::RangeInclusive<i64>),
+    help: &str,
+    ok: &mut bool,
+) -> u32 {
+    let Some(v) = t.int(sink, key) else {
+        return default;
+    };
+    if !range.contains(&v.value) {
+        *ok = false;
+        sink.push(
+            Diagnostic::error(
+                v.span.clone(),
+                format!(
+                    "`{key}` must be between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+            .label("out of range")
+            .help(help.to_string()),
+        );
+        return default;
+    }
+    u32::try_from(v.value).unwrap_or(default)
 }
 
 fn glue_identifier(s: &str) -> Result<(), String> {

@@ -28,7 +28,32 @@ pub(super) fn read_trail(
         "organization_trail",
         "notifications",
     ];
-    let mut trail = Trail {
+    let mut trail = default_trail();
+    let Some(t) = root.table(sink, "trail", KEYS) else {
+        return root.raw("trail").is_none().then_some(trail);
+    };
+    t.reject_unknown(sink);
+    let mut ok = read_recording(sink, &t, &mut trail);
+    ok &= read_log_group(sink, &t, &mut trail, archive.map(|(_, la)| la));
+    ok &= read_organization_trail(sink, &t, &mut trail);
+    match read_notifications(sink, &t, archive.map(|(_, la)| la)) {
+        Some(n) => trail.notifications = n,
+        None => ok = false,
+    }
+    match read_data_events(sink, &t, archive) {
+        Some(events) => trail.data_events = events,
+        None => ok = false,
+    }
+    match read_insights(sink, &t, trail.management_events) {
+        Some(insights) => trail.insights = insights,
+        None => ok = false,
+    }
+    ok.then_some(trail)
+}
+
+/// The trail a spec without `[trail]` gets: everything the benchmarks ask for.
+fn default_trail() -> Trail {
+    Trail {
         name: "trailhead".into(),
         multi_region: true,
         include_global_service_events: true,
@@ -41,11 +66,11 @@ pub(super) fn read_trail(
         insights: Vec::new(),
         organization_trail: OrganizationTrailMode::default(),
         notifications: None,
-    };
-    let Some(t) = root.table(sink, "trail", KEYS) else {
-        return root.raw("trail").is_none().then_some(trail);
-    };
-    t.reject_unknown(sink);
+    }
+}
+
+/// The name and what the trail records: regions, global events, validation, management events.
+fn read_recording(sink: &mut Sink, t: &Table, trail: &mut Trail) -> bool {
     let mut ok = true;
     if let Some(v) = t.string(sink, "name") {
         ok &= sink.check(
@@ -81,6 +106,17 @@ pub(super) fn read_trail(
             None => ok = false,
         }
     }
+    ok
+}
+
+/// The CloudWatch Logs group the trail delivers to: its name, retention and key.
+fn read_log_group(
+    sink: &mut Sink,
+    t: &Table,
+    trail: &mut Trail,
+    archive: Option<&LogArchive>,
+) -> bool {
+    let mut ok = true;
     if let Some(v) = t.string(sink, "log_group_name") {
         ok &= sink.check(
             &v,
@@ -97,36 +133,32 @@ pub(super) fn read_trail(
         );
         trail.cloudwatch_logs_retention_days = i32::try_from(v.value).unwrap_or(365);
     }
-    match read_log_group_key(sink, &t, archive.map(|(_, la)| la.kms_alias.as_str())) {
+    match read_log_group_key(sink, t, archive.map(|la| la.kms_alias.as_str())) {
         Some(alias) => trail.log_group_kms_alias = alias,
         None => ok = false,
     }
-    if let Some(v) = t.string(sink, "organization_trail") {
-        match OrganizationTrailMode::parse(&v.value) {
-            Some(mode) => trail.organization_trail = mode,
-            None => {
-                ok = false;
-                sink.push(
-                    Diagnostic::error(v.span, format!("`{}` is not a choice for an existing organization trail", v.value))
-                        .label("unknown value")
-                        .help("use \"keep-per-account\" (per-account trails anyway: their CIS alarms need a log group in each account) or \"skip-covered\" (leave out the accounts an organization trail records)"),
-                );
-            }
+    ok
+}
+
+/// What to do where an organization trail already records the accounts.
+fn read_organization_trail(sink: &mut Sink, t: &Table, trail: &mut Trail) -> bool {
+    let Some(v) = t.string(sink, "organization_trail") else {
+        return true;
+    };
+    match OrganizationTrailMode::parse(&v.value) {
+        Some(mode) => {
+            trail.organization_trail = mode;
+            true
+        }
+        None => {
+            sink.push(
+                Diagnostic::error(v.span, format!("`{}` is not a choice for an existing organization trail", v.value))
+                    .label("unknown value")
+                    .help("use \"keep-per-account\" (per-account trails anyway: their CIS alarms need a log group in each account) or \"skip-covered\" (leave out the accounts an organization trail records)"),
+            );
+            false
         }
     }
-    match read_notifications(sink, &t, archive.map(|(_, la)| la)) {
-        Some(n) => trail.notifications = n,
-        None => ok = false,
-    }
-    match read_data_events(sink, &t, archive) {
-        Some(events) => trail.data_events = events,
-        None => ok = false,
-    }
-    match read_insights(sink, &t, trail.management_events) {
-        Some(insights) => trail.insights = insights,
-        None => ok = false,
-    }
-    ok.then_some(trail)
 }
 
 /// `[trail.notifications]`: CloudTrail's SNS notice of each delivered log file.

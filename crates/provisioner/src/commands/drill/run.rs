@@ -242,12 +242,6 @@ async fn drill_account(
     let filters = read_filters(&session, &site, group, Some(PREFIX))
         .await?
         .unwrap_or_default();
-    let filter_of = |c: &Control| {
-        filters
-            .iter()
-            .find(|f| f.name == c.resource_name())
-            .cloned()
-    };
     let names: Vec<String> = planned.iter().map(|p| p.control.resource_name()).collect();
     let drilled: Vec<&PlannedAlarm> = planned
         .iter()
@@ -268,20 +262,7 @@ async fn drill_account(
     let (times, failures, leftovers) =
         run_probes(ctx, &interrupted, &session, &site, &drilled).await;
     out.leftovers = leftovers;
-    let mut watches: Vec<Watch> = Vec::new();
-    for p in &drilled {
-        let Treatment::Drill { probe } = p.treatment else {
-            continue;
-        };
-        if let Some(at) = times.get(&probe) {
-            watches.push(Watch::new(
-                p.control.clone(),
-                filter_of(&p.control),
-                alarms.get(&p.control.resource_name()).cloned(),
-                *at,
-            ));
-        }
-    }
+    let mut watches = watches_of(&drilled, &times, &filters, &alarms);
     let chain_ctx = ChainCtx {
         member: &session,
         archive: target.archive,
@@ -295,23 +276,53 @@ async fn drill_account(
     let left = opts.timeout.saturating_sub(started.elapsed());
     phase(Phase::Following);
     let (waited, read) = follow(&chain_ctx, &mut watches, left, interrupted, progress).await;
+    let seen = Followed {
+        watches: &watches,
+        read: &read,
+        waited,
+    };
     for p in &planned {
         out.alarms.push(match &p.treatment {
-            Treatment::Offline => offline(p, filter_of(&p.control).as_ref()),
+            Treatment::Offline => offline(p, filter_of(&filters, &p.control).as_ref()),
             Treatment::NotDrillable { why } => {
                 base_result(p, Outcome::NotDrillable, String::new(), why.clone())
             }
-            Treatment::Drill { probe } => {
-                let seen = Followed {
-                    watches: &watches,
-                    read: &read,
-                    waited,
-                };
-                drilled_result(p, *probe, &seen, &failures, &chain_ctx)
-            }
+            Treatment::Drill { probe } => drilled_result(p, *probe, &seen, &failures, &chain_ctx),
         });
     }
     Ok(out)
+}
+
+/// The deployed filter of a control, if any.
+fn filter_of(filters: &[LiveFilter], c: &Control) -> Option<LiveFilter> {
+    filters
+        .iter()
+        .find(|f| f.name == c.resource_name())
+        .cloned()
+}
+
+/// A watch for each drilled alarm whose probe went out, from the moment it did.
+fn watches_of(
+    drilled: &[&PlannedAlarm],
+    times: &BTreeMap<Probe, Timestamp>,
+    filters: &[LiveFilter],
+    alarms: &BTreeMap<String, LiveAlarm>,
+) -> Vec<Watch> {
+    let mut watches = Vec::new();
+    for p in drilled {
+        let Treatment::Drill { probe } = p.treatment else {
+            continue;
+        };
+        if let Some(at) = times.get(&probe) {
+            watches.push(Watch::new(
+                p.control.clone(),
+                filter_of(filters, &p.control),
+                alarms.get(&p.control.resource_name()).cloned(),
+                *at,
+            ));
+        }
+    }
+    watches
 }
 
 /// What following the chain found: the watches, the errors met, how long it looked.

@@ -114,15 +114,33 @@ pub async fn verify_selected(
         skipped,
     } = resolve_selected(&ctx, selection).await?;
     let selected: BTreeSet<String> = chosen.iter().map(|a| a.id.to_string()).collect();
-    let home = ctx.spec.org.home_region.clone();
-    let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
+    let drift = drift_by_account(&ctx, selection).await?;
+    let shared = Arc::new(read_archive(&ctx, la).await?);
+    let mut accounts = verify_accounts(&ctx, &shared, &targets, &selected, &drift).await?;
+    let summary = summarize(&accounts);
+    let controls = describe_columns(&mut accounts, &shared.controls);
+    Ok(VerifyReport {
+        org: ctx.spec.org.name.clone(),
+        generated_at: jiff::Timestamp::now().to_string(),
+        trailhead_version: env!("CARGO_PKG_VERSION").to_string(),
+        benchmark: ctx.spec.alarms.benchmark.id().to_string(),
+        controls,
+        accounts,
+        skipped: skipped.into_iter().map(Skipped::from).collect(),
+        summary,
+    })
+}
 
-    // Drift: the plan engine, read-only.
-    let drift_reports = plan_selected(&ctx, &crate::events::EventSink::none(), selection)
+/// Each account's drift, from the plan engine read-only: `step: change` lines.
+async fn drift_by_account(
+    ctx: &RunCtx,
+    selection: &Selection,
+) -> Result<BTreeMap<String, Vec<String>>, ProvisionError> {
+    let reports = plan_selected(ctx, &crate::events::EventSink::none(), selection)
         .await?
         .reports;
     let mut drift: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in &drift_reports {
+    for r in &reports {
         let entry = drift.entry(r.account.clone()).or_default();
         if matches!(r.action, Action::Create | Action::Update) {
             for c in &r.changes {
@@ -130,16 +148,19 @@ pub async fn verify_selected(
             }
         }
     }
+    Ok(drift)
+}
 
-    // The archive, read once from the log-archive account.
-    let la_session = ctx.assume(&la, &home).await;
-    let site = CallSite::new(&la, &home, "verify");
+/// The archive bucket and key, read once from the log-archive account for every account.
+async fn read_archive(ctx: &RunCtx, la: String) -> Result<Shared, ProvisionError> {
+    let home = &ctx.spec.org.home_region;
+    let bucket = ctx.spec.log_archive.bucket_name(&ctx.spec.org, &la);
+    let la_session = ctx.assume(&la, home).await;
+    let site = CallSite::new(&la, home, "verify");
     let archive = read_bucket(&la_session.s3(), &site, &bucket).await?;
-    let key =
-        crate::resources::key::read_key(&la_session.kms(), &site, &ctx.spec.log_archive.kms_alias)
-            .await?;
-
-    let shared = Arc::new(Shared {
+    let alias = &ctx.spec.log_archive.kms_alias;
+    let key = crate::resources::key::read_key(&la_session.kms(), &site, alias).await?;
+    Ok(Shared {
         controls: trailhead_alarms::deployed::for_spec(&ctx.spec.alarms),
         bucket,
         archive,
@@ -147,7 +168,17 @@ pub async fn verify_selected(
         rotation: key.key_id.as_ref().map(|_| key.rotation),
         archive_s3: la_session.s3(),
         log_archive: la,
-    });
+    })
+}
+
+/// Every selected account's controls, side by side, in the order of the targets.
+async fn verify_accounts(
+    ctx: &RunCtx,
+    shared: &Arc<Shared>,
+    targets: &[TargetAccount],
+    selected: &BTreeSet<String>,
+    drift: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<AccountReport>, ProvisionError> {
     let limit = Arc::new(Semaphore::new(
         ctx.spec.rollout.max_concurrency.max(1) as usize
     ));
@@ -179,19 +210,7 @@ pub async fn verify_selected(
             .push(done.map_err(|e| ProvisionError::Config(format!("a verify task failed: {e}")))?);
     }
     accounts.sort_by_key(|(order, _)| *order);
-    let mut accounts: Vec<AccountReport> = accounts.into_iter().map(|(_, a)| a).collect();
-    let summary = summarize(&accounts);
-    let controls = describe_columns(&mut accounts, &shared.controls);
-    Ok(VerifyReport {
-        org: ctx.spec.org.name.clone(),
-        generated_at: jiff::Timestamp::now().to_string(),
-        trailhead_version: env!("CARGO_PKG_VERSION").to_string(),
-        benchmark: ctx.spec.alarms.benchmark.id().to_string(),
-        controls,
-        accounts,
-        skipped: skipped.into_iter().map(Skipped::from).collect(),
-        summary,
-    })
+    Ok(accounts.into_iter().map(|(_, a)| a).collect())
 }
 
 pub(crate) fn summarize(accounts: &[AccountReport]) -> Summary {

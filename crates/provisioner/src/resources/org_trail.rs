@@ -103,7 +103,9 @@ pub async fn find_org_trails(management: &AccountSession) -> Result<Vec<OrgTrail
         found.push(OrgTrail {
             arn: arn.to_string(),
             home_region: home,
-            bucket: t.s3_bucket_name().unwrap_or_default().to_string(),
+            bucket: site
+                .require(t.s3_bucket_name(), "DescribeTrails", "S3BucketName")?
+                .to_string(),
             prefix: t.s3_key_prefix().map(str::to_string),
             kms_key: t.kms_key_id().map(str::to_string),
             multi_region: t.is_multi_region_trail().unwrap_or(false),

@@ -8,18 +8,6 @@ use crate::junit::escape;
 
 pub fn table(r: &VerifyReport, color: bool) -> String {
     let ids = r.control_ids();
-    let paint = |v: Verdict| -> String {
-        let s = v.symbol();
-        if !color {
-            return s.to_string();
-        }
-        let code = match v {
-            Verdict::Pass => "32",
-            Verdict::Fail => "31",
-            Verdict::Unknown => "33",
-        };
-        format!("\x1b[{code}m{s}\x1b[0m")
-    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -35,6 +23,45 @@ pub fn table(r: &VerifyReport, color: bool) -> String {
             .map_or("", |c| c.title.as_str());
         let _ = writeln!(out, "  {:>2} {id:<20} {title}", i + 1);
     }
+    grid(&mut out, r, &ids, color);
+    let _ = writeln!(
+        out,
+        "\n{} account(s): {} passed, {} failed, {} unknown",
+        r.summary.accounts, r.summary.pass, r.summary.fail, r.summary.unknown
+    );
+    let _ = writeln!(
+        out,
+        "✓ passed  ✗ failed  ? unknown  (blank: not judged in that account; the control belongs to another)"
+    );
+    let failures = not_passing(r);
+    if !failures.is_empty() {
+        let _ = writeln!(out, "not passing:\n{}", failures.join("\n"));
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(out, "skipped (not judged):");
+        for s in &r.skipped {
+            let _ = writeln!(out, "  {} {}: {}", s.account_id, s.name, s.reason);
+        }
+    }
+    out
+}
+
+/// A verdict's mark, in its colour on a terminal.
+fn paint(v: Verdict, color: bool) -> String {
+    let s = v.symbol();
+    if !color {
+        return s.to_string();
+    }
+    let code = match v {
+        Verdict::Pass => "32",
+        Verdict::Fail => "31",
+        Verdict::Unknown => "33",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+/// One row per account, one column per control (numbered as listed above it).
+fn grid(out: &mut String, r: &VerifyReport, ids: &[String], color: bool) {
     let _ = write!(out, "\n{:<24} {:<12} ", "account", "id");
     for i in 0..ids.len() {
         let _ = write!(out, "{:>2} ", i + 1);
@@ -42,23 +69,18 @@ pub fn table(r: &VerifyReport, color: bool) -> String {
     out.push('\n');
     for a in &r.accounts {
         let _ = write!(out, "{:<24} {:<12} ", truncate(&a.name, 24), a.account_id);
-        for id in &ids {
+        for id in ids {
             let cell = a.controls.iter().find(|c| &c.id == id);
-            let _ = write!(
-                out,
-                " {} ",
-                cell.map_or_else(|| " ".to_string(), |c| paint(c.status))
-            );
+            let mark = cell.map_or_else(|| " ".to_string(), |c| paint(c.status, color));
+            let _ = write!(out, " {mark} ");
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "\n{} account(s): {} passed, {} failed, {} unknown",
-        r.summary.accounts, r.summary.pass, r.summary.fail, r.summary.unknown
-    );
-    let failures: Vec<String> = r
-        .accounts
+}
+
+/// Every control that did not pass, a line each, with its evidence.
+fn not_passing(r: &VerifyReport) -> Vec<String> {
+    r.accounts
         .iter()
         .flat_map(|a| {
             a.controls
@@ -75,21 +97,7 @@ pub fn table(r: &VerifyReport, color: bool) -> String {
                     )
                 })
         })
-        .collect();
-    let _ = writeln!(
-        out,
-        "✓ passed  ✗ failed  ? unknown  (blank: not judged in that account; the control belongs to another)"
-    );
-    if !failures.is_empty() {
-        let _ = writeln!(out, "not passing:\n{}", failures.join("\n"));
-    }
-    if !r.skipped.is_empty() {
-        let _ = writeln!(out, "skipped (not judged):");
-        for s in &r.skipped {
-            let _ = writeln!(out, "  {} {}: {}", s.account_id, s.name, s.reason);
-        }
-    }
-    out
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> String {

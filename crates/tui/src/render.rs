@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, LineGauge, Paragraph, Row, Table, Wrap};
 
-use crate::state::{Counts, Mode, Status, ViewState, WaveState};
+use crate::state::{AccountView, Counts, Mode, Status, ViewState, WaveState};
 
 fn style(state: &ViewState, s: Style) -> Style {
     if state.color { s } else { Style::default() }
@@ -190,34 +190,7 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
     let name_width = (area.width.saturating_sub(2 + 52 + 6) as usize).max(12);
     let visible = rows.iter().enumerate().skip(offset).take(height);
     let body: Vec<Row> = visible
-        .map(|(n, &i)| {
-            let a = &st.accounts[i];
-            let mut row = Row::new(vec![
-                Cell::from(Span::styled(
-                    a.status.symbol(),
-                    style(st, Style::default().fg(status_color(a.status))),
-                )),
-                Cell::from(fit(&a.name, name_width)),
-                Cell::from(a.id.clone()),
-                Cell::from(a.wave.clone()),
-                Cell::from(if a.current_step.is_empty() {
-                    "-".to_string()
-                } else {
-                    a.current_step.clone()
-                }),
-                Cell::from(if a.duration_ms > 0 {
-                    format!("{:.1}s", a.duration_ms as f64 / 1000.0)
-                } else {
-                    String::new()
-                }),
-                Cell::from(a.retries.to_string()),
-            ]);
-            if n == st.selected {
-                // Reverse video marks the selection with or without colour.
-                row = row.style(Style::default().add_modifier(Modifier::REVERSED));
-            }
-            row
-        })
+        .map(|(n, &i)| account_row(st, &st.accounts[i], name_width, n == st.selected))
         .collect();
     let widths = [
         Constraint::Length(1),
@@ -250,6 +223,41 @@ fn table(f: &mut Frame, area: Rect, st: &mut ViewState) {
             " no account matches"
         };
         f.render_widget(Paragraph::new(why), inner);
+    }
+}
+
+/// One account's row: status, name, id, wave, current step, time and retries.
+fn account_row<'a>(
+    st: &ViewState,
+    a: &'a AccountView,
+    name_width: usize,
+    selected: bool,
+) -> Row<'a> {
+    let row = Row::new(vec![
+        Cell::from(Span::styled(
+            a.status.symbol(),
+            style(st, Style::default().fg(status_color(a.status))),
+        )),
+        Cell::from(fit(&a.name, name_width)),
+        Cell::from(a.id.clone()),
+        Cell::from(a.wave.clone()),
+        Cell::from(if a.current_step.is_empty() {
+            "-".to_string()
+        } else {
+            a.current_step.clone()
+        }),
+        Cell::from(if a.duration_ms > 0 {
+            format!("{:.1}s", a.duration_ms as f64 / 1000.0)
+        } else {
+            String::new()
+        }),
+        Cell::from(a.retries.to_string()),
+    ]);
+    if selected {
+        // Reverse video marks the selection with or without colour.
+        row.style(Style::default().add_modifier(Modifier::REVERSED))
+    } else {
+        row
     }
 }
 

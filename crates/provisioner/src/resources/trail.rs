@@ -114,7 +114,20 @@ pub async fn read_trail(
     if t.has_insight_selectors().unwrap_or(false) {
         live.insights = read_insights(session, site, name).await?;
     }
-    let status = ct
+    read_status(session, site, name, &mut live).await?;
+    read_selectors(session, site, name, &mut live).await?;
+    Ok(live)
+}
+
+/// Whether the trail logs, and what CloudTrail last said of its deliveries.
+async fn read_status(
+    session: &AccountSession,
+    site: &CallSite,
+    name: &str,
+    live: &mut LiveTrail,
+) -> Result<(), ProvisionError> {
+    let status = session
+        .cloudtrail()
         .get_trail_status()
         .name(name)
         .send()
@@ -134,7 +147,18 @@ pub async fn read_trail(
         .latest_cloud_watch_logs_delivery_error()
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let selectors = ct
+    Ok(())
+}
+
+/// The trail's basic or advanced event selectors.
+async fn read_selectors(
+    session: &AccountSession,
+    site: &CallSite,
+    name: &str,
+    live: &mut LiveTrail,
+) -> Result<(), ProvisionError> {
+    let selectors = session
+        .cloudtrail()
         .get_event_selectors()
         .trail_name(name)
         .send()
@@ -158,7 +182,7 @@ pub async fn read_trail(
         .iter()
         .map(selectors::from_sdk)
         .collect();
-    Ok(live)
+    Ok(())
 }
 
 async fn read_insights(

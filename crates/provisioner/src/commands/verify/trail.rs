@@ -44,31 +44,7 @@ pub(super) fn trail_controls(
     let selectors_ok = trail
         .management_events()
         .is_some_and(|(kind, excluded)| kind == "All" && excluded.is_empty());
-    let delivery = match (
-        &trail.latest_delivery_error,
-        &trail.latest_cwl_delivery_error,
-        &trail.latest_digest_delivery_error,
-    ) {
-        (Some(e), _, _) => result(
-            "CloudTrail.Delivery",
-            Verdict::Fail,
-            format!("LatestDeliveryError: {e}"),
-        ),
-        (_, Some(e), _) => result(
-            "CloudTrail.Delivery",
-            Verdict::Fail,
-            format!("LatestCloudWatchLogsDeliveryError: {e}"),
-        ),
-        (_, _, Some(e)) => result(
-            "CloudTrail.Delivery",
-            Verdict::Fail,
-            format!("LatestDigestDeliveryError: {e}"),
-        ),
-        (None, None, None) if !trail.is_logging => {
-            result("CloudTrail.Delivery", Verdict::Fail, "IsLogging: false")
-        }
-        (None, None, None) => delivery_evidence(delivered),
-    };
+    let delivery = delivery_control(trail, delivered);
     vec![
         check(
             "CloudTrail.1",
@@ -104,6 +80,39 @@ pub(super) fn trail_controls(
         ),
         delivery,
     ]
+}
+
+/// (trailhead) CloudTrail.Delivery: the latest delivery error CloudTrail reports (archive, log
+/// group, digest), else whether the trail logs, else the delivered files.
+fn delivery_control(
+    trail: &LiveTrail,
+    delivered: &Result<Option<Delivered>, String>,
+) -> ControlResult {
+    match (
+        &trail.latest_delivery_error,
+        &trail.latest_cwl_delivery_error,
+        &trail.latest_digest_delivery_error,
+    ) {
+        (Some(e), _, _) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestDeliveryError: {e}"),
+        ),
+        (_, Some(e), _) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestCloudWatchLogsDeliveryError: {e}"),
+        ),
+        (_, _, Some(e)) => result(
+            "CloudTrail.Delivery",
+            Verdict::Fail,
+            format!("LatestDigestDeliveryError: {e}"),
+        ),
+        (None, None, None) if !trail.is_logging => {
+            result("CloudTrail.Delivery", Verdict::Fail, "IsLogging: false")
+        }
+        (None, None, None) => delivery_evidence(delivered),
+    }
 }
 
 /// (trailhead) The trail's log group is encrypted under the account's key of the spec's alias.

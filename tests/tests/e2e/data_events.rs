@@ -6,10 +6,12 @@
 
 use aws_sdk_cloudtrail::types::EventSelector;
 use aws_sdk_s3::primitives::ByteStream;
+use trailhead_alarms::scanners::Scanner;
 use trailhead_e2e::{
     REGION, archived_records, create_bucket, deliver_now, planned_changes, roll, rolled_out_org,
     unique,
 };
+use trailhead_model::Selection;
 use trailhead_provisioner::counter::totals;
 use trailhead_provisioner::events::EventSink;
 use trailhead_provisioner::log_archive::RunCtx;
@@ -18,7 +20,7 @@ use trailhead_provisioner::member::selectors::{
 };
 use trailhead_provisioner::rollout::{RolloutOptions, plan};
 use trailhead_provisioner::session::AccountSession;
-use trailhead_provisioner::verify::{Verdict, verify};
+use trailhead_provisioner::verify::{Verdict, verify, verify_scanner};
 
 const TRAIL_OPTIONS: &str = "insights = [\"ApiCallRateInsight\"]\n\n[trail.data_events]\ns3 = \"WriteOnly\"\nlambda = true\n";
 
@@ -181,6 +183,8 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
         );
     }
 
+    prowler_reads_the_management_selector(&ctx, &member, &trail).await;
+
     // By hand: back to basic selectors and Insights off in the member account.
     let s = ctx.assume(&member, REGION).await;
     s.cloudtrail()
@@ -249,4 +253,76 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
     assert!(fixed.ok(), "{:?}", fixed.failures);
     let (live, basic) = live_selectors(&s, &trail).await;
     assert_eq!((live.len(), basic), (3, 0));
+}
+
+fn prowler_management(report: &trailhead_provisioner::verify::VerifyReport) -> (Verdict, String) {
+    let c = report.accounts[0]
+        .controls
+        .iter()
+        .find(|c| c.id == "cloudtrail_multi_region_enabled_logging_management_events")
+        .expect("Prowler's management-events check");
+    (c.status, c.evidence.clone())
+}
+
+/// Prowler accepts an advanced management selector under the console's name alone: the trail
+/// bears it, `verify --scanner prowler` passes it, and a selector renamed by hand fails there,
+/// shows as drift, and is renamed back by the next rollout.
+async fn prowler_reads_the_management_selector(ctx: &RunCtx, member: &str, trail: &str) {
+    let only = Selection {
+        accounts: vec![member.to_string()],
+        waves: Vec::new(),
+    };
+    let s = ctx.assume(member, REGION).await;
+    let (live, _) = live_selectors(&s, trail).await;
+    let management = live
+        .iter()
+        .find(|s| s.is("eventCategory", "Management"))
+        .expect("management selector");
+    assert_eq!(management.name, selectors::MANAGEMENT_SELECTOR);
+    let report = verify_scanner(ctx, &only, Scanner::Prowler)
+        .await
+        .expect("verify");
+    let (status, evidence) = prowler_management(&report);
+    assert_eq!(status, Verdict::Pass, "{evidence}");
+
+    let renamed: Vec<_> = live
+        .iter()
+        .map(|sel| {
+            let mut sel = sel.clone();
+            if sel.is("eventCategory", "Management") {
+                sel.name = "Management events".into();
+            }
+            selectors::to_sdk(&sel).expect("sdk")
+        })
+        .collect();
+    s.cloudtrail()
+        .put_event_selectors()
+        .trail_name(trail)
+        .set_advanced_event_selectors(Some(renamed))
+        .send()
+        .await
+        .expect("PutEventSelectors");
+    let report = verify_scanner(ctx, &only, Scanner::Prowler)
+        .await
+        .expect("verify");
+    let (status, evidence) = prowler_management(&report);
+    assert_eq!(status, Verdict::Fail, "{evidence}");
+    assert!(
+        evidence.contains(selectors::MANAGEMENT_SELECTOR),
+        "{evidence}"
+    );
+    assert_eq!(
+        planned_changes(ctx).await,
+        [(
+            member.to_string(),
+            "trail".to_string(),
+            vec!["event_selectors".to_string()]
+        )]
+    );
+    let (fixed, _) = roll(ctx, &RolloutOptions::default()).await;
+    assert!(fixed.ok(), "{:?}", fixed.failures);
+    let report = verify_scanner(ctx, &only, Scanner::Prowler)
+        .await
+        .expect("verify");
+    assert_eq!(prowler_management(&report).0, Verdict::Pass);
 }

@@ -19,6 +19,11 @@ pub const EQUALS: &str = "Equals";
 pub const STARTS_WITH: &str = "StartsWith";
 pub const NOT_STARTS_WITH: &str = "NotStartsWith";
 
+/// The name of the advanced selector that records management events: the console's own name,
+/// and the only one Prowler's `cloudtrail_multi_region_enabled_logging_management_events`
+/// accepts (under any other name, or with a `readOnly` condition, it fails the account).
+pub const MANAGEMENT_SELECTOR: &str = "Management events selector";
+
 pub const S3_OBJECT: &str = "AWS::S3::Object";
 pub const LAMBDA_FUNCTION: &str = "AWS::Lambda::Function";
 
@@ -90,7 +95,7 @@ pub fn desired(
         return None;
     }
     let mut out = vec![
-        Selector::new("Management events")
+        Selector::new(MANAGEMENT_SELECTOR)
             .equals("eventCategory", "Management")
             .with_read_only(management),
     ];
@@ -123,14 +128,36 @@ pub fn desired(
     Some(out)
 }
 
-/// Whether two selector sets select the same events (names and order aside).
+/// Whether two selector sets select the same events, order and names aside, except the name of
+/// the management-events selector, which Prowler reads.
 pub fn same(live: &[Selector], desired: &[Selector]) -> bool {
     let fields = |s: &[Selector]| {
         let mut v: Vec<_> = s.iter().map(|s| s.fields.clone()).collect();
         v.sort();
         v
     };
-    fields(live) == fields(desired)
+    let management = |s: &[Selector]| {
+        s.iter()
+            .find(|s| s.is("eventCategory", "Management"))
+            .map(|s| s.name.clone())
+    };
+    fields(live) == fields(desired) && management(live) == management(desired)
+}
+
+/// Prowler's rule for management events, on a trail's selectors: a basic selector with
+/// `ReadWriteType` All and `IncludeManagementEvents`, or an advanced selector named exactly
+/// [`MANAGEMENT_SELECTOR`] with no `readOnly` condition (prowler-cloud/prowler,
+/// `cloudtrail_multi_region_enabled_logging_management_events`).
+pub fn prowler_management_events(
+    basic: &[(String, bool, Vec<String>)],
+    advanced: &[Selector],
+) -> bool {
+    basic
+        .iter()
+        .any(|(kind, management, _)| kind == "All" && *management)
+        || advanced
+            .iter()
+            .any(|s| s.name == MANAGEMENT_SELECTOR && !s.fields.contains_key("readOnly"))
 }
 
 /// One line per selector, for plans and evidence.
@@ -312,6 +339,36 @@ mod tests {
         assert!(same(&back, &want));
         back[1].fields.remove("resources.ARN");
         assert!(!same(&back, &want));
+    }
+
+    #[test]
+    fn the_management_selector_bears_the_name_prowler_reads_and_a_rename_is_drift() {
+        let asked = events(Some(ReadWriteType::All), &[], false);
+        let want = desired("aws", ReadWriteType::All, &asked, &ARCHIVE).expect("advanced");
+        assert!(prowler_management_events(&[], &want));
+        let mut live = want.clone();
+        live[0].name = "Management events".into();
+        assert!(!same(&live, &want), "the old name is rewritten");
+        assert!(!prowler_management_events(&[], &live));
+        live[1].name = "renamed by hand".into();
+        live[0].name = MANAGEMENT_SELECTOR.into();
+        assert!(same(&live, &want), "a data selector's name is not drift");
+    }
+
+    #[test]
+    fn prowler_takes_basic_all_or_the_named_selector_without_read_only() {
+        let all = vec![("All".to_string(), true, Vec::new())];
+        assert!(prowler_management_events(&all, &[]));
+        let write = vec![("WriteOnly".to_string(), true, Vec::new())];
+        assert!(!prowler_management_events(&write, &[]));
+        let asked = events(Some(ReadWriteType::All), &[], false);
+        let write_only =
+            desired("aws", ReadWriteType::WriteOnly, &asked, &ARCHIVE).expect("advanced");
+        assert_eq!(write_only[0].name, MANAGEMENT_SELECTOR);
+        assert!(
+            !prowler_management_events(&[], &write_only),
+            "readOnly fails it"
+        );
     }
 
     #[test]

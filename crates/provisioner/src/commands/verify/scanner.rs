@@ -1,7 +1,8 @@
 //! `verify --scanner`: each monitoring topic judged by the published rule of a scanner users run
-//! after a rollout (CIS's audit, Security Hub's CloudWatch.1–14, Prowler's cloudwatch_* checks),
-//! so that a rollout is known to pass them before they run. Read-only: it lists the trail's
-//! metric filters and the account's alarms, nothing else.
+//! after a rollout (CIS's audit, Security Hub's CloudWatch.1–14, Prowler's cloudwatch_* checks
+//! and its check of the trail's management events), so that a rollout is known to pass them
+//! before they run. Read-only: it lists the trail's metric filters and the account's alarms,
+//! and for Prowler reads the trail.
 
 use trailhead_alarms::catalog::{self, Control, Topic};
 use trailhead_alarms::scanners::{
@@ -16,6 +17,8 @@ use crate::commands::verify::{
 use crate::core::RunCtx;
 use crate::core::error::{CallSite, ProvisionError};
 use crate::resources::monitoring::{LiveAlarm, LiveFilter, read_alarms, read_filters};
+use crate::resources::selectors::{MANAGEMENT_SELECTOR, prowler_management_events};
+use crate::resources::trail::{LiveTrail, read_trail};
 
 /// How a scanner judges one topic.
 enum Test {
@@ -25,7 +28,12 @@ enum Test {
     SecurityHub(Topic, &'static str),
     /// Every clause of the check must be in one filter (Prowler).
     Clauses(ProwlerCheck),
+    /// Prowler's `cloudtrail_multi_region_enabled_logging_management_events`, on the trail.
+    ManagementEvents,
 }
+
+/// Prowler's CloudTrail check of management events, judged on trailhead's trail.
+const PROWLER_MANAGEMENT_EVENTS: &str = "cloudtrail_multi_region_enabled_logging_management_events";
 
 struct Rule {
     info: ControlInfo,
@@ -68,9 +76,8 @@ fn rules(scanner: Scanner, spec: Benchmark) -> Vec<Rule> {
     match scanner {
         Scanner::Cis => exact_rules(cis_benchmark(spec)),
         Scanner::SecurityHub => exact_rules(Benchmark::SecurityHub),
-        Scanner::Prowler => prowler_checks()
-            .into_iter()
-            .map(|check| Rule {
+        Scanner::Prowler => std::iter::once(management_events_rule())
+            .chain(prowler_checks().into_iter().map(|check| Rule {
                 info: ControlInfo {
                     id: check.check.to_string(),
                     title: check.topic.title().to_string(),
@@ -81,8 +88,54 @@ fn rules(scanner: Scanner, spec: Benchmark) -> Vec<Rule> {
                 },
                 test: Test::Clauses(check),
                 wants_action: false,
-            })
+            }))
             .collect(),
+    }
+}
+
+fn management_events_rule() -> Rule {
+    Rule {
+        info: ControlInfo {
+            id: PROWLER_MANAGEMENT_EVENTS.to_string(),
+            title: "CloudTrail logs read and write management events in all regions".to_string(),
+            required: format!(
+                "a multi-region trail, logging, with a basic selector of All management events or an advanced selector named exactly `{MANAGEMENT_SELECTOR}` without a readOnly condition"
+            ),
+        },
+        test: Test::ManagementEvents,
+        wants_action: false,
+    }
+}
+
+/// Prowler's management-events check on the trail trailhead made in the account.
+fn management_events(rule: &Rule, name: &str, trail: &LiveTrail) -> ControlResult {
+    let selectors = trail.selectors_text();
+    let (status, evidence) = if !trail.exists {
+        (Verdict::Fail, format!("no trail named {name}"))
+    } else if !trail.is_logging {
+        (Verdict::Fail, format!("trail {name} is not logging"))
+    } else if !trail.multi_region {
+        let why = format!("trail {name} is not multi-region: only its home region passes");
+        (Verdict::Fail, why)
+    } else if prowler_management_events(&trail.selectors, &trail.advanced) {
+        let why = format!("trail {name} is multi-region and logging; selectors: {selectors}");
+        (Verdict::Pass, why)
+    } else if trail.advanced.is_empty() {
+        let why =
+            format!("no basic selector of trail {name} records All management events: {selectors}");
+        (Verdict::Fail, why)
+    } else {
+        let why = format!(
+            "no advanced selector of trail {name} is named exactly `{MANAGEMENT_SELECTOR}` without a readOnly condition (the only name Prowler reads): {selectors}"
+        );
+        (Verdict::Fail, why)
+    };
+    ControlResult {
+        id: rule.info.id.clone(),
+        status,
+        observed: evidence.clone(),
+        evidence,
+        required: rule.info.required.clone(),
     }
 }
 
@@ -92,6 +145,7 @@ fn no_filter(test: &Test, group: &str, filters: &[LiveFilter]) -> String {
         Test::Exact(pattern) | Test::SecurityHub(_, pattern) => {
             format!("no filter of {group} has exactly the pattern {pattern}")
         }
+        Test::ManagementEvents => "judged on the trail, not on a filter".to_string(),
         Test::Clauses(check) => {
             let closest = filters
                 .iter()
@@ -122,6 +176,7 @@ fn judge(
         Test::Exact(pattern) => f.pattern == *pattern,
         Test::SecurityHub(topic, _) => security_hub_accepts(*topic, &f.pattern),
         Test::Clauses(check) => missing(check, &f.pattern).is_empty(),
+        Test::ManagementEvents => false,
     };
     let candidates: Vec<&LiveFilter> = filters.iter().filter(passes).collect();
     let (status, evidence) = if candidates.is_empty() {
@@ -175,17 +230,29 @@ async fn judge_account(ctx: &RunCtx, rules: &[Rule], account: &str) -> Vec<Contr
     let site = CallSite::new(account, home, "verify --scanner");
     let session = ctx.assume(account, home).await;
     let group = &ctx.spec.trail.log_group_name;
+    let trail_name = &ctx.spec.trail.name;
+    let wants_trail = rules
+        .iter()
+        .any(|r| matches!(r.test, Test::ManagementEvents));
     let read = async {
         let filters = read_filters(&session, &site, group, None).await?;
+        let trail = match wants_trail {
+            true => read_trail(&session, &site, trail_name).await?,
+            false => LiveTrail::default(),
+        };
         Ok::<_, ProvisionError>((
             filters.unwrap_or_default(),
             read_alarms(&session, &site, None).await?,
+            trail,
         ))
     };
     match read.await {
-        Ok((filters, alarms)) => rules
+        Ok((filters, alarms, trail)) => rules
             .iter()
-            .map(|r| judge(r, group, &filters, &alarms))
+            .map(|r| match r.test {
+                Test::ManagementEvents => management_events(r, trail_name, &trail),
+                _ => judge(r, group, &filters, &alarms),
+            })
             .collect(),
         Err(e) => rules
             .iter()
@@ -341,5 +408,58 @@ mod tests {
         )];
         let verdict = judge(rule("CloudWatch.2"), "/g", &unauthorized, &alarms);
         assert_eq!(verdict.status, Verdict::Fail, "{}", verdict.evidence);
+    }
+
+    fn trail(selectors: Vec<(String, bool, Vec<String>)>) -> LiveTrail {
+        LiveTrail {
+            exists: true,
+            multi_region: true,
+            is_logging: true,
+            selectors,
+            ..LiveTrail::default()
+        }
+    }
+
+    #[test]
+    fn prowler_passes_management_events_only_under_the_consoles_selector_name() {
+        let rule = management_events_rule();
+        let basic = trail(vec![("All".into(), true, Vec::new())]);
+        assert_eq!(management_events(&rule, "t", &basic).status, Verdict::Pass);
+
+        let live = |name: &str| {
+            let mut t = trail(Vec::new());
+            let mut s = crate::resources::selectors::Selector {
+                name: name.into(),
+                ..Default::default()
+            };
+            s.fields
+                .entry("eventCategory".into())
+                .or_default()
+                .insert("Equals".into(), ["Management".to_string()].into());
+            t.advanced = vec![s];
+            t
+        };
+        let named = management_events(&rule, "t", &live(MANAGEMENT_SELECTOR));
+        assert_eq!(named.status, Verdict::Pass, "{}", named.evidence);
+        let other = management_events(&rule, "t", &live("Management events"));
+        assert_eq!(other.status, Verdict::Fail);
+        assert!(
+            other.evidence.contains("named exactly"),
+            "{}",
+            other.evidence
+        );
+
+        let mut stopped = basic.clone();
+        stopped.is_logging = false;
+        assert_eq!(
+            management_events(&rule, "t", &stopped).status,
+            Verdict::Fail
+        );
+        let mut one_region = basic;
+        one_region.multi_region = false;
+        assert_eq!(
+            management_events(&rule, "t", &one_region).status,
+            Verdict::Fail
+        );
     }
 }

@@ -143,6 +143,18 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         .send()
         .await
         .expect("retention");
+    // By hand in another member: one alarm's actions turned off (Security Hub CloudWatch.17).
+    let quiet = org.members[0].id.clone();
+    let alarm =
+        trailhead_alarms::deployed::selected(ctx.spec.alarms.benchmark, &[])[0].resource_name();
+    ctx.assume(&quiet, REGION)
+        .await
+        .cloudwatch()
+        .disable_alarm_actions()
+        .alarm_names(&alarm)
+        .send()
+        .await
+        .expect("disable alarm actions");
     let archive = ctx.assume(&la, REGION).await;
     let key = archive
         .kms()
@@ -186,6 +198,12 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
     }
     // StopLogging: CloudTrail.Delivery goes from pass to fail.
     expected.insert((victim.clone(), "CloudTrail.Delivery".to_string()));
+    // Retention 30 days: Security Hub CloudWatch.16, in that account only.
+    expected.insert((victim.clone(), "CloudWatch.16".to_string()));
+    // Disabled actions: CloudWatch.17, and drift the rollout puts back.
+    for id in ["CloudWatch.17", "Drift"] {
+        expected.insert((quiet.clone(), id.to_string()));
+    }
     for id in ["KMS.4", "S3.8", "Drift"] {
         expected.insert((la.clone(), id.to_string()));
     }
@@ -209,6 +227,17 @@ async fn a_fresh_rollout_passes_and_breakage_flips_exactly_the_right_cells() {
         drift.evidence.contains("is_logging: false → true"),
         "{}",
         drift.evidence
+    );
+    let quiet_drift = after
+        .accounts
+        .iter()
+        .find(|a| a.account_id == quiet)
+        .and_then(|a| a.controls.iter().find(|c| c.id == "Drift"))
+        .expect("drift");
+    assert!(
+        quiet_drift.evidence.contains("actions_enabled"),
+        "{}",
+        quiet_drift.evidence
     );
     assert!(after.summary.fail > baseline.summary.fail);
 }

@@ -42,9 +42,10 @@ pub async fn ensure_log_group_key(
 
 /// What is live of the group: None when it does not exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct LiveGroup {
-    retention: Option<i32>,
-    key: Option<String>,
+pub struct LiveGroup {
+    /// Days; None keeps events for ever.
+    pub retention: Option<i32>,
+    pub key: Option<String>,
 }
 
 /// What converging the group changes.
@@ -78,7 +79,7 @@ pub async fn ensure_log_group(
     Ok((action, diff))
 }
 
-async fn read_group(
+pub async fn read_group(
     session: &AccountSession,
     site: &CallSite,
     name: &str,

@@ -79,6 +79,8 @@ pub struct LiveAlarm {
     pub namespace: String,
     pub metric: String,
     pub actions: Vec<String>,
+    /// Whether CloudWatch runs the actions (DisableAlarmActions turns them off).
+    pub actions_enabled: bool,
     pub state: String,
 }
 
@@ -93,6 +95,9 @@ fn live_alarm(
             namespace: a.namespace().unwrap_or_default().to_string(),
             metric: a.metric_name().unwrap_or_default().to_string(),
             actions: a.alarm_actions().to_vec(),
+            actions_enabled: a
+                .actions_enabled()
+                .ok_or_else(|| site.missing("DescribeAlarms", "MetricAlarm.ActionsEnabled"))?,
             state: a
                 .state_value()
                 .map(|s| s.as_str().to_string())
@@ -366,6 +371,11 @@ fn owned_fields(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Fields {
             a.treat_missing_data().unwrap_or_default().to_string(),
         ),
         ("alarm_actions", a.alarm_actions().join(", ")),
+        // Disabled actions notify nobody (Security Hub CloudWatch.17): drift to put back.
+        (
+            "actions_enabled",
+            a.actions_enabled().unwrap_or(true).to_string(),
+        ),
     ]
 }
 
@@ -385,6 +395,7 @@ fn wanted_alarm(c: &Control, topic: &str) -> Fields {
         ("evaluation_periods", ALARM_EVALUATION_PERIODS.to_string()),
         ("treat_missing_data", ALARM_MISSING_DATA.to_string()),
         ("alarm_actions", topic.to_string()),
+        ("actions_enabled", true.to_string()),
     ]
 }
 
@@ -444,6 +455,7 @@ async fn write_alarms(
             .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
             .evaluation_periods(ALARM_EVALUATION_PERIODS)
             .treat_missing_data(ALARM_MISSING_DATA)
+            .actions_enabled(true)
             .alarm_actions(topic);
         let (site, limit) = (site.clone(), limit.clone());
         puts.spawn(async move {

@@ -440,6 +440,7 @@ mod tests {
             namespace: "CISBenchmark".into(),
             metric: metric.into(),
             actions: actions.iter().map(|a| a.to_string()).collect(),
+            actions_enabled: true,
             state: "OK".into(),
         }
     }

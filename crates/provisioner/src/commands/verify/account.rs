@@ -3,6 +3,7 @@
 use trailhead_alarms::catalog::Control;
 
 use super::archive::{archive_controls, bucket_controls};
+use super::cloudwatch::cloudwatch_controls;
 use super::evidence::result;
 use super::monitoring::monitoring_controls;
 use super::trail::{
@@ -39,6 +40,7 @@ pub(super) async fn verify_account(
     let site = CallSite::new(id, home, "verify");
     let mut out = trail_and_bucket_controls(ctx, shared, &session, &site).await;
     out.extend(monitoring_controls(ctx, &shared.controls, &session, &site).await);
+    out.extend(cloudwatch_controls(ctx, &session, &site).await);
     if let Some(alias) = &ctx.spec.trail.log_group_kms_alias {
         let group = &ctx.spec.trail.log_group_name;
         out.push(log_group_key_control(group, alias, &session, &site).await);

@@ -52,6 +52,21 @@ const CONTROLS: &[(&str, &str, &str)] = &[
         "IsLogging true, no delivery error, a log file of the account read back",
     ),
     (
+        "CloudWatch.15",
+        "CloudWatch alarms have an action for the ALARM state (Security Hub; trailhead's alarms)",
+        "every trailhead alarm has an alarm action",
+    ),
+    (
+        "CloudWatch.16",
+        "CloudWatch log groups are retained at least a year (Security Hub; trailhead's log group)",
+        "the trail's log group keeps events 365 days or more, or for ever",
+    ),
+    (
+        "CloudWatch.17",
+        "CloudWatch alarm actions are activated (Security Hub; trailhead's alarms)",
+        "ActionsEnabled true on every trailhead alarm",
+    ),
+    (
         "Drift",
         "The live state matches the spec (trailhead)",
         "no change pending in `trailhead plan` for the account",

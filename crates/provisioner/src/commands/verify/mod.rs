@@ -12,6 +12,7 @@ use crate::commands::verify::controls::ControlInfo;
 
 mod account;
 mod archive;
+mod cloudwatch;
 pub mod controls;
 mod evidence;
 mod monitoring;

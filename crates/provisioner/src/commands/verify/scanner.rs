@@ -315,6 +315,7 @@ mod tests {
             namespace: "CISBenchmark".into(),
             metric: metric.into(),
             actions: vec!["arn:aws:sns:eu-west-1:111111111111:alarms".into()],
+            actions_enabled: true,
             state: "OK".into(),
         };
         (format!("alarm-{metric}"), live)

@@ -1,8 +1,13 @@
-//! The monitoring controls of CIS AWS Foundations v1.2.0 (3.1–3.14), v1.4.0 and v3.0.0
-//! (4.1–4.15), and Security Hub CloudWatch.1–14: exact patterns, ids, titles and metric names.
+//! The monitoring controls of CIS AWS Foundations v1.2.0 (3.1–3.14), v1.4.0, v3.0.0 and v5.0.0
+//! (4.1–4.15), v6.0.0 and v7.0.0 (5.1–5.15), and Security Hub CloudWatch.1–14: exact patterns,
+//! ids, titles and metric names.
 //!
 //! Patterns are the benchmarks' own strings, byte for byte: Security Hub's checker compares the
-//! string, so a "tidied" pattern fails the control.
+//! string, so a "tidied" pattern fails the control. One exception, v5.0.0 to v7.0.0: their
+//! published texts (Prowler's transcription) lost every double quote, which AWS's filter syntax
+//! needs around a value with a space ("Failed authentication"); their strings are deployed with
+//! v3.0.0's quotes restored, and a test holds that they equal the published text once the quotes
+//! are removed again.
 
 use serde::Serialize;
 use trailhead_model::Benchmark;
@@ -148,6 +153,10 @@ const CMK_SH: &str = "{($.eventSource=kms.amazonaws.com) && (($.eventName=Disabl
 const S3_POLICY: &str = "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }";
 const S3_POLICY_SH: &str = "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || ($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || ($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || ($.eventName=DeleteBucketReplication))}";
 const CONFIG: &str = "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel) ||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }";
+// CIS v5.0.0 (and v6.0.0, v7.0.0): 4.9 without the space v3.0.0 has before one `||`, and 4.10
+// with ModifySecurityGroupRules, the API that changes a rule in place.
+const CONFIG_V5: &str = "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }";
+const SG_V5: &str = "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) || ($.eventName = ModifySecurityGroupRules) }";
 const CONFIG_SH: &str = "{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || ($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}";
 const SG: &str = "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }";
 const SG_SH: &str = "{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}";
@@ -165,6 +174,7 @@ const WARN_V14_41: &str = "this CIS v1.3–v1.5 pattern ORs two `!=` terms, so i
 const WARN_V20_41: &str = "with `&&` binding tighter than `||`, the HeadBucket / delivery.logs exclusions apply only to AccessDenied*, never to *UnauthorizedOperation; this is the benchmark's string, kept as published. Security Hub CloudWatch.2 fails with it: it requires the v1.2 string";
 const WARN_NO_MFA: &str = "counts failed sign-ins and federated sign-ins too; Security Hub CloudWatch.3 checks the stricter SSO variant (IAM users, successful sign-ins)";
 const WARN_V30_413: &str = "CIS v3.0.0's audit text shows an ec2-scoped string whose guard binds only to CreateRoute; trailhead deploys the remediation string, which checkers of the audit string may report as different";
+const WARN_V5_ROUTE: &str = "the benchmark's audit text shows an ec2-scoped string whose guard binds only to CreateRoute; trailhead deploys its remediation string, which checkers of the audit string may report as different";
 const WARN_SH_2025: &str = "Security Hub's current recommendation (2025), scoped to the service's own events; older Security Hub text checked the unscoped CIS string";
 const WARN_ORGS: &str = "Organizations events are recorded in us-east-1 of the management account: the alarm fires only where those events reach this log group";
 
@@ -271,6 +281,52 @@ const CIS_30: &[Row] = &[
     ),
 ];
 
+/// CIS v5.0.0 section 4, v6.0.0 and v7.0.0 section 5: one set of patterns, each version's ids.
+macro_rules! cis_v5_rows {
+    ($s:literal) => {
+        &[
+            warned(
+                concat!($s, ".1"),
+                Topic::UnauthorizedApiCalls,
+                UNAUTHORIZED_V20,
+                WARN_V20_41,
+            ),
+            warned(
+                concat!($s, ".2"),
+                Topic::ConsoleSignInWithoutMfa,
+                NO_MFA,
+                WARN_NO_MFA,
+            ),
+            row(concat!($s, ".3"), Topic::RootAccountUsage, ROOT),
+            row(concat!($s, ".4"), Topic::IamPolicyChanges, IAM),
+            row(concat!($s, ".5"), Topic::CloudTrailChanges, TRAIL),
+            row(concat!($s, ".6"), Topic::ConsoleAuthFailures, AUTH_FAIL),
+            row(concat!($s, ".7"), Topic::DisableOrDeleteCmk, CMK),
+            row(concat!($s, ".8"), Topic::S3BucketPolicyChanges, S3_POLICY),
+            row(concat!($s, ".9"), Topic::ConfigChanges, CONFIG_V5),
+            row(concat!($s, ".10"), Topic::SecurityGroupChanges, SG_V5),
+            row(concat!($s, ".11"), Topic::NaclChanges, NACL),
+            row(concat!($s, ".12"), Topic::NetworkGatewayChanges, GATEWAY),
+            warned(
+                concat!($s, ".13"),
+                Topic::RouteTableChanges,
+                ROUTE,
+                WARN_V5_ROUTE,
+            ),
+            row(concat!($s, ".14"), Topic::VpcChanges, VPC),
+            warned(
+                concat!($s, ".15"),
+                Topic::OrganizationsChanges,
+                ORGANIZATIONS,
+                WARN_ORGS,
+            ),
+        ]
+    };
+}
+
+const CIS_50: &[Row] = cis_v5_rows!("4");
+const CIS_60_70: &[Row] = cis_v5_rows!("5");
+
 const SECURITY_HUB: &[Row] = &[
     row("CloudWatch.1", Topic::RootAccountUsage, ROOT_SH),
     row("CloudWatch.2", Topic::UnauthorizedApiCalls, UNAUTHORIZED_SH),
@@ -326,6 +382,8 @@ pub fn controls(benchmark: Benchmark) -> Vec<Control> {
         Benchmark::Cis12 => CIS_12,
         Benchmark::Cis14 => CIS_14,
         Benchmark::Cis30 => CIS_30,
+        Benchmark::Cis50 => CIS_50,
+        Benchmark::Cis60 | Benchmark::Cis70 => CIS_60_70,
         Benchmark::SecurityHub => SECURITY_HUB,
         Benchmark::Extended => EXTENDED,
     };

@@ -7,6 +7,11 @@ pub enum Benchmark {
     Cis12,
     Cis14,
     Cis30,
+    /// CIS v5.0.0: Security Hub's current CIS standard.
+    Cis50,
+    /// CIS v6.0.0 and v7.0.0: v5's monitoring items, renumbered 5.n.
+    Cis60,
+    Cis70,
     SecurityHub,
     /// Detections beyond CIS (`[alarms] extended = true`): deployed beside a benchmark, never
     /// chosen as one, so it is not in `ALL` and `parse` does not know it.
@@ -17,10 +22,13 @@ pub enum Benchmark {
 pub const EXTENDED_CONTROLS: usize = 5;
 
 impl Benchmark {
-    pub const ALL: [Benchmark; 4] = [
+    pub const ALL: [Benchmark; 7] = [
         Benchmark::Cis12,
         Benchmark::Cis14,
         Benchmark::Cis30,
+        Benchmark::Cis50,
+        Benchmark::Cis60,
+        Benchmark::Cis70,
         Benchmark::SecurityHub,
     ];
 
@@ -29,6 +37,9 @@ impl Benchmark {
             Benchmark::Cis12 => "cis-1.2",
             Benchmark::Cis14 => "cis-1.4",
             Benchmark::Cis30 => "cis-3.0",
+            Benchmark::Cis50 => "cis-5.0",
+            Benchmark::Cis60 => "cis-6.0",
+            Benchmark::Cis70 => "cis-7.0",
             Benchmark::SecurityHub => "securityhub",
             Benchmark::Extended => "extended",
         }
@@ -42,7 +53,11 @@ impl Benchmark {
     pub fn control_ids(self) -> Vec<String> {
         match self {
             Benchmark::Cis12 => (1..=14).map(|i| format!("3.{i}")).collect(),
-            Benchmark::Cis14 | Benchmark::Cis30 => (1..=15).map(|i| format!("4.{i}")).collect(),
+            Benchmark::Cis14 | Benchmark::Cis30 | Benchmark::Cis50 => {
+                (1..=15).map(|i| format!("4.{i}")).collect()
+            }
+            // v6 and v7 move Monitoring to section 5, item for item.
+            Benchmark::Cis60 | Benchmark::Cis70 => (1..=15).map(|i| format!("5.{i}")).collect(),
             Benchmark::SecurityHub => (1..=14).map(|i| format!("CloudWatch.{i}")).collect(),
             Benchmark::Extended => (1..=EXTENDED_CONTROLS).map(|i| format!("E.{i}")).collect(),
         }
@@ -67,6 +82,9 @@ mod tests {
         assert_eq!(Benchmark::Cis12.control_ids().len(), 14);
         assert_eq!(Benchmark::Cis14.control_ids().len(), 15);
         assert_eq!(Benchmark::SecurityHub.control_ids()[6], "CloudWatch.7");
+        assert_eq!(Benchmark::Cis50.control_ids()[9], "4.10");
+        assert_eq!(Benchmark::Cis70.control_ids()[14], "5.15");
+        assert_eq!(Benchmark::parse("cis-6.0"), Some(Benchmark::Cis60));
         assert_eq!(Benchmark::parse("cis-9"), None);
     }
 }

@@ -473,3 +473,57 @@ async fn the_extended_set_rolls_out_converges_and_drills() {
     let session = ctx.assume(member, REGION).await;
     assert_eq!(tagged_leftovers(&session).await, Vec::<String>::new());
 }
+
+/// CIS v5.0.0 (Security Hub's current CIS standard), v6.0.0 and v7.0.0, one after another on one
+/// organization: each rolls out (the last one's filters and alarms replaced, none left beside
+/// them), converges with no write on a second run, fires in the drill, and passes Prowler's and
+/// the CIS audit's rules in every account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_cis_benchmarks_roll_out_converge_drill_and_pass_the_scanners() {
+    let conn = emulator();
+    let org = seed(&conn, "cisnow", 1).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let member = org.members[0].id.clone();
+    let ids: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
+    for (benchmark, section) in [("cis-5.0", "4"), ("cis-6.0", "5"), ("cis-7.0", "5")] {
+        let spec = org.spec_toml("cisnow", REGION).replace(
+            "benchmark = \"cis-3.0\"",
+            &format!("benchmark = \"{benchmark}\""),
+        );
+        assert!(
+            spec.contains(benchmark),
+            "the seed's spec names its benchmark"
+        );
+        let ctx = run_ctx(&conn, &spec, true, state.path());
+        let (first, _) = roll(&ctx, &RolloutOptions::default()).await;
+        assert!(first.ok(), "{benchmark}: {:?}", first.failures);
+        let (again, _) = roll(&ctx, &RolloutOptions::default()).await;
+        assert!(again.ok(), "{benchmark}: {:?}", again.failures);
+        let writes = trailhead_provisioner::counter::totals(&ctx.calls.snapshot()).1;
+        assert_eq!(writes, 0, "{benchmark}: the second run writes nothing");
+        assert_converged_without_duplicates(&conn, &spec, &ids).await;
+
+        confirm_subscriptions(&org);
+        let report = run(&ctx, &options(&member, &[])).await;
+        assert!(!report.failed(), "{benchmark}: {report:#?}");
+        let security_groups = result(&report, &format!("{section}.10"));
+        assert_eq!(security_groups.outcome, Outcome::Fired, "{benchmark}");
+
+        let all = Selection::default();
+        for scanner in [Scanner::Prowler, Scanner::Cis] {
+            let verdicts = verify_scanner(&ctx, &all, scanner).await.expect("verify");
+            let failing: Vec<String> = verdicts
+                .accounts
+                .iter()
+                .flat_map(|a| &a.controls)
+                .filter(|c| c.status != Verdict::Pass)
+                .map(|c| format!("{}: {}", c.id, c.evidence))
+                .collect();
+            assert!(
+                failing.is_empty(),
+                "{benchmark} {}: {failing:#?}",
+                scanner.id()
+            );
+        }
+    }
+}

@@ -169,16 +169,9 @@ async fn every_drillable_cis_alarm_fires_through_six_links_and_nothing_is_left_b
     // The scanners users run afterwards pass on every account, each by its own rule.
     let all = Selection::default();
     for scanner in [Scanner::Prowler, Scanner::SecurityHub, Scanner::Cis] {
-        let report = verify_scanner(&ctx, &all, scanner).await.expect("verify");
-        let failing: Vec<String> = report
-            .accounts
-            .iter()
-            .flat_map(|a| &a.controls)
-            .filter(|c| c.status != Verdict::Pass)
-            .map(|c| format!("{}: {}", c.id, c.evidence))
-            .collect();
+        let (failing, accounts) = failing_under(&ctx, &all, scanner).await;
         assert!(failing.is_empty(), "{}: {failing:#?}", scanner.id());
-        assert_eq!(report.summary.accounts, org.all_accounts().count());
+        assert_eq!(accounts, org.all_accounts().count());
     }
 }
 
@@ -226,6 +219,26 @@ async fn prowler_fails_an_account_without_the_companions_and_says_what_is_missin
 
 /// Every call made under `ctx` is granted by what `trailhead permissions --drill` prints: the
 /// caller's policy in the management account, the access role's elsewhere, each with the drill's.
+/// The controls `scanner`'s rules do not pass in `selection` (`id: evidence`), and how many
+/// accounts were judged.
+async fn failing_under(
+    ctx: &RunCtx,
+    selection: &Selection,
+    scanner: Scanner,
+) -> (Vec<String>, usize) {
+    let report = verify_scanner(ctx, selection, scanner)
+        .await
+        .expect("verify");
+    let failing = report
+        .accounts
+        .iter()
+        .flat_map(|a| &a.controls)
+        .filter(|c| c.status != Verdict::Pass)
+        .map(|c| format!("{}: {}", c.id, c.evidence))
+        .collect();
+    (failing, report.summary.accounts)
+}
+
 fn every_call_is_granted(ctx: &RunCtx) {
     use trailhead_policies::{
         access_role_policy, caller_policy, drill_key_policy, drill_policy, grants_action,
@@ -511,14 +524,7 @@ async fn the_current_cis_benchmarks_roll_out_converge_drill_and_pass_the_scanner
 
         let all = Selection::default();
         for scanner in [Scanner::Prowler, Scanner::Cis] {
-            let verdicts = verify_scanner(&ctx, &all, scanner).await.expect("verify");
-            let failing: Vec<String> = verdicts
-                .accounts
-                .iter()
-                .flat_map(|a| &a.controls)
-                .filter(|c| c.status != Verdict::Pass)
-                .map(|c| format!("{}: {}", c.id, c.evidence))
-                .collect();
+            let (failing, _) = failing_under(&ctx, &all, scanner).await;
             assert!(
                 failing.is_empty(),
                 "{benchmark} {}: {failing:#?}",

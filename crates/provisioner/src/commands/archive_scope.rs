@@ -12,6 +12,7 @@ use crate::core::counter::CallLog;
 use crate::core::error::{CallSite, ProvisionError};
 use crate::core::session::{AccessRole, AccountSession, new_run_id};
 use crate::reading::archive::Window;
+use crate::reading::query::QueryTarget;
 use crate::stages::athena::AthenaSite;
 
 /// How often a running Athena query is asked for its state.
@@ -59,21 +60,40 @@ impl ArchiveScope {
         AccountSession::reach(conn, &self.archive_id, home, &self.role(), &CallLog::new()).await
     }
 
-    /// A session in the account where Athena queries run, and the call site its errors name.
+    /// The spec's Athena, reached in the account where its queries run; errors name `step`.
     pub(crate) async fn querier(
         &self,
         conn: &Connection,
-        site: &AthenaSite,
         step: &str,
-    ) -> (AccountSession, CallSite) {
+    ) -> Result<Querier, ProvisionError> {
+        let site = self.athena_site()?;
         let home = &self.spec.org.home_region;
         let role = self.role();
         let session =
             AccountSession::reach(conn, &site.query_account, home, &role, &CallLog::new()).await;
-        (session, CallSite::new(&site.query_account, home, step))
+        Ok(Querier {
+            athena: session.athena(),
+            call_site: CallSite::new(&site.query_account, home, step),
+            site,
+        })
     }
+}
 
-    pub(crate) fn poll() -> Duration {
-        QUERY_POLL
+/// Athena in the query account, with the workgroup and database queries run in.
+pub(crate) struct Querier {
+    athena: aws_sdk_athena::Client,
+    call_site: CallSite,
+    site: AthenaSite,
+}
+
+impl Querier {
+    pub(crate) fn target(&self) -> QueryTarget<'_> {
+        QueryTarget {
+            athena: &self.athena,
+            site: &self.call_site,
+            workgroup: &self.site.settings.workgroup,
+            database: &self.site.table.database,
+            poll: QUERY_POLL,
+        }
     }
 }

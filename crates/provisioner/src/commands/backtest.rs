@@ -13,7 +13,7 @@ use super::archive_scope::ArchiveScope;
 use crate::Connection;
 use crate::core::error::ProvisionError;
 use crate::reading::archive::download_window;
-use crate::reading::query::{QueryProgress, QueryTarget};
+use crate::reading::query::QueryProgress;
 
 /// Objects fetched at once by a local backtest.
 const DOWNLOADS_AT_ONCE: usize = 16;
@@ -47,16 +47,8 @@ pub async fn athena_counts(
     sql: &str,
     on_progress: &mut dyn FnMut(&QueryProgress),
 ) -> Result<Vec<u64>, ProvisionError> {
-    let site = scope.athena_site()?;
-    let (querier, call_site) = scope.querier(conn, &site, "alarms backtest (athena)").await;
-    let athena = querier.athena();
-    let query = QueryTarget {
-        athena: &athena,
-        site: &call_site,
-        workgroup: &site.settings.workgroup,
-        database: &site.table.database,
-        poll: ArchiveScope::poll(),
-    };
+    let querier = scope.querier(conn, "alarms backtest (athena)").await?;
+    let query = querier.target();
     let done = query.run(sql, on_progress).await?;
     let mut row = Vec::new();
     query.rows(&done.id, &mut |r| row = r).await?;

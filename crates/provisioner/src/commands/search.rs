@@ -11,7 +11,7 @@ use crate::Connection;
 use crate::core::error::ProvisionError;
 use crate::core::session::AccountSession;
 use crate::reading::archive::{SearchProgress, SearchRequest, list_window, search};
-use crate::reading::query::{QueryProgress, QueryTarget};
+use crate::reading::query::QueryProgress;
 use crate::reading::search::{AthenaSearchSummary, athena_search};
 
 /// Where a search runs.
@@ -147,16 +147,8 @@ async fn in_athena(
     archive: &AccountSession,
     sink: &mut dyn SearchSink,
 ) -> Result<AthenaSearchSummary, ProvisionError> {
-    let site = scope.athena_site()?;
-    let (querier, call_site) = scope.querier(conn, &site, "logs search (athena)").await;
-    let athena = querier.athena();
-    let target = QueryTarget {
-        athena: &athena,
-        site: &call_site,
-        workgroup: &site.settings.workgroup,
-        database: &site.table.database,
-        poll: ArchiveScope::poll(),
-    };
+    let querier = scope.querier(conn, "logs search (athena)").await?;
+    let target = querier.target();
     let sink = RefCell::new(sink);
     let mut on_progress = |p: &QueryProgress| sink.borrow_mut().query_progress(p);
     let mut on_match = |raw: &str| sink.borrow_mut().record(raw);

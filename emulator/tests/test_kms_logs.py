@@ -47,6 +47,21 @@ def test_describe_metric_filters_of_a_missing_group_is_not_found(emulator):
     assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []
 
 
+def test_put_metric_filter_with_an_existing_name_replaces_it(emulator):
+    logs = emulator.client("logs")
+    group = unique("/some/group")
+    logs.create_log_group(logGroupName=group)
+    metric = [{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}]
+    for pattern in ('{ $.eventName = "A" }', '{ $.eventName = "B" }'):
+        logs.put_metric_filter(logGroupName=group, filterName="f", filterPattern=pattern, metricTransformations=metric)
+    logs.put_metric_filter(logGroupName=group, filterName="g", filterPattern="{ $.x = 1 }", metricTransformations=metric)
+    filters = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    assert sorted((f["filterName"], f["filterPattern"]) for f in filters) == [
+        ("f", '{ $.eventName = "B" }'),
+        ("g", "{ $.x = 1 }"),
+    ]
+
+
 def test_group_names_under_aws_slash_are_reserved(emulator):
     logs = emulator.client("logs")
     assert code_of(lambda: logs.create_log_group(logGroupName=unique("aws/mine"))) == "InvalidParameterException"

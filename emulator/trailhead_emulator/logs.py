@@ -1,6 +1,8 @@
 """CloudWatch Logs as AWS answers it:
 - DescribeMetricFilters naming a log group that does not exist answers ResourceNotFoundException
   (moto answers an empty list);
+- PutMetricFilter with the name of a filter the group already has replaces it ("Creates or
+  updates a metric filter"; moto appended a second filter of the same name);
 - log group names must not start with `aws/` (`/aws/` is fine), InvalidParameterException;
 - a group encrypted with a KMS key (CreateLogGroup with kmsKeyId, AssociateKmsKey, which moto
   does not serve, nor DisassociateKmsKey) needs a key in the group's region whose policy lets
@@ -8,6 +10,7 @@
   `kms:EncryptionContext:aws:logs:arn` = the group's ARN (AccessDeniedException otherwise; the
   code is unconfirmed).
 Source: docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeMetricFilters.html,
+API_PutMetricFilter.html,
 API_CreateLogGroup.html, API_AssociateKmsKey.html, AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html.
 """
 
@@ -47,6 +50,18 @@ def install():
         return original_describe(self, prefix, log_group_name, metric_name, metric_namespace)
 
     LogsBackend.describe_metric_filters = describe_metric_filters
+
+    original_put = LogsBackend.put_metric_filter
+
+    def put_metric_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.filters.metric_filters = [
+            f
+            for f in self.filters.metric_filters
+            if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)
+        ]
+        return original_put(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    LogsBackend.put_metric_filter = put_metric_filter
 
     original_create = LogsBackend.create_log_group
 

@@ -71,7 +71,7 @@ pub(crate) fn demo(accounts: usize) -> Result<(), String> {
         "  cargo xtask plan --emulator --org {spec_arg} --state-dir {state_arg}   # no changes"
     );
     println!("  cargo xtask verify --emulator --org {spec_arg} --state-dir {state_arg}");
-    println!("  cargo xtask alarms list --benchmark cis-3.0");
+    println!("  cargo xtask alarms list --benchmark cis-5.0");
     println!(
         "  cargo xtask drill --emulator --org {spec_arg} --state-dir {state_arg} --wave canary --dry-run"
     );

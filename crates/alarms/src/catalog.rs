@@ -10,7 +10,7 @@
 //! are removed again.
 
 use serde::Serialize;
-use trailhead_model::Benchmark;
+use trailhead_model::{AlarmVariant, Benchmark};
 
 /// Namespace of every metric trailhead's filters publish (the one CIS prescribes).
 pub const METRIC_NAMESPACE: &str = "CISBenchmark";
@@ -172,7 +172,7 @@ const ORGANIZATIONS: &str = r#"{ ($.eventSource = organizations.amazonaws.com) &
 
 const WARN_V14_41: &str = "this CIS v1.3–v1.5 pattern ORs two `!=` terms, so it matches nearly every event (anything that is not HeadBucket): expect the alarm to fire constantly. Prefer cis-3.0 (or securityhub, whose CloudWatch.2 requires the v1.2 string)";
 const WARN_V20_41: &str = "with `&&` binding tighter than `||`, the HeadBucket / delivery.logs exclusions apply only to AccessDenied*, never to *UnauthorizedOperation; this is the benchmark's string, kept as published. Security Hub CloudWatch.2 fails with it: it requires the v1.2 string";
-const WARN_NO_MFA: &str = "counts failed sign-ins and federated sign-ins too; Security Hub CloudWatch.3 checks the stricter SSO variant (IAM users, successful sign-ins)";
+const WARN_NO_MFA: &str = "counts failed sign-ins and federated sign-ins too; Security Hub CloudWatch.3 checks the stricter SSO variant (IAM users, successful sign-ins), which `variants = [\"sso-console-login\"]` deploys instead";
 const WARN_V30_413: &str = "CIS v3.0.0's audit text shows an ec2-scoped string whose guard binds only to CreateRoute; trailhead deploys the remediation string, which checkers of the audit string may report as different";
 const WARN_V5_ROUTE: &str = "the benchmark's audit text shows an ec2-scoped string whose guard binds only to CreateRoute; trailhead deploys its remediation string, which checkers of the audit string may report as different";
 const WARN_SH_2025: &str = "Security Hub's current recommendation (2025), scoped to the service's own events; older Security Hub text checked the unscoped CIS string";
@@ -375,6 +375,42 @@ const EXTENDED: &[Row] = &[
     row("E.4", Topic::DetectorsDisabled, DETECTORS),
     row("E.5", Topic::RootAccessKeyCreated, ROOT_ACCESS_KEY),
 ];
+
+/// A published alternative to a benchmark's pattern, deployed in its place on request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Variant {
+    pub id: &'static str,
+    pub topic: Topic,
+    pub pattern: &'static str,
+    /// Where the benchmark publishes it.
+    pub source: &'static str,
+    /// What it changes, shown on the control it replaces.
+    pub note: &'static str,
+}
+
+pub fn variant(v: AlarmVariant) -> Variant {
+    match v {
+        AlarmVariant::SsoConsoleLogin => Variant {
+            id: v.id(),
+            topic: Topic::ConsoleSignInWithoutMfa,
+            pattern: NO_MFA_SSO,
+            source: "CIS v1.3.0 and later, 4.2 (v6.0.0 on: 5.2): the alternative \"to reduce false positives in case Single Sign-On (SSO) is used\"; Security Hub's CloudWatch.3 string",
+            note: "SSO variant (opt-in): only IAM users' successful console sign-ins without MFA; sign-ins through IAM Identity Center are federated and leave it silent",
+        },
+    }
+}
+
+/// The patterns a benchmark's audit accepts for `topic` besides its own string: the published
+/// variants it can take.
+pub fn alternatives(benchmark: Benchmark, topic: Topic) -> Vec<&'static str> {
+    AlarmVariant::ALL
+        .into_iter()
+        .filter(|v| v.refused_by(benchmark).is_none())
+        .map(variant)
+        .filter(|v| v.topic == topic)
+        .map(|v| v.pattern)
+        .collect()
+}
 
 /// Every control of `benchmark`, in benchmark order.
 pub fn controls(benchmark: Benchmark) -> Vec<Control> {

@@ -3,7 +3,7 @@
 
 use trailhead_model::Benchmark;
 
-use crate::catalog::{Control, Topic, controls};
+use crate::catalog::{Control, Topic, controls, variant};
 use crate::scanners::companions;
 
 /// The controls a spec deploys: its benchmark, less what it excludes, and the scanner
@@ -24,9 +24,21 @@ pub fn selected(benchmark: Benchmark, exclude: &[String]) -> Vec<Control> {
     kept.into_iter().chain(companions).collect()
 }
 
-/// What a spec deploys: `selected`, and the extended set when `[alarms] extended = true`.
+/// What a spec deploys: `selected` with its variants in place of the patterns they replace (same
+/// names, so turning one on or off updates the filter in place), and the extended set when
+/// `[alarms] extended = true`.
 pub fn for_spec(alarms: &trailhead_model::Alarms) -> Vec<Control> {
     let mut out = selected(alarms.benchmark, &alarms.exclude);
+    let own = alarms.benchmark.control_ids();
+    for v in alarms.variants.iter().copied().map(variant) {
+        for c in out
+            .iter_mut()
+            .filter(|c| c.topic == v.topic && own.iter().any(|id| id == c.id))
+        {
+            c.pattern = v.pattern;
+            c.warning = Some(v.note);
+        }
+    }
     if alarms.extended {
         out.extend(controls(Benchmark::Extended));
     }
@@ -48,5 +60,31 @@ mod tests {
                 .all(|c| !["4.15", "4.1", "S.2", "P.15"].contains(&c.id))
         );
         assert!(picked.iter().any(|c| c.id == "P.13"));
+    }
+
+    #[test]
+    fn the_sso_variant_replaces_the_sign_in_pattern_under_the_same_name() {
+        let mut alarms = trailhead_model::Alarms {
+            benchmark: Benchmark::Cis50,
+            exclude: Vec::new(),
+            sns_topic_name: "t".into(),
+            emails: Vec::new(),
+            extended: false,
+            variants: Vec::new(),
+        };
+        let plain = for_spec(&alarms);
+        alarms.variants = vec![trailhead_model::AlarmVariant::SsoConsoleLogin];
+        let sso = for_spec(&alarms);
+        assert_eq!(plain.len(), sso.len());
+        let changed: Vec<(&Control, &Control)> = plain
+            .iter()
+            .zip(&sso)
+            .filter(|(a, b)| a.pattern != b.pattern)
+            .collect();
+        assert_eq!(changed.len(), 1);
+        let (before, after) = changed[0];
+        assert_eq!(before.id, "4.2");
+        assert_eq!(before.resource_name(), after.resource_name());
+        assert!(after.pattern.contains(r#"$.userIdentity.type = "IAMUser""#));
     }
 }

@@ -13,3 +13,4 @@ pub mod projection;
 pub mod replay;
 pub mod samples;
 pub mod scanners;
+pub mod standards;

@@ -351,47 +351,53 @@ pub fn security_hub_accepts(topic: Topic, pattern: &str) -> bool {
 
 /// The companion filters `benchmark` needs so that every scanner passes: one for each topic
 /// whose benchmark pattern lacks a clause Prowler requires (route tables, Organizations), and
-/// Security Hub's CloudWatch.2 string where the benchmark's 4.1 adds terms to it (CIS 1.3+).
+/// Security Hub's string for each topic where the benchmark's adds terms to it (4.1 from CIS
+/// v1.3.0, 4.10 from v5.0.0's ModifySecurityGroupRules): its CloudWatch controls want exactly
+/// their string.
 pub fn companions(benchmark: Benchmark) -> Vec<Control> {
     if benchmark == Benchmark::Extended {
         // Deployed beside a benchmark, whose companions already cover the scanners.
         return Vec::new();
     }
     let own = crate::catalog::controls(benchmark);
-    let mut out: Vec<Control> = prowler_checks()
+    let security_hub: Vec<Control> = own
+        .iter()
+        .filter(|c| !security_hub_accepts(c.topic, c.pattern))
+        .filter_map(|c| security_hub_companion(benchmark, c.topic))
+        .collect();
+    let prowler = prowler_checks()
         .into_iter()
         .filter(|check| {
             !own.iter()
                 .any(|c| c.topic == check.topic && missing(check, c.pattern).is_empty())
         })
-        .filter_map(|check| companion(benchmark, &check))
-        .collect();
-    let unauthorized = own.iter().find(|c| c.topic == Topic::UnauthorizedApiCalls);
-    if unauthorized.is_some_and(|c| !security_hub_accepts(c.topic, c.pattern)) {
-        out.insert(0, security_hub_unauthorized(benchmark));
-    }
-    out
+        .filter_map(|check| companion(benchmark, &check));
+    security_hub.into_iter().chain(prowler).collect()
 }
 
-fn security_hub_unauthorized(benchmark: Benchmark) -> Control {
+/// Security Hub's own string for `topic`, deployed beside the benchmark's as `S.<n>` (n: its
+/// CloudWatch control). The metric names keep the `SH` suffix the first companion (S.2) was
+/// deployed under.
+fn security_hub_companion(benchmark: Benchmark, topic: Topic) -> Option<Control> {
     let sh = crate::catalog::controls(Benchmark::SecurityHub);
-    let pattern = sh
-        .iter()
-        .find(|c| c.topic == Topic::UnauthorizedApiCalls)
-        .map(|c| c.pattern)
-        .unwrap_or_default();
-    Control {
+    let control = sh.iter().find(|c| c.topic == topic)?;
+    let (id, metric_name) = match topic {
+        Topic::UnauthorizedApiCalls => ("S.2", "UnauthorizedAPICallsSH"),
+        Topic::SecurityGroupChanges => ("S.10", "SecurityGroupChangesSH"),
+        _ => return None,
+    };
+    Some(Control {
         benchmark,
-        id: "S.2",
-        topic: Topic::UnauthorizedApiCalls,
-        title: Topic::UnauthorizedApiCalls.title(),
-        pattern,
-        metric_name: "UnauthorizedAPICallsSH",
+        id,
+        topic,
+        title: topic.title(),
+        pattern: control.pattern,
+        metric_name,
         warning: Some(SECURITY_HUB_NOTE),
-    }
+    })
 }
 
-const SECURITY_HUB_NOTE: &str = "scanner companion: Security Hub CloudWatch.2 wants the CIS v1.2.0 string with no added terms, which this benchmark's own string has, so this filter and alarm are deployed beside it";
+const SECURITY_HUB_NOTE: &str = "scanner companion: Security Hub's CloudWatch control wants its own string with no added terms, which this benchmark's own string has, so this filter and alarm are deployed beside it";
 
 fn companion(benchmark: Benchmark, check: &ProwlerCheck) -> Option<Control> {
     let (id, metric_name) = match check.topic {
@@ -489,6 +495,18 @@ mod tests {
         );
         let ids: Vec<&str> = companions(Benchmark::Cis30).iter().map(|c| c.id).collect();
         assert_eq!(ids, ["S.2", "P.13", "P.15"]);
+        // v5.0.0's 4.10 adds ModifySecurityGroupRules to Security Hub's CloudWatch.10 string.
+        for b in [Benchmark::Cis50, Benchmark::Cis60, Benchmark::Cis70] {
+            let found: Vec<Control> = companions(b);
+            let ids: Vec<&str> = found.iter().map(|c| c.id).collect();
+            assert_eq!(ids, ["S.2", "S.10", "P.13", "P.15"], "{b}");
+            assert!(
+                found[1]
+                    .pattern
+                    .starts_with("{($.eventName=AuthorizeSecurityGroupIngress)")
+            );
+            assert_eq!(found[1].metric_name, "SecurityGroupChangesSH");
+        }
         // CIS 1.2's 3.1 is Security Hub's CloudWatch.2 string.
         let ids: Vec<&str> = companions(Benchmark::Cis12).iter().map(|c| c.id).collect();
         assert_eq!(ids, ["P.13", "P.15"]);

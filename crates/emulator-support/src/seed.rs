@@ -380,7 +380,7 @@ log_group_name = "/trailhead/{org_name}/cloudtrail"
 cloudwatch_logs_retention_days = 365
 {trail_tables}
 [alarms]
-benchmark = "cis-3.0"
+benchmark = "cis-5.0"
 sns_topic_name = "{org_name}-cis-alarms"
 emails = ["secops@trailhead.example"]
 "#,

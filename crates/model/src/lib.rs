@@ -16,7 +16,7 @@ mod spec;
 mod waves;
 
 pub use athena::{Athena, athena_results_bucket_for};
-pub use benchmark::Benchmark;
+pub use benchmark::{AlarmVariant, Benchmark};
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use loader::{LoadError, load_file, parse_spec};
 pub use selection::Selection;

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::Benchmark;
+use crate::{AlarmVariant, Benchmark};
 
 /// A value with the byte range it came from, so that checks across fields can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,6 +286,8 @@ pub struct Alarms {
     pub emails: Vec<String>,
     /// Also deploy the extended set (detections beyond CIS; `alarms list --benchmark extended`).
     pub extended: bool,
+    /// Published alternatives deployed in place of the benchmark's own patterns.
+    pub variants: Vec<AlarmVariant>,
 }
 
 /// A member account listed in the spec: by id, or by name/email to be looked up.

@@ -20,5 +20,6 @@ mod notifications;
 mod org_trail;
 mod replay_backend;
 mod rollout;
+mod scanners;
 mod seed_org;
 mod verify;

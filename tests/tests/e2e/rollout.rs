@@ -70,8 +70,8 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
         .and_then(|m| m.arn().map(str::to_string))
         .expect("arn");
     let controls = deployed::selected(ctx.spec.alarms.benchmark, &ctx.spec.alarms.exclude);
-    // CIS 3.0 4.1–4.15 and the three scanner companions (S.2, P.13, P.15).
-    assert_eq!(controls.len(), 18);
+    // CIS 5.0 4.1–4.15 and the four scanner companions (S.2, S.10, P.13, P.15).
+    assert_eq!(controls.len(), 19);
     for account in org.all_accounts() {
         let d = Desired::new(&ctx.spec, &account.id, &bucket, &key_arn, &controls);
         let s = ctx.assume(&account.id, REGION).await;
@@ -184,7 +184,7 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
             .send()
             .await
             .expect("filters");
-        assert_eq!(filters.metric_filters().len(), 18);
+        assert_eq!(filters.metric_filters().len(), controls.len());
         for c in &controls {
             let f = filters
                 .metric_filters()
@@ -211,7 +211,7 @@ async fn thirty_accounts_in_three_waves_roll_out_read_back_and_converge() {
             .send()
             .await
             .expect("alarms");
-        assert_eq!(alarms.metric_alarms().len(), 18);
+        assert_eq!(alarms.metric_alarms().len(), controls.len());
         for a in alarms.metric_alarms() {
             let c = controls
                 .iter()

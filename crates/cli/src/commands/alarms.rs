@@ -6,7 +6,8 @@ use trailhead_alarms::catalog::{self, Control};
 use trailhead_alarms::deployed;
 use trailhead_alarms::pattern::{Event, parse};
 use trailhead_alarms::replay::{Alarm, collect_files, replay};
-use trailhead_model::Benchmark;
+use trailhead_alarms::standards::{Assessment, CheckedBy, checked_by};
+use trailhead_model::{AlarmVariant, Benchmark};
 
 use crate::exit;
 
@@ -18,10 +19,13 @@ pub enum ListOutput {
 
 #[derive(Subcommand, Debug)]
 pub enum AlarmsCommand {
-    /// Print the catalog: control ids, titles, metric names and exact patterns
+    /// Print the catalog: control ids, titles, metric names and exact patterns, and under each
+    /// control who checks it (its CIS item's Level and status, the Security Hub control and its
+    /// standards, Prowler's check and compliance files) and whether the deployed string passes
     List {
-        /// One benchmark only: cis-1.2, cis-1.4, cis-3.0 or securityhub; or `extended`, the
-        /// opt-in detections beyond CIS (`[alarms] extended = true`)
+        /// One benchmark only: cis-5.0 (the default of new specs), cis-6.0, cis-7.0, cis-3.0,
+        /// cis-1.4, cis-1.2 or securityhub; or `extended`, the opt-in detections beyond CIS
+        /// (`[alarms] extended = true`)
         #[arg(long, value_parser = parse_benchmark)]
         benchmark: Option<Benchmark>,
         /// table (for people) or json (the catalog, every field)
@@ -40,8 +44,9 @@ pub enum AlarmsCommand {
     /// Replay CloudTrail log files (.json, .json.gz, NDJSON; directories are walked) through a
     /// benchmark's alarms and report what would have alarmed
     Test {
-        /// Whose alarms: cis-1.2, cis-1.4, cis-3.0 or securityhub
-        #[arg(long, value_parser = parse_benchmark, default_value = "cis-3.0")]
+        /// Whose alarms: cis-5.0, cis-6.0, cis-7.0, cis-3.0, cis-1.4, cis-1.2, securityhub or
+        /// extended
+        #[arg(long, value_parser = parse_benchmark, default_value = "cis-5.0")]
         benchmark: Benchmark,
         /// table (counts and examples) or json (the whole report)
         #[arg(long, value_enum, default_value_t = ListOutput::Table)]
@@ -92,6 +97,18 @@ pub fn run(cmd: AlarmsCommand, before: &crate::ReachBefore) -> u8 {
     }
 }
 
+/// A control as `alarms list --output json` prints it: the catalog's fields and who checks it.
+fn listed(control: &Control) -> Result<serde_json::Value, serde_json::Error> {
+    let mut value = serde_json::to_value(control)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert(
+            "checked_by".to_string(),
+            serde_json::to_value(checked_by(control))?,
+        );
+    }
+    Ok(value)
+}
+
 fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
     // What a rollout deploys: the benchmark's controls, then its scanner companions (P.*),
     // whose warning says why they are there.
@@ -104,38 +121,101 @@ fn list(benchmark: Option<Benchmark>, output: ListOutput) -> u8 {
             .collect(),
     };
     match output {
-        ListOutput::Json => match serde_json::to_string_pretty(&controls) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::ERROR;
-            }
-        },
-        ListOutput::Table => {
-            println!(
-                "{:<12} {:<14} {:<24} TITLE",
-                "BENCHMARK", "CONTROL", "METRIC"
-            );
-            for c in &controls {
-                println!(
-                    "{:<12} {:<14} {:<24} {}",
-                    c.benchmark.id(),
-                    c.id,
-                    c.metric_name,
-                    c.title
-                );
-                println!("    pattern: {}", c.pattern);
-                if let Some(w) = c.warning {
-                    println!("    warning: {w}");
+        ListOutput::Json => {
+            let listed: Result<Vec<serde_json::Value>, _> = controls.iter().map(listed).collect();
+            match listed.and_then(|l| serde_json::to_string_pretty(&l)) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::ERROR;
                 }
             }
-            println!(
-                "\nMetric namespace: {}. Alarms: Sum over 300 s, ≥ 1, one period, missing data not breaching.",
-                catalog::METRIC_NAMESPACE
-            );
         }
+        ListOutput::Table => list_table(&controls),
     }
     exit::OK
+}
+
+fn list_table(controls: &[Control]) {
+    println!(
+        "{:<12} {:<14} {:<24} TITLE",
+        "BENCHMARK", "CONTROL", "METRIC"
+    );
+    for c in controls {
+        println!(
+            "{:<12} {:<14} {:<24} {}",
+            c.benchmark.id(),
+            c.id,
+            c.metric_name,
+            c.title
+        );
+        println!("    pattern: {}", c.pattern);
+        if let Some(w) = c.warning {
+            println!("    warning: {w}");
+        }
+        for line in checked_by_lines(&checked_by(c)) {
+            println!("    {line}");
+        }
+    }
+    println!(
+        "\nMetric namespace: {}. Alarms: Sum over 300 s, ≥ 1, one period, missing data not breaching.",
+        catalog::METRIC_NAMESPACE
+    );
+    println!("\nVariants ([alarms] variants = [\"…\"], in place of the benchmark's pattern):");
+    for v in AlarmVariant::ALL.into_iter().map(catalog::variant) {
+        println!("  {:<18} {}", v.id, v.note);
+        println!("    pattern: {}", v.pattern);
+        println!("    source: {}", v.source);
+    }
+    println!("{WHICH_BENCHMARK}");
+}
+
+const WHICH_BENCHMARK: &str = "
+Which benchmark:
+  cis-5.0      the default: Security Hub's current CIS standard (v5.0.0); 4.10 watches ModifySecurityGroupRules too
+  cis-6.0/7.0  the same patterns, numbered 5.n: for audits and Prowler scans against those versions
+  securityhub  Security Hub's CIS v1.2.0 / v1.4.0 standards, the only ones CloudWatch.1–14 belong to
+  cis-3.0, cis-1.4, cis-1.2  to match an older audit or deployment; `validate` warns and says what changed
+Whatever the benchmark, Security Hub also scores CloudWatch.15 (an alarm action), .16 (log group kept a
+year) and .17 (alarm actions enabled) under every standard that includes them: `trailhead verify` judges them.";
+
+/// The "who checks it" lines of a control in `alarms list`.
+fn checked_by_lines(by: &CheckedBy) -> Vec<String> {
+    let verdict = |passes: bool| if passes { "passes" } else { "fails" };
+    let mut lines = Vec::new();
+    if let Some(cis) = &by.cis {
+        let level = cis
+            .level
+            .map_or("Level not in our sources".to_string(), |l| {
+                format!("Level {l}")
+            });
+        let assessment = match cis.assessment {
+            Some(Assessment::Automated) => ", Automated",
+            Some(Assessment::Manual) => ", Manual",
+            None => "",
+        };
+        lines.push(format!(
+            "cis: {} {} ({level}{assessment})",
+            cis.version, cis.id
+        ));
+    }
+    if let Some(sh) = &by.security_hub {
+        lines.push(format!(
+            "security hub: {} in {} ({} with this string)",
+            sh.control,
+            sh.standards.join(", "),
+            verdict(sh.passes)
+        ));
+    }
+    if let Some(p) = &by.prowler {
+        lines.push(format!(
+            "prowler: {} in {} ({} with this string)",
+            p.check,
+            p.compliance.join(", "),
+            verdict(p.passes)
+        ));
+    }
+    lines
 }
 
 fn match_stdin(pattern: &str) -> u8 {

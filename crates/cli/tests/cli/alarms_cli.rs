@@ -72,6 +72,49 @@ fn list_prints_the_catalog_as_json() {
 }
 
 #[test]
+fn list_says_who_checks_each_control_and_which_benchmark_to_choose() {
+    let (code, stdout, _) = trailhead(
+        &[
+            "alarms",
+            "list",
+            "--benchmark",
+            "cis-5.0",
+            "--output",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    let list: Vec<Value> = serde_json::from_str(&stdout).expect("json");
+    let sg = list.iter().find(|c| c["id"] == "4.10").expect("4.10");
+    let by = &sg["checked_by"];
+    assert_eq!(by["cis"]["version"], "v5.0.0");
+    assert_eq!(by["cis"]["level"], 2);
+    assert_eq!(by["cis"]["assessment"], "Manual");
+    assert_eq!(by["security_hub"]["control"], "CloudWatch.10");
+    // ModifySecurityGroupRules is a term Security Hub's CIS v1.2.0 string does not have.
+    assert_eq!(by["security_hub"]["passes"], false);
+    assert_eq!(
+        by["prowler"]["check"],
+        "cloudwatch_log_metric_filter_security_group_changes"
+    );
+    assert_eq!(by["prowler"]["passes"], true);
+    // A companion exists for one scanner: no CIS item of its own.
+    let companion = list.iter().find(|c| c["id"] == "P.13").expect("P.13");
+    assert!(companion["checked_by"]["cis"].is_null());
+    assert_eq!(companion["checked_by"]["prowler"]["passes"], true);
+
+    let (_, table, _) = trailhead(&["alarms", "list", "--benchmark", "cis-7.0"], "");
+    assert!(
+        table.contains("cis: v7.0.0 5.1 (Level 2, Manual)"),
+        "{table}"
+    );
+    assert!(table.contains("sso-console-login"), "{table}");
+    assert!(table.contains("Which benchmark:"), "{table}");
+    assert!(table.contains("cis-5.0      the default"), "{table}");
+}
+
+#[test]
 fn match_prints_one_verdict_per_line() {
     let input = "{\"errorCode\":\"AccessDeniedException\"}\nplain text AccessDenied\n{\"errorCode\":\"Other\"}\n\n";
     let (code, stdout, _) = trailhead(

@@ -79,7 +79,7 @@ fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
     let path = dir.path().join("org.toml");
     let text = std::fs::read_to_string(example())
         .unwrap()
-        .replace("benchmark = \"cis-3.0\"", "benchmark = \"cis-1.4\"")
+        .replace("benchmark = \"cis-5.0\"", "benchmark = \"cis-1.4\"")
         .replace("multi_region = true", "multi_region = false")
         .replace("log_file_validation = true", "log_file_validation = false")
         .replace(
@@ -91,7 +91,8 @@ fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
     let (code, stdout, stderr) = trailhead(&["validate", "--org", org]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("valid"), "{stdout}");
-    assert_eq!(stderr.matches("warning:").count(), 4, "{stderr}");
+    // The four settings, and cis-1.4 is also older than the default.
+    assert_eq!(stderr.matches("warning:").count(), 5, "{stderr}");
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
     for (needle, what) in [
         ("multi_region = false", "single-region"),
@@ -101,6 +102,7 @@ fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
             "only read or only write",
         ),
         ("benchmark = \"cis-1.4\"", "fires constantly"),
+        ("benchmark = \"cis-1.4\"", "cis-1.4 is older than cis-5.0"),
     ] {
         assert!(stderr.contains(what), "{stderr}");
         assert!(
@@ -111,7 +113,55 @@ fn settings_short_of_the_benchmark_warn_and_strict_makes_them_errors() {
     let (code, stdout, stderr) = trailhead(&["validate", "--strict", "--org", org]);
     assert_eq!(code, 2, "{stderr}");
     assert!(!stdout.contains("valid"), "{stdout}");
-    assert!(stderr.contains("--strict: 4 warning(s)"), "{stderr}");
+    assert!(stderr.contains("--strict: 5 warning(s)"), "{stderr}");
+}
+
+#[test]
+fn an_older_or_unnamed_benchmark_warns_and_variants_are_checked_against_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("org.toml");
+    let example = std::fs::read_to_string(example()).unwrap();
+    let org = path.to_str().unwrap();
+    let validate = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        trailhead(&["validate", "--org", org])
+    };
+    // The example pins the default: no warning about the benchmark.
+    let (code, _, stderr) = validate(&example);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("benchmark"), "{stderr}");
+
+    let older = example.replace("benchmark = \"cis-5.0\"", "benchmark = \"cis-3.0\"");
+    let (code, _, stderr) = validate(&older);
+    assert_eq!(code, 0, "{stderr}");
+    let row = older.lines().position(|l| l.contains("cis-3.0")).unwrap() + 1;
+    assert!(stderr.contains(&format!("org.toml:{row}:13")), "{stderr}");
+    assert!(stderr.contains("ModifySecurityGroupRules"), "{stderr}");
+
+    let unnamed = example.replace("benchmark = \"cis-5.0\"\n", "");
+    let (code, _, stderr) = validate(&unnamed);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("no `benchmark`: cis-5.0 is deployed"),
+        "{stderr}"
+    );
+
+    let sso = example.replace(
+        "benchmark = \"cis-5.0\"",
+        "benchmark = \"cis-5.0\"\nvariants = [\"sso-console-login\"]",
+    );
+    let (code, _, stderr) = validate(&sso);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("variant"), "{stderr}");
+    let (code, _, stderr) = validate(&sso.replace("cis-5.0", "cis-1.2"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("CIS published it with v1.3.0"), "{stderr}");
+    let (code, _, stderr) = validate(&sso.replace("sso-console-login", "sso-login"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown alarm variant `sso-login`"),
+        "{stderr}"
+    );
 }
 
 #[test]

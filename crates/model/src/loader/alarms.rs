@@ -2,7 +2,7 @@
 
 use crate::reader::{Sink, Table};
 use crate::rules;
-use crate::{Alarms, Benchmark, Diagnostic, Located};
+use crate::{AlarmVariant, Alarms, Benchmark, Diagnostic, Located};
 
 pub(super) fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
     const KEYS: &[&str] = &[
@@ -11,27 +11,38 @@ pub(super) fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
         "sns_topic_name",
         "emails",
         "extended",
+        "variants",
     ];
     let mut alarms = Alarms {
-        benchmark: Benchmark::Cis30,
+        benchmark: Benchmark::DEFAULT,
         exclude: Vec::new(),
         sns_topic_name: "trailhead-cis-alarms".into(),
         emails: Vec::new(),
         extended: false,
+        variants: Vec::new(),
     };
     let Some(t) = root.table(sink, "alarms", KEYS) else {
-        return root.raw("alarms").is_none().then_some(alarms);
+        if root.raw("alarms").is_some() {
+            return None;
+        }
+        sink.push(unpinned(root.span()));
+        return Some(alarms);
     };
     t.reject_unknown(sink);
     let mut ok = true;
-    if let Some(v) = t.string(sink, "benchmark") {
-        match read_benchmark(sink, v) {
+    match t.string(sink, "benchmark") {
+        Some(v) => match read_benchmark(sink, v) {
             Some(b) => alarms.benchmark = b,
             None => ok = false,
-        }
+        },
+        None if t.raw("benchmark").is_none() => sink.push(unpinned(t.span())),
+        None => ok = false,
     }
     if ok && let Some(list) = t.strings(sink, "exclude") {
         ok &= read_exclusions(sink, list, &mut alarms);
+    }
+    if ok && let Some(list) = t.strings(sink, "variants") {
+        ok &= read_variants(sink, list, &mut alarms);
     }
     if let Some(v) = t.bool(sink, "extended") {
         alarms.extended = v.value;
@@ -57,9 +68,37 @@ pub(super) fn read_alarms(root: &Table, sink: &mut Sink) -> Option<Alarms> {
     ok.then_some(alarms)
 }
 
-/// A benchmark id; a noisy one is warned of, an unknown one refused with the known ids.
+/// A spec that names no benchmark gets the default, which moves with trailhead's releases: a
+/// rollout after such a move replaces every filter and alarm, so the spec should say which.
+fn unpinned(span: std::ops::Range<usize>) -> Diagnostic {
+    let default = Benchmark::DEFAULT.id();
+    Diagnostic::warning(
+        span,
+        format!("no `benchmark`: {default} is deployed, the default (it was cis-3.0 before this release)"),
+    )
+    .label("no benchmark named")
+    .help(format!(
+        "pin it under [alarms]: benchmark = \"{default}\"; an org rolled out with the old default keeps its alarms with benchmark = \"cis-3.0\""
+    ))
+}
+
+/// A benchmark id; a noisy or outdated one is warned of, an unknown one refused with the known
+/// ids.
 fn read_benchmark(sink: &mut Sink, v: Located<String>) -> Option<Benchmark> {
     if let Some(b) = Benchmark::parse(&v.value) {
+        if let Some(changes) = b.behind_default() {
+            let newest = Benchmark::DEFAULT.id();
+            sink.push(
+                Diagnostic::warning(
+                    v.span.clone(),
+                    format!("{b} is older than {newest}, Security Hub's current CIS standard: {changes}"),
+                )
+                .label("an older benchmark")
+                .help(format!(
+                    "benchmark = \"{newest}\" (its filters and alarms replace these on the next rollout); keep {b} only if an audit or an existing deployment requires it"
+                )),
+            );
+        }
         if b == Benchmark::Cis14 {
             sink.push(
                 Diagnostic::warning(v.span.clone(), "CIS v1.3–v1.5's 4.1 pattern ORs two `!=` terms, so it matches nearly every event: its alarm fires constantly")
@@ -82,6 +121,42 @@ fn read_benchmark(sink: &mut Sink, v: Located<String>) -> Option<Benchmark> {
     };
     sink.push(d);
     None
+}
+
+/// `variants`: published alternatives the chosen benchmark can take.
+fn read_variants(sink: &mut Sink, list: Vec<Located<String>>, alarms: &mut Alarms) -> bool {
+    let mut ok = true;
+    for v in list {
+        let Some(variant) = AlarmVariant::parse(&v.value) else {
+            ok = false;
+            let ids: Vec<&str> = AlarmVariant::ALL.iter().map(|v| v.id()).collect();
+            sink.push(
+                Diagnostic::error(v.span, format!("unknown alarm variant `{}`", v.value))
+                    .label("unknown variant")
+                    .help(format!(
+                        "known variants: {} (`trailhead alarms list` describes them)",
+                        ids.join(", ")
+                    )),
+            );
+            continue;
+        };
+        if let Some(why) = variant.refused_by(alarms.benchmark) {
+            ok = false;
+            sink.push(
+                Diagnostic::error(
+                    v.span,
+                    format!("{} cannot take `{}`: {why}", alarms.benchmark, v.value),
+                )
+                .label("not for this benchmark")
+                .help("remove it, or choose a CIS benchmark from cis-1.4 on"),
+            );
+            continue;
+        }
+        if !alarms.variants.contains(&variant) {
+            alarms.variants.push(variant);
+        }
+    }
+    ok
 }
 
 /// `exclude`: control ids of the chosen benchmark; each other id is refused.

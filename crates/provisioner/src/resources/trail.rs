@@ -28,6 +28,8 @@ pub struct LiveTrail {
     pub latest_digest_delivery_error: Option<String>,
     /// Whether CloudTrail has ever reported a delivery to the bucket.
     pub delivered: bool,
+    /// CloudTrail's last delivery to the log group (LatestCloudWatchLogsDeliveryTime).
+    pub cwl_delivered_at: Option<jiff::Timestamp>,
     /// (read/write type, include management events, excluded sources) of each basic selector.
     pub selectors: Vec<(String, bool, Vec<String>)>,
     /// The advanced selectors, when the trail uses them instead of basic ones.
@@ -135,6 +137,9 @@ async fn read_status(
         .map_err(|e| site.error("GetTrailStatus", e))?;
     live.is_logging = status.is_logging().unwrap_or(false);
     live.delivered = status.latest_delivery_time().is_some();
+    live.cwl_delivered_at = status
+        .latest_cloud_watch_logs_delivery_time()
+        .and_then(|t| jiff::Timestamp::from_second(t.secs()).ok());
     live.latest_delivery_error = status
         .latest_delivery_error()
         .filter(|s| !s.is_empty())

@@ -18,6 +18,7 @@ mod evidence;
 mod monitoring;
 mod run;
 pub mod scanner;
+mod scanner_trail;
 mod trail;
 
 pub(crate) use run::{resolve_selected, summarize};

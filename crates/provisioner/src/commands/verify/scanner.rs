@@ -1,8 +1,8 @@
 //! `verify --scanner`: each monitoring topic judged by the published rule of a scanner users run
-//! after a rollout (CIS's audit, Security Hub's CloudWatch.1–14, Prowler's cloudwatch_* checks
-//! and its check of the trail's management events), so that a rollout is known to pass them
-//! before they run. Read-only: it lists the trail's metric filters and the account's alarms,
-//! and for Prowler reads the trail.
+//! after a rollout (CIS's audit, Security Hub's CloudWatch.1–14, Prowler's cloudwatch_* checks),
+//! and for Prowler and Security Hub their CloudTrail checks of the trail (`scanner_trail`), so
+//! that a rollout is known to pass them before they run. Read-only: it lists the trail's metric
+//! filters and the account's alarms, and reads the trail.
 
 use trailhead_alarms::catalog::{self, Control, Topic};
 use trailhead_alarms::scanners::{
@@ -11,29 +11,27 @@ use trailhead_alarms::scanners::{
 use trailhead_model::{Benchmark, Selection};
 
 use crate::commands::verify::controls::ControlInfo;
+use crate::commands::verify::scanner_trail::{self, TrailCheck};
 use crate::commands::verify::{
     AccountReport, ControlResult, Verdict, VerifyReport, resolve_selected, summarize,
 };
 use crate::core::RunCtx;
 use crate::core::error::{CallSite, ProvisionError};
 use crate::resources::monitoring::{LiveAlarm, LiveFilter, read_alarms, read_filters};
-use crate::resources::selectors::{MANAGEMENT_SELECTOR, prowler_management_events};
 use crate::resources::trail::{LiveTrail, read_trail};
 
 /// How a scanner judges one topic.
 enum Test {
-    /// The filter pattern must equal this string (the CIS audit).
-    Exact(&'static str),
+    /// The filter pattern must equal one of these strings (the CIS audit: the benchmark's own,
+    /// or a variant its text publishes).
+    Exact(Vec<&'static str>),
     /// Security Hub's string or the CIS v1.2.0 one, spacing aside, nothing added.
     SecurityHub(Topic, &'static str),
     /// Every clause of the check must be in one filter (Prowler).
     Clauses(ProwlerCheck),
-    /// Prowler's `cloudtrail_multi_region_enabled_logging_management_events`, on the trail.
-    ManagementEvents,
+    /// A check of the trail trailhead made.
+    Trail(TrailCheck),
 }
-
-/// Prowler's CloudTrail check of management events, judged on trailhead's trail.
-const PROWLER_MANAGEMENT_EVENTS: &str = "cloudtrail_multi_region_enabled_logging_management_events";
 
 struct Rule {
     info: ControlInfo,
@@ -43,10 +41,10 @@ struct Rule {
 }
 
 /// The CIS benchmark a `--scanner cis` run holds the org to: the spec's own when it is a CIS
-/// one, else CIS 3.0.
+/// one, else the default (Security Hub's current CIS standard).
 fn cis_benchmark(spec: Benchmark) -> Benchmark {
     match spec {
-        Benchmark::SecurityHub | Benchmark::Extended => Benchmark::Cis30,
+        Benchmark::SecurityHub | Benchmark::Extended => Benchmark::DEFAULT,
         other => other,
     }
 }
@@ -65,18 +63,36 @@ fn exact_rules(benchmark: Benchmark) -> Vec<Rule> {
             },
             test: match benchmark {
                 Benchmark::SecurityHub => Test::SecurityHub(c.topic, c.pattern),
-                _ => Test::Exact(c.pattern),
+                _ => Test::Exact(
+                    std::iter::once(c.pattern)
+                        .chain(catalog::alternatives(benchmark, c.topic))
+                        .collect(),
+                ),
             },
             wants_action: true,
         })
         .collect()
 }
 
+fn trail_rule(check: TrailCheck) -> Rule {
+    Rule {
+        info: check.info(),
+        test: Test::Trail(check),
+        wants_action: false,
+    }
+}
+
 fn rules(scanner: Scanner, spec: Benchmark) -> Vec<Rule> {
     match scanner {
         Scanner::Cis => exact_rules(cis_benchmark(spec)),
-        Scanner::SecurityHub => exact_rules(Benchmark::SecurityHub),
-        Scanner::Prowler => std::iter::once(management_events_rule())
+        Scanner::SecurityHub => scanner_trail::SECURITY_HUB
+            .into_iter()
+            .map(trail_rule)
+            .chain(exact_rules(Benchmark::SecurityHub))
+            .collect(),
+        Scanner::Prowler => scanner_trail::PROWLER
+            .into_iter()
+            .map(trail_rule)
             .chain(prowler_checks().into_iter().map(|check| Rule {
                 info: ControlInfo {
                     id: check.check.to_string(),
@@ -93,59 +109,19 @@ fn rules(scanner: Scanner, spec: Benchmark) -> Vec<Rule> {
     }
 }
 
-fn management_events_rule() -> Rule {
-    Rule {
-        info: ControlInfo {
-            id: PROWLER_MANAGEMENT_EVENTS.to_string(),
-            title: "CloudTrail logs read and write management events in all regions".to_string(),
-            required: format!(
-                "a multi-region trail, logging, with a basic selector of All management events or an advanced selector named exactly `{MANAGEMENT_SELECTOR}` without a readOnly condition"
-            ),
-        },
-        test: Test::ManagementEvents,
-        wants_action: false,
-    }
-}
-
-/// Prowler's management-events check on the trail trailhead made in the account.
-fn management_events(rule: &Rule, name: &str, trail: &LiveTrail) -> ControlResult {
-    let selectors = trail.selectors_text();
-    let (status, evidence) = if !trail.exists {
-        (Verdict::Fail, format!("no trail named {name}"))
-    } else if !trail.is_logging {
-        (Verdict::Fail, format!("trail {name} is not logging"))
-    } else if !trail.multi_region {
-        let why = format!("trail {name} is not multi-region: only its home region passes");
-        (Verdict::Fail, why)
-    } else if prowler_management_events(&trail.selectors, &trail.advanced) {
-        let why = format!("trail {name} is multi-region and logging; selectors: {selectors}");
-        (Verdict::Pass, why)
-    } else if trail.advanced.is_empty() {
-        let why =
-            format!("no basic selector of trail {name} records All management events: {selectors}");
-        (Verdict::Fail, why)
-    } else {
-        let why = format!(
-            "no advanced selector of trail {name} is named exactly `{MANAGEMENT_SELECTOR}` without a readOnly condition (the only name Prowler reads): {selectors}"
-        );
-        (Verdict::Fail, why)
-    };
-    ControlResult {
-        id: rule.info.id.clone(),
-        status,
-        observed: evidence.clone(),
-        evidence,
-        required: rule.info.required.clone(),
-    }
-}
-
 /// Why no filter passes `test`: for Prowler, the closest filter and the clauses it lacks.
 fn no_filter(test: &Test, group: &str, filters: &[LiveFilter]) -> String {
     match test {
-        Test::Exact(pattern) | Test::SecurityHub(_, pattern) => {
+        Test::Exact(patterns) => {
+            format!(
+                "no filter of {group} has exactly the pattern {}",
+                patterns.join(" or ")
+            )
+        }
+        Test::SecurityHub(_, pattern) => {
             format!("no filter of {group} has exactly the pattern {pattern}")
         }
-        Test::ManagementEvents => "judged on the trail, not on a filter".to_string(),
+        Test::Trail(_) => "judged on the trail, not on a filter".to_string(),
         Test::Clauses(check) => {
             let closest = filters
                 .iter()
@@ -173,10 +149,10 @@ fn judge(
     alarms: &[(String, LiveAlarm)],
 ) -> ControlResult {
     let passes = |f: &&LiveFilter| match &rule.test {
-        Test::Exact(pattern) => f.pattern == *pattern,
+        Test::Exact(patterns) => patterns.contains(&f.pattern.as_str()),
         Test::SecurityHub(topic, _) => security_hub_accepts(*topic, &f.pattern),
         Test::Clauses(check) => missing(check, &f.pattern).is_empty(),
-        Test::ManagementEvents => false,
+        Test::Trail(_) => false,
     };
     let candidates: Vec<&LiveFilter> = filters.iter().filter(passes).collect();
     let (status, evidence) = if candidates.is_empty() {
@@ -231,9 +207,7 @@ async fn judge_account(ctx: &RunCtx, rules: &[Rule], account: &str) -> Vec<Contr
     let session = ctx.assume(account, home).await;
     let group = &ctx.spec.trail.log_group_name;
     let trail_name = &ctx.spec.trail.name;
-    let wants_trail = rules
-        .iter()
-        .any(|r| matches!(r.test, Test::ManagementEvents));
+    let wants_trail = rules.iter().any(|r| matches!(r.test, Test::Trail(_)));
     let read = async {
         let filters = read_filters(&session, &site, group, None).await?;
         let trail = match wants_trail {
@@ -246,11 +220,21 @@ async fn judge_account(ctx: &RunCtx, rules: &[Rule], account: &str) -> Vec<Contr
             trail,
         ))
     };
+    let now = jiff::Timestamp::now();
     match read.await {
         Ok((filters, alarms, trail)) => rules
             .iter()
             .map(|r| match r.test {
-                Test::ManagementEvents => management_events(r, trail_name, &trail),
+                Test::Trail(check) => {
+                    let (status, evidence) = check.judge(trail_name, &trail, now);
+                    ControlResult {
+                        id: r.info.id.clone(),
+                        status,
+                        observed: evidence.clone(),
+                        evidence,
+                        required: r.info.required.clone(),
+                    }
+                }
                 _ => judge(r, group, &filters, &alarms),
             })
             .collect(),
@@ -409,58 +393,5 @@ mod tests {
         )];
         let verdict = judge(rule("CloudWatch.2"), "/g", &unauthorized, &alarms);
         assert_eq!(verdict.status, Verdict::Fail, "{}", verdict.evidence);
-    }
-
-    fn trail(selectors: Vec<(String, bool, Vec<String>)>) -> LiveTrail {
-        LiveTrail {
-            exists: true,
-            multi_region: true,
-            is_logging: true,
-            selectors,
-            ..LiveTrail::default()
-        }
-    }
-
-    #[test]
-    fn prowler_passes_management_events_only_under_the_consoles_selector_name() {
-        let rule = management_events_rule();
-        let basic = trail(vec![("All".into(), true, Vec::new())]);
-        assert_eq!(management_events(&rule, "t", &basic).status, Verdict::Pass);
-
-        let live = |name: &str| {
-            let mut t = trail(Vec::new());
-            let mut s = crate::resources::selectors::Selector {
-                name: name.into(),
-                ..Default::default()
-            };
-            s.fields
-                .entry("eventCategory".into())
-                .or_default()
-                .insert("Equals".into(), ["Management".to_string()].into());
-            t.advanced = vec![s];
-            t
-        };
-        let named = management_events(&rule, "t", &live(MANAGEMENT_SELECTOR));
-        assert_eq!(named.status, Verdict::Pass, "{}", named.evidence);
-        let other = management_events(&rule, "t", &live("Management events"));
-        assert_eq!(other.status, Verdict::Fail);
-        assert!(
-            other.evidence.contains("named exactly"),
-            "{}",
-            other.evidence
-        );
-
-        let mut stopped = basic.clone();
-        stopped.is_logging = false;
-        assert_eq!(
-            management_events(&rule, "t", &stopped).status,
-            Verdict::Fail
-        );
-        let mut one_region = basic;
-        one_region.multi_region = false;
-        assert_eq!(
-            management_events(&rule, "t", &one_region).status,
-            Verdict::Fail
-        );
     }
 }

@@ -37,6 +37,11 @@ pub struct FaultConfig {
     /// AWS's rates and latencies (token buckets per account × region × operation, a latency
     /// per call) instead of `latency` and `jitter`.
     pub profile: Option<AwsProfile>,
+    /// Faults are transient: a call's attempts after this many (the SDK numbers them in its
+    /// `amz-sdk-request` header) pass untouched, so that whether a call outlives its retries
+    /// never depends on which attempts a shared random sequence happens to hit. `None`: every
+    /// attempt may be hit. Denials and the profile's rate limits are never capped.
+    pub faulted_attempts: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,6 +144,18 @@ pub(crate) fn scope(req: &HttpRequest) -> (String, String) {
     let key = parts.next().unwrap_or_default().to_string();
     let region = parts.nth(1).unwrap_or_default().to_string();
     (key, region)
+}
+
+/// The attempt number the SDK gives a call (`amz-sdk-request: attempt=N; max=M`); 1 without it.
+fn attempt(req: &HttpRequest) -> u32 {
+    req.headers()
+        .get("amz-sdk-request")
+        .and_then(|h| {
+            h.split(';')
+                .find_map(|kv| kv.trim().strip_prefix("attempt="))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(1)
 }
 
 /// The service from the SigV4 credential scope, the operation from the protocol's own field.
@@ -271,6 +288,9 @@ impl HttpConnector for FaultConnector {
             .deny_matching
             .iter()
             .any(|m| request.uri().contains(m.as_str()) || body.contains(m.as_str()));
+        let may_fault = config
+            .faulted_attempts
+            .is_none_or(|cap| attempt(&request) <= cap);
         let (fault, delay) = {
             let Ok(mut state) = self.injector.state.lock() else {
                 return self.inner.call(request);
@@ -297,8 +317,12 @@ impl HttpConnector for FaultConnector {
             });
             let fault = if deny {
                 Fault::Deny
-            } else if limited.is_some_and(|(allowed, _)| !allowed) || roll < config.throttle {
+            } else if limited.is_some_and(|(allowed, _)| !allowed)
+                || (may_fault && roll < config.throttle)
+            {
                 Fault::Throttle
+            } else if !may_fault {
+                Fault::None
             } else if roll < config.throttle + config.server_error {
                 Fault::ServerError(if status_roll < 0.5 { 500 } else { 503 })
             } else if roll < config.throttle + config.server_error + config.reset {
@@ -334,5 +358,29 @@ impl HttpConnector for FaultConnector {
                 )))),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(header: Option<&str>) -> HttpRequest {
+        let mut r = HttpRequest::empty();
+        if let Some(h) = header {
+            r.headers_mut().insert("amz-sdk-request", h.to_string());
+        }
+        r
+    }
+
+    #[test]
+    fn the_attempt_number_is_read_from_the_sdks_header() {
+        assert_eq!(attempt(&request(Some("attempt=3; max=12"))), 3);
+        assert_eq!(
+            attempt(&request(Some("ttl=20261208T000000Z; attempt=7; max=12"))),
+            7
+        );
+        assert_eq!(attempt(&request(None)), 1);
+        assert_eq!(attempt(&request(Some("attempt=x"))), 1);
     }
 }

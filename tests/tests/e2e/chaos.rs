@@ -41,6 +41,9 @@ async fn thirty_accounts_converge_through_throttling_errors_and_resets() {
                     server_error: 0.05,
                     reset: 0.02,
                     seed: chaos_seed,
+                    // Up to five faults in a row on one call, eleven retries allowed: every
+                    // call gets through, whatever attempts the shared sequence hits.
+                    faulted_attempts: Some(5),
                     ..FaultConfig::default()
                 },
             );

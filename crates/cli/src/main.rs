@@ -149,6 +149,10 @@ enum Command {
     Drill(commands::drill::DrillArgs),
     /// Turn on MFA Delete on the archive bucket, with the log-archive root user's MFA device
     MfaDelete(commands::mfa_delete::MfaDeleteArgs),
+    /// What the audit trail costs a month: the archive's own event volumes over a window,
+    /// priced component by component (CloudTrail, S3, KMS, CloudWatch Logs, alarms, SNS,
+    /// Athena) from a pinned table of AWS's published prices
+    Cost(Box<commands::cost::CostArgs>),
     /// Print the least-privilege IAM policies the caller and the access role need for this spec
     Permissions(commands::permissions::PermissionsArgs),
     /// The CIS / Security Hub alarm catalog and the filter-pattern engine
@@ -206,6 +210,10 @@ fn main() -> ExitCode {
             let reach = args.reach.with(before);
             commands::mfa_delete::run(args, &reach)
         }
+        Command::Cost(args) => {
+            let reach = args.reach.with(before);
+            commands::cost::run(*args, &reach)
+        }
         Command::Permissions(args) => commands::permissions::run(args),
         Command::Alarms(cmd) => commands::alarms::run(cmd, before),
         Command::Logs(cmd) => commands::logs::run(cmd, before),
@@ -239,6 +247,7 @@ fn command_debug(command: &Command) -> bool {
         Command::Verify(a) => a.reach.debug,
         Command::Drill(a) => a.reach.debug,
         Command::MfaDelete(a) => a.reach.debug,
+        Command::Cost(a) => a.reach.debug,
         Command::Logs(cmd) => cmd.reach().is_some_and(|r| r.debug),
         Command::Alarms(cmd) => cmd.reach().is_some_and(|r| r.debug),
         Command::Emulator(cmd) => cmd.reach().is_some_and(|r| r.debug),

@@ -106,6 +106,11 @@ pub mod backtest {
     pub use crate::commands::backtest::{LocalCounts, athena_counts, backtest_query, local_counts};
 }
 
+/// `cost`: the archive's volumes and the monthly projection of what the spec deploys.
+pub mod cost {
+    pub use crate::commands::cost::{CostReport, archive_cost, deployment};
+}
+
 /// `logs validate`: digest and log file integrity.
 pub mod integrity {
     pub use crate::reading::digest_chain::{ArchiveValidation, validate, validate_archive};

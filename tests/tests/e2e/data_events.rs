@@ -229,6 +229,24 @@ async fn data_events_and_insights_roll_out_converge_and_leave_the_archive_out() 
         .flat_map(|r| &r.changes)
         .find(|c| c.field == "event_selectors")
         .expect("selector change");
+    // The plan says what turning them back on adds to the month's bill.
+    let trail_notes = &reports
+        .iter()
+        .find(|r| r.account == member && r.step == "trail")
+        .expect("the member's trail step")
+        .notes;
+    assert!(
+        trail_notes
+            .iter()
+            .any(|n| n.starts_with("cost: turning data events on adds about $1.00 a month")),
+        "{trail_notes:?}"
+    );
+    assert!(
+        trail_notes
+            .iter()
+            .any(|n| n.starts_with("cost: turning Insights on adds about $0.1")),
+        "{trail_notes:?}"
+    );
     assert!(
         selectors_change.from.contains("ReadWriteType All"),
         "{}",

@@ -6,6 +6,7 @@ mod athena_sql;
 mod chaos;
 mod commands;
 mod contract;
+mod cost;
 mod data_events;
 mod delivery;
 mod deputy_modes;

@@ -119,6 +119,12 @@ async fn an_organization_trail_is_reported_and_skip_covered_leaves_its_accounts_
         .expect("an organization trail report");
     assert_eq!(noted.account, org.management_account);
     assert!(noted.notes[0].contains(&arn), "{:?}", noted.notes);
+    // The monthly difference of the choice: a second copy now, saved with skip-covered.
+    assert!(
+        noted.notes[0].contains("cost: about $5.00 a month per covered account"),
+        "{:?}",
+        noted.notes
+    );
     let members: Vec<String> = org.all_accounts().map(|a| a.id.clone()).collect();
     assert!(planned.skipped.is_empty(), "keep-per-account skips nothing");
     for id in &members {
@@ -132,6 +138,16 @@ async fn an_organization_trail_is_reported_and_skip_covered_leaves_its_accounts_
     }
 
     let skipping = skipping.expect("plan");
+    let saved = skipping
+        .reports
+        .iter()
+        .find(|r| r.step == STEP_ORG_TRAIL)
+        .expect("an organization trail report");
+    assert!(
+        saved.notes[0].contains("no second copy, about $5.00 a month saved per covered account"),
+        "{:?}",
+        saved.notes
+    );
     for id in &members {
         let skipped = skipping
             .skipped

@@ -9,7 +9,7 @@ use trailhead_alarms::deployed;
 use trailhead_provisioner::backtest::{athena_counts, backtest_query, local_counts};
 
 use super::search::show_progress;
-use super::target::{ArchiveScope, EventRegions, resolve_scope};
+use super::target::{ArchiveScope, EventRegions, scope_of};
 use crate::{ReachArgs, exit, reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,14 +50,10 @@ pub struct BacktestArgs {
 }
 
 pub fn run(args: BacktestArgs, reach_args: &ReachArgs) -> u8 {
-    let regions = match args.regions.checked() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let target = match resolve_scope(
+    let target = match scope_of(
         &args.org,
         &args.accounts,
-        regions,
+        &args.regions,
         &args.since,
         args.until.as_deref(),
     ) {

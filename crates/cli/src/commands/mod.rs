@@ -3,6 +3,7 @@ pub mod approval;
 pub mod athena;
 pub mod backtest;
 pub mod common;
+pub mod cost;
 pub mod drill;
 pub mod drill_progress;
 pub mod emulator;

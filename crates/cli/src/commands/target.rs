@@ -44,6 +44,18 @@ pub use trailhead_provisioner::search::ArchiveScope;
 /// included); regions to none, which means every region, not only the governed ones: a
 /// multi-region trail records every enabled region, and global services' events (IAM, STS,
 /// Organizations…) land under us-east-1. Errors are printed; the exit code comes back.
+/// The part of the archive a command reads, from its `--org`, `--account`, event-region flags
+/// and window: what `alarms backtest` and `cost` share.
+pub fn scope_of(
+    org: &Path,
+    accounts: &[String],
+    regions: &EventRegions,
+    since: &str,
+    until: Option<&str>,
+) -> Result<ArchiveScope, u8> {
+    resolve_scope(org, accounts, regions.checked()?, since, until)
+}
+
 pub fn resolve_scope(
     org: &Path,
     accounts: &[String],

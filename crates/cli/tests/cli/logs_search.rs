@@ -112,7 +112,7 @@ async fn search_finds_matching_records_in_the_window_only() {
 
 /// The archive bucket a spec named `org_name` expects, created empty in the log-archive account
 /// (without a rollout): the tests write CloudTrail's objects into it themselves.
-async fn empty_archive(
+pub(crate) async fn empty_archive(
     conn: &trailhead_provisioner::Connection,
     org: &trailhead_emulator_support::seed::SeededOrg,
     org_name: &str,

@@ -4,6 +4,7 @@ mod alarms_cli;
 mod athena_cli;
 mod common;
 mod conventions;
+mod cost_cli;
 mod drill_cli;
 mod logs_search;
 mod preflight_cli;

@@ -3,6 +3,7 @@
 
 pub mod archive_scope;
 pub mod backtest;
+pub mod cost;
 pub mod drill;
 pub mod mfa_delete;
 pub mod permissions;

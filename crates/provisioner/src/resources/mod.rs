@@ -17,4 +17,5 @@ pub mod role;
 pub mod selectors;
 pub mod topic;
 pub mod trail;
+pub mod trail_cost;
 pub mod workgroup;

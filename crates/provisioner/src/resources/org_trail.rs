@@ -3,6 +3,8 @@
 //! record for every member account, and what a second copy of those events costs. With
 //! `[trail] organization_trail = "skip-covered"` the accounts they cover are left out.
 
+use trailhead_cost::PriceTable;
+use trailhead_cost::changes;
 use trailhead_model::{OrganizationTrailMode, TargetAccount};
 
 use crate::core::error::{CallSite, ProvisionError};
@@ -45,7 +47,8 @@ impl OrgTrail {
         format!("s3://{}/{prefix}AWSLogs/ {key}", self.bucket)
     }
 
-    /// What plan, preflight and the rollout say about it.
+    /// What plan, preflight and the rollout say about it, with the monthly difference of the
+    /// choice: a second copy of the covered accounts' management events, or none.
     pub fn describe(&self, mode: OrganizationTrailMode) -> String {
         let coverage = if self.covers_members() {
             "every member account's management events are already recorded there, in every region"
@@ -57,12 +60,20 @@ impl OrgTrail {
         let copy = "a per-account trail records a second copy of those management events, charged per 100,000 events (the first copy is free; see ".to_string()
             + PRICING
             + ")";
-        let choice = match mode {
-            OrganizationTrailMode::KeepPerAccount => {
-                "per-account trails are made anyway (their CIS alarms need a log group in each account); set [trail] organization_trail = \"skip-covered\" to leave covered accounts out"
-            }
-            OrganizationTrailMode::SkipCovered => {
-                "accounts it covers are skipped ([trail] organization_trail = \"skip-covered\")"
+        let prices = PriceTable::pinned(&self.home_region);
+        let per_account = format!("${:.2}", changes::second_copy(&prices, &changes::STATED));
+        let choice = match (mode, self.covers_members()) {
+            (OrganizationTrailMode::KeepPerAccount, true) => format!(
+                "per-account trails are made anyway (their CIS alarms need a log group in each account): cost: about {per_account} a month per covered account {}; set [trail] organization_trail = \"skip-covered\" to leave covered accounts out and save it",
+                changes::stated_basis()
+            ),
+            (OrganizationTrailMode::KeepPerAccount, false) => "per-account trails are made anyway (their CIS alarms need a log group in each account); set [trail] organization_trail = \"skip-covered\" to leave covered accounts out".to_string(),
+            (OrganizationTrailMode::SkipCovered, true) => format!(
+                "accounts it covers are skipped ([trail] organization_trail = \"skip-covered\"): cost: no second copy, about {per_account} a month saved per covered account {}",
+                changes::stated_basis()
+            ),
+            (OrganizationTrailMode::SkipCovered, false) => {
+                "accounts it covers are skipped ([trail] organization_trail = \"skip-covered\")".to_string()
             }
         };
         format!(

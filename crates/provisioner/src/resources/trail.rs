@@ -9,6 +9,7 @@ use super::desired::{Desired, STEP_TRAIL};
 use super::selectors::{self, Selector};
 use crate::core::error::{CallSite, ProvisionError};
 use crate::core::session::AccountSession;
+use crate::core::step::Done;
 use crate::plan::{Action, Diff, shown};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -321,14 +322,16 @@ fn trail_diff(live: &LiveTrail, d: &Desired) -> (Diff, TrailChanges) {
     (diff, changes)
 }
 
+/// Converges the trail; the notes say what a change adds to the bill.
 pub async fn ensure_trail(
     session: &AccountSession,
     d: &Desired,
     apply: bool,
-) -> Result<(Action, Diff), ProvisionError> {
+) -> Result<Done, ProvisionError> {
     let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
     let live = read_trail(session, &site, &d.trail_name).await?;
     let (diff, changes) = trail_diff(&live, d);
+    let notes = super::trail_cost::cost_notes(&live, d);
     if apply {
         let ct = session.cloudtrail();
         if !live.exists {
@@ -367,7 +370,7 @@ pub async fn ensure_trail(
     } else {
         Action::Create
     };
-    Ok((action, diff))
+    Ok(Done::of(action, diff).noted(notes))
 }
 
 /// The fields trailhead manages, set alike on CreateTrail's and UpdateTrail's builders (two

@@ -88,9 +88,12 @@ pub(super) async fn trail_and_filter_chain(
     );
     let (r, (k, g), dt) = (r?, kg?, dt?);
     let (tr, fl) = tokio::join!(
-        steps.step(STEP_TRAIL, session, |s| async move {
-            trail::ensure_trail(&s, d, apply).await
-        }),
+        async {
+            let run = steps.run(STEP_TRAIL, session, |s| async move {
+                trail::ensure_trail(&s, d, apply).await
+            });
+            run.await.map(|(report, ())| report)
+        },
         steps.step(STEP_FILTERS, session, |s| async move {
             monitoring::ensure_filters(&s, d, apply).await
         }),

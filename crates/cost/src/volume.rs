@@ -115,6 +115,19 @@ impl Tally {
         v.bytes += bytes as f64;
     }
 
+    /// Counts made elsewhere (an Athena query) for one cell; files and bytes are added apart.
+    pub fn add_counts(&mut self, cell: Cell, counts: Volume) {
+        *self.cells.entry(cell).or_default() += counts;
+    }
+
+    /// Where the records were counted without their text (Athena): their uncompressed size
+    /// from the stored bytes and a measured compression ratio.
+    pub fn estimate_raw_bytes(&mut self, ratio: f64) {
+        for v in self.cells.values_mut() {
+            v.raw_bytes = v.bytes * ratio;
+        }
+    }
+
     /// Every account's volume, the regions and days added up.
     pub fn by_account(&self) -> BTreeMap<String, Volume> {
         let mut out: BTreeMap<String, Volume> = BTreeMap::new();
@@ -204,6 +217,22 @@ mod tests {
         assert_eq!(t.total().events(), 6.0);
         let week = v.scaled(7.0, 28.0);
         assert_eq!(week.management_write, 8.0);
+
+        // Counted elsewhere: the counts land in their cell, the raw size from the ratio.
+        let cell = (
+            "222222222222".to_string(),
+            "us-east-1".to_string(),
+            "2026-12-02".to_string(),
+        );
+        let counted = Volume {
+            management_read: 10.0,
+            ..Volume::default()
+        };
+        t.add_counts(cell.clone(), counted);
+        t.add_file(&cell.0, &cell.1, &cell.2, 1000);
+        t.estimate_raw_bytes(8.0);
+        assert_eq!(t.cells[&cell].raw_bytes, 8000.0);
+        assert_eq!(t.cells[&cell].management_read, 10.0);
     }
 
     #[test]

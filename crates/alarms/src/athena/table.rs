@@ -139,6 +139,33 @@ impl Table {
     }
 }
 
+/// The columns of [`Table::volume_query`]'s rows, in order.
+pub const VOLUME_COLUMNS: [&str; 8] = [
+    "account",
+    "region",
+    "day",
+    "management_read",
+    "management_write",
+    "data_events",
+    "insights_events",
+    "other_events",
+];
+
+impl Table {
+    /// The scope's records counted by kind, per recipient account, region and day: what `cost`
+    /// reads in one pass. Placed and classified as the local count does: by `recipientAccountId`,
+    /// `awsRegion` and `eventTime`; no `eventCategory` is a management event, and `readOnly`
+    /// other than 'true' a write.
+    pub fn volume_query(&self, scope: &Scope) -> String {
+        let management = "coalesce(eventcategory, 'Management') = 'Management'";
+        format!(
+            "SELECT coalesce(recipientaccountid, 'unknown') AS account, coalesce(awsregion, 'unknown') AS region, substr(eventtime, 1, 10) AS day,\n  count_if({management} AND readonly = 'true') AS management_read,\n  count_if({management} AND coalesce(readonly, '') <> 'true') AS management_write,\n  count_if(eventcategory = 'Data') AS data_events,\n  count_if(eventcategory = 'Insight') AS insights_events,\n  count_if(eventcategory NOT IN ('Management', 'Data', 'Insight')) AS other_events\nFROM {}\nWHERE {}\nGROUP BY 1, 2, 3\nORDER BY 1, 2, 3",
+            self.qualified(),
+            scope.predicate()
+        )
+    }
+}
+
 impl Scope {
     /// The partition predicates (Athena reads only these prefixes) and the exact window.
     pub fn predicate(&self) -> String {
@@ -188,6 +215,22 @@ mod tests {
             since: "2026-11-01T10:00:00Z".into(),
             until: "2026-11-02T10:00:00Z".into(),
         }
+    }
+
+    #[test]
+    fn the_volume_query_groups_the_scopes_records_by_kind() {
+        let sql = table().volume_query(&scope());
+        assert!(sql.contains(&scope().predicate()), "{sql}");
+        assert!(sql.contains("GROUP BY 1, 2, 3"), "{sql}");
+        // Every column of the row, in order.
+        let mut at = 0;
+        for column in VOLUME_COLUMNS {
+            let found = sql[at..]
+                .find(&format!("AS {column}"))
+                .unwrap_or_else(|| panic!("{column} after {at}: {sql}"));
+            at += found;
+        }
+        assert!(sql.contains("readonly = 'true'"), "{sql}");
     }
 
     #[test]

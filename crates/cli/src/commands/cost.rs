@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use trailhead_provisioner::cost::{CostReport, archive_cost};
+use trailhead_provisioner::cost::{CostEngine, CostReport, archive_cost};
 
 use super::target::{EventRegions, scope_of};
 use crate::{ReachArgs, exit, reach};
@@ -17,6 +17,17 @@ pub enum CostOutput {
     Json,
     /// A table for a pull request or $GITHUB_STEP_SUMMARY
     Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostEngineArg {
+    /// Athena when the spec has an `[athena]` table and the window's files weigh more than its
+    /// local_threshold_mb (as `logs search` decides), else local
+    Auto,
+    /// Fetch every log file of the window and count its records here
+    Local,
+    /// One query in the spec's Athena workgroup; file sizes from the listing
+    Athena,
 }
 
 #[derive(Args, Debug)]
@@ -37,8 +48,12 @@ pub struct CostArgs {
     /// End of the window, same forms; default: now
     #[arg(long)]
     pub until: Option<String>,
+    /// How the report is printed
     #[arg(long, value_enum, default_value_t = CostOutput::Table)]
     pub output: CostOutput,
+    /// Where the records are counted
+    #[arg(long, value_enum, default_value_t = CostEngineArg::Auto)]
+    pub engine: CostEngineArg,
     #[command(flatten)]
     pub reach: crate::ReachArgs,
 }
@@ -57,7 +72,14 @@ pub fn run(args: CostArgs, reach_args: &ReachArgs) -> u8 {
     let report = reach::runtime().and_then(|rt| {
         rt.block_on(async {
             let conn = reach::connect(reach_args).await?;
-            archive_cost(&conn, &scope).await.map_err(|e| e.to_string())
+            let engine = match args.engine {
+                CostEngineArg::Auto => CostEngine::Auto,
+                CostEngineArg::Local => CostEngine::Local,
+                CostEngineArg::Athena => CostEngine::Athena,
+            };
+            archive_cost(&conn, &scope, engine)
+                .await
+                .map_err(|e| e.to_string())
         })
     });
     let report = match report {
@@ -140,12 +162,13 @@ fn headline(r: &CostReport, org: &str) -> Vec<String> {
     let p = &r.projection.prices;
     let mut lines = vec![
         format!(
-            "org {org}: {} account(s) delivered logs, {} .. {} ({:.1} days, {} engine)",
+            "org {org}: {} account(s) delivered logs, {} .. {} ({:.1} days; {} engine, {})",
             r.by_account.len(),
             r.since,
             r.until,
             r.window_days,
-            r.engine
+            r.engine,
+            r.engine_note
         ),
         format!(
             "measured: {} events ({} a day): management {} read, {} write; data {}; Insights {}; {} log files, {} bytes",

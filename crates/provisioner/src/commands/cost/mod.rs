@@ -1,17 +1,17 @@
 //! `cost`: the window's event volumes read from the archive, and the monthly projection of what
-//! the spec deploys. Read-only: it lists and fetches the window's log files in the log-archive
-//! account (every file counted here: the local engine), and reads the management account's
-//! organization trails to know which accounts a trailhead trail records a second copy of.
+//! the spec deploys. Read-only: it lists the window's log files in the log-archive account and
+//! counts their records, here (`local`: every file fetched) or in one Athena query (`athena`:
+//! the files' sizes from the listing), and reads the management account's organization trails
+//! to know which accounts a trailhead trail records a second copy of.
+
+mod athena;
+mod local;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use trailhead_cost::projection::{self, MONTH_DAYS};
-use trailhead_cost::volume::place_of_key;
-use trailhead_cost::{Deployment, PriceTable, Projection, Tally, Volume, project};
+use trailhead_cost::{Deployment, PriceTable, Projection, Volume, project};
 use trailhead_model::{InsightType, OrgSpec, OrganizationTrailMode};
 
 use crate::Connection;
@@ -19,12 +19,20 @@ use crate::commands::archive_scope::ArchiveScope;
 use crate::core::counter::CallLog;
 use crate::core::error::{CallSite, ProvisionError};
 use crate::core::session::AccountSession;
-use crate::reading::archive::{fetch_object, list_window};
+use crate::reading::archive::list_window;
 use crate::resources::org_trail::find_org_trails;
 
 const STEP: &str = "cost";
-/// Log files fetched at once.
-const FETCHES_AT_ONCE: usize = 16;
+
+/// Where the records are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostEngine {
+    /// Athena when the spec has an `[athena]` table and the window's files weigh more than its
+    /// `local_threshold_mb`, as `logs search --engine auto` decides; else here.
+    Auto,
+    Local,
+    Athena,
+}
 
 /// What `cost` measured and projects.
 #[derive(Debug, Clone, Serialize)]
@@ -32,8 +40,10 @@ pub struct CostReport {
     pub since: String,
     pub until: String,
     pub window_days: f64,
-    /// How the volumes were read: "local" (every log file of the window fetched and counted).
+    /// How the records were counted: "local" (every log file of the window fetched and
+    /// counted) or "athena" (one query), and why.
     pub engine: &'static str,
+    pub engine_note: String,
     /// What the window holds, in total and per account and region.
     pub measured: Volume,
     pub by_account: BTreeMap<String, Volume>,
@@ -50,18 +60,32 @@ pub struct CostReport {
 pub async fn archive_cost(
     conn: &Connection,
     scope: &ArchiveScope,
+    engine: CostEngine,
 ) -> Result<CostReport, ProvisionError> {
     let archive = scope.archive(conn).await;
-    let tally = tally_window(&archive, scope).await?;
+    let site = CallSite::new(&archive.account_id, &archive.region, STEP);
+    let objects = list_window(
+        &archive.s3(),
+        &site,
+        &scope.bucket,
+        &scope.accounts,
+        &scope.regions,
+        &scope.window,
+    )
+    .await?;
+    let (in_athena, engine_note) = choose(scope, engine, &objects);
+    let tally = if in_athena {
+        athena::tally(conn, scope, &archive, &site, &objects).await?
+    } else {
+        local::tally(&archive, &site, scope, objects).await?
+    };
     let window_days = scope
         .window
         .until
         .duration_since(scope.window.since)
         .as_secs_f64()
         / 86_400.0;
-    let by_account = tally.by_account();
-    let by_region = tally.by_region();
-    let measured = tally.total();
+    let (by_account, by_region, measured) = (tally.by_account(), tally.by_region(), tally.total());
     // The accounts priced are those whose trails delivered in the window: an account listed in
     // the spec that a run skips (closed, or without its role) has no trail to pay for.
     let delivering: Vec<String> = by_account.keys().cloned().collect();
@@ -78,7 +102,8 @@ pub async fn archive_cost(
         since: scope.window.since.to_string(),
         until: scope.window.until.to_string(),
         window_days,
-        engine: "local",
+        engine: if in_athena { "athena" } else { "local" },
+        engine_note,
         per_day: measured.scaled(window_days, 1.0),
         measured,
         by_account,
@@ -89,75 +114,30 @@ pub async fn archive_cost(
     })
 }
 
-/// Every log file of the window, fetched `FETCHES_AT_ONCE` at a time and counted.
-async fn tally_window(
-    archive: &AccountSession,
-    scope: &ArchiveScope,
-) -> Result<Tally, ProvisionError> {
-    let s3 = archive.s3();
-    let site = CallSite::new(&archive.account_id, &archive.region, STEP);
-    let objects = list_window(
-        &s3,
-        &site,
-        &scope.bucket,
-        &scope.accounts,
-        &scope.regions,
-        &scope.window,
-    )
-    .await?;
-    let limit = Arc::new(Semaphore::new(FETCHES_AT_ONCE));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (key, _) in objects {
-        let Some(place) = place_of_key(&key) else {
-            continue;
-        };
-        let (s3, site, limit, bucket) = (
-            s3.clone(),
-            site.clone(),
-            limit.clone(),
-            scope.bucket.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let bytes = fetch_object(&s3, &site, &bucket, &key).await?.into_bytes();
-            Ok::<_, ProvisionError>((key, place, bytes))
-        });
+/// Whether the records are counted in Athena, and why.
+fn choose(scope: &ArchiveScope, engine: CostEngine, objects: &[(String, i64)]) -> (bool, String) {
+    let bytes: i64 = objects.iter().map(|(_, size)| size).sum();
+    let mb = bytes as f64 / 1e6;
+    let count = objects.len();
+    match (engine, &scope.spec.athena) {
+        (CostEngine::Local, _) => (false, "--engine local".into()),
+        (CostEngine::Athena, _) => (true, "--engine athena".into()),
+        (CostEngine::Auto, None) => (false, "auto: the spec has no [athena] table".into()),
+        (CostEngine::Auto, Some(a)) if bytes > i64::from(a.local_threshold_mb) * 1_000_000 => (
+            true,
+            format!(
+                "auto: {mb:.1} MB in {count} file(s), above {} MB: counted with Athena",
+                a.local_threshold_mb
+            ),
+        ),
+        (CostEngine::Auto, Some(a)) => (
+            false,
+            format!(
+                "auto: {mb:.1} MB in {count} file(s), within {} MB: counted here",
+                a.local_threshold_mb
+            ),
+        ),
     }
-    let mut tally = Tally::default();
-    while let Some(joined) = tasks.join_next().await {
-        let (key, (account, region, day), bytes) =
-            joined.map_err(|e| ProvisionError::Config(format!("a fetch task failed: {e}")))??;
-        tally.add_file(&account, &region, &day, bytes.len() as u64);
-        count_records(&mut tally, &key, &bytes, &scope.window)?;
-    }
-    Ok(tally)
-}
-
-/// The records of one gzipped `{"Records": [...]}` file that fall in the window.
-fn count_records(
-    tally: &mut Tally,
-    key: &str,
-    gz: &[u8],
-    window: &crate::reading::archive::Window,
-) -> Result<(), ProvisionError> {
-    let mut text = Vec::new();
-    flate2::read::MultiGzDecoder::new(gz)
-        .read_to_end(&mut text)
-        .map_err(|e| ProvisionError::Config(format!("log file {key} is not gzip: {e}")))?;
-    let doc: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| ProvisionError::Config(format!("log file {key} is not JSON: {e}")))?;
-    let Some(records) = doc.get("Records").and_then(|r| r.as_array()) else {
-        return Err(ProvisionError::Config(format!(
-            "log file {key} has no Records array"
-        )));
-    };
-    for r in records {
-        let in_window = r["eventTime"].as_str().is_some_and(|t| window.contains(t));
-        if in_window {
-            tally.add_record(r, r.to_string().len());
-        }
-    }
-    Ok(())
 }
 
 /// The accounts whose trailhead trail is a second copy: every account read, when an organization

@@ -233,7 +233,7 @@ fn kms(lines: &mut Lines, d: &Deployment, total: &Volume) {
     lines.add("KMS", "customer managed keys", "kms.key", d.kms_keys as f64);
     lines
         .add("KMS", "requests (a data key per log file)", "kms.requests", total.files)
-        .note = Some("reading the archive (search, validate) adds a Decrypt per file read; 20,000 requests a month are free per account".into());
+        .note = Some("an upper bound: the archive bucket's S3 Bucket Key cuts S3's own SSE-KMS requests, and whether CloudTrail's writes go through it is not documented, so it is not subtracted; reading the archive (search, validate) adds a Decrypt per file read; 20,000 requests a month are free per account".into());
 }
 
 fn logs(lines: &mut Lines, d: &Deployment, total: &Volume) {

@@ -108,7 +108,9 @@ pub mod backtest {
 
 /// `cost`: the archive's volumes and the monthly projection of what the spec deploys.
 pub mod cost {
-    pub use crate::commands::cost::{CostEngine, CostReport, archive_cost, deployment};
+    pub use crate::commands::cost::{
+        CostEngine, CostReport, DailyVolume, archive_cost, deployment,
+    };
 }
 
 /// `logs validate`: digest and log file integrity.

@@ -98,6 +98,12 @@ async fn cost_counts_the_windows_records_and_prices_every_component() {
         ),
         (&json!(2.0), &json!(1.0), &json!(1.0), &json!(1.0))
     );
+    // Per account, region and day: only the window's day holds records.
+    let daily = report["daily"].as_array().expect("daily");
+    assert_eq!(daily.len(), 1, "{daily:?}");
+    assert_eq!(daily[0]["day"], "2026-11-01");
+    assert_eq!(daily[0]["account"], json!(member));
+    assert_eq!(daily[0]["management_read"], json!(2.0));
     let lines = report["projection"]["lines"].as_array().expect("lines");
     for l in lines {
         for field in [

@@ -24,6 +24,16 @@ use crate::resources::org_trail::find_org_trails;
 
 const STEP: &str = "cost";
 
+/// One account's volume in one region on one day.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyVolume {
+    pub account: String,
+    pub region: String,
+    pub day: String,
+    #[serde(flatten)]
+    pub volume: Volume,
+}
+
 /// Where the records are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CostEngine {
@@ -50,6 +60,8 @@ pub struct CostReport {
     pub by_region: BTreeMap<String, Volume>,
     /// Events per day, over the window.
     pub per_day: Volume,
+    /// What each account delivered in each region on each day of the window.
+    pub daily: Vec<DailyVolume>,
     pub deployment: Deployment,
     pub projection: Projection,
     /// (account, monthly USD of its own volume), largest first.
@@ -86,6 +98,16 @@ pub async fn archive_cost(
         .as_secs_f64()
         / 86_400.0;
     let (by_account, by_region, measured) = (tally.by_account(), tally.by_region(), tally.total());
+    let daily = tally
+        .cells
+        .iter()
+        .map(|((account, region, day), volume)| DailyVolume {
+            account: account.clone(),
+            region: region.clone(),
+            day: day.clone(),
+            volume: *volume,
+        })
+        .collect();
     // The accounts priced are those whose trails delivered in the window: an account listed in
     // the spec that a run skips (closed, or without its role) has no trail to pay for.
     let delivering: Vec<String> = by_account.keys().cloned().collect();
@@ -105,6 +127,7 @@ pub async fn archive_cost(
         engine: if in_athena { "athena" } else { "local" },
         engine_note,
         per_day: measured.scaled(window_days, 1.0),
+        daily,
         measured,
         by_account,
         by_region,

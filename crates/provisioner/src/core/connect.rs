@@ -1,8 +1,9 @@
 //! How trailhead reaches AWS. There is one code path: the emulator differs from AWS only in the
 //! endpoint, the credentials and the CA it is trusted through.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -44,6 +45,9 @@ pub struct Connection {
     http_client: Option<SharedHttpClient>,
     /// `None`: [`default_retry`].
     retry: Option<RetryConfig>,
+    /// The base configuration of each region, loaded once (profiles, environment, credential
+    /// chain) and shared by every session of the run and by its clones.
+    loaded: Arc<Mutex<BTreeMap<String, SdkConfig>>>,
 }
 
 impl Connection {
@@ -96,12 +100,14 @@ impl Connection {
             .tls_context(context)
             .build_https();
         self.http_client = Some(client);
+        self.loaded = Arc::default();
         Ok(self)
     }
 
     /// Retries with other settings (tests back off in milliseconds, not seconds).
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
+        self.loaded = Arc::default();
         self
     }
 
@@ -114,11 +120,32 @@ impl Connection {
         if let Some(client) = self.http_client.take() {
             self.http_client = Some(wrap(client));
         }
+        self.loaded = Arc::default();
         self
     }
 
-    /// The configuration of the caller's own identity (the management account) in `region`.
+    /// The configuration of the caller's own identity (the management account) in `region`:
+    /// loaded the first time a region is asked for, then the same one (its credentials provider
+    /// and identity cache included) for every session after.
     pub async fn base_config(&self, region: &str) -> SdkConfig {
+        let cached = self.loaded.lock().ok().and_then(|m| m.get(region).cloned());
+        if let Some(config) = cached {
+            return config;
+        }
+        let config = self.load_config(region).await;
+        if let Ok(mut m) = self.loaded.lock() {
+            m.entry(region.to_string())
+                .or_insert_with(|| config.clone());
+        }
+        config
+    }
+
+    /// How many regions' base configurations have been loaded.
+    pub fn loaded_regions(&self) -> usize {
+        self.loaded.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    async fn load_config(&self, region: &str) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .retry_config(self.retry.clone().unwrap_or_else(default_retry));
@@ -171,5 +198,26 @@ impl Connection {
             .force_path_style(self.is_custom_endpoint())
             .build();
         aws_sdk_s3::Client::from_conf(s3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_regions_base_configuration_is_loaded_once_and_shared_by_clones() {
+        let conn =
+            Connection::emulator("https://127.0.0.1:1".into(), PathBuf::from("/nonexistent"));
+        let first = conn.base_config("eu-west-1").await;
+        let clone = conn.clone();
+        let again = clone.base_config("eu-west-1").await;
+        assert_eq!(conn.loaded_regions(), 1);
+        assert_eq!(first.region(), again.region());
+        conn.base_config("us-east-1").await;
+        assert_eq!(clone.loaded_regions(), 2);
+        // Other retries make another configuration: nothing loaded before is reused.
+        let retried = conn.with_retry(RetryConfig::disabled());
+        assert_eq!(retried.loaded_regions(), 0);
     }
 }

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod mfa_delete;
 pub mod permissions;
 pub mod plan;
+pub mod plan_markdown;
 pub mod preflight;
 pub mod rollout;
 pub mod runs;

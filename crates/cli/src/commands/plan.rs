@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use trailhead_model::{OrgSpec, Selection};
 use trailhead_provisioner::RunCtx;
 use trailhead_provisioner::counter::{CallLog, totals};
@@ -17,10 +17,20 @@ use trailhead_provisioner::saved_plan::SavedPlan;
 use trailhead_provisioner::session::new_run_id;
 use trailhead_provisioner::stage::run_stage;
 
-use super::common::{
-    CommonArgs, Output, ReportOutput, SelectArgs, Stage, connect, exit_code_of, shell_word,
-};
+use super::common::{CommonArgs, Output, SelectArgs, Stage, connect, exit_code_of, shell_word};
 use crate::{ReachArgs, exit, reach, spec};
+
+/// How `plan` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    /// Human-readable lines
+    Plain,
+    /// NDJSON: one object per line (see docs/events.md)
+    Json,
+    /// A summary for a pull-request comment or $GITHUB_STEP_SUMMARY: the changed steps as a
+    /// table, their notes folded
+    Markdown,
+}
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -31,9 +41,10 @@ pub struct PlanArgs {
     /// Only this stage
     #[arg(long, value_enum)]
     pub stage: Option<Stage>,
-    /// plain (a table) or json (NDJSON step reports, then a summary)
-    #[arg(long, value_enum, default_value_t = ReportOutput::Plain)]
-    pub output: ReportOutput,
+    /// plain (a table), json (NDJSON step reports, then a summary) or markdown (for a pull
+    /// request)
+    #[arg(long, value_enum, default_value_t = PlanOutput::Plain)]
+    pub output: PlanOutput,
     /// Also list the steps that would change nothing
     #[arg(short, long)]
     pub verbose: bool,
@@ -66,7 +77,10 @@ pub async fn fresh_plan(
 }
 
 pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
-    let output = Output::from(args.output);
+    let output = match args.output {
+        PlanOutput::Json => Output::Json,
+        PlanOutput::Plain | PlanOutput::Markdown => Output::Plain,
+    };
     let spec = match spec::load(&args.common.org) {
         Ok(s) => s,
         Err(code) => return code,
@@ -98,9 +112,24 @@ pub fn plan_cmd(args: PlanArgs, reach_args: &ReachArgs) -> u8 {
         }
     };
     let mut out = std::io::stdout().lock();
-    print_rows(&mut out, &spec, &outcome, output, args.verbose);
     let summary = Summary::of(&outcome, &calls, started);
-    summary.print(&mut out, output, &outcome);
+    if args.output == PlanOutput::Markdown {
+        let names = account_names(&spec);
+        let label = |account: &str| match names.get(account) {
+            Some(name) => format!("{account} ({name})"),
+            None => account.to_string(),
+        };
+        super::plan_markdown::render(
+            &mut out,
+            &spec.org.name,
+            &outcome,
+            &label,
+            &summary.totals(),
+        );
+    } else {
+        print_rows(&mut out, &spec, &outcome, output, args.verbose);
+        summary.print(&mut out, output, &outcome);
+    }
     if let Some(path) = &args.out {
         if let Err(e) = save(path, &spec, &args.common.org, &selection, &outcome) {
             eprintln!("error: cannot save the plan to {}: {e}", path.display());
@@ -255,6 +284,17 @@ impl Summary {
             self.writes,
             self.duration_ms as f64 / 1000.0
         );
+    }
+
+    fn totals(&self) -> super::plan_markdown::Totals {
+        super::plan_markdown::Totals {
+            changes: self.changes,
+            pending: self.pending,
+            accounts: self.accounts,
+            calls: self.calls,
+            writes: self.writes,
+            seconds: self.duration_ms as f64 / 1000.0,
+        }
     }
 
     fn exit_code(&self, outcome: &PlanOutcome) -> u8 {

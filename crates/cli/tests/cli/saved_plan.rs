@@ -203,3 +203,49 @@ async fn a_saved_plan_is_applied_exactly_or_refused_when_spec_or_live_state_move
     let (code, stdout, _) = trailhead(&[&base[..], &["--account", &first.id]].concat());
     assert_eq!(code, 0, "converged\n{stdout}");
 }
+
+/// `plan --output markdown`, as a pull-request comment: the steps a fresh org would create, in
+/// a table whose rows name the account, and the exit code that says changes are pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_markdown_plan_is_a_table_fit_for_a_pull_request() {
+    let conn = emulator();
+    let org = seed(&conn, "mdplan", 1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = dir.path().join("org.toml");
+    std::fs::write(&spec_path, org.spec_toml("mdplan", REGION)).expect("spec");
+    let spec = spec_path.to_str().expect("utf-8");
+    let state = dir.path().join("state");
+    let member = &org.members[0].id;
+    let (code, stdout, stderr) = trailhead(&[
+        "--emulator",
+        "plan",
+        "--org",
+        spec,
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+        "--account",
+        member,
+        "--output",
+        "markdown",
+    ]);
+    assert_eq!(code, 3, "changes pending: {stderr}");
+    assert!(
+        stdout.starts_with("### trailhead plan: org `mdplan`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("step(s) would change"), "{stdout}");
+    assert!(
+        stdout.contains("| account | region | step | action | changes |"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("| {member}")) && l.contains("| trail | create |"))
+        .unwrap_or_else(|| panic!("no trail row for {member}: {stdout}"));
+    assert!(row.ends_with('|'), "{row}");
+    // Every row keeps its five cells: no value breaks the table.
+    for line in stdout.lines().filter(|l| l.starts_with("| ")) {
+        let unescaped = line.replace("\\|", "");
+        assert_eq!(unescaped.matches('|').count(), 6, "{line}");
+    }
+}

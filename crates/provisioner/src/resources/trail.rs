@@ -331,7 +331,8 @@ pub async fn ensure_trail(
     let site = CallSite::new(&d.account, &d.region, STEP_TRAIL);
     let live = read_trail(session, &site, &d.trail_name).await?;
     let (diff, changes) = trail_diff(&live, d);
-    let notes = super::trail_cost::cost_notes(&live, d);
+    let records_data = live.advanced.iter().any(|s| s.is("eventCategory", "Data"));
+    let notes = super::trail_cost::cost_notes(records_data, &live.insights, d);
     if apply {
         let ct = session.cloudtrail();
         if !live.exists {

@@ -7,17 +7,16 @@ use trailhead_cost::changes::{self, STATED, stated_basis};
 use trailhead_model::InsightType;
 
 use super::desired::Desired;
-use super::trail::LiveTrail;
 
 fn usd(v: f64) -> String {
     format!("${v:.2}")
 }
 
-/// The notes for turning on what the live trail does not record yet.
-pub fn cost_notes(live: &LiveTrail, d: &Desired) -> Vec<String> {
+/// The notes for turning on what the live trail does not record yet: `records_data`, whether it
+/// records data events now, and `live_insights`, its Insights types (AWS's names).
+pub fn cost_notes(records_data: bool, live_insights: &[String], d: &Desired) -> Vec<String> {
     let prices = PriceTable::pinned(&d.region);
     let mut notes = Vec::new();
-    let records_data = live.advanced.iter().any(|s| s.is("eventCategory", "Data"));
     if d.data_events.any() && !records_data {
         notes.push(format!(
             "cost: turning data events on adds about {} a month to this account {}: every delivered data event is charged, $0.10 per 100,000",
@@ -26,7 +25,7 @@ pub fn cost_notes(live: &LiveTrail, d: &Desired) -> Vec<String> {
         ));
     }
     let new = |t: InsightType| {
-        d.insights.contains(&t) && !live.insights.iter().any(|l| l == t.as_aws_str())
+        d.insights.contains(&t) && !live_insights.iter().any(|l| l == t.as_aws_str())
     };
     let (call_rate, error_rate) = (
         new(InsightType::ApiCallRate),
@@ -48,15 +47,13 @@ pub fn cost_notes(live: &LiveTrail, d: &Desired) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::selectors::Selector;
 
     #[test]
     fn turning_data_events_and_insights_on_is_priced_once() {
         let mut d = Desired::example();
         d.data_events.lambda = true;
         d.insights = vec![InsightType::ApiCallRate];
-        let live = LiveTrail::default();
-        let notes = cost_notes(&live, &d);
+        let notes = cost_notes(false, &[], &d);
         assert_eq!(
             notes
                 .iter()
@@ -70,16 +67,7 @@ mod tests {
             "{notes:?}"
         );
         // Already recorded: nothing to add.
-        let mut data = Selector::default();
-        data.fields
-            .entry("eventCategory".into())
-            .or_default()
-            .insert("Equals".into(), ["Data".to_string()].into());
-        let on = LiveTrail {
-            advanced: vec![data],
-            insights: vec!["ApiCallRateInsight".into()],
-            ..LiveTrail::default()
-        };
-        assert!(cost_notes(&on, &d).is_empty(), "{:?}", cost_notes(&on, &d));
+        let on = cost_notes(true, &["ApiCallRateInsight".to_string()], &d);
+        assert!(on.is_empty(), "{on:?}");
     }
 }

@@ -54,6 +54,23 @@ impl ArchiveScope {
         Ok(site.table.search_query(&scope, &condition))
     }
 
+    /// Every log object (key, size) of the scope: its accounts and regions on the window's days.
+    pub(crate) async fn window_objects(
+        &self,
+        archive: &AccountSession,
+        site: &CallSite,
+    ) -> Result<Vec<(String, i64)>, ProvisionError> {
+        crate::reading::archive::list_window(
+            &archive.s3(),
+            site,
+            &self.bucket,
+            &self.accounts,
+            &self.regions,
+            &self.window,
+        )
+        .await
+    }
+
     /// A session in the log-archive account, where the objects are.
     pub(crate) async fn archive(&self, conn: &Connection) -> AccountSession {
         let home = &self.spec.org.home_region;

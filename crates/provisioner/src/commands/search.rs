@@ -10,7 +10,7 @@ use super::archive_scope::ArchiveScope;
 use crate::Connection;
 use crate::core::error::ProvisionError;
 use crate::core::session::AccountSession;
-use crate::reading::archive::{SearchProgress, SearchRequest, list_window, search};
+use crate::reading::archive::{SearchProgress, SearchRequest, search};
 use crate::reading::query::QueryProgress;
 use crate::reading::search::{AthenaSearchSummary, athena_search};
 
@@ -86,15 +86,7 @@ async fn auto_choice(
         &scope.spec.org.home_region,
         "logs search",
     );
-    let objects = list_window(
-        &archive.s3(),
-        &site,
-        &scope.bucket,
-        &scope.accounts,
-        &scope.regions,
-        &scope.window,
-    )
-    .await?;
+    let objects = scope.window_objects(archive, &site).await?;
     let bytes: i64 = objects.iter().map(|(_, size)| size).sum();
     let threshold_mb = athena.local_threshold_mb;
     let mb = bytes as f64 / 1e6;

@@ -19,7 +19,6 @@ use crate::commands::archive_scope::ArchiveScope;
 use crate::core::counter::CallLog;
 use crate::core::error::{CallSite, ProvisionError};
 use crate::core::session::AccountSession;
-use crate::reading::archive::list_window;
 use crate::resources::org_trail::find_org_trails;
 
 const STEP: &str = "cost";
@@ -76,15 +75,7 @@ pub async fn archive_cost(
 ) -> Result<CostReport, ProvisionError> {
     let archive = scope.archive(conn).await;
     let site = CallSite::new(&archive.account_id, &archive.region, STEP);
-    let objects = list_window(
-        &archive.s3(),
-        &site,
-        &scope.bucket,
-        &scope.accounts,
-        &scope.regions,
-        &scope.window,
-    )
-    .await?;
+    let objects = scope.window_objects(&archive, &site).await?;
     let (in_athena, engine_note) = choose(scope, engine, &objects);
     let tally = if in_athena {
         athena::tally(conn, scope, &archive, &site, &objects).await?
